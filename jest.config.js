@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
+  // Native addons and jest's per-file module registry: load the addon once
+  // per worker and never reset modules around it.
+  resetModules: false,
+  testTimeout: 60000,
+  verbose: true,
+};
