@@ -1,0 +1,84 @@
+// The backend interface. A backend is a named provider of ops: it says which
+// ops it implements (provides()), and the registry resolves an op the active
+// backend lacks along the backend's fallback chain, ending in "reference".
+// Ops never name a backend; they ask the registry, so a new backend (nnpack,
+// xnnpack, blas:<path>, auto) slots in without touching the ops.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "status.h"
+
+namespace neonn {
+
+/// Op families a backend may provide. Extend at the end.
+enum class Op : uint32_t {
+  kGemm = 0,
+  kCount,
+};
+
+const char* op_name(Op op);
+
+/// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading
+/// dimensions as CBLAS has them. Sizes are already checked by the caller.
+struct SgemmArgs {
+  bool trans_a = false;
+  bool trans_b = false;
+  int m = 0, n = 0, k = 0;
+  float alpha = 1.0f;
+  const float* a = nullptr;
+  int lda = 0;
+  const float* b = nullptr;
+  int ldb = 0;
+  float beta = 0.0f;
+  float* c = nullptr;
+  int ldc = 0;
+};
+
+/// What nn.backends() reports for one backend.
+struct BackendInfo {
+  std::string name;
+  bool available = false;
+  std::string reason;   ///< why it is unavailable (empty when available)
+  std::string version;  ///< library version, e.g. "0.3.21"
+  std::string config;   ///< library configuration string (openblas_get_config)
+  std::string core;     ///< CPU core the library picked (openblas_get_corename)
+  std::string fallback; ///< where ops it lacks go
+  int threads = 0;      ///< threads the backend uses per op
+  uint64_t ops_run = 0; ///< ops this backend has executed (shows which one really ran)
+};
+
+class Backend {
+ public:
+  Backend(std::string name, std::string fallback)
+      : name_(std::move(name)), fallback_(std::move(fallback)) {}
+  virtual ~Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  const std::string& name() const { return name_; }
+  /// Name of the backend that runs what this one lacks; empty ends the chain.
+  const std::string& fallback() const { return fallback_; }
+
+  /// Probed once when registered: usable here, or why not.
+  virtual const Status& status() const = 0;
+  virtual BackendInfo info() const;
+  /// Thread count for this backend's own parallelism (the registry owns the budget).
+  virtual void set_threads(int /*n*/) {}
+  virtual bool provides(Op op) const = 0;
+
+  /// Called only when provides(Op::kGemm).
+  virtual void sgemm(const SgemmArgs& args) const;
+
+  /// Counts one executed op; ops call this so diagnostics can show who ran what.
+  void count_op() const { ops_run_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<uint64_t> ops_run_{0};
+  std::string name_;
+  std::string fallback_;
+};
+
+}  // namespace neonn

@@ -1,0 +1,52 @@
+#include "reference_backend.h"
+
+#include <cstddef>
+
+namespace neonn {
+namespace {
+
+class ReferenceBackend final : public Backend {
+ public:
+  ReferenceBackend() : Backend("reference", "") {}
+
+  const Status& status() const override { return status_; }
+
+  BackendInfo info() const override {
+    BackendInfo i = Backend::info();
+    i.version = "builtin";
+    i.config = "plain C++ loops, double accumulation, single thread";
+    i.threads = 1;
+    return i;
+  }
+
+  bool provides(Op op) const override { return op == Op::kGemm; }
+
+  void sgemm(const SgemmArgs& p) const override {
+    // Accumulate in double: this is the oracle the fast paths are checked against.
+    for (int i = 0; i < p.m; ++i) {
+      for (int j = 0; j < p.n; ++j) {
+        double acc = 0.0;
+        for (int l = 0; l < p.k; ++l) {
+          const float av = p.trans_a ? p.a[static_cast<size_t>(l) * p.lda + i]
+                                     : p.a[static_cast<size_t>(i) * p.lda + l];
+          const float bv = p.trans_b ? p.b[static_cast<size_t>(j) * p.ldb + l]
+                                     : p.b[static_cast<size_t>(l) * p.ldb + j];
+          acc += static_cast<double>(av) * bv;
+        }
+        float& c = p.c[static_cast<size_t>(i) * p.ldc + j];
+        // BLAS rule: with beta == 0, C is output only (NaN in it must not leak).
+        const double prior = p.beta == 0.0f ? 0.0 : static_cast<double>(p.beta) * c;
+        c = static_cast<float>(p.alpha * acc + prior);
+      }
+    }
+  }
+
+ private:
+  Status status_ = Status::Ok();
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_reference_backend() { return std::make_unique<ReferenceBackend>(); }
+
+}  // namespace neonn
