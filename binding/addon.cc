@@ -1,0 +1,22 @@
+// The addon's entry point: one Register*() per op family.
+#include <napi.h>
+
+namespace neonn {
+namespace binding {
+void RegisterBackends(Napi::Env env, Napi::Object exports);
+void RegisterGemm(Napi::Env env, Napi::Object exports);
+}  // namespace binding
+}  // namespace neonn
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  neonn::binding::RegisterBackends(env, exports);
+  neonn::binding::RegisterGemm(env, exports);
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(neonn, Init)
