@@ -1,0 +1,112 @@
+/**
+ * Backend selection and the thread budget. NEONN_BACKEND / NEONN_THREADS are
+ * applied once, when this module loads.
+ */
+import { readConfig } from './config';
+import { NeonnError, rangeError, typeError } from './errors';
+import { binding } from './native';
+
+/** One backend as `nn.backends()` reports it. */
+export interface BackendInfo {
+  /** Name to pass to {@link setBackend} or NEONN_BACKEND. */
+  readonly name: string;
+  /** Whether it can run on this machine. */
+  readonly available: boolean;
+  /** Why it is unavailable (absent when available). */
+  readonly reason?: string;
+  /** Library version, e.g. `0.3.21`. */
+  readonly version?: string;
+  /** Library configuration, e.g. OpenBLAS's `openblas_get_config()`. */
+  readonly config?: string;
+  /** CPU core the library picked at run time, e.g. `Sandybridge`. */
+  readonly core?: string;
+  /** Backend that runs the ops this one lacks. */
+  readonly fallback?: string;
+  /** Threads it uses per op. */
+  readonly threads: number;
+  /** Ops it has executed in this process (shows which backend really ran). */
+  readonly opsRun: number;
+}
+
+/**
+ * Every backend neonn knows, available or not (with the reason).
+ * @example
+ * nn.backends().filter((b) => b.available).map((b) => b.name); // ['openblas', 'openblas-dl', 'reference']
+ */
+export function backends(): BackendInfo[] {
+  return binding.backends();
+}
+
+function listing(): string {
+  const all = binding.backends();
+  const ok = all.filter((b) => b.available).map((b) => b.name);
+  const missing = all.filter((b) => !b.available).map((b) => `${b.name} (${b.reason ?? 'unavailable'})`);
+  return `available: ${ok.join(', ')}${missing.length ? `; unavailable: ${missing.join(', ')}` : ''}`;
+}
+
+/**
+ * Selects the backend for every op that follows (queued async ops keep theirs).
+ * @param name - a name from {@link backends}
+ * @throws {TypeError} if `name` is not a string
+ * @throws {RangeError} if no backend has that name (the message lists them)
+ * @throws {NeonnError} code `ERR_NEONN_BACKEND_UNAVAILABLE` if it cannot run here
+ * @example
+ * nn.setBackend('openblas-dl');
+ */
+export function setBackend(name: string): void {
+  if (typeof name !== 'string') typeError('setBackend', 'name', 'a string', name);
+  const info = binding.backends().find((b) => b.name === name);
+  if (info === undefined) rangeError('setBackend', `unknown backend ${JSON.stringify(name)}; ${listing()}`);
+  if (!info.available) {
+    throw new NeonnError(
+      `setBackend: backend ${JSON.stringify(name)} is unavailable: ${info.reason ?? 'unknown reason'}; ${listing()}`,
+      'ERR_NEONN_BACKEND_UNAVAILABLE',
+      'setBackend',
+      name,
+    );
+  }
+  binding.setBackend(name);
+}
+
+/** Name of the active backend. */
+export function getBackend(): string {
+  return binding.getBackend();
+}
+
+/**
+ * Sets the threads every backend uses per op (one process-wide budget).
+ * @param n - an integer from 1 to 1024
+ * @throws {TypeError} if `n` is not a number
+ * @throws {RangeError} if `n` is not an integer in range
+ */
+export function setThreads(n: number): void {
+  if (typeof n !== 'number') typeError('setThreads', 'n', 'a number', n);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    rangeError('setThreads', `"n" must be an integer from 1 to 1024, got ${String(n)}`);
+  }
+  binding.setThreads(n);
+}
+
+/** Threads per op (NEONN_THREADS, setThreads, or the online core count). */
+export function getThreads(): number {
+  return binding.getThreads();
+}
+
+function applyEnvironment(): void {
+  const config = readConfig();
+  if (config.threads !== undefined) binding.setThreads(config.threads);
+  if (config.backend !== undefined) {
+    try {
+      setBackend(config.backend);
+    } catch (err) {
+      const e = err as Error;
+      e.message = `NEONN_BACKEND=${config.backend}: ${e.message}`;
+      throw e;
+    }
+  }
+  if (config.debug) {
+    process.stderr.write(`neonn: backend ${getBackend()}, ${getThreads()} threads\n`);
+  }
+}
+
+applyEnvironment();

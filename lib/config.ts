@@ -1,0 +1,48 @@
+/**
+ * Every NEONN_* environment variable, read and validated in one place, once,
+ * when neonn loads. Explicit calls (setBackend, setThreads) override them.
+ */
+
+/** The environment-derived configuration. */
+export interface Config {
+  /** NEONN_BACKEND: backend to select at load (undefined: the default). */
+  readonly backend?: string;
+  /** NEONN_THREADS: threads per op for every backend (undefined: online cores). */
+  readonly threads?: number;
+  /** NEONN_NNPACK_LIBRARY: path of libnnpack.so for the nnpack backend. */
+  readonly nnpackLibrary?: string;
+  /** NODE_DEBUG contains "neonn": log backend choices and fallbacks to stderr. */
+  readonly debug: boolean;
+}
+
+/** The variables neonn reads, with what each does (for `neonn info` and docs). */
+export const ENV_VARS: Readonly<Record<string, string>> = {
+  NEONN_BACKEND: 'backend to use: a name from nn.backends() (default: the first available)',
+  NEONN_THREADS: 'threads per op, shared by every backend (default: online cores)',
+  NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
+  NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',
+  NEONN_DEPS_CACHE: 'build time: where the OpenBLAS builds are cached (default deps/.cache)',
+};
+
+/**
+ * Parses the environment.
+ * @throws {RangeError} when a variable is set to an invalid value (the message names it)
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const backend = nonEmpty(env.NEONN_BACKEND);
+  const threadsRaw = nonEmpty(env.NEONN_THREADS);
+  let threads: number | undefined;
+  if (threadsRaw !== undefined) {
+    if (!/^[0-9]+$/.test(threadsRaw) || Number(threadsRaw) < 1 || Number(threadsRaw) > 1024) {
+      throw new RangeError(`NEONN_THREADS must be an integer from 1 to 1024, got ${JSON.stringify(threadsRaw)}`);
+    }
+    threads = Number(threadsRaw);
+  }
+  const debug = /\bneonn\b/i.test(env.NODE_DEBUG ?? '');
+  return { backend, threads, nnpackLibrary: nonEmpty(env.NEONN_NNPACK_LIBRARY), debug };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}

@@ -1,0 +1,100 @@
+/**
+ * Loads the addon and declares its raw surface. @internal: nothing here is
+ * re-exported; the facade validates every argument before calling in.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** What the native side reports per backend. */
+export interface NativeBackendInfo {
+  name: string;
+  available: boolean;
+  reason?: string;
+  version?: string;
+  config?: string;
+  core?: string;
+  fallback?: string;
+  threads: number;
+  opsRun: number;
+}
+
+/** Positional gemm arguments: see binding/gemm.cc. flags: bit 0 transA, bit 1 transB. */
+type GemmArgs = [
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array | null,
+  out: Float32Array,
+  aRows: number,
+  aCols: number,
+  bRows: number,
+  bCols: number,
+  cRows: number,
+  cCols: number,
+  flags: number,
+  alpha: number,
+  beta: number,
+];
+
+/** @internal The addon's exports. */
+export interface NativeBinding {
+  napiVersion: number;
+  backends(): NativeBackendInfo[];
+  setBackend(name: string): void;
+  getBackend(): string;
+  setThreads(n: number): void;
+  getThreads(): number;
+  onlineCores(): number;
+  buildInfo(): { flavour: string; target: string; compiler?: string };
+  gemmSync(...args: GemmArgs): void;
+  gemm(...args: GemmArgs): Promise<void>;
+}
+
+/** The package root (dist/.. or lib/..). */
+export const packageRoot = path.resolve(__dirname, '..');
+
+function glibcVersion(): string {
+  try {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    return report?.header?.glibcVersionRuntime ?? 'none (musl?)';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function loadFailure(cause: unknown): Error {
+  const armv = (process.config.variables as { arm_version?: string }).arm_version;
+  const tried = [
+    path.join(packageRoot, 'build', 'Release', 'neonn.node'),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`),
+  ];
+  const lines = [
+    'neonn: could not load the native addon.',
+    `  platform=${process.platform} arch=${process.arch}${armv ? ` armv=${armv}` : ''} glibc=${glibcVersion()} node=${process.versions.node} napi=${process.versions.napi}`,
+    '  looked in:',
+    ...tried.map((p) => `    ${p}${fs.existsSync(p) ? '' : ' (missing)'}`),
+    `  cause: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
+    '  what to do:',
+    '    - prebuilt binaries exist for linux-x64, linux-arm64 and linux-arm (glibc);',
+    '    - otherwise build from source (needs cmake >= 3.18, a C/C++ compiler, make, and',
+    '      OpenBLAS source: Debian deb-src or NEONN_OPENBLAS_SOURCE):',
+    '        npx neonn build            (or: npm rebuild neonn --foreground-scripts)',
+  ];
+  const err = new Error(lines.join('\n'));
+  (err as { code?: string }).code = 'ERR_NEONN_LOAD';
+  (err as { cause?: unknown }).cause = cause;
+  return err;
+}
+
+function load(): NativeBinding {
+  try {
+    // node-gyp-build: prebuilds/<platform>-<arch>/ first, else build/Release.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (err) {
+    throw loadFailure(err);
+  }
+}
+
+/** @internal */
+export const binding: NativeBinding = load();
