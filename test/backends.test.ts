@@ -1,0 +1,140 @@
+// Backend listing, selection and threads; NEONN_* variables in child processes
+// (they are read once at load, so each setting needs a fresh process).
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+import * as nn from '../lib';
+import { randomTensor } from './helpers';
+
+const root = path.resolve(__dirname, '..');
+
+function runChild(code: string, env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['-e', code], {
+    cwd: root,
+    env: { ...process.env, NEONN_BACKEND: '', NEONN_THREADS: '', ...env },
+    encoding: 'utf8',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('backends()', () => {
+  const list = nn.backends();
+
+  test('lists openblas, openblas-dl and reference, available, with versions', () => {
+    expect(list.map((b) => b.name)).toEqual(expect.arrayContaining(['openblas', 'openblas-dl', 'reference']));
+    for (const name of ['openblas', 'openblas-dl', 'reference']) {
+      const b = list.find((x) => x.name === name)!;
+      expect(b.available).toBe(true);
+      expect(b.reason).toBeUndefined();
+      expect(typeof b.version).toBe('string');
+    }
+  });
+
+  test('OpenBLAS builds report their config string and the core they picked', () => {
+    for (const name of ['openblas', 'openblas-dl']) {
+      const b = list.find((x) => x.name === name)!;
+      expect(b.config).toMatch(/^OpenBLAS \d+\.\d+\.\d+/);
+      expect(b.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(b.core).toMatch(/\S/);
+      expect(b.fallback).toBe('reference');
+    }
+  });
+
+  test('each entry is a fresh plain object (callers may mutate it)', () => {
+    const a = nn.backends();
+    (a[0] as { name: string }).name = 'mutated';
+    expect(nn.backends()[0].name).not.toBe('mutated');
+  });
+});
+
+describe('setBackend / getBackend', () => {
+  const initial = nn.getBackend();
+  afterAll(() => nn.setBackend(initial));
+
+  test('switches and reports the active backend; ops run on it', () => {
+    const a = randomTensor([8, 8], 1);
+    for (const name of ['reference', 'openblas-dl', 'openblas']) {
+      nn.setBackend(name);
+      expect(nn.getBackend()).toBe(name);
+      const before = nn.backends().find((b) => b.name === name)!.opsRun;
+      nn.gemm(a, a);
+      expect(nn.backends().find((b) => b.name === name)!.opsRun).toBe(before + 1);
+    }
+  });
+
+  test('an unknown name is a RangeError listing what is available', () => {
+    expect(() => nn.setBackend('cuda')).toThrow(RangeError);
+    expect(() => nn.setBackend('cuda')).toThrow(/setBackend: unknown backend "cuda"; available: .*openblas, openblas-dl.*reference/);
+  });
+
+  test('a non-string is a TypeError', () => {
+    expect(() => nn.setBackend(3 as never)).toThrow(TypeError);
+    expect(() => nn.setBackend(3 as never)).toThrow(/expected "name" to be a string, received number 3/);
+  });
+});
+
+describe('setThreads / getThreads', () => {
+  const initial = nn.getThreads();
+  afterAll(() => nn.setThreads(initial));
+
+  test('defaults to the online cores and reaches every OpenBLAS build', () => {
+    expect(initial).toBe(nn.diagnostics().cpu.cores);
+    nn.setThreads(1);
+    expect(nn.getThreads()).toBe(1);
+    for (const b of nn.backends().filter((x) => x.name.startsWith('openblas'))) expect(b.threads).toBe(1);
+    nn.setThreads(2);
+    for (const b of nn.backends().filter((x) => x.name.startsWith('openblas'))) expect(b.threads).toBe(2);
+  });
+
+  test.each([
+    [0, RangeError, /"n" must be an integer from 1 to 1024, got 0/],
+    [1.5, RangeError, /got 1.5/],
+    [NaN, RangeError, /got NaN/],
+    [5000, RangeError, /got 5000/],
+    ['2', TypeError, /expected "n" to be a number, received string "2"/],
+  ])('setThreads(%p) throws', (n, cls, message) => {
+    expect(() => nn.setThreads(n as number)).toThrow(cls as ErrorConstructor);
+    expect(() => nn.setThreads(n as number)).toThrow(message as RegExp);
+  });
+});
+
+describe('environment variables (child processes)', () => {
+  const probe = `
+    const nn = require('neonn');
+    const a = nn.tensor(new Float32Array(64).fill(1), [8, 8]);
+    const y = nn.gemm(a, a);
+    console.log(JSON.stringify({ backend: nn.getBackend(), threads: nn.getThreads(), y0: y.data[0],
+      ops: Object.fromEntries(nn.backends().map((b) => [b.name, b.opsRun])),
+      obThreads: Object.fromEntries(nn.backends().map((b) => [b.name, b.threads])) }));`;
+
+  test.each(['openblas', 'openblas-dl', 'reference'])('NEONN_BACKEND=%s selects it and gemm runs there', (name) => {
+    const r = runChild(probe, { NEONN_BACKEND: name });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toBe(name);
+    expect(out.y0).toBe(8);
+    for (const [b, n] of Object.entries(out.ops)) expect(n).toBe(b === name ? 1 : 0);
+  });
+
+  test('NEONN_BACKEND unknown: loading fails with the list of backends', () => {
+    const r = runChild(probe, { NEONN_BACKEND: 'nope' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/NEONN_BACKEND=nope: setBackend: unknown backend "nope"; available: openblas, openblas-dl/);
+  });
+
+  test('NEONN_THREADS=1 sets every backend to one thread', () => {
+    const r = runChild(probe, { NEONN_THREADS: '1', NEONN_BACKEND: 'openblas-dl' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.threads).toBe(1);
+    expect(out.obThreads['openblas']).toBe(1);
+    expect(out.obThreads['openblas-dl']).toBe(1);
+  });
+
+  test.each(['0', 'two', '-3', '1.5'])('NEONN_THREADS=%s is a clear error', (v) => {
+    const r = runChild(probe, { NEONN_THREADS: v });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/NEONN_THREADS must be an integer from 1 to 1024, got/);
+  });
+});
