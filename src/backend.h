@@ -16,8 +16,35 @@ namespace neonn {
 /// Op families a backend may provide. Extend at the end.
 enum class Op : uint32_t {
   kGemm = 0,
+  kConv2d,          ///< conv2d (any stride/pad/dilation/group, bias, fused relu)
+  kFullyConnected,  ///< fullyConnected
+  kPool2d,          ///< maxPool2d, avgPool2d, globalAvgPool
+  kUnary,           ///< relu, leakyRelu, sigmoid, tanh, clip (elementwise, one input)
+  kPrelu,           ///< prelu (per-channel or broadcast slope)
+  kSoftmax,         ///< softmax, logSoftmax along an axis
+  kBatchNorm,       ///< batchNorm (inference)
+  kLrn,             ///< lrn across channels
+  kBinary,          ///< add, mul (numpy broadcasting)
+  kConcat,          ///< concat along an axis
+  kTranspose,       ///< transpose by a permutation
+  kPad,             ///< constant pad
   kCount,
 };
+
+// Call descriptions of each op family: plain structs holding sizes,
+// hyperparameters and raw buffer pointers, defined with their op in src/ops/.
+struct Conv2dCall;          // src/ops/conv.h
+struct FullyConnectedCall;  // src/ops/conv.h
+struct Pool2dCall;          // src/ops/pool.h
+struct UnaryCall;           // src/ops/elementwise.h
+struct PreluCall;           // src/ops/elementwise.h
+struct SoftmaxCall;         // src/ops/elementwise.h
+struct BatchNormCall;       // src/ops/normalization.h
+struct LrnCall;             // src/ops/normalization.h
+struct BinaryCall;          // src/ops/elementwise.h
+struct ConcatCall;          // src/ops/layout.h
+struct TransposeCall;       // src/ops/layout.h
+struct PadCall;             // src/ops/layout.h
 
 const char* op_name(Op op);
 
@@ -71,6 +98,22 @@ class Backend {
 
   /// Called only when provides(Op::kGemm).
   virtual void sgemm(const SgemmArgs& args) const;
+
+  // One entry point per op family; each is called only when provides() says
+  // so (the default implementations throw an internal error). The call
+  // structs arrive checked: sizes agree with the buffers, nothing overflows.
+  virtual void conv2d(const Conv2dCall& call) const;
+  virtual void fully_connected(const FullyConnectedCall& call) const;
+  virtual void pool2d(const Pool2dCall& call) const;
+  virtual void unary(const UnaryCall& call) const;
+  virtual void prelu(const PreluCall& call) const;
+  virtual void softmax(const SoftmaxCall& call) const;
+  virtual void batch_norm(const BatchNormCall& call) const;
+  virtual void lrn(const LrnCall& call) const;
+  virtual void binary(const BinaryCall& call) const;
+  virtual void concat(const ConcatCall& call) const;
+  virtual void transpose(const TransposeCall& call) const;
+  virtual void pad(const PadCall& call) const;
 
   /// Counts one executed op; ops call this so diagnostics can show who ran what.
   void count_op() const { ops_run_.fetch_add(1, std::memory_order_relaxed); }
