@@ -5,6 +5,7 @@ namespace neonn {
 namespace binding {
 void RegisterBackends(Napi::Env env, Napi::Object exports);
 void RegisterGemm(Napi::Env env, Napi::Object exports);
+void RegisterModel(Napi::Env env, Napi::Object exports);
 }  // namespace binding
 }  // namespace neonn
 
@@ -13,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   neonn::binding::RegisterBackends(env, exports);
   neonn::binding::RegisterGemm(env, exports);
+  neonn::binding::RegisterModel(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }
