@@ -5,9 +5,8 @@
 #include <string>
 
 #include "../src/ops/conv.h"
-#include "../src/registry.h"
 #include "args.h"
-#include "op_worker.h"
+#include "op_entry.h"
 
 namespace neonn {
 namespace binding {
@@ -85,50 +84,26 @@ FullyConnectedCall parse_fully_connected_args(const Napi::CallbackInfo& info) {
   return c;
 }
 
-const Backend& backend_for(Op op) {
-  Registry& reg = Registry::instance();
-  return reg.resolve(reg.active(), op);
-}
-
 // conv2dSync(x, w, bias, out, n, cIn, h, w, cOut, kH, kW, group, sH, sW, dH, dW, pT, pL, pB, pR, activation): void
 Napi::Value Conv2dSync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    run_conv2d(backend_for(Op::kConv2d), parse_conv2d_args(info));
-    return info.Env().Undefined();
-  });
+  return sync_entry(info, Op::kConv2d, parse_conv2d_args, run_conv2d);
 }
 
 // conv2d(x, w, bias, out, n, cIn, h, w, cOut, kH, kW, group, sH, sW, dH, dW, pT, pL, pB, pR, activation): Promise<void>
 Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const Conv2dCall call = parse_conv2d_args(info);
-    // Resolved now: a setBackend() after queueing does not change a queued op.
-    const Backend* backend = &backend_for(Op::kConv2d);
-    auto* worker = new OpWorker(
-        info.Env(), "neonn:conv2d", [call, backend] { run_conv2d(*backend, call); },
-        {info[0], info[1], info[2], info[3]});
-    return OpWorker::Start(worker);
-  });
+  return async_entry(info, Op::kConv2d, "neonn:conv2d", parse_conv2d_args, run_conv2d,
+                     {info[0], info[1], info[2], info[3]});
 }
 
 // fullyConnectedSync(x, w, bias, out, n, inFeatures, outFeatures): void
 Napi::Value FullyConnectedSync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    run_fully_connected(backend_for(Op::kFullyConnected), parse_fully_connected_args(info));
-    return info.Env().Undefined();
-  });
+  return sync_entry(info, Op::kFullyConnected, parse_fully_connected_args, run_fully_connected);
 }
 
 // fullyConnected(x, w, bias, out, n, inFeatures, outFeatures): Promise<void>
 Napi::Value FullyConnectedAsync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const FullyConnectedCall call = parse_fully_connected_args(info);
-    const Backend* backend = &backend_for(Op::kFullyConnected);
-    auto* worker = new OpWorker(
-        info.Env(), "neonn:fullyConnected", [call, backend] { run_fully_connected(*backend, call); },
-        {info[0], info[1], info[2], info[3]});
-    return OpWorker::Start(worker);
-  });
+  return async_entry(info, Op::kFullyConnected, "neonn:fullyConnected", parse_fully_connected_args,
+                     run_fully_connected, {info[0], info[1], info[2], info[3]});
 }
 
 }  // namespace

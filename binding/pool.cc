@@ -4,9 +4,8 @@
 #include <string>
 
 #include "../src/ops/pool.h"
-#include "../src/registry.h"
 #include "args.h"
-#include "op_worker.h"
+#include "op_entry.h"
 
 namespace neonn {
 namespace binding {
@@ -58,30 +57,15 @@ Pool2dCall parse_pool2d_args(const Napi::CallbackInfo& info) {
   return c;
 }
 
-const Backend& pool_backend() {
-  Registry& reg = Registry::instance();
-  return reg.resolve(reg.active(), Op::kPool2d);
-}
-
 // pool2dSync(x, out, kind, n, c, h, w, kH, kW, sH, sW, dH, dW, pT, pL, pB, pR, flags): void
 Napi::Value Pool2dSync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    run_pool2d(pool_backend(), parse_pool2d_args(info));
-    return info.Env().Undefined();
-  });
+  return sync_entry(info, Op::kPool2d, parse_pool2d_args, run_pool2d);
 }
 
 // pool2d(x, out, kind, n, c, h, w, kH, kW, sH, sW, dH, dW, pT, pL, pB, pR, flags): Promise<void>
 Napi::Value Pool2dAsync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const Pool2dCall call = parse_pool2d_args(info);
-    // Resolved now: a setBackend() after queueing does not change a queued op.
-    const Backend* backend = &pool_backend();
-    auto* worker = new OpWorker(
-        info.Env(), "neonn:pool2d", [call, backend] { run_pool2d(*backend, call); },
-        {info[0], info[1]});
-    return OpWorker::Start(worker);
-  });
+  return async_entry(info, Op::kPool2d, "neonn:pool2d", parse_pool2d_args, run_pool2d,
+                     {info[0], info[1]});
 }
 
 }  // namespace
