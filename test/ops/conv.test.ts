@@ -33,6 +33,7 @@ const convCases: ConvCase[] = [
   { x: [1, 3, 9, 12], w: [4, 3, 3, 5], o: { strides: [1, 2], dilations: [2, 1], pads: [2, 1] } },
   { x: [1, 4, 10, 10], w: [6, 4, 3, 3], o: { dilations: 2, pads: 2 } },
   { x: [2, 4, 7, 7], w: [6, 2, 3, 3], o: { group: 2, pads: 1 } },
+  { x: [2, 6, 11, 10], w: [9, 2, 3, 2], o: { group: 3, strides: [2, 1], dilations: [1, 2], pads: [1, 2, 0, 1], activation: 'relu' }, bias: true },
   { x: [1, 8, 9, 9], w: [8, 1, 3, 3], o: { group: 8, pads: 1 } },
   { x: [2, 6, 10, 11], w: [6, 1, 3, 3], o: { group: 6, strides: 2, pads: [0, 1, 1, 0] } },
   { x: [1, 4, 9, 9], w: [4, 1, 3, 3], o: { group: 4, dilations: 2, pads: 2 } },
