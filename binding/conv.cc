@@ -59,7 +59,11 @@ Conv2dCall parse_conv2d_args(const Napi::CallbackInfo& info) {
   c.pad_left = int_arg(info, 17, op, "pads[1]");
   c.pad_bottom = int_arg(info, 18, op, "pads[2]");
   c.pad_right = int_arg(info, 19, op, "pads[3]");
-  c.activation = static_cast<Activation>(int_arg(info, 20, op, "activation"));
+  // Range-checked before the cast: a wide value must not truncate into a valid one.
+  const int64_t activation = int_arg(info, 20, op, "activation");
+  NEONN_THROW_RANGEERROR_IF(activation != 0 && activation != 1,
+                            "conv2d: unknown activation " + std::to_string(activation));
+  c.activation = static_cast<Activation>(activation);
   c.out_h = conv_output_size(op, "H", c.in_h, c.k_h, c.stride_h, c.dilation_h, c.pad_top,
                              c.pad_bottom);
   c.out_w = conv_output_size(op, "W", c.in_w, c.k_w, c.stride_w, c.dilation_w, c.pad_left,

@@ -26,7 +26,10 @@ Pool2dCall parse_pool2d_args(const Napi::CallbackInfo& info) {
   const MutableFloatSpan x = float32_arg(info, 0, op, "x");
   c.x = FloatSpan{x.data, x.size};
   c.y = float32_arg(info, 1, op, "out");
-  c.kind = static_cast<PoolKind>(int_arg(info, 2, op, "kind"));
+  // Range-checked before the cast: a wide value must not truncate into a valid one.
+  const int64_t kind = int_arg(info, 2, op, "kind");
+  NEONN_THROW_RANGEERROR_IF(kind < 0 || kind > 2, "pool2d: unknown kind " + std::to_string(kind));
+  c.kind = static_cast<PoolKind>(kind);
   c.n = int_arg(info, 3, op, "x.shape[0]");
   c.c = int_arg(info, 4, op, "x.shape[1]");
   c.in_h = int_arg(info, 5, op, "x.shape[2]");

@@ -40,6 +40,7 @@ both('native conv2d re-checks its arguments', binding.conv2dSync as Raw, binding
   ['huge dilation', conv({ 14: 2 ** 52 }), RangeError, /kernel extent along H \(9007199254740993\) is larger than the padded input/],
   ['zero batch', conv({ 4: 0 }), RangeError, /conv2d: batch size must be a positive integer, got 0/],
   ['unknown activation', conv({ 20: 7 }), RangeError, /conv2d: unknown activation 7/],
+  ['activation that would truncate to 0', conv({ 20: 2 ** 32 }), RangeError, /conv2d: unknown activation 4294967296/],
   ['non-integer group', conv({ 11: 1.5 }), RangeError, /conv2d: expected "group" to be an integer/],
   ['x a Float64Array', conv({ 0: new Float64Array(48) }), TypeError, /conv2d: expected "x" to be a Float32Array/],
   ['bias a plain array', conv({ 2: [1, 2, 3, 4] }), TypeError, /conv2d: expected "bias" to be a Float32Array/],
@@ -72,6 +73,7 @@ const pool = (patch: Record<number, unknown>): unknown[] => {
 
 both('native pool2d re-checks its arguments', binding.pool2dSync as Raw, binding.pool2d as Raw, [
   ['unknown kind', pool({ 2: 5 }), RangeError, /pool2d: unknown kind 5/],
+  ['kind that would truncate to 0', pool({ 2: 2 ** 32 }), RangeError, /pool2d: unknown kind 4294967296/],
   ['x shape larger than the data', pool({ 5: 40, 1: f(60) }), RangeError, /maxPool2d: x has 48 elements, expected 480/],
   ['out smaller than the result', pool({ 1: f(11) }), RangeError, /maxPool2d: out has 11 elements, expected 12/],
   ['pads as wide as the kernel', pool({ 2: 1, 13: 2 }), RangeError, /avgPool2d: pads along H \(2, 0\) must be smaller than the kernel extent \(2\)/],
