@@ -6,6 +6,9 @@ namespace binding {
 void RegisterBackends(Napi::Env env, Napi::Object exports);
 void RegisterGemm(Napi::Env env, Napi::Object exports);
 void RegisterModel(Napi::Env env, Napi::Object exports);
+// conv family
+void RegisterConv(Napi::Env env, Napi::Object exports);
+void RegisterPool(Napi::Env env, Napi::Object exports);
 }  // namespace binding
 }  // namespace neonn
 
@@ -15,6 +18,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   neonn::binding::RegisterBackends(env, exports);
   neonn::binding::RegisterGemm(env, exports);
   neonn::binding::RegisterModel(env, exports);
+  // conv family
+  neonn::binding::RegisterConv(env, exports);
+  neonn::binding::RegisterPool(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

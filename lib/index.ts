@@ -5,6 +5,9 @@
  * const y = nn.gemm(nn.tensor(a, [64, 128]), nn.tensor(b, [128, 32]));
  */
 import { gemmAsync } from './ops/gemm';
+// conv family
+import { conv2dAsync, fullyConnectedAsync } from './ops/conv';
+import { avgPool2dAsync, globalAvgPoolAsync, maxPool2dAsync } from './ops/pool';
 
 export { Tensor, tensor } from './tensor';
 export type { TensorLike } from './tensor';
@@ -15,6 +18,11 @@ export { diagnostics } from './diagnostics';
 export type { Diagnostics } from './diagnostics';
 export { gemm } from './ops/gemm';
 export type { GemmOptions } from './ops/gemm';
+// conv family
+export { conv2d, fullyConnected } from './ops/conv';
+export type { FusedActivation, Conv2dOptions, FullyConnectedOptions } from './ops/conv';
+export { maxPool2d, avgPool2d, globalAvgPool } from './ops/pool';
+export type { MaxPool2dOptions, AvgPool2dOptions, GlobalAvgPoolOptions } from './ops/pool';
 
 /**
  * The same ops, returning Promises: the work runs on the libuv thread pool
@@ -22,4 +30,10 @@ export type { GemmOptions } from './ops/gemm';
  */
 export const async = Object.freeze({
   gemm: gemmAsync,
+  // conv family
+  conv2d: conv2dAsync,
+  fullyConnected: fullyConnectedAsync,
+  maxPool2d: maxPool2dAsync,
+  avgPool2d: avgPool2dAsync,
+  globalAvgPool: globalAvgPoolAsync,
 });

@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include "conv.h"
 #include "gemm.h"
+#include "pool.h"
 
 namespace neonn {
 namespace {
@@ -14,6 +16,10 @@ void exec(const Backend& backend, const ArgList& args) {
 
 const OpKernel kOps[] = {
     {"gemm", Op::kGemm, exec<GemmCall, decode_gemm, run_gemm>},
+    {"conv2d", Op::kConv2d, exec<Conv2dCall, decode_conv2d, run_conv2d>},
+    {"fullyConnected", Op::kFullyConnected,
+     exec<FullyConnectedCall, decode_fully_connected, run_fully_connected>},
+    {"pool2d", Op::kPool2d, exec<Pool2dCall, decode_pool2d, run_pool2d>},
 };
 
 }  // namespace
