@@ -91,9 +91,18 @@ export type Pool2dArgs = [
   flags: number,
 ];
 
+/** @internal A compiled model (binding/model.cc). */
+export interface NativeProgram {
+  runSync(inputs: Float32Array[], outputs: Float32Array[]): void;
+  run(inputs: Float32Array[], outputs: Float32Array[]): Promise<void>;
+  dispose(): void;
+  memoryBytes(): number;
+}
+
 /** @internal The addon's exports. */
 export interface NativeBinding {
   napiVersion: number;
+  NeonnProgram: new (spec: unknown) => NativeProgram;
   backends(): NativeBackendInfo[];
   setBackend(name: string): void;
   getBackend(): string;

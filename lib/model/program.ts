@@ -1,0 +1,196 @@
+/**
+ * Compiles a forward pass into a native program by tracing: the model's
+ * forward function is called once with the ops' native calls recorded instead
+ * of run. Every Float32Array an op touched becomes a reference: a constant
+ * (weights), a model input or output, or an intermediate placed in one arena
+ * by liveness, so buffers are reused and the peak memory of a run is the
+ * weights plus the largest set of activations alive at once.
+ * @internal
+ */
+import { NeonnError, fromNative } from '../errors';
+import { binding, NativeProgram } from '../native';
+import { Tensor, TensorLike } from '../tensor';
+
+/** Where a buffer lives in a program: 0 constant, 1 arena, 2 input, 3 output. */
+export interface BufRef {
+  kind: 0 | 1 | 2 | 3;
+  index: number;
+  offset: number;
+  size: number;
+}
+type StepArg = number | null | BufRef | BufRef[];
+
+export interface ProgramSpec {
+  consts: Float32Array[];
+  arenaSize: number;
+  inputSizes: number[];
+  outputSizes: number[];
+  steps: { op: string; label: string; args: StepArg[] }[];
+}
+
+interface Known {
+  kind: 0 | 1 | 2 | 3;
+  index: number;
+  /** byteOffset of the registered view in its ArrayBuffer */
+  byteOffset: number;
+  size: number;
+}
+
+/** Arena offsets are multiples of 16 floats (64 bytes) so kernels see aligned rows. */
+const ALIGN = 16;
+
+/**
+ * Traces `forward` and returns the program spec. `label()` names the step
+ * being recorded (e.g. the layer), for error messages and diagnostics.
+ * With `dry`, the ops are only recorded and checked, and nothing is planned.
+ */
+export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () => TensorLike[], label: () => string, dry = false): ProgramSpec {
+  const known = new Map<ArrayBufferLike, Known[]>();
+  const register = (arr: Float32Array, k: Omit<Known, 'byteOffset' | 'size'>): Known => {
+    const entry: Known = { ...k, byteOffset: arr.byteOffset, size: arr.length };
+    const list = known.get(arr.buffer) ?? [];
+    list.push(entry);
+    known.set(arr.buffer, list);
+    return entry;
+  };
+  consts.forEach((c, i) => register(c, { kind: 0, index: i }));
+  inputs.forEach((t, i) => register(t.data, { kind: 2, index: i }));
+
+  // Intermediates, numbered in the order they appear; arena offsets come later.
+  const firstUse: number[] = [];
+  const lastUse: number[] = [];
+  const sizes: number[] = [];
+  const steps: { op: string; label: string; args: (StepArg | { inter: number; offset: number; size: number })[] }[] = [];
+
+  const refOf = (arr: Float32Array, stepIndex: number): BufRef | { inter: number; offset: number; size: number } => {
+    const list = known.get(arr.buffer);
+    const base = list?.find((k) => arr.byteOffset >= k.byteOffset && arr.byteOffset + arr.byteLength <= k.byteOffset + k.size * 4);
+    if (base) {
+      const offset = (arr.byteOffset - base.byteOffset) / 4;
+      if (base.kind === 1) {
+        lastUse[base.index] = stepIndex;
+        return { inter: base.index, offset, size: arr.length };
+      }
+      return { kind: base.kind, index: base.index, offset, size: arr.length };
+    }
+    // Never seen: the output buffer an op facade just allocated.
+    const id = sizes.length;
+    sizes.push(arr.length);
+    firstUse.push(stepIndex);
+    lastUse.push(stepIndex);
+    register(arr, { kind: 1, index: id });
+    return { inter: id, offset: 0, size: arr.length };
+  };
+
+  const raw = binding as unknown as Record<string, unknown>;
+  const saved = new Map<string, unknown>();
+  for (const key of Object.keys(raw)) {
+    if (!key.endsWith('Sync') || typeof raw[key] !== 'function') continue;
+    saved.set(key, raw[key]);
+    const op = key.slice(0, -'Sync'.length);
+    raw[key] = (...args: unknown[]): void => {
+      const stepIndex = steps.length;
+      steps.push({
+        op,
+        label: label(),
+        args: args.map((a) => {
+          if (a instanceof Float32Array) return refOf(a, stepIndex);
+          if (Array.isArray(a)) return a.map((x) => refOf(x as Float32Array, stepIndex)) as BufRef[];
+          if (a === null || a === undefined) return null;
+          if (typeof a === 'number') return a;
+          if (typeof a === 'boolean') return a ? 1 : 0;
+          throw new NeonnError(`model: cannot record argument ${String(a)} of ${op}`, 'ERR_NEONN_INTERNAL', op);
+        }),
+      });
+    };
+  }
+  let outputs: TensorLike[];
+  try {
+    outputs = forward();
+  } finally {
+    for (const [key, fn] of saved) raw[key] = fn;
+  }
+  // A dry run only checks that the ops accept their arguments (shape inference).
+  if (dry) return { consts, arenaSize: 0, inputSizes: [], outputSizes: [], steps: [] };
+  if (steps.length === 0) throw new RangeError('model: nothing to run (the output is the input itself)');
+
+  // Outputs: intermediates written straight into the caller's output buffers.
+  const outputOf = new Map<number, number>();
+  outputs.forEach((t, i) => {
+    const r = refOf(t.data, steps.length - 1);
+    if (!('inter' in r) || r.offset !== 0 || r.size !== sizes[r.inter]) {
+      throw new RangeError(`model: output ${i} is not produced by an op (it is an input, a constant or a part of a buffer)`);
+    }
+    outputOf.set(r.inter, i);
+  });
+
+  // First-fit arena placement by liveness; freed blocks are reused.
+  const offsets = new Array<number>(sizes.length).fill(-1);
+  let free: { offset: number; size: number }[] = [];
+  let arenaSize = 0;
+  const byFirst = sizes.map((_, i) => i).filter((i) => !outputOf.has(i)).sort((a, b) => firstUse[a] - firstUse[b]);
+  const live: number[] = [];
+  for (const id of byFirst) {
+    // Release everything whose last use is before this one's first use.
+    for (let j = live.length - 1; j >= 0; j--) {
+      const other = live[j];
+      if (lastUse[other] < firstUse[id]) {
+        free.push({ offset: offsets[other], size: Math.ceil(sizes[other] / ALIGN) * ALIGN });
+        live.splice(j, 1);
+      }
+    }
+    free = mergeFree(free);
+    const need = Math.ceil(sizes[id] / ALIGN) * ALIGN;
+    const slot = free.findIndex((f) => f.size >= need);
+    if (slot >= 0) {
+      offsets[id] = free[slot].offset;
+      free[slot] = { offset: free[slot].offset + need, size: free[slot].size - need };
+      if (free[slot].size === 0) free.splice(slot, 1);
+    } else {
+      offsets[id] = arenaSize;
+      arenaSize += need;
+    }
+    live.push(id);
+  }
+
+  const resolve = (a: StepArg | { inter: number; offset: number; size: number }): StepArg => {
+    if (a !== null && typeof a === 'object' && 'inter' in a) {
+      const out = outputOf.get(a.inter);
+      return out !== undefined ? { kind: 3, index: out, offset: a.offset, size: a.size } : { kind: 1, index: 0, offset: offsets[a.inter] + a.offset, size: a.size };
+    }
+    if (Array.isArray(a)) return a.map((x) => resolve(x as BufRef) as BufRef);
+    return a;
+  };
+  return {
+    consts,
+    arenaSize,
+    inputSizes: inputs.map((t) => t.data.length),
+    outputSizes: outputs.map((t) => t.data.length),
+    steps: steps.map((s) => ({ op: s.op, label: s.label, args: s.args.map(resolve) })),
+  };
+}
+
+function mergeFree(blocks: { offset: number; size: number }[]): { offset: number; size: number }[] {
+  const s = [...blocks].sort((a, b) => a.offset - b.offset);
+  const out: { offset: number; size: number }[] = [];
+  for (const b of s) {
+    const last = out[out.length - 1];
+    if (last && last.offset + last.size === b.offset) last.size += b.size;
+    else out.push({ ...b });
+  }
+  return out;
+}
+
+/** A compiled program on the native side. */
+export function createProgram(spec: ProgramSpec): NativeProgram {
+  try {
+    return new binding.NeonnProgram(spec);
+  } catch (err) {
+    throw fromNative(err, 'model', binding.getBackend());
+  }
+}
+
+/** Runs a program into freshly allocated (or given) output tensors. */
+export function outputsFor(shapes: number[][]): Tensor[] {
+  return shapes.map((s) => new Tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), s));
+}
