@@ -5,6 +5,9 @@ namespace neonn {
 namespace binding {
 void RegisterBackends(Napi::Env env, Napi::Object exports);
 void RegisterGemm(Napi::Env env, Napi::Object exports);
+void RegisterElementwise(Napi::Env env, Napi::Object exports);    // binding/elementwise.cc
+void RegisterNormalization(Napi::Env env, Napi::Object exports);  // binding/normalization.cc
+void RegisterLayout(Napi::Env env, Napi::Object exports);         // binding/layout.cc
 }  // namespace binding
 }  // namespace neonn
 
@@ -13,6 +16,9 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   neonn::binding::RegisterBackends(env, exports);
   neonn::binding::RegisterGemm(env, exports);
+  neonn::binding::RegisterElementwise(env, exports);
+  neonn::binding::RegisterNormalization(env, exports);
+  neonn::binding::RegisterLayout(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

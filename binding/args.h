@@ -13,12 +13,10 @@
 namespace neonn {
 namespace binding {
 
-/// A Float32Array argument as a span; throws TypeError for anything else.
+/// A Float32Array value as a span; throws TypeError for anything else.
 /// Reads byteOffset/length from the view itself, so subarrays work.
-inline MutableFloatSpan float32_arg(const Napi::CallbackInfo& info, size_t i, const char* op,
-                                    const char* name) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
+inline MutableFloatSpan float32_value(napi_env env, napi_value v, const char* op,
+                                      const char* name) {
   bool is_typed = false;
   if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
     throw_type_error(std::string(op) + ": expected \"" + name + "\" to be a Float32Array");
@@ -32,6 +30,12 @@ inline MutableFloatSpan float32_arg(const Napi::CallbackInfo& info, size_t i, co
   }
   // A detached buffer reports length 0 and no data; callers' size checks reject it.
   return MutableFloatSpan{static_cast<float*>(data), length};
+}
+
+/// Argument `i` as a Float32Array span (see float32_value).
+inline MutableFloatSpan float32_arg(const Napi::CallbackInfo& info, size_t i, const char* op,
+                                    const char* name) {
+  return float32_value(info.Env(), info[i], op, name);
 }
 
 inline bool is_nullish(const Napi::Value& v) { return v.IsNull() || v.IsUndefined(); }

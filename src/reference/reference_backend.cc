@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "reference_ops.h"
+
 namespace neonn {
 namespace {
 
@@ -19,7 +21,24 @@ class ReferenceBackend final : public Backend {
     return i;
   }
 
-  bool provides(Op op) const override { return op == Op::kGemm; }
+  bool provides(Op op) const override {
+    switch (op) {
+      case Op::kGemm:
+      // --- elementwise, normalization and layout families (reference_ops.h) ---
+      case Op::kUnary:
+      case Op::kPrelu:
+      case Op::kSoftmax:
+      case Op::kBinary:
+      case Op::kBatchNorm:
+      case Op::kLrn:
+      case Op::kConcat:
+      case Op::kTranspose:
+      case Op::kPad:
+        return true;
+      default:
+        return false;
+    }
+  }
 
   void sgemm(const SgemmArgs& p) const override {
     // Accumulate in double: this is the oracle the fast paths are checked against.
@@ -40,6 +59,18 @@ class ReferenceBackend final : public Backend {
       }
     }
   }
+
+  // --- elementwise, normalization and layout families (reference_ops.h) ---
+  void unary(const UnaryCall& call) const override { reference::unary(call); }
+  void prelu(const PreluCall& call) const override { reference::prelu(call); }
+  void softmax(const SoftmaxCall& call) const override { reference::softmax(call); }
+  void binary(const BinaryCall& call) const override { reference::binary(call); }
+  void batch_norm(const BatchNormCall& call) const override { reference::batch_norm(call); }
+  void lrn(const LrnCall& call) const override { reference::lrn(call); }
+  void concat(const ConcatCall& call) const override { reference::concat(call); }
+  void transpose(const TransposeCall& call) const override { reference::transpose(call); }
+  void pad(const PadCall& call) const override { reference::pad(call); }
+  // --- end elementwise, normalization and layout families ---
 
  private:
   Status status_ = Status::Ok();
