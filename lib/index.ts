@@ -5,6 +5,11 @@
  * const y = nn.gemm(nn.tensor(a, [64, 128]), nn.tensor(b, [128, 32]));
  */
 import { gemmAsync } from './ops/gemm';
+import {
+  addAsync, clipAsync, leakyReluAsync, logSoftmaxAsync, mulAsync, preluAsync, reluAsync, sigmoidAsync, softmaxAsync, tanhAsync,
+} from './ops/elementwise';
+import { batchNormAsync, lrnAsync } from './ops/normalization';
+import { concatAsync, padAsync, transposeAsync } from './ops/layout';
 
 export { Tensor, tensor } from './tensor';
 export type { TensorLike } from './tensor';
@@ -15,6 +20,13 @@ export { diagnostics } from './diagnostics';
 export type { Diagnostics } from './diagnostics';
 export { gemm } from './ops/gemm';
 export type { GemmOptions } from './ops/gemm';
+// --- elementwise, normalization and layout ops ---
+export { relu, leakyRelu, sigmoid, tanh, clip, prelu, softmax, logSoftmax, add, mul } from './ops/elementwise';
+export type { OutOptions, SoftmaxOptions } from './ops/elementwise';
+export { batchNorm, lrn } from './ops/normalization';
+export type { BatchNormOptions, LrnOptions } from './ops/normalization';
+export { concat, flatten, reshape, transpose, pad } from './ops/layout';
+// --- end elementwise, normalization and layout ops ---
 
 /**
  * The same ops, returning Promises: the work runs on the libuv thread pool
@@ -22,4 +34,21 @@ export type { GemmOptions } from './ops/gemm';
  */
 export const async = Object.freeze({
   gemm: gemmAsync,
+  // --- elementwise, normalization and layout ops ---
+  relu: reluAsync,
+  leakyRelu: leakyReluAsync,
+  sigmoid: sigmoidAsync,
+  tanh: tanhAsync,
+  clip: clipAsync,
+  prelu: preluAsync,
+  softmax: softmaxAsync,
+  logSoftmax: logSoftmaxAsync,
+  add: addAsync,
+  mul: mulAsync,
+  batchNorm: batchNormAsync,
+  lrn: lrnAsync,
+  concat: concatAsync,
+  transpose: transposeAsync,
+  pad: padAsync,
+  // --- end elementwise, normalization and layout ops ---
 });

@@ -35,8 +35,44 @@ type GemmArgs = [
   beta: number,
 ];
 
+// --- elementwise, normalization and layout families: see binding/{elementwise,normalization,layout}.cc ---
+/** kind: 0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip. */
+type UnaryArgs = [x: Float32Array, out: Float32Array, kind: number, alpha: number, min: number, max: number];
+/** kind: 0 add, 1 mul. */
+type BinaryArgs = [a: Float32Array, b: Float32Array, out: Float32Array, aShape: readonly number[], bShape: readonly number[], kind: number];
+type PreluArgs = [x: Float32Array, slope: Float32Array, out: Float32Array, xShape: readonly number[], slopeShape: readonly number[]];
+type SoftmaxArgs = [x: Float32Array, out: Float32Array, shape: readonly number[], axis: number, log: boolean];
+type BatchNormArgs = [x: Float32Array, scale: Float32Array, bias: Float32Array, mean: Float32Array, variance: Float32Array, out: Float32Array, shape: readonly number[], epsilon: number];
+type LrnArgs = [x: Float32Array, out: Float32Array, shape: readonly number[], size: number, alpha: number, beta: number, bias: number];
+type ConcatArgs = [tensors: Float32Array[], shapes: (readonly number[])[], out: Float32Array, axis: number];
+type TransposeArgs = [x: Float32Array, out: Float32Array, shape: readonly number[], perm: readonly number[]];
+type PadArgs = [x: Float32Array, out: Float32Array, shape: readonly number[], pads: readonly number[], value: number];
+
+/** @internal Native functions of the elementwise, normalization and layout families. */
+interface NativeCnnOps {
+  unarySync(...args: UnaryArgs): void;
+  unary(...args: UnaryArgs): Promise<void>;
+  binarySync(...args: BinaryArgs): void;
+  binary(...args: BinaryArgs): Promise<void>;
+  preluSync(...args: PreluArgs): void;
+  prelu(...args: PreluArgs): Promise<void>;
+  softmaxSync(...args: SoftmaxArgs): void;
+  softmax(...args: SoftmaxArgs): Promise<void>;
+  batchNormSync(...args: BatchNormArgs): void;
+  batchNorm(...args: BatchNormArgs): Promise<void>;
+  lrnSync(...args: LrnArgs): void;
+  lrn(...args: LrnArgs): Promise<void>;
+  concatSync(...args: ConcatArgs): void;
+  concat(...args: ConcatArgs): Promise<void>;
+  transposeSync(...args: TransposeArgs): void;
+  transpose(...args: TransposeArgs): Promise<void>;
+  padSync(...args: PadArgs): void;
+  pad(...args: PadArgs): Promise<void>;
+}
+// --- end elementwise, normalization and layout families ---
+
 /** @internal The addon's exports. */
-export interface NativeBinding {
+export interface NativeBinding extends NativeCnnOps {
   napiVersion: number;
   backends(): NativeBackendInfo[];
   setBackend(name: string): void;
