@@ -38,6 +38,14 @@ describe('package entry points', () => {
     expect(r.stdout.trim()).toBe('7,10,15,22 function true true');
   });
 
+  test('the addon exports only the Node-API entry points (both OpenBLAS builds stay private)', () => {
+    const addon = path.join(root, 'build', 'Release', 'neonn.node');
+    const r = spawnSync('nm', ['-D', '--defined-only', addon], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const names = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).pop());
+    expect(names.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+  });
+
   test('npx neonn info prints backends and their OpenBLAS config', () => {
     const r = node([path.join(root, 'dist', 'cli.js'), 'info']);
     expect(r.status).toBe(0);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine to build neonn from this checkout:
+# the compiler toolchain, cmake, and OpenBLAS source through a deb-src entry
+# (used when NEONN_OPENBLAS_SOURCE is not set and the upstream tarball cannot
+# be downloaded). Then installs the npm dependencies, which builds the addon.
+# Run as root, or with sudo available. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "setup: not root and no sudo: install build-essential cmake dpkg-dev xz-utils perl yourself" >&2
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+if [ -n "$SUDO" ] || [ "$(id -u)" = 0 ]; then
+  # A deb-src entry, so that `apt-get source openblas` works.
+  if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    . /etc/os-release
+    codename="${VERSION_CODENAME:-bookworm}"
+    $SUDO tee /etc/apt/sources.list.d/neonn-deb-src.sources >/dev/null <<EOT
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: ${codename} ${codename}-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOT
+  fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl >/dev/null
+fi
+
+# npm ci runs the root project's install script (the native build, OpenBLAS
+# included: a few minutes the first time, cached in deps/.cache after) and
+# prepare (TypeScript).
+if [ -f package-lock.json ]; then npm ci; else npm install; fi
