@@ -62,50 +62,17 @@ SoftmaxArgs parse_softmax(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// unarySync(x, out, kind, alpha, min, max): void
-Napi::Value UnarySync(const Napi::CallbackInfo& info) {
-  return run_sync<UnaryArgs>(info, parse_unary, run_unary, Op::kUnary);
-}
-// unary(x, out, kind, alpha, min, max): Promise<void>
-Napi::Value UnaryAsync(const Napi::CallbackInfo& info) {
-  return run_async<UnaryArgs>(info, parse_unary, run_unary, Op::kUnary, "neonn:unary");
-}
-// binarySync(a, b, out, aShape, bShape, kind): void
-Napi::Value BinarySync(const Napi::CallbackInfo& info) {
-  return run_sync<BinaryArgs>(info, parse_binary, run_binary, Op::kBinary);
-}
-// binary(a, b, out, aShape, bShape, kind): Promise<void>
-Napi::Value BinaryAsync(const Napi::CallbackInfo& info) {
-  return run_async<BinaryArgs>(info, parse_binary, run_binary, Op::kBinary, "neonn:binary");
-}
-// preluSync(x, slope, out, xShape, slopeShape): void
-Napi::Value PreluSync(const Napi::CallbackInfo& info) {
-  return run_sync<PreluArgs>(info, parse_prelu, run_prelu, Op::kPrelu);
-}
-// prelu(x, slope, out, xShape, slopeShape): Promise<void>
-Napi::Value PreluAsync(const Napi::CallbackInfo& info) {
-  return run_async<PreluArgs>(info, parse_prelu, run_prelu, Op::kPrelu, "neonn:prelu");
-}
-// softmaxSync(x, out, shape, axis, log): void
-Napi::Value SoftmaxSync(const Napi::CallbackInfo& info) {
-  return run_sync<SoftmaxArgs>(info, parse_softmax, run_softmax, Op::kSoftmax);
-}
-// softmax(x, out, shape, axis, log): Promise<void>
-Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info) {
-  return run_async<SoftmaxArgs>(info, parse_softmax, run_softmax, Op::kSoftmax, "neonn:softmax");
-}
-
 }  // namespace
 
 void RegisterElementwise(Napi::Env env, Napi::Object exports) {
-  exports.Set("unarySync", Napi::Function::New(env, UnarySync, "unarySync"));
-  exports.Set("unary", Napi::Function::New(env, UnaryAsync, "unary"));
-  exports.Set("binarySync", Napi::Function::New(env, BinarySync, "binarySync"));
-  exports.Set("binary", Napi::Function::New(env, BinaryAsync, "binary"));
-  exports.Set("preluSync", Napi::Function::New(env, PreluSync, "preluSync"));
-  exports.Set("prelu", Napi::Function::New(env, PreluAsync, "prelu"));
-  exports.Set("softmaxSync", Napi::Function::New(env, SoftmaxSync, "softmaxSync"));
-  exports.Set("softmax", Napi::Function::New(env, SoftmaxAsync, "softmax"));
+  // unarySync(x, out, kind, alpha, min, max): void; unary(...): Promise<void>
+  export_op<UnaryArgs>(env, exports, "unary", parse_unary, run_unary, Op::kUnary);
+  // binarySync(a, b, out, aShape, bShape, kind): void; binary(...): Promise<void>
+  export_op<BinaryArgs>(env, exports, "binary", parse_binary, run_binary, Op::kBinary);
+  // preluSync(x, slope, out, xShape, slopeShape): void; prelu(...): Promise<void>
+  export_op<PreluArgs>(env, exports, "prelu", parse_prelu, run_prelu, Op::kPrelu);
+  // softmaxSync(x, out, shape, axis, log): void; softmax(...): Promise<void>
+  export_op<SoftmaxArgs>(env, exports, "softmax", parse_softmax, run_softmax, Op::kSoftmax);
 }
 
 }  // namespace binding

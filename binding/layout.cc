@@ -66,41 +66,15 @@ PadArgs parse_pad(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// concatSync(tensors, shapes, out, axis): void
-Napi::Value ConcatSync(const Napi::CallbackInfo& info) {
-  return run_sync<ConcatArgs>(info, parse_concat, run_concat, Op::kConcat);
-}
-// concat(tensors, shapes, out, axis): Promise<void>
-Napi::Value ConcatAsync(const Napi::CallbackInfo& info) {
-  return run_async<ConcatArgs>(info, parse_concat, run_concat, Op::kConcat, "neonn:concat");
-}
-// transposeSync(x, out, shape, perm): void
-Napi::Value TransposeSync(const Napi::CallbackInfo& info) {
-  return run_sync<TransposeArgs>(info, parse_transpose, run_transpose, Op::kTranspose);
-}
-// transpose(x, out, shape, perm): Promise<void>
-Napi::Value TransposeAsync(const Napi::CallbackInfo& info) {
-  return run_async<TransposeArgs>(info, parse_transpose, run_transpose, Op::kTranspose,
-                                  "neonn:transpose");
-}
-// padSync(x, out, shape, pads, value): void
-Napi::Value PadSync(const Napi::CallbackInfo& info) {
-  return run_sync<PadArgs>(info, parse_pad, run_pad, Op::kPad);
-}
-// pad(x, out, shape, pads, value): Promise<void>
-Napi::Value PadAsync(const Napi::CallbackInfo& info) {
-  return run_async<PadArgs>(info, parse_pad, run_pad, Op::kPad, "neonn:pad");
-}
-
 }  // namespace
 
 void RegisterLayout(Napi::Env env, Napi::Object exports) {
-  exports.Set("concatSync", Napi::Function::New(env, ConcatSync, "concatSync"));
-  exports.Set("concat", Napi::Function::New(env, ConcatAsync, "concat"));
-  exports.Set("transposeSync", Napi::Function::New(env, TransposeSync, "transposeSync"));
-  exports.Set("transpose", Napi::Function::New(env, TransposeAsync, "transpose"));
-  exports.Set("padSync", Napi::Function::New(env, PadSync, "padSync"));
-  exports.Set("pad", Napi::Function::New(env, PadAsync, "pad"));
+  // concatSync(tensors, shapes, out, axis): void; concat(...): Promise<void>
+  export_op<ConcatArgs>(env, exports, "concat", parse_concat, run_concat, Op::kConcat);
+  // transposeSync(x, out, shape, perm): void; transpose(...): Promise<void>
+  export_op<TransposeArgs>(env, exports, "transpose", parse_transpose, run_transpose, Op::kTranspose);
+  // padSync(x, out, shape, pads, value): void; pad(...): Promise<void>
+  export_op<PadArgs>(env, exports, "pad", parse_pad, run_pad, Op::kPad);
 }
 
 }  // namespace binding

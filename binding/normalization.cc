@@ -39,31 +39,13 @@ LrnArgs parse_lrn(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// batchNormSync(x, scale, bias, mean, variance, out, shape, epsilon): void
-Napi::Value BatchNormSync(const Napi::CallbackInfo& info) {
-  return run_sync<BatchNormArgs>(info, parse_batch_norm, run_batch_norm, Op::kBatchNorm);
-}
-// batchNorm(x, scale, bias, mean, variance, out, shape, epsilon): Promise<void>
-Napi::Value BatchNormAsync(const Napi::CallbackInfo& info) {
-  return run_async<BatchNormArgs>(info, parse_batch_norm, run_batch_norm, Op::kBatchNorm,
-                                  "neonn:batchNorm");
-}
-// lrnSync(x, out, shape, size, alpha, beta, bias): void
-Napi::Value LrnSync(const Napi::CallbackInfo& info) {
-  return run_sync<LrnArgs>(info, parse_lrn, run_lrn, Op::kLrn);
-}
-// lrn(x, out, shape, size, alpha, beta, bias): Promise<void>
-Napi::Value LrnAsync(const Napi::CallbackInfo& info) {
-  return run_async<LrnArgs>(info, parse_lrn, run_lrn, Op::kLrn, "neonn:lrn");
-}
-
 }  // namespace
 
 void RegisterNormalization(Napi::Env env, Napi::Object exports) {
-  exports.Set("batchNormSync", Napi::Function::New(env, BatchNormSync, "batchNormSync"));
-  exports.Set("batchNorm", Napi::Function::New(env, BatchNormAsync, "batchNorm"));
-  exports.Set("lrnSync", Napi::Function::New(env, LrnSync, "lrnSync"));
-  exports.Set("lrn", Napi::Function::New(env, LrnAsync, "lrn"));
+  // batchNormSync(x, scale, bias, mean, variance, out, shape, epsilon): void; batchNorm(...): Promise<void>
+  export_op<BatchNormArgs>(env, exports, "batchNorm", parse_batch_norm, run_batch_norm, Op::kBatchNorm);
+  // lrnSync(x, out, shape, size, alpha, beta, bias): void; lrn(...): Promise<void>
+  export_op<LrnArgs>(env, exports, "lrn", parse_lrn, run_lrn, Op::kLrn);
 }
 
 }  // namespace binding

@@ -114,5 +114,26 @@ Napi::Value run_async(const Napi::CallbackInfo& info, ParseFn<Args> parse, RunFn
   });
 }
 
+/// Exports `<name>Sync` (runs now) and `<name>` (returns a Promise, runs on
+/// the libuv pool), both parsing their arguments with `parse`.
+template <typename Args>
+void export_op(Napi::Env env, Napi::Object exports, const std::string& name, ParseFn<Args> parse,
+               RunFn<Args> run, Op op) {
+  const std::string sync_name = name + "Sync";
+  exports.Set(sync_name, Napi::Function::New(
+                             env,
+                             [parse, run, op](const Napi::CallbackInfo& info) {
+                               return run_sync<Args>(info, parse, run, op);
+                             },
+                             sync_name));
+  const std::string resource = "neonn:" + name;
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [parse, run, op, resource](const Napi::CallbackInfo& info) {
+                          return run_async<Args>(info, parse, run, op, resource.c_str());
+                        },
+                        name));
+}
+
 }  // namespace binding
 }  // namespace neonn

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../backend.h"
 #include "gemm.h"  // FloatSpan, MutableFloatSpan
 
 namespace neonn {
@@ -41,5 +42,14 @@ void check_no_overlap(const float* out, size_t out_size, const float* in, size_t
 
 /// An axis in [-rank, rank) made non-negative, or a RangeError.
 int normalize_axis(int64_t axis, int rank, const std::string& op);
+
+/// The body of every run_xxx: check the raw args into a call, run it on
+/// `backend` (resolved by the caller) and count the op.
+template <typename Args, typename Call>
+void run_checked(const Backend& backend, const Args& args, Call (*check)(const Args&),
+                 void (Backend::*entry)(const Call&) const) {
+  (backend.*entry)(check(args));
+  backend.count_op();
+}
 
 }  // namespace neonn

@@ -162,23 +162,19 @@ SoftmaxCall check_softmax(const SoftmaxArgs& args) {
 }
 
 void run_unary(const Backend& backend, const UnaryArgs& args) {
-  backend.unary(check_unary(args));
-  backend.count_op();
+  run_checked(backend, args, check_unary, &Backend::unary);
 }
 
 void run_binary(const Backend& backend, const BinaryArgs& args) {
-  backend.binary(check_binary(args));
-  backend.count_op();
+  run_checked(backend, args, check_binary, &Backend::binary);
 }
 
 void run_prelu(const Backend& backend, const PreluArgs& args) {
-  backend.prelu(check_prelu(args));
-  backend.count_op();
+  run_checked(backend, args, check_prelu, &Backend::prelu);
 }
 
 void run_softmax(const Backend& backend, const SoftmaxArgs& args) {
-  backend.softmax(check_softmax(args));
-  backend.count_op();
+  run_checked(backend, args, check_softmax, &Backend::softmax);
 }
 
 }  // namespace neonn

@@ -124,18 +124,15 @@ PadCall check_pad(const PadArgs& args) {
 }
 
 void run_concat(const Backend& backend, const ConcatArgs& args) {
-  backend.concat(check_concat(args));
-  backend.count_op();
+  run_checked(backend, args, check_concat, &Backend::concat);
 }
 
 void run_transpose(const Backend& backend, const TransposeArgs& args) {
-  backend.transpose(check_transpose(args));
-  backend.count_op();
+  run_checked(backend, args, check_transpose, &Backend::transpose);
 }
 
 void run_pad(const Backend& backend, const PadArgs& args) {
-  backend.pad(check_pad(args));
-  backend.count_op();
+  run_checked(backend, args, check_pad, &Backend::pad);
 }
 
 }  // namespace neonn

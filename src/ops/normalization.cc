@@ -78,13 +78,11 @@ LrnCall check_lrn(const LrnArgs& args) {
 }
 
 void run_batch_norm(const Backend& backend, const BatchNormArgs& args) {
-  backend.batch_norm(check_batch_norm(args));
-  backend.count_op();
+  run_checked(backend, args, check_batch_norm, &Backend::batch_norm);
 }
 
 void run_lrn(const Backend& backend, const LrnArgs& args) {
-  backend.lrn(check_lrn(args));
-  backend.count_op();
+  run_checked(backend, args, check_lrn, &Backend::lrn);
 }
 
 }  // namespace neonn

@@ -3,21 +3,9 @@
 // checks), they throw and the process survives. Errors from the raw binding
 // come from the addon's realm, so they are compared by name.
 import { binding } from '../../lib/native';
+import { expectThrows } from './expect-native';
 
 const f = (n: number): Float32Array => new Float32Array(n);
-
-function expectThrows(call: () => unknown, cls: ErrorConstructor, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeDefined();
-  expect((thrown as Error).name).toBe(cls.name);
-  expect((thrown as Error).message).toMatch(message);
-  expect((thrown as { code?: string }).code).toBe(cls === TypeError ? 'ERR_NEONN_TYPE' : 'ERR_NEONN_RANGE');
-}
 
 type Case = [string, string, unknown[], ErrorConstructor, RegExp];
 const buf = new Float32Array(64);

@@ -3,21 +3,9 @@
 // The raw binding's errors come from the addon's realm, not jest's sandbox, so
 // they are compared by name (the facade re-creates them in the caller's realm).
 import { binding } from '../../lib/native';
+import { expectThrows } from './expect-native';
 
 const f = (n: number): Float32Array => new Float32Array(n);
-
-function expectThrows(call: () => unknown, cls: ErrorConstructor, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeDefined();
-  expect((thrown as Error).name).toBe(cls.name);
-  expect((thrown as Error).message).toMatch(message);
-  expect((thrown as { code?: string }).code).toBe(cls === TypeError ? 'ERR_NEONN_TYPE' : 'ERR_NEONN_RANGE');
-}
 
 describe('native gemm re-checks its arguments', () => {
   const cases: [string, unknown[], ErrorConstructor, RegExp][] = [
