@@ -55,7 +55,8 @@ void broadcast_apply(const Broadcast& bc, const float* a, const float* b, float*
 void unary(const UnaryCall& c) {
   switch (c.kind) {
     case UnaryKind::kRelu:
-      map(c.x, c.y, c.size, [](float v) { return v > 0.0f ? v : 0.0f; });
+      // NaN passes through (as numpy's maximum and ONNX's reference do).
+      map(c.x, c.y, c.size, [](float v) { return v < 0.0f ? 0.0f : v; });
       break;
     case UnaryKind::kLeakyRelu: {
       const float alpha = c.alpha;

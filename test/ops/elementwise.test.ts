@@ -109,6 +109,13 @@ describe.each(backends)('elementwise on %s', (backend) => {
     });
   });
 
+  test('NaN passes through every activation', () => {
+    const nan = nn.tensor(new Float32Array([NaN]), [1]);
+    for (const y of [nn.relu(nan), nn.leakyRelu(nan), nn.sigmoid(nan), nn.tanh(nan), nn.prelu(nan, nn.tensor(new Float32Array([0.5]), []))]) {
+      expect(Number.isNaN(y.data[0])).toBe(true);
+    }
+  });
+
   test('clip keeps NaN', () => {
     const y = nn.clip(nn.tensor(new Float32Array([NaN, 3]), [2]), 0, 1);
     expect(Number.isNaN(y.data[0])).toBe(true);
