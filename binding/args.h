@@ -15,8 +15,7 @@ namespace binding {
 
 /// A Float32Array value as a span; throws TypeError for anything else.
 /// Reads byteOffset/length from the view itself, so subarrays work.
-inline MutableFloatSpan float32_value(napi_env env, napi_value v, const char* op,
-                                      const char* name) {
+inline MutableFloatSpan float32_value(napi_env env, napi_value v, const char* op, const char* name) {
   bool is_typed = false;
   if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
     throw_type_error(std::string(op) + ": expected \"" + name + "\" to be a Float32Array");
@@ -32,7 +31,7 @@ inline MutableFloatSpan float32_value(napi_env env, napi_value v, const char* op
   return MutableFloatSpan{static_cast<float*>(data), length};
 }
 
-/// Argument `i` as a Float32Array span (see float32_value).
+/// Argument i of a call as a Float32Array span (see float32_value).
 inline MutableFloatSpan float32_arg(const Napi::CallbackInfo& info, size_t i, const char* op,
                                     const char* name) {
   return float32_value(info.Env(), info[i], op, name);

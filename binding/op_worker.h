@@ -30,6 +30,18 @@ class OpWorker final : public Napi::AsyncWorker {
     }
   }
 
+  /// Same, for a list of values known only at run time.
+  OpWorker(Napi::Env env, const char* resource, std::function<void()> work,
+           const std::vector<Napi::Value>& keep_alive)
+      : Napi::AsyncWorker(env, resource),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)) {
+    refs_.reserve(keep_alive.size());
+    for (const Napi::Value& v : keep_alive) {
+      if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    }
+  }
+
   /// Queues the worker (which deletes itself when done) and returns its promise.
   static Napi::Promise Start(OpWorker* worker) {
     Napi::Promise promise = worker->deferred_.Promise();

@@ -5,6 +5,9 @@
  * const y = nn.gemm(nn.tensor(a, [64, 128]), nn.tensor(b, [128, 32]));
  */
 import { gemmAsync } from './ops/gemm';
+// conv family
+import { conv2dAsync, fullyConnectedAsync } from './ops/conv';
+import { avgPool2dAsync, globalAvgPoolAsync, maxPool2dAsync } from './ops/pool';
 import {
   addAsync, clipAsync, leakyReluAsync, logSoftmaxAsync, mulAsync, preluAsync, reluAsync, sigmoidAsync, softmaxAsync, tanhAsync,
 } from './ops/elementwise';
@@ -20,6 +23,11 @@ export { diagnostics } from './diagnostics';
 export type { Diagnostics } from './diagnostics';
 export { gemm } from './ops/gemm';
 export type { GemmOptions } from './ops/gemm';
+// conv family
+export { conv2d, fullyConnected } from './ops/conv';
+export type { FusedActivation, Conv2dOptions, FullyConnectedOptions } from './ops/conv';
+export { maxPool2d, avgPool2d, globalAvgPool } from './ops/pool';
+export type { MaxPool2dOptions, AvgPool2dOptions, GlobalAvgPoolOptions } from './ops/pool';
 // --- elementwise, normalization and layout ops ---
 export { relu, leakyRelu, sigmoid, tanh, clip, prelu, softmax, logSoftmax, add, mul } from './ops/elementwise';
 export type { OutOptions, SoftmaxOptions } from './ops/elementwise';
@@ -34,6 +42,12 @@ export { concat, flatten, reshape, transpose, pad } from './ops/layout';
  */
 export const async = Object.freeze({
   gemm: gemmAsync,
+  // conv family
+  conv2d: conv2dAsync,
+  fullyConnected: fullyConnectedAsync,
+  maxPool2d: maxPool2dAsync,
+  avgPool2d: avgPool2dAsync,
+  globalAvgPool: globalAvgPoolAsync,
   // --- elementwise, normalization and layout ops ---
   relu: reluAsync,
   leakyRelu: leakyReluAsync,

@@ -35,6 +35,61 @@ type GemmArgs = [
   beta: number,
 ];
 
+// conv family: positional arguments, see binding/conv.cc and binding/pool.cc.
+/** activation: 0 none, 1 relu. */
+export type Conv2dArgs = [
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  out: Float32Array,
+  n: number,
+  cIn: number,
+  h: number,
+  w: number,
+  cOut: number,
+  kH: number,
+  kW: number,
+  group: number,
+  strideH: number,
+  strideW: number,
+  dilationH: number,
+  dilationW: number,
+  padTop: number,
+  padLeft: number,
+  padBottom: number,
+  padRight: number,
+  activation: number,
+];
+export type FullyConnectedArgs = [
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  out: Float32Array,
+  n: number,
+  inFeatures: number,
+  outFeatures: number,
+];
+/** kind: 0 max, 1 avg, 2 global avg. flags: bit 0 ceil, bit 1 countIncludePad. */
+export type Pool2dArgs = [
+  x: Float32Array,
+  out: Float32Array,
+  kind: number,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  kH: number,
+  kW: number,
+  strideH: number,
+  strideW: number,
+  dilationH: number,
+  dilationW: number,
+  padTop: number,
+  padLeft: number,
+  padBottom: number,
+  padRight: number,
+  flags: number,
+];
 // --- elementwise, normalization and layout families: see binding/{elementwise,normalization,layout}.cc ---
 /** kind: 0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip. */
 type UnaryArgs = [x: Float32Array, out: Float32Array, kind: number, alpha: number, min: number, max: number];
@@ -83,6 +138,13 @@ export interface NativeBinding extends NativeCnnOps {
   buildInfo(): { flavour: string; target: string; compiler?: string };
   gemmSync(...args: GemmArgs): void;
   gemm(...args: GemmArgs): Promise<void>;
+  // conv family
+  conv2dSync(...args: Conv2dArgs): void;
+  conv2d(...args: Conv2dArgs): Promise<void>;
+  fullyConnectedSync(...args: FullyConnectedArgs): void;
+  fullyConnected(...args: FullyConnectedArgs): Promise<void>;
+  pool2dSync(...args: Pool2dArgs): void;
+  pool2d(...args: Pool2dArgs): Promise<void>;
 }
 
 /** The package root (dist/.. or lib/..). */

@@ -3,6 +3,9 @@
 
 #include "openblas_backend.h"
 
+// conv family
+#include "../blas/conv_im2col.h"
+
 namespace neonn {
 namespace {
 
@@ -42,7 +45,14 @@ class BlasBackend final : public Backend {
     api_.set_num_threads(n);
   }
 
-  bool provides(Op op) const override { return op == Op::kGemm; }
+  bool provides(Op op) const override {
+    // conv family: conv2d and fullyConnected run on sgemm; pooling falls back.
+    return op == Op::kGemm || op == Op::kConv2d || op == Op::kFullyConnected;
+  }
+
+  // conv family
+  void conv2d(const Conv2dCall& c) const override { blas_conv2d(*this, c); }
+  void fully_connected(const FullyConnectedCall& c) const override { blas_fully_connected(*this, c); }
 
   void sgemm(const SgemmArgs& p) const override {
     api_.sgemm(kCblasRowMajor, p.trans_a ? kCblasTrans : kCblasNoTrans,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "../args.h"
 #include "../checked.h"
 #include "../status.h"
 
@@ -67,7 +68,34 @@ void check_gemm(const GemmParams& p, const GemmBuffers& buf) {
   }
 }
 
-void run_gemm(const Backend& backend, const GemmParams& p, const GemmBuffers& buf) {
+GemmCall decode_gemm(const ArgList& args) {
+  const char* op = "gemm";
+  args.require_size(13, op);
+  GemmCall call;
+  GemmParams& p = call.params;
+  call.buffers.a = args.input(0, op, "a");
+  call.buffers.b = args.input(1, op, "b");
+  p.has_c = !args.is_null(2);
+  if (p.has_c) call.buffers.c = args.input(2, op, "c");
+  call.buffers.y = args.span(3, op, "out");
+  p.a_rows = args.integer(4, op, "a.shape[0]");
+  p.a_cols = args.integer(5, op, "a.shape[1]");
+  p.b_rows = args.integer(6, op, "b.shape[0]");
+  p.b_cols = args.integer(7, op, "b.shape[1]");
+  p.c_rows = args.integer(8, op, "c rows");
+  p.c_cols = args.integer(9, op, "c cols");
+  const int64_t flags = args.integer(10, op, "flags");
+  p.trans_a = (flags & 1) != 0;
+  p.trans_b = (flags & 2) != 0;
+  p.alpha = static_cast<float>(args.number(11, op, "alpha"));
+  p.beta = static_cast<float>(args.number(12, op, "beta"));
+  check_gemm(p, call.buffers);
+  return call;
+}
+
+void run_gemm(const Backend& backend, const GemmCall& call) {
+  const GemmParams& p = call.params;
+  const GemmBuffers& buf = call.buffers;
   check_gemm(p, buf);
   SgemmArgs s;
   s.trans_a = p.trans_a;

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "../backend.h"
+#include "../span.h"
 
 namespace neonn {
 
@@ -19,25 +20,27 @@ struct GemmParams {
   int64_t c_rows = 1, c_cols = 1;  ///< c as 2-D: rows in {1, M}, cols in {1, N}
 };
 
-/// Raw float buffers with their element counts (as read from the typed arrays).
-struct FloatSpan {
-  const float* data = nullptr;
-  size_t size = 0;
-};
-struct MutableFloatSpan {
-  float* data = nullptr;
-  size_t size = 0;
-};
-
 struct GemmBuffers {
   FloatSpan a, b, c;  ///< c.data == nullptr when there is no c
   MutableFloatSpan y;
 };
 
+struct GemmCall {
+  GemmParams params;
+  GemmBuffers buffers;
+};
+
+class ArgList;
+
 /// Throws neonn::Error (RangeError kind) on any inconsistency.
 void check_gemm(const GemmParams& p, const GemmBuffers& buf);
 
+/// Arguments, positional (the binding passes them so, without property lookups):
+/// (a, b, c | null, out, aRows, aCols, bRows, bCols, cRows, cCols, flags, alpha, beta)
+/// flags: bit 0 transA, bit 1 transB. Decoding checks everything.
+GemmCall decode_gemm(const ArgList& args);
+
 /// Runs on `backend` (resolved for Op::kGemm by the caller). Checks first.
-void run_gemm(const Backend& backend, const GemmParams& p, const GemmBuffers& buf);
+void run_gemm(const Backend& backend, const GemmCall& call);
 
 }  // namespace neonn

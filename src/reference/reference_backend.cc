@@ -2,6 +2,9 @@
 
 #include <cstddef>
 
+// conv family (conv2d, fullyConnected, pool2d)
+#include "../ops/pool.h"
+#include "conv.h"
 #include "reference_ops.h"
 
 namespace neonn {
@@ -24,6 +27,10 @@ class ReferenceBackend final : public Backend {
   bool provides(Op op) const override {
     switch (op) {
       case Op::kGemm:
+      // conv family
+      case Op::kConv2d:
+      case Op::kFullyConnected:
+      case Op::kPool2d:
       // --- elementwise, normalization and layout families (reference_ops.h) ---
       case Op::kUnary:
       case Op::kPrelu:
@@ -39,6 +46,11 @@ class ReferenceBackend final : public Backend {
         return false;
     }
   }
+
+  // conv family: direct loops in reference/conv.cc, pooling in ops/pool.cc.
+  void conv2d(const Conv2dCall& c) const override { reference_conv2d(c); }
+  void fully_connected(const FullyConnectedCall& c) const override { reference_fully_connected(c); }
+  void pool2d(const Pool2dCall& c) const override { pool2d_loops(c); }
 
   void sgemm(const SgemmArgs& p) const override {
     // Accumulate in double: this is the oracle the fast paths are checked against.

@@ -3,7 +3,7 @@
 // The raw binding's errors come from the addon's realm, not jest's sandbox, so
 // they are compared by name (the facade re-creates them in the caller's realm).
 import { binding } from '../../lib/native';
-import { expectThrows } from './expect-native';
+import { expectNativeThrows as expectThrows } from '../native-errors';
 
 const f = (n: number): Float32Array => new Float32Array(n);
 

@@ -1,0 +1,206 @@
+// NeonnProgram: a compiled model held natively. programCreate(spec) copies the
+// constants in (the model owns its memory: dispose() frees it at once, the
+// finalizer otherwise); runSync/run execute every step, run on the libuv pool.
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../src/model/program.h"
+#include "../src/registry.h"
+#include "args.h"
+#include "op_worker.h"
+
+namespace neonn {
+namespace binding {
+namespace {
+
+const char* kOp = "model";
+
+size_t size_value(const Napi::Value& v, const char* name) {
+  NEONN_THROW_TYPEERROR_IF(!v.IsNumber(), std::string(kOp) + ": expected \"" + name + "\" to be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  NEONN_THROW_RANGEERROR_IF(!(d >= 0) || d > 9007199254740991.0 || static_cast<double>(static_cast<size_t>(d)) != d,
+                            std::string(kOp) + ": \"" + name + "\" must be a non-negative integer");
+  return static_cast<size_t>(d);
+}
+
+std::vector<size_t> sizes_value(const Napi::Value& v, const char* name) {
+  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), std::string(kOp) + ": expected \"" + name + "\" to be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<size_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = size_value(a.Get(i), name);
+  return out;
+}
+
+BufferRef ref_value(const Napi::Value& v) {
+  Napi::Object o = v.As<Napi::Object>();
+  BufferRef r;
+  const size_t kind = size_value(o.Get("kind"), "ref.kind");
+  NEONN_THROW_RANGEERROR_IF(kind > 3, std::string(kOp) + ": ref.kind must be 0..3");
+  r.kind = static_cast<BufferRef::Kind>(kind);
+  const size_t index = size_value(o.Get("index"), "ref.index");
+  NEONN_THROW_RANGEERROR_IF(index > 0xffffffffu, std::string(kOp) + ": ref.index too large");
+  r.index = static_cast<uint32_t>(index);
+  r.offset = size_value(o.Get("offset"), "ref.offset");
+  r.size = size_value(o.Get("size"), "ref.size");
+  return r;
+}
+
+StepArg arg_value(const Napi::Value& v) {
+  StepArg a;
+  if (v.IsNull() || v.IsUndefined()) return a;
+  if (v.IsNumber()) {
+    a.kind = StepArg::Kind::kNumber;
+    a.number = v.As<Napi::Number>().DoubleValue();
+  } else if (v.IsArray()) {
+    a.kind = StepArg::Kind::kBufferList;
+    Napi::Array list = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) a.buffers.push_back(ref_value(list.Get(i)));
+  } else if (v.IsObject()) {
+    a.kind = StepArg::Kind::kBuffer;
+    a.buffer = ref_value(v);
+  } else {
+    throw_type_error(std::string(kOp) + ": a step argument must be null, a number, a buffer ref or a list of refs");
+  }
+  return a;
+}
+
+std::vector<FloatSpan> input_spans(const Napi::Value& v) {
+  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), "model: expected \"inputs\" to be an array of Float32Arrays");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<FloatSpan> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    const MutableFloatSpan s = float32_value(v.Env(), a.Get(i), kOp, "inputs[i]");
+    out[i] = FloatSpan{s.data, s.size};
+  }
+  return out;
+}
+
+std::vector<MutableFloatSpan> output_spans(const Napi::Value& v) {
+  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), "model: expected \"outputs\" to be an array of Float32Arrays");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<MutableFloatSpan> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = float32_value(v.Env(), a.Get(i), kOp, "outputs[i]");
+  return out;
+}
+
+class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NeonnProgram",
+                       {InstanceMethod("runSync", &NeonnProgram::RunSync),
+                        InstanceMethod("run", &NeonnProgram::Run),
+                        InstanceMethod("dispose", &NeonnProgram::Dispose),
+                        InstanceMethod("memoryBytes", &NeonnProgram::MemoryBytes)});
+  }
+
+  // new NeonnProgram(spec): { consts: Float32Array[], arenaSize, inputSizes, outputSizes, steps: { op, label, args }[] }
+  explicit NeonnProgram(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NeonnProgram>(info) {
+    guarded(info.Env(), [&] {
+      NEONN_THROW_TYPEERROR_IF(info.Length() < 1 || !info[0].IsObject(), "model: expected a program spec object");
+      Napi::Object spec = info[0].As<Napi::Object>();
+      Napi::Value consts_v = spec.Get("consts");
+      NEONN_THROW_TYPEERROR_IF(!consts_v.IsArray(), "model: expected \"consts\" to be an array");
+      Napi::Array consts_a = consts_v.As<Napi::Array>();
+      std::vector<std::vector<float>> consts(consts_a.Length());
+      for (uint32_t i = 0; i < consts_a.Length(); ++i) {
+        const MutableFloatSpan s = float32_value(info.Env(), consts_a.Get(i), kOp, "consts[i]");
+        consts[i].assign(s.data, s.data + s.size);  // owned: the model frees it on dispose()
+      }
+      const size_t arena = size_value(spec.Get("arenaSize"), "arenaSize");
+      std::vector<size_t> in_sizes = sizes_value(spec.Get("inputSizes"), "inputSizes");
+      std::vector<size_t> out_sizes = sizes_value(spec.Get("outputSizes"), "outputSizes");
+      Napi::Value steps_v = spec.Get("steps");
+      NEONN_THROW_TYPEERROR_IF(!steps_v.IsArray(), "model: expected \"steps\" to be an array");
+      Napi::Array steps_a = steps_v.As<Napi::Array>();
+      std::vector<Step> steps(steps_a.Length());
+      for (uint32_t i = 0; i < steps_a.Length(); ++i) {
+        NEONN_THROW_TYPEERROR_IF(!steps_a.Get(i).IsObject(), "model: each step must be an object");
+        Napi::Object so = steps_a.Get(i).As<Napi::Object>();
+        NEONN_THROW_TYPEERROR_IF(!so.Get("op").IsString(), "model: step.op must be a string");
+        const std::string op = so.Get("op").As<Napi::String>().Utf8Value();
+        steps[i].kernel = find_op(op);
+        NEONN_THROW_RANGEERROR_IF(steps[i].kernel == nullptr, "model: unknown op \"" + op + "\" in step " + std::to_string(i));
+        steps[i].label = so.Get("label").IsString() ? so.Get("label").As<Napi::String>().Utf8Value() : op;
+        Napi::Value args_v = so.Get("args");
+        NEONN_THROW_TYPEERROR_IF(!args_v.IsArray(), "model: step.args must be an array");
+        Napi::Array args_a = args_v.As<Napi::Array>();
+        for (uint32_t j = 0; j < args_a.Length(); ++j) steps[i].args.push_back(arg_value(args_a.Get(j)));
+      }
+      program_ = std::make_shared<Program>(std::move(consts), arena, std::move(in_sizes),
+                                           std::move(out_sizes), std::move(steps));
+      external_bytes_ = static_cast<int64_t>(program_->memory_bytes());
+      // Tell V8 how much native memory this object holds, so a dropped model
+      // is collected (and its memory freed) as promptly as a big JS object.
+      Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);
+    });
+  }
+
+  void Finalize(Napi::Env env) override { release(env); }
+
+ private:
+  void release(Napi::Env env) {
+    if (external_bytes_ != 0) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+      external_bytes_ = 0;
+    }
+    program_.reset();  // a run in flight holds its own reference until it ends
+  }
+
+  std::shared_ptr<Program> live() const {
+    if (!program_) {
+      throw Error(ErrorKind::kInternal, "ERR_NEONN_DISPOSED", "model: used after dispose()");
+    }
+    return program_;
+  }
+
+  // runSync(inputs: Float32Array[], outputs: Float32Array[]): void
+  Napi::Value RunSync(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Program> p = live();
+      p->run(Registry::instance().active(), input_spans(info[0]), output_spans(info[1]));
+      return info.Env().Undefined();
+    });
+  }
+
+  // run(inputs: Float32Array[], outputs: Float32Array[]): Promise<void>
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      std::shared_ptr<Program> p = live();
+      std::vector<FloatSpan> ins = input_spans(info[0]);
+      std::vector<MutableFloatSpan> outs = output_spans(info[1]);
+      std::vector<Napi::Value> keep{info.This()};
+      for (uint32_t i = 0; i < info[0].As<Napi::Array>().Length(); ++i) keep.push_back(info[0].As<Napi::Array>().Get(i));
+      for (uint32_t i = 0; i < info[1].As<Napi::Array>().Length(); ++i) keep.push_back(info[1].As<Napi::Array>().Get(i));
+      const Backend* active = &Registry::instance().active();
+      auto* worker = new OpWorker(
+          info.Env(), "neonn:model", [p, ins, outs, active] { p->run(*active, ins, outs); }, keep);
+      return OpWorker::Start(worker);
+    });
+  }
+
+  // dispose(): void — frees the native memory now (a run in flight finishes first).
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    release(info.Env());
+    return info.Env().Undefined();
+  }
+
+  // memoryBytes(): number (0 after dispose)
+  Napi::Value MemoryBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), program_ ? static_cast<double>(program_->memory_bytes()) : 0.0);
+  }
+
+  std::shared_ptr<Program> program_;
+  int64_t external_bytes_ = 0;
+};
+
+}  // namespace
+
+void RegisterModel(Napi::Env env, Napi::Object exports) {
+  exports.Set("NeonnProgram", NeonnProgram::Define(env));
+}
+
+}  // namespace binding
+}  // namespace neonn

@@ -1,0 +1,133 @@
+#include "program.h"
+
+#include <utility>
+
+#include "../registry.h"
+#include "../status.h"
+
+namespace neonn {
+
+Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
+                 std::vector<size_t> input_sizes, std::vector<size_t> output_sizes,
+                 std::vector<Step> steps)
+    : consts_(std::move(consts)),
+      input_sizes_(std::move(input_sizes)),
+      output_sizes_(std::move(output_sizes)),
+      steps_(std::move(steps)) {
+  arena_.resize(arena_floats);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& s = steps_[i];
+    const std::string where = "model: step " + std::to_string(i) + " (" + s.label + ")";
+    NEONN_THROW_RANGEERROR_IF(s.kernel == nullptr, where + ": no op");
+    for (const StepArg& a : s.args) {
+      if (a.kind == StepArg::Kind::kBuffer) check_ref(a.buffer, where);
+      if (a.kind == StepArg::Kind::kBufferList) {
+        for (const BufferRef& r : a.buffers) check_ref(r, where);
+      }
+    }
+  }
+}
+
+void Program::check_ref(const BufferRef& r, const std::string& where) const {
+  size_t limit = 0;
+  switch (r.kind) {
+    case BufferRef::Kind::kConst:
+      NEONN_THROW_RANGEERROR_IF(r.index >= consts_.size(),
+                                where + ": constant " + std::to_string(r.index) + " does not exist");
+      limit = consts_[r.index].size();
+      break;
+    case BufferRef::Kind::kArena:
+      limit = arena_.size();
+      break;
+    case BufferRef::Kind::kInput:
+      NEONN_THROW_RANGEERROR_IF(r.index >= input_sizes_.size(),
+                                where + ": input " + std::to_string(r.index) + " does not exist");
+      limit = input_sizes_[r.index];
+      break;
+    case BufferRef::Kind::kOutput:
+      NEONN_THROW_RANGEERROR_IF(r.index >= output_sizes_.size(),
+                                where + ": output " + std::to_string(r.index) + " does not exist");
+      limit = output_sizes_[r.index];
+      break;
+  }
+  NEONN_THROW_RANGEERROR_IF(r.offset > limit || r.size > limit - r.offset || r.size == 0,
+                            where + ": buffer [" + std::to_string(r.offset) + ", +" +
+                                std::to_string(r.size) + ") is outside its " +
+                                std::to_string(limit) + " floats");
+}
+
+size_t Program::memory_bytes() const {
+  size_t n = arena_.size();
+  for (const auto& c : consts_) n += c.size();
+  return n * sizeof(float);
+}
+
+void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
+                  const std::vector<MutableFloatSpan>& outputs) {
+  NEONN_THROW_RANGEERROR_IF(inputs.size() != input_sizes_.size() ||
+                                outputs.size() != output_sizes_.size(),
+                            "model: expected " + std::to_string(input_sizes_.size()) +
+                                " inputs and " + std::to_string(output_sizes_.size()) +
+                                " outputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    NEONN_THROW_RANGEERROR_IF(inputs[i].data == nullptr || inputs[i].size != input_sizes_[i],
+                              "model: input " + std::to_string(i) + " has " +
+                                  std::to_string(inputs[i].size) + " elements, expected " +
+                                  std::to_string(input_sizes_[i]));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    NEONN_THROW_RANGEERROR_IF(outputs[i].data == nullptr || outputs[i].size != output_sizes_[i],
+                              "model: output " + std::to_string(i) + " has " +
+                                  std::to_string(outputs[i].size) + " elements, expected " +
+                                  std::to_string(output_sizes_[i]));
+  }
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  const Registry& reg = Registry::instance();
+  auto resolve = [&](const BufferRef& r) -> MutableFloatSpan {
+    float* base = nullptr;
+    switch (r.kind) {
+      // Constants are read-only by construction: no op writes an input slot.
+      case BufferRef::Kind::kConst: base = consts_[r.index].data(); break;
+      case BufferRef::Kind::kArena: base = arena_.data(); break;
+      case BufferRef::Kind::kInput: base = const_cast<float*>(inputs[r.index].data); break;
+      case BufferRef::Kind::kOutput: base = outputs[r.index].data; break;
+    }
+    return MutableFloatSpan{base + r.offset, r.size};
+  };
+  ValueArgs args;
+  for (const Step& s : steps_) {
+    std::vector<ValueArgs::Value>& vals = args.values();
+    vals.resize(s.args.size());
+    for (size_t i = 0; i < s.args.size(); ++i) {
+      const StepArg& a = s.args[i];
+      ValueArgs::Value& v = vals[i];
+      v.spans.clear();
+      switch (a.kind) {
+        case StepArg::Kind::kNull: v.kind = ValueArgs::Value::Kind::kNull; break;
+        case StepArg::Kind::kNumber:
+          v.kind = ValueArgs::Value::Kind::kNumber;
+          v.number = a.number;
+          break;
+        case StepArg::Kind::kBuffer:
+          v.kind = ValueArgs::Value::Kind::kSpan;
+          v.span = resolve(a.buffer);
+          break;
+        case StepArg::Kind::kBufferList:
+          v.kind = ValueArgs::Value::Kind::kSpanList;
+          for (const BufferRef& r : a.buffers) {
+            const MutableFloatSpan m = resolve(r);
+            v.spans.push_back(FloatSpan{m.data, m.size});
+          }
+          break;
+      }
+    }
+    try {
+      s.kernel->exec(reg.resolve(active, s.kernel->family), args);
+    } catch (const Error& e) {
+      throw Error(e.kind(), e.code(), "model: step " + std::to_string(&s - steps_.data()) + " (" +
+                                          s.label + "): " + e.what());
+    }
+  }
+}
+
+}  // namespace neonn

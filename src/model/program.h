@@ -1,0 +1,74 @@
+// A compiled model: constants (weights, owned), one activation arena, and a
+// list of steps, each an op from the op table with its stored arguments whose
+// buffers point into constants, the arena, the caller's inputs or outputs.
+// The planning (shape inference, folding, fusion, buffer reuse) happens in
+// TypeScript; this executes it, off the JS thread, with every reference
+// checked once when the program is built and every size re-checked by the op
+// decoders when it runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../args.h"
+#include "../ops/op_table.h"
+
+namespace neonn {
+
+/// Where a step's buffer lives.
+struct BufferRef {
+  enum class Kind : uint8_t { kConst, kArena, kInput, kOutput };
+  Kind kind = Kind::kArena;
+  uint32_t index = 0;  ///< which constant / input / output (unused for the arena)
+  size_t offset = 0;   ///< in floats
+  size_t size = 0;     ///< in floats
+};
+
+/// One stored argument of a step.
+struct StepArg {
+  enum class Kind : uint8_t { kNull, kNumber, kBuffer, kBufferList };
+  Kind kind = Kind::kNull;
+  double number = 0;
+  BufferRef buffer;
+  std::vector<BufferRef> buffers;
+};
+
+struct Step {
+  const OpKernel* kernel = nullptr;
+  std::vector<StepArg> args;
+  std::string label;  ///< for errors: "step 3 (conv2d)"
+};
+
+class Program {
+ public:
+  /// Validates every reference; throws RangeError naming the step on any that
+  /// falls outside its buffer.
+  Program(std::vector<std::vector<float>> consts, size_t arena_floats,
+          std::vector<size_t> input_sizes, std::vector<size_t> output_sizes,
+          std::vector<Step> steps);
+
+  /// Runs every step on `active` (each op resolved along its fallback chain).
+  /// Runs on one program are serialized: they share the arena.
+  void run(const Backend& active, const std::vector<FloatSpan>& inputs,
+           const std::vector<MutableFloatSpan>& outputs);
+
+  size_t steps() const { return steps_.size(); }
+  /// Bytes of native memory this program holds (constants + arena).
+  size_t memory_bytes() const;
+  const std::vector<size_t>& input_sizes() const { return input_sizes_; }
+  const std::vector<size_t>& output_sizes() const { return output_sizes_; }
+
+ private:
+  void check_ref(const BufferRef& r, const std::string& where) const;
+
+  std::vector<std::vector<float>> consts_;
+  std::vector<float> arena_;
+  std::vector<size_t> input_sizes_, output_sizes_;
+  std::vector<Step> steps_;
+  std::mutex run_mutex_;
+};
+
+}  // namespace neonn

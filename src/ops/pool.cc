@@ -1,0 +1,204 @@
+#include "pool.h"
+
+#include <limits>
+#include <string>
+
+#include "../args.h"
+#include "../checked.h"
+#include "../status.h"
+#include "overlap.h"
+
+namespace neonn {
+namespace {
+
+using std::to_string;
+
+const char* pool_op(PoolKind kind) {
+  switch (kind) {
+    case PoolKind::kMax: return "maxPool2d";
+    case PoolKind::kAvg: return "avgPool2d";
+    case PoolKind::kGlobalAvg: return "globalAvgPool";
+  }
+  return "pool2d";
+}
+
+// One output plane of max/avg pooling over one input plane.
+void pool_plane(const Pool2dCall& c, const float* x, float* y) {
+  const bool is_max = c.kind == PoolKind::kMax;
+  for (int64_t oh = 0; oh < c.out_h; ++oh) {
+    const int64_t h0 = oh * c.stride_h - c.pad_top;
+    for (int64_t ow = 0; ow < c.out_w; ++ow) {
+      const int64_t w0 = ow * c.stride_w - c.pad_left;
+      float best = -std::numeric_limits<float>::infinity();
+      double sum = 0.0;
+      int64_t inside = 0;  // input cells in the window
+      int64_t padded = 0;  // cells inside the padded input (count_include_pad)
+      for (int64_t kh = 0; kh < c.k_h; ++kh) {
+        const int64_t ih = h0 + kh * c.dilation_h;
+        const bool row_in = ih >= 0 && ih < c.in_h;
+        const bool row_padded = ih >= -c.pad_top && ih < c.in_h + c.pad_bottom;
+        for (int64_t kw = 0; kw < c.k_w; ++kw) {
+          const int64_t iw = w0 + kw * c.dilation_w;
+          if (row_padded && iw >= -c.pad_left && iw < c.in_w + c.pad_right) ++padded;
+          if (!row_in || iw < 0 || iw >= c.in_w) continue;
+          const float v = x[ih * c.in_w + iw];
+          ++inside;
+          if (is_max) {
+            // NaN propagates: once best is NaN no comparison replaces it.
+            if (v > best || v != v) best = v;
+          } else {
+            sum += v;
+          }
+        }
+      }
+      float& out = y[oh * c.out_w + ow];
+      if (is_max) {
+        out = best;  // -Infinity only for a dilated window that skips every input cell
+      } else {
+        const int64_t count = c.count_include_pad ? padded : inside;
+        out = count == 0 ? 0.0f : static_cast<float>(sum / static_cast<double>(count));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int64_t pool_output_size(const char* op, const char* axis, int64_t in, int64_t k, int64_t stride,
+                         int64_t dilation, int64_t pad_begin, int64_t pad_end, bool ceil_mode) {
+  const std::string o(op);
+  NEONN_THROW_RANGEERROR_IF(in <= 0, o + ": input " + axis + " must be positive, got " + to_string(in));
+  NEONN_THROW_RANGEERROR_IF(k <= 0, o + ": kernel must be a positive integer, got " + to_string(k));
+  NEONN_THROW_RANGEERROR_IF(stride <= 0,
+                            o + ": strides must be positive integers, got " + to_string(stride));
+  NEONN_THROW_RANGEERROR_IF(dilation <= 0, o + ": dilations must be positive integers, got " +
+                                               to_string(dilation));
+  NEONN_THROW_RANGEERROR_IF(pad_begin < 0 || pad_end < 0,
+                            o + ": pads must be >= 0, got " + to_string(pad_begin) + " and " +
+                                to_string(pad_end) + " along " + axis);
+  const int64_t extent = checked_mul(dilation, k - 1, op) + 1;
+  // A pad as wide as the window would make windows of padding only.
+  NEONN_THROW_RANGEERROR_IF(pad_begin >= extent || pad_end >= extent,
+                            o + ": pads along " + axis + " (" + to_string(pad_begin) + ", " +
+                                to_string(pad_end) + ") must be smaller than the kernel extent (" +
+                                to_string(extent) + ")");
+  const int64_t padded = in + pad_begin + pad_end;
+  NEONN_THROW_RANGEERROR_IF(extent > padded, o + ": kernel extent along " + axis + " (" +
+                                                 to_string(extent) +
+                                                 ") is larger than the padded input (" +
+                                                 to_string(padded) + "): no output");
+  const int64_t span = padded - extent;
+  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  // ceil mode: the last window must start inside the input or the begin padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
+  return out;
+}
+
+void check_pool2d(const Pool2dCall& c) {
+  NEONN_THROW_RANGEERROR_IF(c.kind != PoolKind::kMax && c.kind != PoolKind::kAvg &&
+                                c.kind != PoolKind::kGlobalAvg,
+                            "pool2d: unknown kind " + to_string(static_cast<int32_t>(c.kind)));
+  const char* op = pool_op(c.kind);
+  const std::string o(op);
+  NEONN_THROW_RANGEERROR_IF(c.n <= 0 || c.c <= 0 || c.in_h <= 0 || c.in_w <= 0,
+                            o + ": x dimensions must be positive, got [" + to_string(c.n) + "," +
+                                to_string(c.c) + "," + to_string(c.in_h) + "," + to_string(c.in_w) + "]");
+  int64_t oh = 1, ow = 1;
+  if (c.kind != PoolKind::kGlobalAvg) {
+    oh = pool_output_size(op, "H", c.in_h, c.k_h, c.stride_h, c.dilation_h, c.pad_top, c.pad_bottom,
+                          c.ceil_mode);
+    ow = pool_output_size(op, "W", c.in_w, c.k_w, c.stride_w, c.dilation_w, c.pad_left, c.pad_right,
+                          c.ceil_mode);
+  }
+  NEONN_THROW_RANGEERROR_IF(oh != c.out_h || ow != c.out_w,
+                            o + ": output size " + to_string(c.out_h) + "x" + to_string(c.out_w) +
+                                " does not match the computed " + to_string(oh) + "x" +
+                                to_string(ow));
+  const int64_t planes = checked_mul(c.n, c.c, op);
+  const int64_t x_size = checked_mul(planes, checked_mul(c.in_h, c.in_w, op), op);
+  const int64_t y_size = checked_mul(planes, checked_mul(oh, ow, op), op);
+  NEONN_THROW_RANGEERROR_IF(static_cast<uint64_t>(x_size) != c.x.size,
+                            o + ": x has " + to_string(c.x.size) + " elements, expected " +
+                                to_string(x_size));
+  NEONN_THROW_RANGEERROR_IF(static_cast<uint64_t>(y_size) != c.y.size,
+                            o + ": out has " + to_string(c.y.size) + " elements, expected " +
+                                to_string(y_size));
+  NEONN_THROW_TYPEERROR_IF(c.x.data == nullptr || c.y.data == nullptr,
+                           o + ": a buffer is detached or null");
+  NEONN_THROW_RANGEERROR_IF(float_ranges_overlap(c.y.data, c.y.size, c.x.data, c.x.size),
+                            o + ": out overlaps x");
+}
+
+void run_pool2d(const Backend& backend, const Pool2dCall& c) {
+  check_pool2d(c);
+  backend.pool2d(c);
+  backend.count_op();
+}
+
+void pool2d_loops(const Pool2dCall& c) {
+  const int64_t planes = c.n * c.c;
+  const int64_t in_plane = c.in_h * c.in_w;
+  if (c.kind == PoolKind::kGlobalAvg) {
+    for (int64_t p = 0; p < planes; ++p) {
+      const float* x = c.x.data + p * in_plane;
+      double sum = 0.0;
+      for (int64_t i = 0; i < in_plane; ++i) sum += x[i];
+      c.y.data[p] = static_cast<float>(sum / static_cast<double>(in_plane));
+    }
+    return;
+  }
+  const int64_t out_plane = c.out_h * c.out_w;
+  for (int64_t p = 0; p < planes; ++p) pool_plane(c, c.x.data + p * in_plane, c.y.data + p * out_plane);
+}
+
+// --- decoding from positional arguments (JS call, async worker, model step) ---
+
+constexpr size_t kPool2dArgc = 18;
+
+// Arguments, positional so the sync path does no property lookups:
+// (x, out, kind, n, c, h, w, kH, kW, strideH, strideW, dilationH, dilationW,
+//  padTop, padLeft, padBottom, padRight, flags)
+// kind: 0 max, 1 avg, 2 global avg. flags: bit 0 ceil, bit 1 countIncludePad.
+Pool2dCall decode_pool2d(const ArgList& args) {
+  const char* op = "pool2d";
+  args.require_size(kPool2dArgc, op);
+  Pool2dCall c;
+  const MutableFloatSpan x = args.span(0, op, "x");
+  c.x = FloatSpan{x.data, x.size};
+  c.y = args.span(1, op, "out");
+  // Range-checked before the cast: a wide value must not truncate into a valid one.
+  const int64_t kind = args.integer(2, op, "kind");
+  NEONN_THROW_RANGEERROR_IF(kind < 0 || kind > 2, "pool2d: unknown kind " + std::to_string(kind));
+  c.kind = static_cast<PoolKind>(kind);
+  c.n = args.integer(3, op, "x.shape[0]");
+  c.c = args.integer(4, op, "x.shape[1]");
+  c.in_h = args.integer(5, op, "x.shape[2]");
+  c.in_w = args.integer(6, op, "x.shape[3]");
+  c.k_h = args.integer(7, op, "kernel[0]");
+  c.k_w = args.integer(8, op, "kernel[1]");
+  c.stride_h = args.integer(9, op, "strides[0]");
+  c.stride_w = args.integer(10, op, "strides[1]");
+  c.dilation_h = args.integer(11, op, "dilations[0]");
+  c.dilation_w = args.integer(12, op, "dilations[1]");
+  c.pad_top = args.integer(13, op, "pads[0]");
+  c.pad_left = args.integer(14, op, "pads[1]");
+  c.pad_bottom = args.integer(15, op, "pads[2]");
+  c.pad_right = args.integer(16, op, "pads[3]");
+  const int64_t flags = args.integer(17, op, "flags");
+  c.ceil_mode = (flags & 1) != 0;
+  c.count_include_pad = (flags & 2) != 0;
+  if (c.kind == PoolKind::kMax || c.kind == PoolKind::kAvg) {
+    const char* name = c.kind == PoolKind::kMax ? "maxPool2d" : "avgPool2d";
+    c.out_h = pool_output_size(name, "H", c.in_h, c.k_h, c.stride_h, c.dilation_h, c.pad_top,
+                               c.pad_bottom, c.ceil_mode);
+    c.out_w = pool_output_size(name, "W", c.in_w, c.k_w, c.stride_w, c.dilation_w, c.pad_left,
+                               c.pad_right, c.ceil_mode);
+  } else {
+    c.out_h = c.out_w = 1;
+  }
+  check_pool2d(c);
+  return c;
+}
+
+
+}  // namespace neonn
