@@ -1,78 +1,68 @@
-// unary, binary, prelu and softmax, each sync and async, parsed once.
+// unary, binary, prelu and softmax through their decoders (src/ops/elementwise.cc,
+// argument layouts there).
 #include <napi.h>
 
 #include "../src/ops/elementwise.h"
-#include "op_args.h"
+#include "op_entry.h"
 
 namespace neonn {
 namespace binding {
 namespace {
 
-// (x, out, kind, alpha, min, max); kind: 0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip
-UnaryArgs parse_unary(const Napi::CallbackInfo& info) {
-  expect_argc(info, 6, "unary");
-  UnaryArgs a;
-  a.x = const_float32_arg(info, 0, "unary", "x");
-  a.y = float32_arg(info, 1, "unary", "out");
-  a.kind = int_arg(info, 2, "unary", "kind");
-  a.alpha = number_arg(info, 3, "unary", "alpha");
-  a.min = number_arg(info, 4, "unary", "min");
-  a.max = number_arg(info, 5, "unary", "max");
-  check_unary(a);
-  return a;
+// unarySync(x, out, kind, alpha, min, max): void
+Napi::Value UnarySync(const Napi::CallbackInfo& info) {
+  return sync_entry(info, Op::kUnary, decode_unary, run_unary);
 }
 
-// (a, b, out, aShape, bShape, kind); kind: 0 add, 1 mul
-BinaryArgs parse_binary(const Napi::CallbackInfo& info) {
-  expect_argc(info, 6, "binary");
-  BinaryArgs a;
-  a.a = const_float32_arg(info, 0, "binary", "a");
-  a.b = const_float32_arg(info, 1, "binary", "b");
-  a.y = float32_arg(info, 2, "binary", "out");
-  a.a_shape = dims_arg(info, 3, "binary", "aShape");
-  a.b_shape = dims_arg(info, 4, "binary", "bShape");
-  a.kind = int_arg(info, 5, "binary", "kind");
-  check_binary(a);
-  return a;
+// unary(x, out, kind, alpha, min, max): Promise<void>
+Napi::Value UnaryAsync(const Napi::CallbackInfo& info) {
+  return async_entry(info, Op::kUnary, "neonn:unary", decode_unary, run_unary, {info[0], info[1]});
 }
 
-// (x, slope, out, xShape, slopeShape)
-PreluArgs parse_prelu(const Napi::CallbackInfo& info) {
-  expect_argc(info, 5, "prelu");
-  PreluArgs a;
-  a.x = const_float32_arg(info, 0, "prelu", "x");
-  a.slope = const_float32_arg(info, 1, "prelu", "slope");
-  a.y = float32_arg(info, 2, "prelu", "out");
-  a.x_shape = dims_arg(info, 3, "prelu", "xShape");
-  a.slope_shape = dims_arg(info, 4, "prelu", "slopeShape");
-  check_prelu(a);
-  return a;
+// binarySync(a, b, out, kind, aRank, ...aDims, bRank, ...bDims): void
+Napi::Value BinarySync(const Napi::CallbackInfo& info) {
+  return sync_entry(info, Op::kBinary, decode_binary, run_binary);
 }
 
-// (x, out, shape, axis, log)
-SoftmaxArgs parse_softmax(const Napi::CallbackInfo& info) {
-  expect_argc(info, 5, "softmax");
-  SoftmaxArgs a;
-  a.x = const_float32_arg(info, 0, "softmax", "x");
-  a.y = float32_arg(info, 1, "softmax", "out");
-  a.shape = dims_arg(info, 2, "softmax", "shape");
-  a.axis = int_arg(info, 3, "softmax", "axis");
-  a.log = bool_arg(info, 4, "softmax", "log");
-  check_softmax(a);
-  return a;
+// binary(a, b, out, kind, aRank, ...aDims, bRank, ...bDims): Promise<void>
+Napi::Value BinaryAsync(const Napi::CallbackInfo& info) {
+  return async_entry(info, Op::kBinary, "neonn:binary", decode_binary, run_binary,
+                     {info[0], info[1], info[2]});
+}
+
+// preluSync(x, slope, out, xRank, ...xDims, slopeRank, ...slopeDims): void
+Napi::Value PreluSync(const Napi::CallbackInfo& info) {
+  return sync_entry(info, Op::kPrelu, decode_prelu, run_prelu);
+}
+
+// prelu(x, slope, out, xRank, ...xDims, slopeRank, ...slopeDims): Promise<void>
+Napi::Value PreluAsync(const Napi::CallbackInfo& info) {
+  return async_entry(info, Op::kPrelu, "neonn:prelu", decode_prelu, run_prelu,
+                     {info[0], info[1], info[2]});
+}
+
+// softmaxSync(x, out, log, axis, rank, ...dims): void
+Napi::Value SoftmaxSync(const Napi::CallbackInfo& info) {
+  return sync_entry(info, Op::kSoftmax, decode_softmax, run_softmax);
+}
+
+// softmax(x, out, log, axis, rank, ...dims): Promise<void>
+Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info) {
+  return async_entry(info, Op::kSoftmax, "neonn:softmax", decode_softmax, run_softmax,
+                     {info[0], info[1]});
 }
 
 }  // namespace
 
 void RegisterElementwise(Napi::Env env, Napi::Object exports) {
-  // unarySync(x, out, kind, alpha, min, max): void; unary(...): Promise<void>
-  export_op<UnaryArgs>(env, exports, "unary", parse_unary, run_unary, Op::kUnary);
-  // binarySync(a, b, out, aShape, bShape, kind): void; binary(...): Promise<void>
-  export_op<BinaryArgs>(env, exports, "binary", parse_binary, run_binary, Op::kBinary);
-  // preluSync(x, slope, out, xShape, slopeShape): void; prelu(...): Promise<void>
-  export_op<PreluArgs>(env, exports, "prelu", parse_prelu, run_prelu, Op::kPrelu);
-  // softmaxSync(x, out, shape, axis, log): void; softmax(...): Promise<void>
-  export_op<SoftmaxArgs>(env, exports, "softmax", parse_softmax, run_softmax, Op::kSoftmax);
+  exports.Set("unarySync", Napi::Function::New(env, UnarySync, "unarySync"));
+  exports.Set("unary", Napi::Function::New(env, UnaryAsync, "unary"));
+  exports.Set("binarySync", Napi::Function::New(env, BinarySync, "binarySync"));
+  exports.Set("binary", Napi::Function::New(env, BinaryAsync, "binary"));
+  exports.Set("preluSync", Napi::Function::New(env, PreluSync, "preluSync"));
+  exports.Set("prelu", Napi::Function::New(env, PreluAsync, "prelu"));
+  exports.Set("softmaxSync", Napi::Function::New(env, SoftmaxSync, "softmaxSync"));
+  exports.Set("softmax", Napi::Function::New(env, SoftmaxAsync, "softmax"));
 }
 
 }  // namespace binding

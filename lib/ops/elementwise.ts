@@ -8,7 +8,8 @@ import { rangeError, typeError } from '../errors';
 import { binding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { axisArg, checkOptions, optFinite } from '../validate';
-import { outArg, runAsync, runSync } from './common';
+import { dimsArgs, outArg } from './common';
+import { runAsync, runSync } from './run';
 
 /** The `out` option every op takes. */
 export interface OutOptions {
@@ -37,7 +38,7 @@ const enum UnaryKind {
 
 interface UnaryPlan {
   x: TensorLike;
-  out: Tensor;
+  out: TensorLike;
   kind: UnaryKind;
   alpha: number;
   min: number;
@@ -175,7 +176,7 @@ function broadcastShapes(a: readonly number[], b: readonly number[]): number[] |
 interface PreluPlan {
   x: TensorLike;
   slope: TensorLike;
-  out: Tensor;
+  out: TensorLike;
 }
 
 function preparePrelu(xIn: unknown, slopeIn: unknown, options: OutOptions | undefined): PreluPlan {
@@ -205,20 +206,20 @@ function preparePrelu(xIn: unknown, slopeIn: unknown, options: OutOptions | unde
  */
 export function prelu(x: TensorLike, slope: TensorLike, options?: OutOptions): Tensor {
   const p = preparePrelu(x, slope, options);
-  return runSync('prelu', p.out, () => binding.preluSync(p.x.data, p.slope.data, p.out.data, p.x.shape, p.slope.shape));
+  return runSync('prelu', p.out, () => binding.preluSync(p.x.data, p.slope.data, p.out.data, ...dimsArgs(p.x.shape), ...dimsArgs(p.slope.shape)));
 }
 
 /** {@link prelu} on the libuv pool. */
 export async function preluAsync(x: TensorLike, slope: TensorLike, options?: OutOptions): Promise<Tensor> {
   const p = preparePrelu(x, slope, options);
-  return runAsync('prelu', p.out, () => binding.prelu(p.x.data, p.slope.data, p.out.data, p.x.shape, p.slope.shape));
+  return runAsync('prelu', p.out, () => binding.prelu(p.x.data, p.slope.data, p.out.data, ...dimsArgs(p.x.shape), ...dimsArgs(p.slope.shape)));
 }
 
 // -------------------------------------------------------------- softmax ---
 
 interface SoftmaxPlan {
   x: TensorLike;
-  out: Tensor;
+  out: TensorLike;
   axis: number;
 }
 
@@ -241,7 +242,7 @@ function prepareSoftmax(op: string, xIn: unknown, options: SoftmaxOptions | unde
  */
 export function softmax(x: TensorLike, options?: SoftmaxOptions): Tensor {
   const p = prepareSoftmax('softmax', x, options);
-  return runSync('softmax', p.out, () => binding.softmaxSync(p.x.data, p.out.data, p.x.shape, p.axis, false));
+  return runSync('softmax', p.out, () => binding.softmaxSync(p.x.data, p.out.data, 0, p.axis, ...dimsArgs(p.x.shape)));
 }
 
 /**
@@ -252,19 +253,19 @@ export function softmax(x: TensorLike, options?: SoftmaxOptions): Tensor {
  */
 export function logSoftmax(x: TensorLike, options?: SoftmaxOptions): Tensor {
   const p = prepareSoftmax('logSoftmax', x, options);
-  return runSync('logSoftmax', p.out, () => binding.softmaxSync(p.x.data, p.out.data, p.x.shape, p.axis, true));
+  return runSync('logSoftmax', p.out, () => binding.softmaxSync(p.x.data, p.out.data, 1, p.axis, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link softmax} on the libuv pool. */
 export async function softmaxAsync(x: TensorLike, options?: SoftmaxOptions): Promise<Tensor> {
   const p = prepareSoftmax('softmax', x, options);
-  return runAsync('softmax', p.out, () => binding.softmax(p.x.data, p.out.data, p.x.shape, p.axis, false));
+  return runAsync('softmax', p.out, () => binding.softmax(p.x.data, p.out.data, 0, p.axis, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link logSoftmax} on the libuv pool. */
 export async function logSoftmaxAsync(x: TensorLike, options?: SoftmaxOptions): Promise<Tensor> {
   const p = prepareSoftmax('logSoftmax', x, options);
-  return runAsync('logSoftmax', p.out, () => binding.softmax(p.x.data, p.out.data, p.x.shape, p.axis, true));
+  return runAsync('logSoftmax', p.out, () => binding.softmax(p.x.data, p.out.data, 1, p.axis, ...dimsArgs(p.x.shape)));
 }
 
 // ------------------------------------------------------------- add, mul ---
@@ -277,7 +278,7 @@ const enum BinaryKind {
 interface BinaryPlan {
   a: TensorLike;
   b: TensorLike;
-  out: Tensor;
+  out: TensorLike;
   kind: BinaryKind;
 }
 
@@ -295,9 +296,9 @@ function prepareBinary(op: string, kind: BinaryKind, aIn: unknown, bIn: unknown,
 }
 
 const binarySync = (op: string, p: BinaryPlan): Tensor =>
-  runSync(op, p.out, () => binding.binarySync(p.a.data, p.b.data, p.out.data, p.a.shape, p.b.shape, p.kind));
+  runSync(op, p.out, () => binding.binarySync(p.a.data, p.b.data, p.out.data, p.kind, ...dimsArgs(p.a.shape), ...dimsArgs(p.b.shape)));
 const binaryAsync = (op: string, p: BinaryPlan): Promise<Tensor> =>
-  runAsync(op, p.out, () => binding.binary(p.a.data, p.b.data, p.out.data, p.a.shape, p.b.shape, p.kind));
+  runAsync(op, p.out, () => binding.binary(p.a.data, p.b.data, p.out.data, p.kind, ...dimsArgs(p.a.shape), ...dimsArgs(p.b.shape)));
 
 /**
  * Elementwise sum with numpy broadcasting (ONNX Add): the result's shape is

@@ -7,7 +7,8 @@ import { rangeError, typeError } from '../errors';
 import { binding } from '../native';
 import { MAX_RANK, Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 import { axisArg, checkOptions, intListArg, optFinite } from '../validate';
-import { OutInput, outArg, runAsync, runSync } from './common';
+import { OutInput, dimsArgs, outArg } from './common';
+import { runAsync, runSync } from './run';
 import type { OutOptions } from './elementwise';
 
 const OUT_OPTIONS = new Set(['out']);
@@ -18,7 +19,7 @@ interface ConcatPlan {
   datas: Float32Array[];
   shapes: (readonly number[])[];
   axis: number;
-  out: Tensor;
+  out: TensorLike;
 }
 
 function prepareConcat(tensorsIn: unknown, axisIn: unknown, options: OutOptions | undefined): ConcatPlan {
@@ -56,13 +57,13 @@ function prepareConcat(tensorsIn: unknown, axisIn: unknown, options: OutOptions 
  */
 export function concat(tensors: readonly TensorLike[], axis: number, options?: OutOptions): Tensor {
   const p = prepareConcat(tensors, axis, options);
-  return runSync('concat', p.out, () => binding.concatSync(p.datas, p.shapes, p.out.data, p.axis));
+  return runSync('concat', p.out, () => binding.concatSync(p.datas, p.out.data, p.axis, p.shapes[0].length, ...p.shapes.flat()));
 }
 
 /** {@link concat} on the libuv pool. */
 export async function concatAsync(tensors: readonly TensorLike[], axis: number, options?: OutOptions): Promise<Tensor> {
   const p = prepareConcat(tensors, axis, options);
-  return runAsync('concat', p.out, () => binding.concat(p.datas, p.shapes, p.out.data, p.axis));
+  return runAsync('concat', p.out, () => binding.concat(p.datas, p.out.data, p.axis, p.shapes[0].length, ...p.shapes.flat()));
 }
 
 // ------------------------------------------------------ flatten, reshape ---
@@ -75,7 +76,7 @@ function viewOrCopy(op: string, x: TensorLike, shape: number[], options: OutOpti
   // An exact alias is a no-op copy; set() copes with any other overlap too.
   const out = outArg(op, opts.out, shape, []);
   out.data.set(x.data);
-  return out;
+  return out instanceof Tensor ? out : new Tensor(out.data, out.shape);
 }
 
 /**
@@ -137,7 +138,7 @@ export function reshape(x: TensorLike, shape: readonly number[], options?: OutOp
 interface TransposePlan {
   x: TensorLike;
   perm: number[];
-  out: Tensor;
+  out: TensorLike;
 }
 
 function prepareTranspose(xIn: unknown, permIn: unknown, options: OutOptions | undefined): TransposePlan {
@@ -164,13 +165,13 @@ function prepareTranspose(xIn: unknown, permIn: unknown, options: OutOptions | u
  */
 export function transpose(x: TensorLike, perm?: readonly number[], options?: OutOptions): Tensor {
   const p = prepareTranspose(x, perm, options);
-  return runSync('transpose', p.out, () => binding.transposeSync(p.x.data, p.out.data, p.x.shape, p.perm));
+  return runSync('transpose', p.out, () => binding.transposeSync(p.x.data, p.out.data, ...dimsArgs(p.x.shape), ...p.perm));
 }
 
 /** {@link transpose} on the libuv pool. */
 export async function transposeAsync(x: TensorLike, perm?: readonly number[], options?: OutOptions): Promise<Tensor> {
   const p = prepareTranspose(x, perm, options);
-  return runAsync('transpose', p.out, () => binding.transpose(p.x.data, p.out.data, p.x.shape, p.perm));
+  return runAsync('transpose', p.out, () => binding.transpose(p.x.data, p.out.data, ...dimsArgs(p.x.shape), ...p.perm));
 }
 
 // ------------------------------------------------------------------ pad ---
@@ -179,7 +180,7 @@ interface PadPlan {
   x: TensorLike;
   pads: number[];
   value: number;
-  out: Tensor;
+  out: TensorLike;
 }
 
 function preparePad(xIn: unknown, padsIn: unknown, valueIn: unknown, options: OutOptions | undefined): PadPlan {
@@ -210,11 +211,11 @@ function preparePad(xIn: unknown, padsIn: unknown, valueIn: unknown, options: Ou
  */
 export function pad(x: TensorLike, pads: readonly number[], value?: number, options?: OutOptions): Tensor {
   const p = preparePad(x, pads, value, options);
-  return runSync('pad', p.out, () => binding.padSync(p.x.data, p.out.data, p.x.shape, p.pads, p.value));
+  return runSync('pad', p.out, () => binding.padSync(p.x.data, p.out.data, p.value, ...dimsArgs(p.x.shape), ...p.pads));
 }
 
 /** {@link pad} on the libuv pool. */
 export async function padAsync(x: TensorLike, pads: readonly number[], value?: number, options?: OutOptions): Promise<Tensor> {
   const p = preparePad(x, pads, value, options);
-  return runAsync('pad', p.out, () => binding.pad(p.x.data, p.out.data, p.x.shape, p.pads, p.value));
+  return runAsync('pad', p.out, () => binding.pad(p.x.data, p.out.data, p.value, ...dimsArgs(p.x.shape), ...p.pads));
 }

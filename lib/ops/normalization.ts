@@ -7,7 +7,8 @@ import { rangeError, typeError } from '../errors';
 import { binding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { checkOptions, optFinite } from '../validate';
-import { outArg, runAsync, runSync } from './common';
+import { dimsArgs, outArg } from './common';
+import { runAsync, runSync } from './run';
 import type { OutOptions } from './elementwise';
 
 /** Options of {@link batchNorm}: the four per-channel tensors are required, each of shape `[C]`. */
@@ -51,7 +52,7 @@ interface BatchNormPlan {
   x: TensorLike;
   params: Float32Array[];  // scale, bias, mean, variance
   epsilon: number;
-  out: Tensor;
+  out: TensorLike;
 }
 
 function prepareBatchNorm(xIn: unknown, options: BatchNormOptions | undefined): BatchNormPlan {
@@ -88,14 +89,14 @@ function prepareBatchNorm(xIn: unknown, options: BatchNormOptions | undefined): 
 export function batchNorm(x: TensorLike, options: BatchNormOptions): Tensor {
   const p = prepareBatchNorm(x, options);
   const [s, b, m, v] = p.params;
-  return runSync('batchNorm', p.out, () => binding.batchNormSync(p.x.data, s, b, m, v, p.out.data, p.x.shape, p.epsilon));
+  return runSync('batchNorm', p.out, () => binding.batchNormSync(p.x.data, s, b, m, v, p.out.data, p.epsilon, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link batchNorm} on the libuv pool. */
 export async function batchNormAsync(x: TensorLike, options: BatchNormOptions): Promise<Tensor> {
   const p = prepareBatchNorm(x, options);
   const [s, b, m, v] = p.params;
-  return runAsync('batchNorm', p.out, () => binding.batchNorm(p.x.data, s, b, m, v, p.out.data, p.x.shape, p.epsilon));
+  return runAsync('batchNorm', p.out, () => binding.batchNorm(p.x.data, s, b, m, v, p.out.data, p.epsilon, ...dimsArgs(p.x.shape)));
 }
 
 interface LrnPlan {
@@ -104,7 +105,7 @@ interface LrnPlan {
   alpha: number;
   beta: number;
   bias: number;
-  out: Tensor;
+  out: TensorLike;
 }
 
 function prepareLrn(xIn: unknown, options: LrnOptions | undefined): LrnPlan {
@@ -136,11 +137,11 @@ function prepareLrn(xIn: unknown, options: LrnOptions | undefined): LrnPlan {
  */
 export function lrn(x: TensorLike, options: LrnOptions): Tensor {
   const p = prepareLrn(x, options);
-  return runSync('lrn', p.out, () => binding.lrnSync(p.x.data, p.out.data, p.x.shape, p.size, p.alpha, p.beta, p.bias));
+  return runSync('lrn', p.out, () => binding.lrnSync(p.x.data, p.out.data, p.size, p.alpha, p.beta, p.bias, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link lrn} on the libuv pool. */
 export async function lrnAsync(x: TensorLike, options: LrnOptions): Promise<Tensor> {
   const p = prepareLrn(x, options);
-  return runAsync('lrn', p.out, () => binding.lrn(p.x.data, p.out.data, p.x.shape, p.size, p.alpha, p.beta, p.bias));
+  return runAsync('lrn', p.out, () => binding.lrn(p.x.data, p.out.data, p.size, p.alpha, p.beta, p.bias, ...dimsArgs(p.x.shape)));
 }

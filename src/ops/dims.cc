@@ -1,7 +1,9 @@
 #include "dims.h"
 
+#include "../args.h"
 #include "../checked.h"
 #include "../status.h"
+#include "overlap.h"
 
 namespace neonn {
 
@@ -49,13 +51,42 @@ size_t check_span(const Dims& s, const float* data, size_t size, const std::stri
 void check_no_overlap(const float* out, size_t out_size, const float* in, size_t in_size,
                       bool allow_same, const std::string& op, const char* name) {
   if (allow_same && out == in && out_size == in_size) return;
-  const auto o = reinterpret_cast<uintptr_t>(out);
-  const auto i = reinterpret_cast<uintptr_t>(in);
-  const bool overlap = o < i + in_size * sizeof(float) && i < o + out_size * sizeof(float);
+  const bool overlap = float_ranges_overlap(out, out_size, in, in_size);
   NEONN_THROW_RANGEERROR_IF(overlap, op + ": out overlaps " + name +
                                          (allow_same ? " (only out === " + std::string(name) +
                                                            ", same shape, is allowed)"
                                                      : ""));
+}
+
+// TypeError when fewer than `need` arguments were passed (the count of a
+// variable-length call is known only once its ranks are read).
+static void require_at_least(const ArgList& args, size_t need, const char* op) {
+  NEONN_THROW_TYPEERROR_IF(args.size() < need, std::string(op) + ": native binding expects at least " +
+                                                   std::to_string(need) + " arguments, got " +
+                                                   std::to_string(args.size()));
+}
+
+Dims decode_dims(const ArgList& args, size_t* i, const char* op, const char* name) {
+  require_at_least(args, *i + 1, op);
+  const std::string rank_name = std::string(name) + " rank";
+  const int64_t rank = args.integer(*i, op, rank_name.c_str());
+  NEONN_THROW_RANGEERROR_IF(rank < 0 || rank > kMaxRank,
+                            std::string(op) + ": " + name + " has rank " + std::to_string(rank) +
+                                ", expected 0.." + std::to_string(kMaxRank));
+  ++*i;
+  return make_dims(decode_ints(args, i, static_cast<size_t>(rank), op, name), std::string(op) + ": " + name);
+}
+
+std::vector<int64_t> decode_ints(const ArgList& args, size_t* i, size_t n, const char* op,
+                                 const char* name) {
+  require_at_least(args, *i + n, op);
+  std::vector<int64_t> out(n);
+  for (size_t k = 0; k < n; ++k) {
+    const std::string what = std::string(name) + "[" + std::to_string(k) + "]";
+    out[k] = args.integer(*i + k, op, what.c_str());
+  }
+  *i += n;
+  return out;
 }
 
 int normalize_axis(int64_t axis, int rank, const std::string& op) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "../backend.h"
-#include "gemm.h"  // FloatSpan, MutableFloatSpan
+#include "../span.h"
 
 namespace neonn {
 
@@ -42,6 +42,17 @@ void check_no_overlap(const float* out, size_t out_size, const float* in, size_t
 
 /// An axis in [-rank, rank) made non-negative, or a RangeError.
 int normalize_axis(int64_t axis, int rank, const std::string& op);
+
+class ArgList;
+
+/// Reads a shape passed positionally as `rank, d0, ..., d(rank-1)` starting
+/// at argument *i, and advances *i past it. Rank is at most kMaxRank; the dims
+/// are checked for positivity where the shape is used.
+Dims decode_dims(const ArgList& args, size_t* i, const char* op, const char* name);
+
+/// Reads `n` integers starting at argument *i and advances *i past them.
+std::vector<int64_t> decode_ints(const ArgList& args, size_t* i, size_t n, const char* op,
+                                 const char* name);
 
 /// The body of every run_xxx: check the raw args into a call, run it on
 /// `backend` (resolved by the caller) and count the op.

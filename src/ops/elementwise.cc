@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "../args.h"
 #include "../checked.h"
 #include "../status.h"
 
@@ -175,6 +176,65 @@ void run_prelu(const Backend& backend, const PreluArgs& args) {
 
 void run_softmax(const Backend& backend, const SoftmaxArgs& args) {
   run_checked(backend, args, check_softmax, &Backend::softmax);
+}
+
+UnaryArgs decode_unary(const ArgList& args) {
+  const char* op = "unary";
+  args.require_size(6, op);
+  UnaryArgs a;
+  a.x = args.input(0, op, "x");
+  a.y = args.span(1, op, "out");
+  a.kind = args.integer(2, op, "kind");
+  a.alpha = args.number(3, op, "alpha");
+  a.min = args.number(4, op, "min");
+  a.max = args.number(5, op, "max");
+  check_unary(a);
+  return a;
+}
+
+BinaryArgs decode_binary(const ArgList& args) {
+  const char* op = "binary";
+  BinaryArgs a;
+  size_t i = 4;
+  a.a_shape = decode_dims(args, &i, op, "aShape");
+  a.b_shape = decode_dims(args, &i, op, "bShape");
+  args.require_size(i, op);
+  a.a = args.input(0, op, "a");
+  a.b = args.input(1, op, "b");
+  a.y = args.span(2, op, "out");
+  a.kind = args.integer(3, op, "kind");
+  check_binary(a);
+  return a;
+}
+
+PreluArgs decode_prelu(const ArgList& args) {
+  const char* op = "prelu";
+  PreluArgs a;
+  size_t i = 3;
+  a.x_shape = decode_dims(args, &i, op, "xShape");
+  a.slope_shape = decode_dims(args, &i, op, "slopeShape");
+  args.require_size(i, op);
+  a.x = args.input(0, op, "x");
+  a.slope = args.input(1, op, "slope");
+  a.y = args.span(2, op, "out");
+  check_prelu(a);
+  return a;
+}
+
+SoftmaxArgs decode_softmax(const ArgList& args) {
+  const char* op = "softmax";
+  SoftmaxArgs a;
+  size_t i = 4;
+  a.shape = decode_dims(args, &i, op, "shape");
+  args.require_size(i, op);
+  a.x = args.input(0, op, "x");
+  a.y = args.span(1, op, "out");
+  const int64_t log = args.integer(2, op, "log");
+  NEONN_THROW_RANGEERROR_IF(log != 0 && log != 1, "softmax: log must be 0 or 1, got " + std::to_string(log));
+  a.log = log == 1;
+  a.axis = args.integer(3, op, "axis");
+  check_softmax(a);
+  return a;
 }
 
 }  // namespace neonn

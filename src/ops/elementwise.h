@@ -103,4 +103,17 @@ void run_binary(const Backend& backend, const BinaryArgs& args);
 void run_prelu(const Backend& backend, const PreluArgs& args);
 void run_softmax(const Backend& backend, const SoftmaxArgs& args);
 
+class ArgList;
+
+/// Decoders from positional arguments (each re-checks through check_xxx, so
+/// argument errors surface before any work is queued). Layouts:
+///   unary   (x, out, kind, alpha, min, max)
+///   binary  (a, b, out, kind, aRank, ...aDims, bRank, ...bDims)
+///   prelu   (x, slope, out, xRank, ...xDims, slopeRank, ...slopeDims)
+///   softmax (x, out, log 0|1, axis, rank, ...dims)
+UnaryArgs decode_unary(const ArgList& args);
+BinaryArgs decode_binary(const ArgList& args);
+PreluArgs decode_prelu(const ArgList& args);
+SoftmaxArgs decode_softmax(const ArgList& args);
+
 }  // namespace neonn

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "../args.h"
 #include "../checked.h"
 #include "../status.h"
 
@@ -133,6 +134,61 @@ void run_transpose(const Backend& backend, const TransposeArgs& args) {
 
 void run_pad(const Backend& backend, const PadArgs& args) {
   run_checked(backend, args, check_pad, &Backend::pad);
+}
+
+// At most this many concat inputs: far above any network, and it bounds the
+// arguments a hostile call can make the decoder read.
+constexpr size_t kMaxConcatInputs = size_t{1} << 16;
+
+ConcatArgs decode_concat(const ArgList& args) {
+  const char* op = "concat";
+  ConcatArgs a;
+  a.xs = args.span_list(0, op, "tensors");
+  const size_t n = a.xs.size();
+  NEONN_THROW_RANGEERROR_IF(n == 0 || n > kMaxConcatInputs,
+                            "concat: needs 1.." + std::to_string(kMaxConcatInputs) +
+                                " tensors, got " + std::to_string(n));
+  size_t i = 3;
+  const Dims first = decode_dims(args, &i, op, "shape");
+  a.shapes.assign(n, first);
+  for (size_t t = 1; t < n; ++t) {
+    const std::string name = "tensors[" + std::to_string(t) + "] dims";
+    const std::vector<int64_t> d =
+        decode_ints(args, &i, static_cast<size_t>(first.rank), op, name.c_str());
+    for (int k = 0; k < first.rank; ++k) a.shapes[t].d[k] = d[static_cast<size_t>(k)];
+  }
+  args.require_size(i, op);
+  a.y = args.span(1, op, "out");
+  a.axis = args.integer(2, op, "axis");
+  check_concat(a);
+  return a;
+}
+
+TransposeArgs decode_transpose(const ArgList& args) {
+  const char* op = "transpose";
+  TransposeArgs a;
+  size_t i = 2;
+  a.shape = decode_dims(args, &i, op, "shape");
+  a.perm = decode_ints(args, &i, static_cast<size_t>(a.shape.rank), op, "perm");
+  args.require_size(i, op);
+  a.x = args.input(0, op, "x");
+  a.y = args.span(1, op, "out");
+  check_transpose(a);
+  return a;
+}
+
+PadArgs decode_pad(const ArgList& args) {
+  const char* op = "pad";
+  PadArgs a;
+  size_t i = 3;
+  a.shape = decode_dims(args, &i, op, "shape");
+  a.pads = decode_ints(args, &i, 2 * static_cast<size_t>(a.shape.rank), op, "pads");
+  args.require_size(i, op);
+  a.x = args.input(0, op, "x");
+  a.y = args.span(1, op, "out");
+  a.value = args.number(2, op, "value");
+  check_pad(a);
+  return a;
 }
 
 }  // namespace neonn

@@ -70,4 +70,14 @@ void run_concat(const Backend& backend, const ConcatArgs& args);
 void run_transpose(const Backend& backend, const TransposeArgs& args);
 void run_pad(const Backend& backend, const PadArgs& args);
 
+class ArgList;
+
+/// Decoders from positional arguments (each re-checks). Layouts:
+///   concat    (tensors[], out, axis, rank, ...dims of tensors[0], ..., ...dims of tensors[n-1])
+///   transpose (x, out, rank, ...dims, ...perm)
+///   pad       (x, out, value, rank, ...dims, ...pads (2 * rank))
+ConcatArgs decode_concat(const ArgList& args);
+TransposeArgs decode_transpose(const ArgList& args);
+PadArgs decode_pad(const ArgList& args);
+
 }  // namespace neonn

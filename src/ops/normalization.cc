@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "../args.h"
 #include "../status.h"
 
 namespace neonn {
@@ -83,6 +84,39 @@ void run_batch_norm(const Backend& backend, const BatchNormArgs& args) {
 
 void run_lrn(const Backend& backend, const LrnArgs& args) {
   run_checked(backend, args, check_lrn, &Backend::lrn);
+}
+
+BatchNormArgs decode_batch_norm(const ArgList& args) {
+  const char* op = "batchNorm";
+  BatchNormArgs a;
+  size_t i = 7;
+  a.shape = decode_dims(args, &i, op, "shape");
+  args.require_size(i, op);
+  a.x = args.input(0, op, "x");
+  a.scale = args.input(1, op, "scale");
+  a.bias = args.input(2, op, "bias");
+  a.mean = args.input(3, op, "mean");
+  a.variance = args.input(4, op, "variance");
+  a.y = args.span(5, op, "out");
+  a.epsilon = args.number(6, op, "epsilon");
+  check_batch_norm(a);
+  return a;
+}
+
+LrnArgs decode_lrn(const ArgList& args) {
+  const char* op = "lrn";
+  LrnArgs a;
+  size_t i = 6;
+  a.shape = decode_dims(args, &i, op, "shape");
+  args.require_size(i, op);
+  a.x = args.input(0, op, "x");
+  a.y = args.span(1, op, "out");
+  a.size = args.integer(2, op, "size");
+  a.alpha = args.number(3, op, "alpha");
+  a.beta = args.number(4, op, "beta");
+  a.bias = args.number(5, op, "bias");
+  check_lrn(a);
+  return a;
 }
 
 }  // namespace neonn

@@ -53,4 +53,12 @@ LrnCall check_lrn(const LrnArgs& args);
 void run_batch_norm(const Backend& backend, const BatchNormArgs& args);
 void run_lrn(const Backend& backend, const LrnArgs& args);
 
+class ArgList;
+
+/// Decoders from positional arguments (each re-checks). Layouts:
+///   batchNorm (x, scale, bias, mean, variance, out, epsilon, rank, ...dims)
+///   lrn       (x, out, size, alpha, beta, bias, rank, ...dims)
+BatchNormArgs decode_batch_norm(const ArgList& args);
+LrnArgs decode_lrn(const ArgList& args);
+
 }  // namespace neonn
