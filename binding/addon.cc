@@ -9,6 +9,9 @@ void RegisterModel(Napi::Env env, Napi::Object exports);
 // conv family
 void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterPool(Napi::Env env, Napi::Object exports);
+void RegisterElementwise(Napi::Env env, Napi::Object exports);    // binding/elementwise.cc
+void RegisterNormalization(Napi::Env env, Napi::Object exports);  // binding/normalization.cc
+void RegisterLayout(Napi::Env env, Napi::Object exports);         // binding/layout.cc
 }  // namespace binding
 }  // namespace neonn
 
@@ -21,6 +24,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // conv family
   neonn::binding::RegisterConv(env, exports);
   neonn::binding::RegisterPool(env, exports);
+  neonn::binding::RegisterElementwise(env, exports);
+  neonn::binding::RegisterNormalization(env, exports);
+  neonn::binding::RegisterLayout(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

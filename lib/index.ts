@@ -8,6 +8,11 @@ import { gemmAsync } from './ops/gemm';
 // conv family
 import { conv2dAsync, fullyConnectedAsync } from './ops/conv';
 import { avgPool2dAsync, globalAvgPoolAsync, maxPool2dAsync } from './ops/pool';
+import {
+  addAsync, clipAsync, leakyReluAsync, logSoftmaxAsync, mulAsync, preluAsync, reluAsync, sigmoidAsync, softmaxAsync, tanhAsync,
+} from './ops/elementwise';
+import { batchNormAsync, lrnAsync } from './ops/normalization';
+import { concatAsync, padAsync, transposeAsync } from './ops/layout';
 
 export { Tensor, tensor } from './tensor';
 export type { TensorLike } from './tensor';
@@ -23,6 +28,13 @@ export { conv2d, fullyConnected } from './ops/conv';
 export type { FusedActivation, Conv2dOptions, FullyConnectedOptions } from './ops/conv';
 export { maxPool2d, avgPool2d, globalAvgPool } from './ops/pool';
 export type { MaxPool2dOptions, AvgPool2dOptions, GlobalAvgPoolOptions } from './ops/pool';
+// --- elementwise, normalization and layout ops ---
+export { relu, leakyRelu, sigmoid, tanh, clip, prelu, softmax, logSoftmax, add, mul } from './ops/elementwise';
+export type { OutOptions, SoftmaxOptions } from './ops/elementwise';
+export { batchNorm, lrn } from './ops/normalization';
+export type { BatchNormOptions, LrnOptions } from './ops/normalization';
+export { concat, flatten, reshape, transpose, pad } from './ops/layout';
+// --- end elementwise, normalization and layout ops ---
 
 /**
  * The same ops, returning Promises: the work runs on the libuv thread pool
@@ -36,4 +48,21 @@ export const async = Object.freeze({
   maxPool2d: maxPool2dAsync,
   avgPool2d: avgPool2dAsync,
   globalAvgPool: globalAvgPoolAsync,
+  // --- elementwise, normalization and layout ops ---
+  relu: reluAsync,
+  leakyRelu: leakyReluAsync,
+  sigmoid: sigmoidAsync,
+  tanh: tanhAsync,
+  clip: clipAsync,
+  prelu: preluAsync,
+  softmax: softmaxAsync,
+  logSoftmax: logSoftmaxAsync,
+  add: addAsync,
+  mul: mulAsync,
+  batchNorm: batchNormAsync,
+  lrn: lrnAsync,
+  concat: concatAsync,
+  transpose: transposeAsync,
+  pad: padAsync,
+  // --- end elementwise, normalization and layout ops ---
 });

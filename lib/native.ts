@@ -90,6 +90,47 @@ export type Pool2dArgs = [
   padRight: number,
   flags: number,
 ];
+// --- elementwise, normalization and layout families: see src/ops/{elementwise,normalization,layout}.h ---
+// A shape goes positionally as `rank, ...dims`.
+/** kind: 0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip. */
+type UnaryArgs = [x: Float32Array, out: Float32Array, kind: number, alpha: number, min: number, max: number];
+/** kind: 0 add, 1 mul; then aRank, ...aDims, bRank, ...bDims. */
+type BinaryArgs = [a: Float32Array, b: Float32Array, out: Float32Array, kind: number, ...shapes: number[]];
+/** then xRank, ...xDims, slopeRank, ...slopeDims. */
+type PreluArgs = [x: Float32Array, slope: Float32Array, out: Float32Array, ...shapes: number[]];
+/** log: 0 softmax, 1 logSoftmax; then rank, ...dims. */
+type SoftmaxArgs = [x: Float32Array, out: Float32Array, log: number, axis: number, ...shape: number[]];
+type BatchNormArgs = [x: Float32Array, scale: Float32Array, bias: Float32Array, mean: Float32Array, variance: Float32Array, out: Float32Array, epsilon: number, ...shape: number[]];
+type LrnArgs = [x: Float32Array, out: Float32Array, size: number, alpha: number, beta: number, bias: number, ...shape: number[]];
+/** then rank, ...dims of tensors[0], ...dims of tensors[1], ... */
+type ConcatArgs = [tensors: Float32Array[], out: Float32Array, axis: number, ...shapes: number[]];
+/** then rank, ...dims, ...perm. */
+type TransposeArgs = [x: Float32Array, out: Float32Array, ...shapeAndPerm: number[]];
+/** then rank, ...dims, ...pads (2 * rank, ONNX order). */
+type PadArgs = [x: Float32Array, out: Float32Array, value: number, ...shapeAndPads: number[]];
+
+/** @internal Native functions of the elementwise, normalization and layout families. */
+interface NativeCnnOps {
+  unarySync(...args: UnaryArgs): void;
+  unary(...args: UnaryArgs): Promise<void>;
+  binarySync(...args: BinaryArgs): void;
+  binary(...args: BinaryArgs): Promise<void>;
+  preluSync(...args: PreluArgs): void;
+  prelu(...args: PreluArgs): Promise<void>;
+  softmaxSync(...args: SoftmaxArgs): void;
+  softmax(...args: SoftmaxArgs): Promise<void>;
+  batchNormSync(...args: BatchNormArgs): void;
+  batchNorm(...args: BatchNormArgs): Promise<void>;
+  lrnSync(...args: LrnArgs): void;
+  lrn(...args: LrnArgs): Promise<void>;
+  concatSync(...args: ConcatArgs): void;
+  concat(...args: ConcatArgs): Promise<void>;
+  transposeSync(...args: TransposeArgs): void;
+  transpose(...args: TransposeArgs): Promise<void>;
+  padSync(...args: PadArgs): void;
+  pad(...args: PadArgs): Promise<void>;
+}
+// --- end elementwise, normalization and layout families ---
 
 /** @internal A compiled model (binding/model.cc). */
 export interface NativeProgram {
@@ -100,7 +141,7 @@ export interface NativeProgram {
 }
 
 /** @internal The addon's exports. */
-export interface NativeBinding {
+export interface NativeBinding extends NativeCnnOps {
   napiVersion: number;
   NeonnProgram: new (spec: unknown) => NativeProgram;
   backends(): NativeBackendInfo[];

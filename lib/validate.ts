@@ -102,3 +102,28 @@ export function optEnum<T extends string>(op: string, name: string, v: unknown, 
   if (!(allowed as readonly string[]).includes(v)) rangeError(op, `"${name}" must be ${list}, got ${JSON.stringify(v)}`);
   return v as T;
 }
+
+// --- helpers of the elementwise, normalization and layout ops ---------------
+
+/** An integer argument (TypeError if not a number, RangeError if not an integer). */
+export function intArg(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') typeError(op, name, 'an integer', v);
+  if (!Number.isInteger(v)) rangeError(op, `"${name}" must be an integer, got ${String(v)}`);
+  return v;
+}
+
+/** An axis in [-rank, rank) (or up to `rank` inclusive when `inclusive`), made non-negative. */
+export function axisArg(op: string, name: string, v: unknown, rank: number, inclusive = false): number {
+  const axis = intArg(op, name, v);
+  const hi = inclusive ? rank : rank - 1;
+  if (axis < -rank || axis > hi) {
+    rangeError(op, `"${name}" ${axis} is out of range for rank ${rank}: expected ${-rank}..${hi}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** An array of integers (TypeError for anything else), copied. */
+export function intListArg(op: string, name: string, v: unknown): number[] {
+  if (!Array.isArray(v)) typeError(op, name, 'an array of integers', v);
+  return v.map((d: unknown, i) => intArg(op, `${name}[${i}]`, d));
+}

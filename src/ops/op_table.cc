@@ -3,6 +3,9 @@
 #include <cstring>
 
 #include "conv.h"
+#include "elementwise.h"
+#include "layout.h"
+#include "normalization.h"
 #include "gemm.h"
 #include "pool.h"
 
@@ -20,6 +23,16 @@ const OpKernel kOps[] = {
     {"fullyConnected", Op::kFullyConnected,
      exec<FullyConnectedCall, decode_fully_connected, run_fully_connected>},
     {"pool2d", Op::kPool2d, exec<Pool2dCall, decode_pool2d, run_pool2d>},
+    // --- elementwise, normalization and layout families ---
+    {"unary", Op::kUnary, exec<UnaryArgs, decode_unary, run_unary>},
+    {"binary", Op::kBinary, exec<BinaryArgs, decode_binary, run_binary>},
+    {"prelu", Op::kPrelu, exec<PreluArgs, decode_prelu, run_prelu>},
+    {"softmax", Op::kSoftmax, exec<SoftmaxArgs, decode_softmax, run_softmax>},
+    {"batchNorm", Op::kBatchNorm, exec<BatchNormArgs, decode_batch_norm, run_batch_norm>},
+    {"lrn", Op::kLrn, exec<LrnArgs, decode_lrn, run_lrn>},
+    {"concat", Op::kConcat, exec<ConcatArgs, decode_concat, run_concat>},
+    {"transpose", Op::kTranspose, exec<TransposeArgs, decode_transpose, run_transpose>},
+    {"pad", Op::kPad, exec<PadArgs, decode_pad, run_pad>},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 // conv family (conv2d, fullyConnected, pool2d)
 #include "../ops/pool.h"
 #include "conv.h"
+#include "reference_ops.h"
 
 namespace neonn {
 namespace {
@@ -30,6 +31,16 @@ class ReferenceBackend final : public Backend {
       case Op::kConv2d:
       case Op::kFullyConnected:
       case Op::kPool2d:
+      // --- elementwise, normalization and layout families (reference_ops.h) ---
+      case Op::kUnary:
+      case Op::kPrelu:
+      case Op::kSoftmax:
+      case Op::kBinary:
+      case Op::kBatchNorm:
+      case Op::kLrn:
+      case Op::kConcat:
+      case Op::kTranspose:
+      case Op::kPad:
         return true;
       default:
         return false;
@@ -60,6 +71,18 @@ class ReferenceBackend final : public Backend {
       }
     }
   }
+
+  // --- elementwise, normalization and layout families (reference_ops.h) ---
+  void unary(const UnaryCall& call) const override { reference::unary(call); }
+  void prelu(const PreluCall& call) const override { reference::prelu(call); }
+  void softmax(const SoftmaxCall& call) const override { reference::softmax(call); }
+  void binary(const BinaryCall& call) const override { reference::binary(call); }
+  void batch_norm(const BatchNormCall& call) const override { reference::batch_norm(call); }
+  void lrn(const LrnCall& call) const override { reference::lrn(call); }
+  void concat(const ConcatCall& call) const override { reference::concat(call); }
+  void transpose(const TransposeCall& call) const override { reference::transpose(call); }
+  void pad(const PadCall& call) const override { reference::pad(call); }
+  // --- end elementwise, normalization and layout families ---
 
  private:
   Status status_ = Status::Ok();
