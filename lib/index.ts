@@ -36,6 +36,13 @@ export type { BatchNormOptions, LrnOptions } from './ops/normalization';
 export { concat, flatten, reshape, transpose, pad } from './ops/layout';
 // --- end elementwise, normalization and layout ops ---
 
+// models
+export { Sequential } from './model/sequential';
+export type { SequentialOptions } from './model/sequential';
+export { layers } from './model/layers';
+export type { Layer, LayerType, LayerWeights, Conv2dLayerConfig, DenseLayerConfig, MaxPool2dLayerConfig, AvgPool2dLayerConfig, BatchNormLayerConfig, LrnLayerConfig } from './model/layers';
+export { saveModel, loadModel } from './model/io';
+
 /**
  * The same ops, returning Promises: the work runs on the libuv thread pool
  * and never blocks the event loop.

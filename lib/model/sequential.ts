@@ -67,6 +67,9 @@ const SHAPE_OF: Record<string, (inShape: number[], cfg: Record<string, unknown>)
     const [kh, kw] = pairOf(c.kernel);
     const g = (c.group as number | undefined) ?? 1;
     const f = c.filters as number;
+    if (!Number.isInteger(g) || g < 1 || s[1] % g !== 0 || f % g !== 0) {
+      rangeError('conv2d', `input channels (${s[1]}) and filters (${f}) must be divisible by group (${String(g)})`);
+    }
     return { w: [f, s[1] / g, kh, kw], ...(c.useBias ? { b: [f] } : {}) };
   },
   dense: (s, c) => ({ w: [c.units as number, s.slice(1).reduce((a, b) => a * b, 1)], ...(c.useBias ? { b: [c.units as number] } : {}) }),
@@ -143,13 +146,17 @@ export class Sequential {
     const shapeOf = SHAPE_OF[layer.type];
     if (!shapeOf) return {};
     const want = withLayer(index, layer, () => shapeOf(shape, layer.config as Record<string, unknown>));
+    return withLayer(index, layer, () => this.weightsOf(layer, want, rnd));
+  }
+
+  private weightsOf(layer: Layer, want: Record<string, number[]>, rnd: () => number): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     const given: LayerWeights = layer.weights ?? {};
     for (const [name, wShape] of Object.entries(want)) {
       const g = given[name];
       if (g !== undefined) {
         if (g.shape.length !== wShape.length || g.shape.some((d, k) => d !== wShape[k])) {
-          rangeError('Sequential', `layer ${index} (${layer.type}): weights.${name} must have shape ${fmtShape(wShape)}, got ${fmtShape(g.shape)}`);
+          rangeError(layer.type, `weights.${name} must have shape ${fmtShape(wShape)}, got ${fmtShape(g.shape)}`);
         }
         out[name] = new Tensor(g.data.slice(), wShape); // owned copy: later edits to the caller's array don't change the model
         continue;

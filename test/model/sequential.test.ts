@@ -65,7 +65,7 @@ function opByOp(model: nn.Sequential, x: nn.Tensor): nn.Tensor {
         if (c.activation === 'relu') t = nn.relu(t);
         break;
       case 'maxPool2d':
-        t = nn.maxPool2d(t, c);
+        t = nn.maxPool2d(t, c as never);
         break;
       case 'batchNorm':
         t = nn.batchNorm(t, { scale: w.scale, bias: w.bias, mean: w.mean, variance: w.variance, epsilon: c.epsilon });
@@ -113,7 +113,7 @@ describe('shape inference', () => {
     expect(() => new nn.Sequential([], { inputShape: [0, 3] })).toThrow(/"inputShape\[0\]" must be a positive integer, got 0/);
     expect(() => nn.layers.conv2d({ filters: 2, kernel: 3, weights: { w: randomTensor([2, 3, 3, 3], 1) } })).not.toThrow();
     expect(() => new nn.Sequential([nn.layers.conv2d({ filters: 2, kernel: 3, weights: { w: randomTensor([2, 4, 3, 3], 1) } })], { inputShape: [3, 8, 8] })).toThrow(
-      /layer 0 \(conv2d\): weights.w must have shape \[2,3,3,3\], got \[2,4,3,3\]/,
+      /Sequential: layer 0 \(conv2d\): conv2d: weights.w must have shape \[2,3,3,3\], got \[2,4,3,3\]/,
     );
   });
 });
