@@ -111,6 +111,7 @@ function pool(x: T, o: { kernel: number | [number, number]; strides?: number | [
   const [pt, pl, pb, pr] = quad(o.pads);
   const OH = windowOut(H, kh, sh, dh, pt, pb, o.ceil ?? false);
   const OW = windowOut(W, kw, sw, dw, pl, pr, o.ceil ?? false);
+  if (OH <= 0 || OW <= 0) throw new RangeError(`${kind}Pool2d: kernel larger than padded input`);
   const y = new Float64Array(N * C * OH * OW);
   let k = 0;
   for (let nc = 0; nc < N * C; nc++) {
