@@ -5,6 +5,7 @@
 // property tests use them as an independent oracle. Slow and simple on purpose;
 // no argument checking beyond what the arithmetic needs.
 import * as nn from '../../lib';
+import { gemmOracle } from '../helpers';
 import { NnOps } from './nn-ops';
 
 type T = nn.TensorLike;
@@ -142,32 +143,9 @@ function pool(x: T, o: { kernel: number | [number, number]; strides?: number | [
 
 export const jsOps: NnOps = {
   gemm(a, b, o = {}) {
-    const [ar, ac] = a.shape;
-    const [br, bc] = b.shape;
-    const M = o.transA ? ac : ar;
-    const K = o.transA ? ar : ac;
-    const N = o.transB ? br : bc;
-    const alpha = o.alpha ?? 1;
-    const beta = o.beta ?? 1;
-    const prod = new Float64Array(M * N);
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let acc = 0;
-        for (let l = 0; l < K; l++) {
-          acc += (o.transA ? a.data[l * ac + i] : a.data[i * ac + l]) * (o.transB ? b.data[j * bc + l] : b.data[l * bc + j]);
-        }
-        prod[i * N + j] = alpha * acc;
-      }
-    }
-    const c = o.c;
-    if (!c) return out(prod, [M, N]);
-    // c broadcast to [M,N]: shape [], [N], [1,N], [M,1] or [M,N].
-    const rows = c.shape.length === 2 ? c.shape[0] : 1;
-    const cols = c.shape.length === 0 ? 1 : c.shape[c.shape.length - 1];
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) prod[i * N + j] += beta * c.data[(rows === 1 ? 0 : i) * cols + (cols === 1 ? 0 : j)];
-    }
-    return out(prod, [M, N]);
+    const M = o.transA ? a.shape[1] : a.shape[0];
+    const N = o.transB ? b.shape[0] : b.shape[1];
+    return out(gemmOracle(a, b, o), [M, N]);
   },
   conv2d(x, w, o = {}) {
     const [N, C, H, W] = x.shape;

@@ -93,38 +93,59 @@ function rejectExternal(t: onnx.ITensorProto): void {
   }
 }
 
+/** How one element type is stored: raw_data width and reader, and its typed field. */
+interface Layout {
+  bytes: number;
+  raw: (v: DataView, byteOffset: number) => number;
+  field: string;
+  list: (t: onnx.ITensorProto) => ArrayLike<Int64> | null | undefined;
+}
+
+function bigToNumber(big: bigint): number {
+  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`int64 value ${big} is not a safe JS integer`);
+  }
+  return Number(big);
+}
+
+const FLOAT_LAYOUTS = new Map<number, Layout>([
+  [DT.FLOAT, { bytes: 4, raw: (v, o) => v.getFloat32(o, true), field: 'float_data', list: (t) => t.floatData }],
+  [DT.DOUBLE, { bytes: 8, raw: (v, o) => v.getFloat64(o, true), field: 'double_data', list: (t) => t.doubleData }],
+]);
+
+const INT_LAYOUTS = new Map<number, Layout>([
+  [DT.INT64, { bytes: 8, raw: (v, o) => bigToNumber(v.getBigInt64(o, true)), field: 'int64_data', list: (t) => t.int64Data }],
+  [DT.INT32, { bytes: 4, raw: (v, o) => v.getInt32(o, true), field: 'int32_data', list: (t) => t.int32Data }],
+]);
+
+/**
+ * The tensor's elements, row-major, from raw_data when present, else from
+ * the typed field of its data type; sizes checked against dims.
+ */
+function elements(t: onnx.ITensorProto, layouts: Map<number, Layout>, expected: string): number[] {
+  rejectExternal(t);
+  const layout = layouts.get(t.dataType ?? 0);
+  if (!layout) throw new TypeError(`${label(t)}: expected ${expected} data, got ${dataTypeName(t.dataType)}`);
+  const n = elementCount(dimsOf(t));
+  const out = new Array<number>(n);
+  if (hasRaw(t)) {
+    const v = rawView(t, layout.bytes, n);
+    for (let i = 0; i < n; i++) out[i] = layout.raw(v, i * layout.bytes);
+  } else {
+    const src = layout.list(t) ?? [];
+    checkCount(t, layout.field, src.length, n);
+    for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
+  }
+  return out;
+}
+
 /**
  * A FLOAT or DOUBLE TensorProto as a float32 {@link nn.Tensor} (doubles are
  * rounded to float32). Reads raw_data, float_data or double_data.
  * @throws for any other data type or a size that does not match dims
  */
 export function tensorFromProto(t: onnx.ITensorProto): nn.Tensor {
-  rejectExternal(t);
-  const dims = dimsOf(t);
-  const n = elementCount(dims);
-  const data = new Float32Array(n);
-  if (t.dataType === DT.FLOAT) {
-    if (hasRaw(t)) {
-      const v = rawView(t, 4, n);
-      for (let i = 0; i < n; i++) data[i] = v.getFloat32(i * 4, true);
-    } else {
-      const src = t.floatData ?? [];
-      checkCount(t, 'float_data', src.length, n);
-      data.set(src);
-    }
-  } else if (t.dataType === DT.DOUBLE) {
-    if (hasRaw(t)) {
-      const v = rawView(t, 8, n);
-      for (let i = 0; i < n; i++) data[i] = v.getFloat64(i * 8, true);
-    } else {
-      const src = t.doubleData ?? [];
-      checkCount(t, 'double_data', src.length, n);
-      data.set(src);
-    }
-  } else {
-    throw new TypeError(`${label(t)}: expected FLOAT or DOUBLE data, got ${dataTypeName(t.dataType)}`);
-  }
-  return nn.tensor(data, dims);
+  return nn.tensor(Float32Array.from(elements(t, FLOAT_LAYOUTS, 'FLOAT or DOUBLE')), dimsOf(t));
 }
 
 /**
@@ -132,37 +153,7 @@ export function tensorFromProto(t: onnx.ITensorProto): nn.Tensor {
  * row-major; its dims are {@link dimsOf}.
  */
 export function intsFromProto(t: onnx.ITensorProto): number[] {
-  rejectExternal(t);
-  const n = elementCount(dimsOf(t));
-  const out = new Array<number>(n);
-  if (t.dataType === DT.INT64) {
-    if (hasRaw(t)) {
-      const v = rawView(t, 8, n);
-      for (let i = 0; i < n; i++) {
-        const big = v.getBigInt64(i * 8, true);
-        if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
-          throw new RangeError(`${label(t)}: int64 value ${big} is not a safe JS integer`);
-        }
-        out[i] = Number(big);
-      }
-    } else {
-      const src = t.int64Data ?? [];
-      checkCount(t, 'int64_data', src.length, n);
-      for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
-    }
-  } else if (t.dataType === DT.INT32) {
-    if (hasRaw(t)) {
-      const v = rawView(t, 4, n);
-      for (let i = 0; i < n; i++) out[i] = v.getInt32(i * 4, true);
-    } else {
-      const src = t.int32Data ?? [];
-      checkCount(t, 'int32_data', src.length, n);
-      for (let i = 0; i < n; i++) out[i] = src[i];
-    }
-  } else {
-    throw new TypeError(`${label(t)}: expected INT64 or INT32 data, got ${dataTypeName(t.dataType)}`);
-  }
-  return out;
+  return elements(t, INT_LAYOUTS, 'INT64 or INT32');
 }
 
 // ---- attributes ----------------------------------------------------------

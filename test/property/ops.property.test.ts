@@ -33,6 +33,19 @@ const atolFor = (k: number): number => 1e-5 + 2e-6 * k;
 const quad = fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2));
 const small = (max: number) => fc.integer({ min: 1, max });
 
+/** Spatial size and window geometry shared by conv and pooling draws. */
+const windowFields = {
+  H: small(12),
+  W: small(12),
+  kh: small(5),
+  kw: small(5),
+  sh: small(3),
+  sw: small(3),
+  dh: small(2),
+  dw: small(2),
+  seed: fc.nat(1 << 20),
+};
+
 // ---- gemm -----------------------------------------------------------------
 
 const C_SHAPES = ['none', '[]', '[1]', '[N]', '[1,N]', '[M,1]', '[M,N]', '[1,1]'] as const;
@@ -75,20 +88,12 @@ const convCase = fc.record({
   group: small(3),
   cinPerGroup: small(4),
   coutPerGroup: small(4),
-  H: small(12),
-  W: small(12),
-  kh: small(5),
-  kw: small(5),
-  sh: small(3),
-  sw: small(3),
-  dh: small(2),
-  dw: small(2),
+  ...windowFields,
   pads: quad,
   bias: fc.boolean(),
   relu: fc.boolean(),
   // One case in ten gets an input channel count that group does not divide.
   badGroup: fc.integer({ min: 0, max: 9 }).map((v) => v === 0),
-  seed: fc.nat(1 << 20),
 });
 type ConvCase = typeof convCase extends fc.Arbitrary<infer U> ? U : never;
 
@@ -134,18 +139,10 @@ const poolCase = fc
   .record({
     N: small(2),
     C: small(4),
-    H: small(12),
-    W: small(12),
-    kh: small(5),
-    kw: small(5),
-    sh: small(3),
-    sw: small(3),
-    dh: small(2),
-    dw: small(2),
+    ...windowFields,
     padFrac: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
     ceil: fc.boolean(),
     countIncludePad: fc.boolean(),
-    seed: fc.nat(1 << 20),
   })
   .map((p) => {
     const lim = [p.kh, p.kw, p.kh, p.kw].map((k) => Math.floor(k / 2));
