@@ -1,0 +1,218 @@
+// Reading ONNX protobuf files for the tests: models, TensorProto test data and
+// node attributes, decoded with the maintained `onnx-proto` package
+// (protobufjs static code). Tensors come out as neonn float32 Tensors; integer
+// tensors (shapes, pads) come out as plain number arrays.
+import { readFileSync } from 'fs';
+import { onnx } from 'onnx-proto';
+import * as nn from '../../lib';
+
+export { onnx };
+
+/** protobufjs decodes int64 as a Long object (the `long` package is installed) or a number. */
+type Int64 = number | { toNumber(): number; toString(): string };
+
+/** An int64 as a JS number; throws if it is not exactly representable. */
+export function toInt(v: Int64 | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  const n = v.toNumber();
+  if (!Number.isSafeInteger(n) || String(n) !== v.toString()) {
+    throw new RangeError(`int64 value ${v.toString()} is not a safe JS integer`);
+  }
+  return n;
+}
+
+/** Decodes a whole model file. */
+export function loadModel(file: string): onnx.ModelProto {
+  return onnx.ModelProto.decode(readFileSync(file));
+}
+
+/** Decodes one serialized TensorProto (`input_0.pb`, `output_0.pb`). */
+export function loadTensorProto(file: string): onnx.TensorProto {
+  return onnx.TensorProto.decode(readFileSync(file));
+}
+
+/** The opset version a model imports for `domain` ('' and 'ai.onnx' are the same domain). */
+export function opsetVersion(model: onnx.IModelProto, domain = ''): number {
+  const want = domain === 'ai.onnx' ? '' : domain;
+  for (const o of model.opsetImport ?? []) {
+    const d = o.domain === 'ai.onnx' ? '' : o.domain ?? '';
+    if (d === want) return toInt(o.version);
+  }
+  throw new Error(`model imports no opset for domain "${domain}"`);
+}
+
+const DT = onnx.TensorProto.DataType;
+const DT_NAMES = new Map<number, string>(Object.entries(DT).map(([k, v]) => [v as number, k]));
+
+/** Name of a TensorProto data type for messages: `DOUBLE`, `INT64`. */
+export function dataTypeName(dt: number | null | undefined): string {
+  return DT_NAMES.get(dt ?? 0) ?? `data type ${String(dt)}`;
+}
+
+/** Dimensions of a TensorProto as numbers; `[]` is a scalar. */
+export function dimsOf(t: onnx.ITensorProto): number[] {
+  return (t.dims ?? []).map(toInt);
+}
+
+function elementCount(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+/** Label of a tensor in messages: its name, or the given fallback. */
+function label(t: onnx.ITensorProto): string {
+  return t.name ? `tensor "${t.name}"` : 'tensor';
+}
+
+/**
+ * raw_data is little-endian and usually sits at an odd offset inside the
+ * decoded buffer, so read it through a DataView rather than aliasing a typed
+ * array on it (which would need alignment and a little-endian host).
+ */
+function rawView(t: onnx.ITensorProto, bytesPerElement: number, n: number): DataView {
+  const raw = t.rawData as Uint8Array;
+  if (raw.length !== n * bytesPerElement) {
+    throw new RangeError(`${label(t)}: raw_data has ${raw.length} bytes, dims ${JSON.stringify(dimsOf(t))} of ${dataTypeName(t.dataType)} need ${n * bytesPerElement}`);
+  }
+  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+}
+
+function hasRaw(t: onnx.ITensorProto): boolean {
+  return t.rawData !== null && t.rawData !== undefined && t.rawData.length > 0;
+}
+
+function checkCount(t: onnx.ITensorProto, field: string, got: number, n: number): void {
+  if (got !== n) {
+    throw new RangeError(`${label(t)}: ${field} has ${got} values, dims ${JSON.stringify(dimsOf(t))} need ${n}`);
+  }
+}
+
+function rejectExternal(t: onnx.ITensorProto): void {
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    throw new Error(`${label(t)}: external data is not supported`);
+  }
+}
+
+/** How one element type is stored: raw_data width and reader, and its typed field. */
+interface Layout {
+  bytes: number;
+  raw: (v: DataView, byteOffset: number) => number;
+  field: string;
+  list: (t: onnx.ITensorProto) => ArrayLike<Int64> | null | undefined;
+}
+
+function bigToNumber(big: bigint): number {
+  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`int64 value ${big} is not a safe JS integer`);
+  }
+  return Number(big);
+}
+
+const FLOAT_LAYOUTS = new Map<number, Layout>([
+  [DT.FLOAT, { bytes: 4, raw: (v, o) => v.getFloat32(o, true), field: 'float_data', list: (t) => t.floatData }],
+  [DT.DOUBLE, { bytes: 8, raw: (v, o) => v.getFloat64(o, true), field: 'double_data', list: (t) => t.doubleData }],
+]);
+
+const INT_LAYOUTS = new Map<number, Layout>([
+  [DT.INT64, { bytes: 8, raw: (v, o) => bigToNumber(v.getBigInt64(o, true)), field: 'int64_data', list: (t) => t.int64Data }],
+  [DT.INT32, { bytes: 4, raw: (v, o) => v.getInt32(o, true), field: 'int32_data', list: (t) => t.int32Data }],
+]);
+
+/**
+ * The tensor's elements, row-major, from raw_data when present, else from
+ * the typed field of its data type; sizes checked against dims.
+ */
+function elements(t: onnx.ITensorProto, layouts: Map<number, Layout>, expected: string): number[] {
+  rejectExternal(t);
+  const layout = layouts.get(t.dataType ?? 0);
+  if (!layout) throw new TypeError(`${label(t)}: expected ${expected} data, got ${dataTypeName(t.dataType)}`);
+  const n = elementCount(dimsOf(t));
+  const out = new Array<number>(n);
+  if (hasRaw(t)) {
+    const v = rawView(t, layout.bytes, n);
+    for (let i = 0; i < n; i++) out[i] = layout.raw(v, i * layout.bytes);
+  } else {
+    const src = layout.list(t) ?? [];
+    checkCount(t, layout.field, src.length, n);
+    for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
+  }
+  return out;
+}
+
+/**
+ * A FLOAT or DOUBLE TensorProto as a float32 {@link nn.Tensor} (doubles are
+ * rounded to float32). Reads raw_data, float_data or double_data.
+ * @throws for any other data type or a size that does not match dims
+ */
+export function tensorFromProto(t: onnx.ITensorProto): nn.Tensor {
+  return nn.tensor(Float32Array.from(elements(t, FLOAT_LAYOUTS, 'FLOAT or DOUBLE')), dimsOf(t));
+}
+
+/**
+ * An INT64 or INT32 TensorProto (shapes, pads, axes) as a flat number array,
+ * row-major; its dims are {@link dimsOf}.
+ */
+export function intsFromProto(t: onnx.ITensorProto): number[] {
+  return elements(t, INT_LAYOUTS, 'INT64 or INT32');
+}
+
+// ---- attributes ----------------------------------------------------------
+
+const AT = onnx.AttributeProto.AttributeType;
+type Node = onnx.INodeProto;
+
+function nodeLabel(node: Node): string {
+  return `${node.opType ?? '?'} node${node.name ? ` "${node.name}"` : ''}`;
+}
+
+/**
+ * The attribute `name` of `node`, or undefined. Throws if it exists with
+ * another type: a file that says `axis: 1.0` is wrong, not a default.
+ */
+function attr(node: Node, name: string, type: onnx.AttributeProto.AttributeType): onnx.IAttributeProto | undefined {
+  const a = (node.attribute ?? []).find((x) => x.name === name);
+  if (a === undefined) return undefined;
+  // Files from old exporters may leave `type` unset (0); trust the field then.
+  if (a.type && a.type !== type) {
+    throw new TypeError(`${nodeLabel(node)}: attribute "${name}" has type ${AT[a.type]}, expected ${AT[type]}`);
+  }
+  return a;
+}
+
+export function hasAttr(node: Node, name: string): boolean {
+  return (node.attribute ?? []).some((x) => x.name === name);
+}
+
+export function attrInt(node: Node, name: string, dflt: number): number {
+  const a = attr(node, name, AT.INT);
+  return a === undefined ? dflt : toInt(a.i);
+}
+
+export function attrFloat(node: Node, name: string, dflt: number): number {
+  const a = attr(node, name, AT.FLOAT);
+  return a === undefined ? dflt : a.f ?? 0;
+}
+
+export function attrInts(node: Node, name: string): number[] | undefined;
+export function attrInts(node: Node, name: string, dflt: number[]): number[];
+export function attrInts(node: Node, name: string, dflt?: number[]): number[] | undefined {
+  const a = attr(node, name, AT.INTS);
+  return a === undefined ? dflt : (a.ints ?? []).map(toInt);
+}
+
+export function attrFloats(node: Node, name: string): number[] | undefined;
+export function attrFloats(node: Node, name: string, dflt: number[]): number[];
+export function attrFloats(node: Node, name: string, dflt?: number[]): number[] | undefined {
+  const a = attr(node, name, AT.FLOATS);
+  return a === undefined ? dflt : [...(a.floats ?? [])];
+}
+
+export function attrString(node: Node, name: string, dflt: string): string {
+  const a = attr(node, name, AT.STRING);
+  return a === undefined ? dflt : Buffer.from(a.s ?? new Uint8Array(0)).toString('utf8');
+}
+
+export function attrTensor(node: Node, name: string): onnx.ITensorProto | undefined {
+  const a = attr(node, name, AT.TENSOR);
+  return a === undefined ? undefined : a.t ?? undefined;
+}
