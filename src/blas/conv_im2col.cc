@@ -20,9 +20,11 @@ Span valid_outputs(int64_t begin, int64_t stride, int64_t in, int64_t out) {
   return Span{std::min(lo, out), std::min(hi, out)};
 }
 
-// col[(ci*kH + kh)*kW + kw][oh*OW + ow] = x[ci][ih][iw], 0 where (ih, iw) is padding.
-void im2col(const Conv2dCall& c, const float* x, int64_t channels, float* col) {
-  const int64_t plane = c.out_h * c.out_w;
+// Output rows [oh0, oh1) of the column matrix:
+// col[(ci*kH + kh)*kW + kw][(oh - oh0)*OW + ow] = x[ci][ih][iw], 0 where (ih, iw) is padding.
+void im2col(const Conv2dCall& c, const float* x, int64_t channels, int64_t oh0, int64_t oh1,
+            float* col) {
+  const int64_t plane = (oh1 - oh0) * c.out_w;
   for (int64_t ci = 0; ci < channels; ++ci) {
     const float* xc = x + ci * c.in_h * c.in_w;
     for (int64_t kh = 0; kh < c.k_h; ++kh) {
@@ -31,8 +33,8 @@ void im2col(const Conv2dCall& c, const float* x, int64_t channels, float* col) {
         const int64_t w0 = kw * c.dilation_w - c.pad_left;
         const Span cols = valid_outputs(w0, c.stride_w, c.in_w, c.out_w);
         float* row = col + ((ci * c.k_h + kh) * c.k_w + kw) * plane;
-        for (int64_t oh = 0; oh < c.out_h; ++oh) {
-          float* dst = row + oh * c.out_w;
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+          float* dst = row + (oh - oh0) * c.out_w;
           const int64_t ih = h0 + oh * c.stride_h;
           if (ih < 0 || ih >= c.in_h || cols.lo >= cols.hi) {
             std::fill(dst, dst + c.out_w, 0.0f);
@@ -105,23 +107,42 @@ void blas_conv2d(const Backend& gemm, const Conv2dCall& c) {
 
   const bool pointwise = c.k_h == 1 && c.k_w == 1 && c.stride_h == 1 && c.stride_w == 1 &&
                          c.pad_top == 0 && c.pad_left == 0 && c.pad_bottom == 0 && c.pad_right == 0;
-  // Per call, not thread_local: a VGG-sized layer needs 100+ MB of columns,
-  // which must not stay pinned to each libuv thread afterwards.
+  // The column matrix is built a band of output rows at a time, each band
+  // about kColumnTileFloats: it stays in cache between im2col and the GEMM
+  // that reads it, and the scratch is megabytes, not the 100+ MB a whole
+  // VGG-sized layer would take (which matters on a 1 GB board). Per call,
+  // not thread_local, so nothing stays pinned to a libuv thread afterwards.
+  constexpr int64_t kColumnTileFloats = int64_t{1} << 19;  // 2 MB: an L2 on this class of CPU
+  const int64_t band_rows =
+      pointwise ? c.out_h
+                : std::max<int64_t>(1, std::min<int64_t>(c.out_h, kColumnTileFloats / std::max<int64_t>(1, k_size * c.out_w)));
   std::unique_ptr<float[]> col;
-  if (!pointwise) col.reset(new float[static_cast<size_t>(checked_mul(k_size, plane, "conv2d: im2col buffer"))]);
+  if (!pointwise) {
+    col.reset(new float[static_cast<size_t>(
+        checked_mul(k_size, checked_mul(band_rows, c.out_w, "conv2d: band"), "conv2d: im2col buffer"))]);
+  }
 
   for (int64_t n = 0; n < c.n; ++n) {
     for (int64_t g = 0; g < c.group; ++g) {
       const float* x = c.x.data + (n * c.c_in + g * cig) * c.in_h * c.in_w;
+      float* y = c.y.data + (n * c.c_out + g * cog) * plane;
+      s.a = c.w.data + g * cog * k_size;
       if (pointwise) {
         s.b = x;  // [Cin/g, H*W] is already the column matrix
-      } else {
-        im2col(c, x, cig, col.get());
-        s.b = col.get();
+        s.c = y;
+        gemm.sgemm(s);
+        continue;
       }
-      s.a = c.w.data + g * cog * k_size;
-      s.c = c.y.data + (n * c.c_out + g * cog) * plane;
-      gemm.sgemm(s);
+      for (int64_t oh0 = 0; oh0 < c.out_h; oh0 += band_rows) {
+        const int64_t oh1 = std::min(c.out_h, oh0 + band_rows);
+        im2col(c, x, cig, oh0, oh1, col.get());
+        // Y[:, band] = W · col_band; ldc stays the whole plane.
+        s.n = static_cast<int>((oh1 - oh0) * c.out_w);
+        s.ldb = s.n;
+        s.b = col.get();
+        s.c = y + oh0 * c.out_w;
+        gemm.sgemm(s);
+      }
     }
   }
   apply_bias_activation(c.y.data, c.n, c.c_out, plane, c.bias.data, c.activation);

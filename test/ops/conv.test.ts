@@ -161,3 +161,24 @@ describe('which backend runs conv2d', () => {
     for (const r of results) expectClose(r, results[0], 1e-4, 1e-4);
   });
 });
+
+describe.each(backends)('large layers, im2col built in bands of output rows, on %s', (backend) => {
+  beforeAll(() => nn.setBackend(backend));
+  afterAll(() => nn.setBackend(backends[0]));
+
+  // K = 64*3*3 = 576 and OW ~ 70: a band is ~13 rows, so these span several
+  // bands, with padding and strides at band edges.
+  test.each([
+    ['x=[1,64,70,70] w=[8,64,3,3] s=1 p=1', [1, 64, 70, 70], [8, 64, 3, 3], { pads: 1 }],
+    ['x=[1,64,71,69] w=[8,64,3,3] s=2 p=[0,1,2,1]', [1, 64, 71, 69], [8, 64, 3, 3], { strides: 2, pads: [0, 1, 2, 1] as [number, number, number, number] }],
+    ['x=[2,32,90,90] w=[6,16,3,3] g=2 d=2 p=2 relu', [2, 32, 90, 90], [6, 16, 3, 3], { group: 2, dilations: 2, pads: 2, activation: 'relu' as const }],
+  ])('%s', (_label, xs, ws, opts) => {
+    const x = randomTensor(xs as number[], 31);
+    const w = randomTensor(ws as number[], 32);
+    const bias = randomTensor([(ws as number[])[0]], 33);
+    const y = nn.conv2d(x, w, { bias, ...opts });
+    const want = convOracle(x, w, { bias, ...opts });
+    expect(y.shape).toEqual(want.shape);
+    expectClose(y.data, want.data, 1e-4, 1e-4);
+  });
+});
