@@ -1,6 +1,7 @@
 // backends(), setBackend(), getBackend(), setThreads(), getThreads().
 #include <napi.h>
 
+#include "../src/cpu.h"
 #include "../src/registry.h"
 #include "args.h"
 
@@ -89,6 +90,10 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 #if defined(__VERSION__)
   o.Set("compiler", __VERSION__);
 #endif
+  const std::vector<std::string> features = cpu_features();
+  Napi::Array f = Napi::Array::New(info.Env(), features.size());
+  for (size_t i = 0; i < features.size(); ++i) f.Set(static_cast<uint32_t>(i), features[i]);
+  o.Set("cpuFeatures", f);
   return o;
 }
 

@@ -1,5 +1,4 @@
 /** What `nn.diagnostics()` and `npx neonn info` report about this machine and build. */
-import * as fs from 'fs';
 import * as os from 'os';
 
 import { BackendInfo, backends, getBackend, getThreads } from './backends';
@@ -22,21 +21,6 @@ export interface Diagnostics {
   readonly backends: BackendInfo[];
 }
 
-// The features that matter for the kernels neonn and its libraries pick.
-const INTERESTING = ['neon', 'vfpv4', 'vfpv3', 'asimd', 'asimdhp', 'asimddp', 'fphp', 'sve', 'sse2', 'sse4_2', 'avx', 'fma', 'f16c', 'avx2', 'avx512f', 'avx512_vnni'];
-
-function cpuFeatures(): string[] {
-  try {
-    const text = fs.readFileSync('/proc/cpuinfo', 'utf8');
-    const line = /^(?:flags|Features)\s*:\s*(.*)$/m.exec(text);
-    if (!line) return [];
-    const have = new Set(line[1].trim().split(/\s+/));
-    return INTERESTING.filter((f) => have.has(f));
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Architecture, CPU features, build flavour and every backend's state.
  * @example
@@ -44,14 +28,16 @@ function cpuFeatures(): string[] {
  */
 export function diagnostics(): Diagnostics {
   const cpus = os.cpus();
+  const build = binding.buildInfo();
   return {
     platform: process.platform,
     arch: process.arch,
     machine: os.machine(),
     node: process.versions.node,
     napi: binding.napiVersion,
-    build: binding.buildInfo(),
-    cpu: { model: cpus[0]?.model ?? 'unknown', cores: binding.onlineCores(), features: cpuFeatures() },
+    build: { flavour: build.flavour, target: build.target, ...(build.compiler ? { compiler: build.compiler } : {}) },
+    // From the kernel's hardware capabilities (ARM) or cpuid (x86), at run time.
+    cpu: { model: cpus[0]?.model ?? 'unknown', cores: binding.onlineCores(), features: build.cpuFeatures },
     backend: getBackend(),
     threads: getThreads(),
     backends: backends(),

@@ -150,7 +150,7 @@ export interface NativeBinding extends NativeCnnOps {
   setThreads(n: number): void;
   getThreads(): number;
   onlineCores(): number;
-  buildInfo(): { flavour: string; target: string; compiler?: string };
+  buildInfo(): { flavour: string; target: string; compiler?: string; cpuFeatures: string[] };
   gemmSync(...args: GemmArgs): void;
   gemm(...args: GemmArgs): Promise<void>;
   // conv family

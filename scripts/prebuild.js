@@ -9,6 +9,7 @@
 // build/Release into prebuilds/<platform>-<arch>/.
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
@@ -28,6 +29,15 @@ for (const t of order) {
     process.exit(2);
   }
 }
+
+// prebuildify collects (moves) build/Release/neonn.node: keep the developer's
+// own build aside and put it back at the end.
+const devBuild = path.join(root, 'build', 'Release', 'neonn.node');
+const saved = `${devBuild}.before-prebuild`;
+if (fs.existsSync(devBuild)) fs.renameSync(devBuild, saved);
+process.on('exit', () => {
+  if (fs.existsSync(saved)) fs.renameSync(saved, devBuild);
+});
 
 for (const t of order) {
   const { arch, strip } = TARGETS[t];

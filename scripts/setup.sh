@@ -28,7 +28,9 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOT
   fi
-  $SUDO apt-get update -qq
+  # A mirror caught mid-sync fails one index now and then: go on with the
+  # lists we have; a package that is really missing fails the install below.
+  $SUDO apt-get update -qq || echo "setup: apt-get update reported errors; continuing with the package lists at hand" >&2
   $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl >/dev/null
 fi
 
