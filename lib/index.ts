@@ -48,6 +48,8 @@ export { saveModel, loadModel } from './model/io';
 
 // --- ONNX import ---
 export { sub, div } from './ops/elementwise';
+export { loadOnnx, loadOnnxSync, OnnxModel } from './onnx/model';
+export type { OnnxLayer, OnnxFeeds } from './onnx/model';
 // --- end ONNX import ---
 
 /**
