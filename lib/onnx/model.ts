@@ -63,6 +63,8 @@ export class OnnxModel {
   private last: Compiled | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** Fixed input shapes: compiled once at load, JS weights dropped. */
+  private weightsReleased = false;
 
   /** @internal use {@link loadOnnx} */
   constructor(graph: Graph) {
@@ -77,6 +79,7 @@ export class OnnxModel {
       this.outputShapes = Object.freeze(c.outShapes.map((s) => Object.freeze([...s])));
       // Every shape is fixed: the JS copies of the weights are no longer needed.
       this.graph = { ...graph, consts: new Map() };
+      this.weightsReleased = true;
     } else {
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
     }
@@ -86,7 +89,7 @@ export class OnnxModel {
     const key = shapes.map(fmtShape).join(';');
     const hit = this.programs.get(key);
     if (hit) return hit;
-    if (this.graph.consts.size === 0 && this.programs.size > 0) {
+    if (this.weightsReleased) {
       rangeError('OnnxModel', `the model was compiled for input shapes ${[...this.programs.keys()].join(' ')}, got ${key}`);
     }
     const g = this.graph;
