@@ -32,6 +32,9 @@ import {
   tensorFromProto,
 } from './proto';
 
+/** Integer tensors hold shapes, axes and pads (JS arrays): a few elements, never millions. */
+const MAX_INT_ELEMENTS = 2 ** 20;
+
 /** An integer tensor (shape, axes or pads): values row-major and a shape. */
 export class IntTensor {
   constructor(
@@ -190,7 +193,12 @@ const BINARY = { add, mul, sub, div };
 function binary(fn: keyof typeof BINARY): Handler {
   return (ctx, ins) => {
     const a = float(ctx, ins, 0);
-    return [BINARY[fn](a, legacyBroadcast(ctx, a, float(ctx, ins, 1)))];
+    const b = legacyBroadcast(ctx, a, float(ctx, ins, 1));
+    // [n,1] op [1,m] is n·m elements: bound the broadcast before the op allocates.
+    const r = Math.max(a.shape.length, b.shape.length);
+    const dim = (s: readonly number[], i: number): number => s[s.length - r + i] ?? 1;
+    checkedCount(ctx.label, Array.from({ length: r }, (_, i) => Math.max(dim(a.shape, i), dim(b.shape, i))));
+    return [BINARY[fn](a, b)];
   };
 }
 
@@ -198,6 +206,7 @@ function gemmLike(ctx: Ctx, a: Tensor, b: Tensor, transA: boolean, transB: boole
   if (a.shape.length !== 2 || b.shape.length !== 2) {
     unsupported(ctx, `only 2-D operands are supported, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
+  checkedCount(ctx.label, [transA ? a.shape[1] : a.shape[0], transB ? b.shape[0] : b.shape[1]]);
   return gemm(a, b, { transA, transB, alpha, beta, ...(c ? { c } : {}) });
 }
 
@@ -272,7 +281,10 @@ const HANDLERS: Record<string, Handler> = {
     const n = checkedCount(ctx.label, shape);
     const t = attrTensor(ctx.node, 'value');
     const v = t ? valueFromProto(t) : new Tensor(Float32Array.of(0), [1]);
-    if (v instanceof IntTensor) return [new IntTensor(new Array<number>(n).fill(v.values[0] ?? 0), shape)];
+    if (v instanceof IntTensor) {
+      if (n > MAX_INT_ELEMENTS) unsupported(ctx, `an integer tensor of ${n} elements is not supported (shape values only, at most ${MAX_INT_ELEMENTS})`);
+      return [new IntTensor(new Array<number>(n).fill(v.values[0] ?? 0), shape)];
+    }
     if (!ctx.constant(0)) unsupported(ctx, 'a float ConstantOfShape whose shape depends on the input is not supported');
     if (shape.some((d) => d === 0)) unsupported(ctx, `empty tensors (shape ${fmtShape(shape)}) are not supported`);
     return [new Tensor(new Float32Array(n).fill(v.data[0] ?? 0), shape)];
@@ -361,6 +373,8 @@ const HANDLERS: Record<string, Handler> = {
     const dilations = pair(ctx, 'dilations', 1);
     const pads = windowPads(ctx, x, [w.shape[2], w.shape[3]], strides, dilations);
     const group = attrInt(ctx.node, 'group', 1);
+    // Hostile pads would make a huge output: bound it before the op allocates.
+    checkedCount(ctx.label, [x.shape[0], w.shape[0], x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]]);
     return [conv2d(x, w, { ...(bias ? { bias } : {}), strides, pads, dilations, group, activation: ctx.activation })];
   },
   MaxPool: (ctx, ins) => {
@@ -478,7 +492,9 @@ const HANDLERS: Record<string, Handler> = {
       pads = ints(ctx, ins, 1);
       value = scalarInput(ctx, ins, 2) ?? 0;
     }
-    if (pads.length !== 2 * x.shape.length) fail(ctx, `pads has ${pads.length} values, rank ${x.shape.length} needs ${2 * x.shape.length}`);
+    const rank = x.shape.length;
+    if (pads.length !== 2 * rank) fail(ctx, `pads has ${pads.length} values, rank ${rank} needs ${2 * rank}`);
+    checkedCount(ctx.label, x.shape.map((d, i) => d + Math.max(0, pads[i]) + Math.max(0, pads[i + rank])));
     return [pad(x, pads, value)];
   },
 };

@@ -170,15 +170,17 @@ function elements(t: onnx.ITensorProto, layouts: Map<number, Layout>, expected: 
   const layout = layouts.get(t.dataType ?? 0);
   if (!layout) throw new TypeError(`loadOnnx: ${label(t)}: expected ${expected} data, got ${dataTypeName(t.dataType)}`);
   const n = elementCount(dimsOf(t));
-  const out = new Array<number>(n);
+  // Sizes are checked against the data actually in the file before allocating.
   if (hasRaw(t)) {
     const v = rawView(t, layout.bytes, n);
+    const out = new Array<number>(n);
     for (let i = 0; i < n; i++) out[i] = layout.raw(v, i * layout.bytes);
-  } else {
-    const src = layout.list(t) ?? [];
-    checkCount(t, layout.field, src.length, n);
-    for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
+    return out;
   }
+  const src = layout.list(t) ?? [];
+  checkCount(t, layout.field, src.length, n);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
   return out;
 }
 

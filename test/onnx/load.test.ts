@@ -116,6 +116,28 @@ describe('bad files', () => {
     expect(() => nn.loadOnnxSync(encode(s))).toThrow(/ConstantOfShape node #0 "big": shape \[1000000,1000000\] has more than/);
   });
 
+  test('pads that would make a multi-GB output are refused before the op allocates', () => {
+    const padBig: Spec = { opset: 2, nodes: [{ opType: 'Pad', name: 'p', input: ['x'], output: ['y'], attribute: [ints('pads', [0, 0, 20000, 20000, 0, 0, 20000, 20000])] }], inputs: [port('x', [1, 2, 3, 3])], outputs: ['y'] };
+    expect(() => nn.loadOnnxSync(encode(padBig))).toThrow(/Pad node #0 "p": shape \[1,2,40003,40003\] has more than 268435456 elements/);
+    const convBig: Spec = {
+      nodes: [{ opType: 'Conv', name: 'c', input: ['x', 'w'], output: ['y'], attribute: [ints('pads', [30000, 30000, 30000, 30000])] }],
+      inputs: [port('x', [1, 2, 3, 3])],
+      outputs: ['y'],
+      inits: [floatInit('w', randomTensor([1, 2, 3, 3], 1))],
+    };
+    expect(() => nn.loadOnnxSync(encode(convBig))).toThrow(/Conv node #0 "c": shape \[1,1,60003,60003\] has more than/);
+  });
+
+  test('a broadcast to 10^10 elements is refused before the op allocates', () => {
+    const s: Spec = {
+      nodes: [{ opType: 'Add', name: 'a', input: ['x', 'c'], output: ['y'] }],
+      inputs: [port('x', [100000, 1])],
+      outputs: ['y'],
+      inits: [floatInit('c', nn.tensor(new Float32Array(100000), [1, 100000]))],
+    };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/Add node #0 "a": shape \[100000,100000\] has more than/);
+  });
+
   test('negative dims', () => {
     expect(() => nn.loadOnnxSync(encode({ ...relu1, inits: [{ name: 'w', dims: [-1, 3], dataType: DT.FLOAT }] }))).toThrow(/dimension -1 in \[-1,3\] is not a size/);
     expect(() => nn.loadOnnxSync(encode({ ...relu1, inputs: [port('x', [1, -5])] }))).toThrow(/input "x" has a negative dimension -5/);
