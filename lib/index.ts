@@ -13,6 +13,9 @@ import {
 } from './ops/elementwise';
 import { batchNormAsync, lrnAsync } from './ops/normalization';
 import { concatAsync, padAsync, transposeAsync } from './ops/layout';
+// --- sub, div (ONNX import) ---
+import { divAsync, subAsync } from './ops/elementwise';
+// --- end sub, div ---
 
 export { Tensor, tensor } from './tensor';
 export type { TensorLike } from './tensor';
@@ -43,6 +46,12 @@ export { layers } from './model/layers';
 export type { Layer, LayerType, LayerWeights, Conv2dLayerConfig, DenseLayerConfig, MaxPool2dLayerConfig, AvgPool2dLayerConfig, BatchNormLayerConfig, LrnLayerConfig } from './model/layers';
 export { saveModel, loadModel } from './model/io';
 
+// --- ONNX import ---
+export { sub, div } from './ops/elementwise';
+export { loadOnnx, loadOnnxSync, OnnxModel } from './onnx/model';
+export type { OnnxLayer, OnnxFeeds } from './onnx/model';
+// --- end ONNX import ---
+
 /**
  * The same ops, returning Promises: the work runs on the libuv thread pool
  * and never blocks the event loop.
@@ -72,4 +81,8 @@ export const async = Object.freeze({
   transpose: transposeAsync,
   pad: padAsync,
   // --- end elementwise, normalization and layout ops ---
+  // --- sub, div (ONNX import) ---
+  sub: subAsync,
+  div: divAsync,
+  // --- end sub, div ---
 });

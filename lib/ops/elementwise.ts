@@ -268,11 +268,13 @@ export async function logSoftmaxAsync(x: TensorLike, options?: SoftmaxOptions): 
   return runAsync('logSoftmax', p.out, () => binding.softmax(p.x.data, p.out.data, 1, p.axis, ...dimsArgs(p.x.shape)));
 }
 
-// ------------------------------------------------------------- add, mul ---
+// --------------------------------------------------- add, mul, sub, div ---
 
 const enum BinaryKind {
   Add = 0,
   Mul = 1,
+  Sub = 2,
+  Div = 3,
 }
 
 interface BinaryPlan {
@@ -330,4 +332,35 @@ export async function addAsync(a: TensorLike, b: TensorLike, options?: OutOption
 /** {@link mul} on the libuv pool. */
 export async function mulAsync(a: TensorLike, b: TensorLike, options?: OutOptions): Promise<Tensor> {
   return binaryAsync('mul', prepareBinary('mul', BinaryKind.Mul, a, b, options));
+}
+
+/**
+ * Elementwise difference `a - b` with numpy broadcasting (ONNX Sub).
+ * @throws {RangeError} naming both shapes when they do not broadcast, or for a bad `out`
+ * @example
+ * const centred = nn.sub(x, nn.tensor(mean, [1, C, 1, 1]));
+ */
+export function sub(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor {
+  return binarySync('sub', prepareBinary('sub', BinaryKind.Sub, a, b, options));
+}
+
+/**
+ * Elementwise quotient `a / b` with numpy broadcasting (ONNX Div); IEEE
+ * semantics (x / 0 is ±Infinity or NaN).
+ * @throws {RangeError} naming both shapes when they do not broadcast, or for a bad `out`
+ * @example
+ * const scaled = nn.div(x, nn.tensor(std, [1, C, 1, 1]));
+ */
+export function div(a: TensorLike, b: TensorLike, options?: OutOptions): Tensor {
+  return binarySync('div', prepareBinary('div', BinaryKind.Div, a, b, options));
+}
+
+/** {@link sub} on the libuv pool. */
+export async function subAsync(a: TensorLike, b: TensorLike, options?: OutOptions): Promise<Tensor> {
+  return binaryAsync('sub', prepareBinary('sub', BinaryKind.Sub, a, b, options));
+}
+
+/** {@link div} on the libuv pool. */
+export async function divAsync(a: TensorLike, b: TensorLike, options?: OutOptions): Promise<Tensor> {
+  return binaryAsync('div', prepareBinary('div', BinaryKind.Div, a, b, options));
 }

@@ -113,9 +113,10 @@ UnaryCall check_unary(const UnaryArgs& args) {
 }
 
 BinaryCall check_binary(const BinaryArgs& args) {
-  NEONN_THROW_RANGEERROR_IF(args.kind < 0 || args.kind > 1,
+  NEONN_THROW_RANGEERROR_IF(args.kind < 0 || args.kind > 3,
                             "binary: unknown kind " + std::to_string(args.kind));
-  const std::string op = args.kind == 0 ? "add" : "mul";
+  static const char* const kNames[] = {"add", "mul", "sub", "div"};
+  const std::string op = kNames[args.kind];
   BinaryCall call;
   call.kind = static_cast<BinaryKind>(args.kind);
   call.bc = make_broadcast(args.a_shape, args.b_shape, false, op.c_str());

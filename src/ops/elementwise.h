@@ -1,5 +1,5 @@
 // Elementwise ops: the unary activations (relu, leakyRelu, sigmoid, tanh,
-// clip), prelu, softmax/logSoftmax along an axis, and add/mul with numpy
+// clip), prelu, softmax/logSoftmax along an axis, and add/mul/sub/div with numpy
 // broadcasting. Each family has raw XxxArgs (what the binding read), a
 // check_xxx() that validates them into the XxxCall a backend runs, and
 // run_xxx() that checks, dispatches and counts the op.
@@ -42,7 +42,7 @@ struct Broadcast {
   size_t size = 1;  ///< output elements
 };
 
-enum class BinaryKind : int32_t { kAdd = 0, kMul = 1 };
+enum class BinaryKind : int32_t { kAdd = 0, kMul = 1, kSub = 2, kDiv = 3 };
 
 struct BinaryArgs {
   int64_t kind = 0;  ///< a BinaryKind value

@@ -87,10 +87,19 @@ void prelu(const PreluCall& c) {
 }
 
 void binary(const BinaryCall& c) {
-  if (c.kind == BinaryKind::kAdd) {
-    broadcast_apply(c.bc, c.a, c.b, c.y, [](float a, float b) { return a + b; });
-  } else {
-    broadcast_apply(c.bc, c.a, c.b, c.y, [](float a, float b) { return a * b; });
+  switch (c.kind) {
+    case BinaryKind::kAdd:
+      broadcast_apply(c.bc, c.a, c.b, c.y, [](float a, float b) { return a + b; });
+      break;
+    case BinaryKind::kMul:
+      broadcast_apply(c.bc, c.a, c.b, c.y, [](float a, float b) { return a * b; });
+      break;
+    case BinaryKind::kSub:
+      broadcast_apply(c.bc, c.a, c.b, c.y, [](float a, float b) { return a - b; });
+      break;
+    case BinaryKind::kDiv:
+      broadcast_apply(c.bc, c.a, c.b, c.y, [](float a, float b) { return a / b; });
+      break;
   }
 }
 

@@ -28,6 +28,8 @@ const pairs: [string, () => nn.Tensor, () => Promise<nn.Tensor>][] = [
   ['logSoftmax', () => nn.logSoftmax(x, { axis: -2 }), () => nn.async.logSoftmax(x, { axis: -2 })],
   ['add', () => nn.add(x, b), () => nn.async.add(x, b)],
   ['mul', () => nn.mul(x, b), () => nn.async.mul(x, b)],
+  ['sub', () => nn.sub(x, b), () => nn.async.sub(x, b)],
+  ['div', () => nn.div(x, b), () => nn.async.div(x, b)],
   ['batchNorm', () => nn.batchNorm(x, bn), () => nn.async.batchNorm(x, bn)],
   ['lrn', () => nn.lrn(x, { size: 3 }), () => nn.async.lrn(x, { size: 3 })],
   ['concat', () => nn.concat([x, x, x], 1), () => nn.async.concat([x, x, x], 1)],

@@ -1,15 +1,12 @@
 // ONNX operator conformance: every node test under
 // ../shared/onnx-conformance/node/ (model.onnx + test_data_set_N/*.pb) run
-// through the public op API by a small interpreter, on every backend.
-// A test whose op neonn lacks fails ("nn.conv2d is not implemented"); an op
-// type the interpreter cannot map fails naming the op and the node.
-import { existsSync, readdirSync } from 'fs';
+// through nn.loadOnnx (sync and async), on every backend. An op type the
+// importer cannot map fails at load, naming the op and the node.
+import { existsSync, readFileSync, readdirSync } from 'fs';
 import * as path from 'path';
 import * as nn from '../../lib';
+import { decodeTensor, tensorFromProto } from '../../lib/onnx/proto';
 import { availableBackends, expectClose, reportUnavailable } from '../helpers';
-import { IntTensor, Value, runModel } from '../onnx/interpreter';
-import { loadModel, loadTensorProto, onnx, tensorFromProto } from '../onnx/proto';
-import { jsOps } from './js-ops';
 
 /** The checkout has `shared/` as a sibling (CI and developer machines alike). */
 const ROOT = path.resolve(__dirname, '../../../shared/onnx-conformance');
@@ -23,12 +20,16 @@ const cases: string[] = existsSync(NODE_DIR)
 
 interface DataSet {
   name: string;
-  inputs: Value[];
+  inputs: nn.Tensor[];
   outputs: nn.Tensor[];
 }
 interface Case {
-  model: onnx.ModelProto;
+  bytes: Uint8Array;
   sets: DataSet[];
+}
+
+function loadTensorProto(file: string): nn.Tensor {
+  return tensorFromProto(decodeTensor(readFileSync(file)));
 }
 
 /** Files numbered input_0.pb, input_1.pb, ... in numeric order. */
@@ -48,16 +49,13 @@ function loadCase(name: string): Case {
     .sort()
     .map((d) => {
       const setDir = path.join(dir, d);
-      const inputs = numbered(setDir, 'input').map((f) => {
-        const t = loadTensorProto(f);
-        // Node tests feed float data; an integer input would be a new case to map.
-        return tensorFromProto(t);
-      });
-      const outputs = numbered(setDir, 'output').map((f) => tensorFromProto(loadTensorProto(f)));
+      // Node tests feed float data (some float64, read as float32).
+      const inputs = numbered(setDir, 'input').map(loadTensorProto);
+      const outputs = numbered(setDir, 'output').map(loadTensorProto);
       return { name: d, inputs, outputs };
     });
   if (sets.length === 0) throw new Error(`${dir} has no test_data_set_*`);
-  c = { model: loadModel(path.join(dir, 'model.onnx')), sets };
+  c = { bytes: readFileSync(path.join(dir, 'model.onnx')), sets };
   loaded.set(name, c);
   return c;
 }
@@ -81,22 +79,37 @@ function expectCloseOrSameInf(got: Float32Array, want: Float32Array): void {
   expectClose(g, w, 1e-4, 1e-5);
 }
 
-function check(name: string, run: (c: Case, set: DataSet) => Value[]): void {
+function compare(set: DataSet, got: nn.Tensor[]): void {
+  expect(got.length).toBeGreaterThanOrEqual(set.outputs.length);
+  set.outputs.forEach((want, k) => {
+    const g = got[k];
+    try {
+      expect([...g.shape]).toEqual([...want.shape]);
+      expectCloseOrSameInf(g.data, want.data);
+    } catch (e) {
+      if (e instanceof Error) e.message = `${set.name} output ${k}: ${e.message}`;
+      throw e;
+    }
+  });
+}
+
+function feedsOf(m: nn.OnnxModel, set: DataSet): Record<string, nn.Tensor> {
+  expect(set.inputs.length).toBe(m.inputNames.length);
+  return Object.fromEntries(m.inputNames.map((n, i) => [n, set.inputs[i]]));
+}
+
+async function check(name: string): Promise<void> {
   const c = loadCase(name);
-  for (const set of c.sets) {
-    const got = run(c, set);
-    expect(got.length).toBeGreaterThanOrEqual(set.outputs.length);
-    set.outputs.forEach((want, k) => {
-      const g = got[k];
-      if (g instanceof IntTensor) throw new Error(`${set.name} output ${k}: got an integer tensor`);
-      try {
-        expect([...g.shape]).toEqual([...want.shape]);
-        expectCloseOrSameInf(g.data, want.data);
-      } catch (e) {
-        if (e instanceof Error) e.message = `${set.name} output ${k}: ${e.message}`;
-        throw e;
-      }
-    });
+  const m = nn.loadOnnxSync(c.bytes);
+  try {
+    for (const set of c.sets) {
+      const sync = m.runSync(feedsOf(m, set));
+      compare(set, m.outputNames.map((n) => sync[n]));
+      const outs = await m.run(feedsOf(m, set));
+      compare(set, m.outputNames.map((n) => outs[n]));
+    }
+  } finally {
+    m.dispose();
   }
 }
 
@@ -105,43 +118,12 @@ if (cases.length === 0) {
     throw new Error(`no ONNX node tests under ${NODE_DIR}: the checkout needs ../shared/onnx-conformance beside it`);
   });
 } else {
-  // The harness itself, on plain-JS ops: a failure here is a bug in the
-  // interpreter or the decoding, not in neonn.
-  describe('harness self-check (interpreter on plain-JS ops)', () => {
-    test.each(cases)('%s', (name) => check(name, (c, set) => runModel(c.model, set.inputs, jsOps)));
-  });
-
   const backends = availableBackends();
   reportUnavailable('ONNX node conformance');
   afterAll(() => nn.setBackend(backends[0]));
 
-  describe.each(backends)('ONNX node tests on %s', (backend) => {
+  describe.each(backends)('ONNX node tests through loadOnnx on %s', (backend) => {
     beforeAll(() => nn.setBackend(backend));
-    test.each(cases)('%s', (name) => check(name, (c, set) => runModel(c.model, set.inputs)));
+    test.each(cases)('%s', (name) => check(name));
   });
 }
-
-describe('interpreter', () => {
-  test('an op type it cannot map fails naming the op and the node', () => {
-    const model = onnx.ModelProto.create({
-      opsetImport: [{ domain: '', version: 13 }],
-      graph: {
-        node: [
-          { opType: 'Relu', input: ['x'], output: ['y'] },
-          { opType: 'Gelu', name: 'act1', input: ['y'], output: ['z'] },
-        ],
-        input: [{ name: 'x' }],
-        output: [{ name: 'z' }],
-      },
-    });
-    expect(() => runModel(model, [nn.tensor(new Float32Array(2))], jsOps)).toThrow(/unsupported ONNX op\(s\): Gelu node #1 "act1"/);
-  });
-
-  test('an op from another domain fails naming it', () => {
-    const model = onnx.ModelProto.create({
-      opsetImport: [{ domain: '', version: 13 }],
-      graph: { node: [{ opType: 'Relu', domain: 'com.microsoft', input: ['x'], output: ['y'] }], input: [{ name: 'x' }], output: [{ name: 'y' }] },
-    });
-    expect(() => runModel(model, [nn.tensor(new Float32Array(2))], jsOps)).toThrow(/com\.microsoft\.Relu node #0/);
-  });
-});

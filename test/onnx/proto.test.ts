@@ -1,6 +1,6 @@
 // TensorProto decoding paths the conformance data does not all exercise:
 // typed fields, unaligned raw_data, scalars, int64, wrong sizes and types.
-import { attrFloat, attrInt, attrInts, attrString, intsFromProto, onnx, tensorFromProto } from './proto';
+import { attrFloat, attrInt, attrInts, attrString, intsFromProto, onnx, tensorFromProto } from '../../lib/onnx/proto';
 
 const DT = onnx.TensorProto.DataType;
 

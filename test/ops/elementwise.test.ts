@@ -208,7 +208,7 @@ describe.each(backends)('elementwise on %s', (backend) => {
     });
   });
 
-  describe('add and mul with broadcasting', () => {
+  describe('add, mul, sub and div with broadcasting', () => {
     const cases: [number[], number[]][] = [
       [[2, 3, 4], [2, 3, 4]],
       [[2, 3, 4], [4]],
@@ -228,6 +228,8 @@ describe.each(backends)('elementwise on %s', (backend) => {
     const ops: [string, typeof nn.add, (a: number, b: number) => number][] = [
       ['add', nn.add, (a, b) => a + b],
       ['mul', nn.mul, (a, b) => a * b],
+      ['sub', nn.sub, (a, b) => a - b],
+      ['div', nn.div, (a, b) => a / b],
     ];
     describe.each(ops)('%s', (_name, op, f) => {
       test.each(cases.map(([a, b]) => [label(a), label(b), a, b]))('a=%s b=%s', (_la, _lb, as, bs) => {

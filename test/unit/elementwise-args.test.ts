@@ -39,6 +39,8 @@ const cases: Case[] = [
   ['logSoftmax: unknown option', () => nn.logSoftmax(x, { dim: 1 } as never), TypeError, /logSoftmax: unknown option "dim"; expected one of axis, out/],
   ['add: incompatible shapes', () => nn.add(t([2, 3]), t([2])), RangeError, /add: shapes \[2,3\] and \[2\] do not broadcast/],
   ['mul: incompatible shapes', () => nn.mul(t([2, 3, 4]), t([3, 1, 5])), RangeError, /mul: shapes \[2,3,4\] and \[3,1,5\] do not broadcast/],
+  ['sub: incompatible shapes', () => nn.sub(t([2, 3]), t([4])), RangeError, /sub: shapes \[2,3\] and \[4\] do not broadcast/],
+  ['div: a not a tensor', () => nn.div([1, 2] as never, x), TypeError, /div: expected "a" to be a float32 Tensor/],
   ['add: b a number', () => nn.add(x, 1 as never), TypeError, /add: expected "b" to be a float32 Tensor, received number 1/],
   ['add: out of an operand shape, not the result shape', () => nn.add(t([4]), t([2, 4]), { out: t([4]) }), RangeError, /add: "out" must have shape \[2,4\], got \[4\]/],
   ['mul: a with a lying shape', () => nn.mul({ data: new Float32Array(5), shape: [2, 3] }, x), RangeError, /mul: "a.shape" \[2,3\] needs 6 elements, data has 5/],
@@ -87,6 +89,8 @@ describe('async variants reject with the same errors', () => {
     ['logSoftmax', () => nn.async.logSoftmax(x, { axis: -9 }), RangeError, /logSoftmax: "axis" -9 is out of range/],
     ['add', () => nn.async.add(t([2, 3]), t([2])), RangeError, /add: shapes \[2,3\] and \[2\] do not broadcast/],
     ['mul', () => nn.async.mul(t([2]), t([3])), RangeError, /mul: shapes \[2\] and \[3\] do not broadcast/],
+    ['sub', () => nn.async.sub(t([2]), t([3])), RangeError, /sub: shapes \[2\] and \[3\] do not broadcast/],
+    ['div', () => nn.async.div(t([2]), t([3])), RangeError, /div: shapes \[2\] and \[3\] do not broadcast/],
   ] as [string, () => Promise<unknown>, ErrorConstructor, RegExp][])('%s', async (_l, call, cls, message) => {
     await expect(call()).rejects.toThrow(cls);
     await expect(call()).rejects.toThrow(message);

@@ -1,12 +1,23 @@
-// Reading ONNX protobuf files for the tests: models, TensorProto test data and
-// node attributes, decoded with the maintained `onnx-proto` package
-// (protobufjs static code). Tensors come out as neonn float32 Tensors; integer
-// tensors (shapes, pads) come out as plain number arrays.
-import { readFileSync } from 'fs';
+/**
+ * Decoding ONNX protobuf: models, TensorProtos and node attributes, with the
+ * maintained `onnx-proto` package (protobufjs static code). Float tensors
+ * come out as neonn float32 Tensors; integer tensors (shapes, pads) as plain
+ * number arrays. Every size is checked before anything is allocated.
+ * @internal
+ */
 import { onnx } from 'onnx-proto';
-import * as nn from '../../lib';
+import { NeonnError } from '../errors';
+import { Tensor } from '../tensor';
 
 export { onnx };
+
+/** Largest tensor a model may hold or produce: 2^28 elements (1 GiB of float32). */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/** A malformed or unsupported file (a wrong call is a TypeError/RangeError instead). */
+export function onnxError(message: string, code = 'ERR_NEONN_ONNX_INVALID'): NeonnError {
+  return new NeonnError(`loadOnnx: ${message}`, code, 'loadOnnx');
+}
 
 /** protobufjs decodes int64 as a Long object (the `long` package is installed) or a number. */
 type Int64 = number | { toNumber(): number; toString(): string };
@@ -22,14 +33,29 @@ export function toInt(v: Int64 | null | undefined): number {
   return n;
 }
 
-/** Decodes a whole model file. */
-export function loadModel(file: string): onnx.ModelProto {
-  return onnx.ModelProto.decode(readFileSync(file));
+/**
+ * Decodes a whole model; bytes that are not protobuf (or are cut short) are
+ * an ERR_NEONN_ONNX_INVALID NeonnError, never a crash.
+ */
+export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
+  if (bytes.length === 0) throw onnxError('the file is empty');
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw onnxError(`not a valid ONNX model (truncated or not protobuf): ${(err as Error).message}`);
+  }
+  if (!model.graph) throw onnxError('not an ONNX model: it has no graph');
+  return model;
 }
 
 /** Decodes one serialized TensorProto (`input_0.pb`, `output_0.pb`). */
-export function loadTensorProto(file: string): onnx.TensorProto {
-  return onnx.TensorProto.decode(readFileSync(file));
+export function decodeTensor(bytes: Uint8Array): onnx.TensorProto {
+  try {
+    return onnx.TensorProto.decode(bytes);
+  } catch (err) {
+    throw onnxError(`not a valid TensorProto: ${(err as Error).message}`);
+  }
 }
 
 /** The opset version a model imports for `domain` ('' and 'ai.onnx' are the same domain). */
@@ -39,7 +65,7 @@ export function opsetVersion(model: onnx.IModelProto, domain = ''): number {
     const d = o.domain === 'ai.onnx' ? '' : o.domain ?? '';
     if (d === want) return toInt(o.version);
   }
-  throw new Error(`model imports no opset for domain "${domain}"`);
+  throw onnxError(`the model imports no opset for domain "${domain}"`);
 }
 
 const DT = onnx.TensorProto.DataType;
@@ -50,18 +76,35 @@ export function dataTypeName(dt: number | null | undefined): string {
   return DT_NAMES.get(dt ?? 0) ?? `data type ${String(dt)}`;
 }
 
-/** Dimensions of a TensorProto as numbers; `[]` is a scalar. */
+/** Label of a tensor in messages: its name, or the given fallback. */
+function label(t: onnx.ITensorProto): string {
+  return t.name ? `tensor "${t.name}"` : 'tensor';
+}
+
+/**
+ * Element count of a shape, refusing negative or non-integer dims and totals
+ * above {@link MAX_ELEMENTS} before anyone allocates them.
+ * @throws {RangeError} naming `what`
+ */
+export function checkedCount(what: string, dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`loadOnnx: ${what}: dimension ${d} in [${dims.join(',')}] is not a size`);
+    n *= d;
+    if (n > MAX_ELEMENTS) throw new RangeError(`loadOnnx: ${what}: shape [${dims.join(',')}] has more than ${MAX_ELEMENTS} elements`);
+  }
+  return n;
+}
+
+/** Dimensions of a TensorProto as numbers; `[]` is a scalar. Sizes checked. */
 export function dimsOf(t: onnx.ITensorProto): number[] {
-  return (t.dims ?? []).map(toInt);
+  const dims = (t.dims ?? []).map(toInt);
+  checkedCount(label(t), dims);
+  return dims;
 }
 
 function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
-}
-
-/** Label of a tensor in messages: its name, or the given fallback. */
-function label(t: onnx.ITensorProto): string {
-  return t.name ? `tensor "${t.name}"` : 'tensor';
 }
 
 /**
@@ -72,7 +115,7 @@ function label(t: onnx.ITensorProto): string {
 function rawView(t: onnx.ITensorProto, bytesPerElement: number, n: number): DataView {
   const raw = t.rawData as Uint8Array;
   if (raw.length !== n * bytesPerElement) {
-    throw new RangeError(`${label(t)}: raw_data has ${raw.length} bytes, dims ${JSON.stringify(dimsOf(t))} of ${dataTypeName(t.dataType)} need ${n * bytesPerElement}`);
+    throw new RangeError(`loadOnnx: ${label(t)}: raw_data has ${raw.length} bytes, dims ${JSON.stringify(dimsOf(t))} of ${dataTypeName(t.dataType)} need ${n * bytesPerElement}`);
   }
   return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
 }
@@ -83,13 +126,13 @@ function hasRaw(t: onnx.ITensorProto): boolean {
 
 function checkCount(t: onnx.ITensorProto, field: string, got: number, n: number): void {
   if (got !== n) {
-    throw new RangeError(`${label(t)}: ${field} has ${got} values, dims ${JSON.stringify(dimsOf(t))} need ${n}`);
+    throw new RangeError(`loadOnnx: ${label(t)}: ${field} has ${got} values, dims ${JSON.stringify(dimsOf(t))} need ${n}`);
   }
 }
 
 function rejectExternal(t: onnx.ITensorProto): void {
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    throw new Error(`${label(t)}: external data is not supported`);
+    throw onnxError(`${label(t)}: external data (data_location EXTERNAL) is not supported: embed the weights in the file`, 'ERR_NEONN_ONNX_UNSUPPORTED');
   }
 }
 
@@ -125,27 +168,40 @@ const INT_LAYOUTS = new Map<number, Layout>([
 function elements(t: onnx.ITensorProto, layouts: Map<number, Layout>, expected: string): number[] {
   rejectExternal(t);
   const layout = layouts.get(t.dataType ?? 0);
-  if (!layout) throw new TypeError(`${label(t)}: expected ${expected} data, got ${dataTypeName(t.dataType)}`);
+  if (!layout) throw new TypeError(`loadOnnx: ${label(t)}: expected ${expected} data, got ${dataTypeName(t.dataType)}`);
   const n = elementCount(dimsOf(t));
-  const out = new Array<number>(n);
+  // Sizes are checked against the data actually in the file before allocating.
   if (hasRaw(t)) {
     const v = rawView(t, layout.bytes, n);
+    const out = new Array<number>(n);
     for (let i = 0; i < n; i++) out[i] = layout.raw(v, i * layout.bytes);
-  } else {
-    const src = layout.list(t) ?? [];
-    checkCount(t, layout.field, src.length, n);
-    for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
+    return out;
   }
+  const src = layout.list(t) ?? [];
+  checkCount(t, layout.field, src.length, n);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = toInt(src[i]);
   return out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * A FLOAT or DOUBLE TensorProto as a float32 {@link nn.Tensor} (doubles are
+ * A FLOAT or DOUBLE TensorProto as a float32 {@link Tensor} (doubles are
  * rounded to float32). Reads raw_data, float_data or double_data.
  * @throws for any other data type or a size that does not match dims
  */
-export function tensorFromProto(t: onnx.ITensorProto): nn.Tensor {
-  return nn.tensor(Float32Array.from(elements(t, FLOAT_LAYOUTS, 'FLOAT or DOUBLE')), dimsOf(t));
+export function tensorFromProto(t: onnx.ITensorProto): Tensor {
+  const dims = dimsOf(t);
+  // Fast path for the weights: float raw_data copied bytewise (it may sit unaligned).
+  if (LITTLE_ENDIAN && t.dataType === DT.FLOAT && hasRaw(t) && t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
+    const n = elementCount(dims);
+    rawView(t, 4, n);
+    const data = new Float32Array(n);
+    new Uint8Array(data.buffer).set(t.rawData as Uint8Array);
+    return new Tensor(data, dims);
+  }
+  return new Tensor(Float32Array.from(elements(t, FLOAT_LAYOUTS, 'FLOAT or DOUBLE')), dims);
 }
 
 /**
@@ -174,7 +230,7 @@ function attr(node: Node, name: string, type: onnx.AttributeProto.AttributeType)
   if (a === undefined) return undefined;
   // Files from old exporters may leave `type` unset (0); trust the field then.
   if (a.type && a.type !== type) {
-    throw new TypeError(`${nodeLabel(node)}: attribute "${name}" has type ${AT[a.type]}, expected ${AT[type]}`);
+    throw new TypeError(`loadOnnx: ${nodeLabel(node)}: attribute "${name}" has type ${AT[a.type]}, expected ${AT[type]}`);
   }
   return a;
 }

@@ -1,0 +1,255 @@
+/**
+ * An ONNX graph made ready to run: validated (every input defined, no cycle,
+ * every op known — all unknown ones listed at once), put in topological
+ * order, with initializers and constant subgraphs folded at load (Constant,
+ * ConstantOfShape, Shape/Gather/Unsqueeze/Squeeze/Reshape of constants,
+ * Identity, Transpose of weights...), Dropout/Identity removed,
+ * BatchNormalization folded into the preceding Conv and a following Relu
+ * fused into it.
+ * @internal
+ */
+import { NeonnError } from '../errors';
+import { Tensor } from '../tensor';
+import { Ctx, IntTensor, SUPPORTED_OPS, Value, evalNode, isSupported, valueFromProto } from './ops';
+import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
+
+/** One node still to run when the model runs. */
+export interface Step {
+  node: onnx.INodeProto;
+  label: string;
+  inputs: string[];
+  outputs: string[];
+  activation: 'none' | 'relu';
+  /** ONNX op types merged into this step, e.g. `Conv+BatchNormalization+Relu`. */
+  ops: string;
+}
+
+/** A graph input or output: name and declared shape (-1 for a symbolic or unknown dim). */
+export interface Port {
+  name: string;
+  shape: number[];
+}
+
+export interface Graph {
+  opset: number;
+  inputs: Port[];
+  outputs: Port[];
+  consts: Map<string, Value>;
+  steps: Step[];
+}
+
+function nodeLabel(node: onnx.INodeProto, index: number): string {
+  return `${node.opType ?? '?'} node #${index}${node.name ? ` "${node.name}"` : ''}`;
+}
+
+function isDefaultDomain(node: onnx.INodeProto): boolean {
+  return (node.domain ?? '') === '' || node.domain === 'ai.onnx';
+}
+
+function portOf(v: onnx.IValueInfoProto, what: string): Port {
+  const name = v.name ?? '';
+  const tt = v.type?.tensorType;
+  const elem = tt?.elemType ?? 0;
+  const DT = onnx.TensorProto.DataType;
+  if (elem !== 0 && elem !== DT.FLOAT && elem !== DT.DOUBLE) {
+    throw new NeonnError(`loadOnnx: ${what} "${name}" has element type ${DT[elem] ?? elem}; only float tensors are supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
+  }
+  const shape = (tt?.shape?.dim ?? []).map((d) => {
+    if (d.dimValue === null || d.dimValue === undefined || d.dimParam) return -1;
+    const n = toInt(d.dimValue);
+    if (n < 0) throw new RangeError(`loadOnnx: ${what} "${name}" has a negative dimension ${n}`);
+    return n === 0 ? -1 : n;
+  });
+  if (shape.every((d) => d > 0)) checkedCount(`${what} "${name}"`, shape);
+  return { name, shape };
+}
+
+/**
+ * Validates `model` and prepares its graph.
+ * @throws {NeonnError} ERR_NEONN_ONNX_UNSUPPORTED listing every unknown op, ERR_NEONN_ONNX_INVALID for a broken graph
+ * @throws {RangeError} for absurd or negative sizes
+ */
+export function buildGraph(model: onnx.IModelProto): Graph {
+  const graph = model.graph;
+  if (!graph) throw onnxError('not an ONNX model: it has no graph');
+  const opset = opsetVersion(model);
+  const nodes = graph.node ?? [];
+
+  const unknown = nodes
+    .map((n, i) => (!isDefaultDomain(n) || !isSupported(n.opType ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
+    .filter((s): s is string => s !== null);
+  if (unknown.length > 0) {
+    throw new NeonnError(
+      `loadOnnx: unsupported ONNX op(s): ${unknown.join('; ')} (supported: ${SUPPORTED_OPS.join(', ')})`,
+      'ERR_NEONN_ONNX_UNSUPPORTED',
+      'loadOnnx',
+    );
+  }
+
+  const consts = new Map<string, Value>();
+  for (const t of graph.initializer ?? []) consts.set(t.name ?? '', valueFromProto(t));
+  const inputs = (graph.input ?? []).filter((i) => !consts.has(i.name ?? '')).map((i) => portOf(i, 'input'));
+  const outputs = (graph.output ?? []).map((o) => portOf(o, 'output'));
+  if (outputs.length === 0) throw onnxError('the graph has no outputs');
+
+  const order = topoOrder(nodes, new Set([...consts.keys(), ...inputs.map((i) => i.name)]));
+  const produced = new Set([...consts.keys(), ...inputs.map((i) => i.name), ...nodes.flatMap((n) => n.output ?? [])]);
+  for (const o of outputs) if (!produced.has(o.name)) throw onnxError(`graph output "${o.name}" is produced by no node`);
+
+  // Constant folding: a node whose inputs are all constants runs now, once.
+  let steps: Step[] = [];
+  for (const index of order) {
+    const node = nodes[index];
+    const label = nodeLabel(node, index);
+    const names = node.input ?? [];
+    const step: Step = { node, label, inputs: [...names], outputs: [...(node.output ?? [])], activation: 'none', ops: node.opType ?? '' };
+    const allConst = names.every((n) => n === '' || consts.has(n));
+    if (!allConst) {
+      steps.push(step);
+      continue;
+    }
+    const ctx: Ctx = { node, label, opset, constant: () => true, activation: 'none' };
+    const outs = evalNode(ctx, names.map((n) => (n === '' ? undefined : consts.get(n))));
+    step.outputs.forEach((name, i) => {
+      if (name !== '' && outs[i] !== undefined) consts.set(name, outs[i]);
+    });
+  }
+  steps = removeAliases(steps, outputs);
+  steps = fuseConv(steps, outputs, consts, opset);
+  return { opset, inputs, outputs, consts, steps };
+}
+
+/**
+ * Kahn's algorithm over the nodes; an input no one produces and a cycle are
+ * errors naming the node(s).
+ */
+function topoOrder(nodes: onnx.INodeProto[], available: Set<string>): number[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const o of n.output ?? []) {
+      if (o === '') continue;
+      if (producer.has(o) || available.has(o)) throw onnxError(`${nodeLabel(n, i)}: output "${o}" is defined more than once`);
+      producer.set(o, i);
+    }
+  });
+  const waiting = nodes.map(() => 0);
+  const users = new Map<number, number[]>();
+  nodes.forEach((n, i) => {
+    for (const name of n.input ?? []) {
+      if (name === '' || available.has(name)) continue;
+      const p = producer.get(name);
+      if (p === undefined) throw onnxError(`${nodeLabel(n, i)}: input "${name}" is not a graph input, an initializer or any node's output`);
+      waiting[i]++;
+      users.set(p, [...(users.get(p) ?? []), i]);
+    }
+  });
+  const ready = nodes.map((_, i) => i).filter((i) => waiting[i] === 0);
+  const order: number[] = [];
+  while (ready.length > 0) {
+    const i = ready.shift()!;
+    order.push(i);
+    for (const u of users.get(i) ?? []) if (--waiting[u] === 0) ready.push(u);
+  }
+  if (order.length !== nodes.length) {
+    const stuck = nodes.map((n, i) => (waiting[i] > 0 ? nodeLabel(n, i) : null)).filter((s) => s !== null);
+    throw onnxError(`the graph has a cycle through ${stuck.slice(0, 10).join(', ')}${stuck.length > 10 ? ', ...' : ''}`);
+  }
+  return order;
+}
+
+/** How many steps (and graph outputs) read each value. */
+function useCounts(steps: Step[], outputs: Port[]): Map<string, number> {
+  const uses = new Map<string, number>();
+  for (const s of steps) for (const i of s.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const o of outputs) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
+  return uses;
+}
+
+/** Dropout and Identity pass their input through: readers read the input instead (graph outputs keep the step). */
+function removeAliases(steps: Step[], outputs: Port[]): Step[] {
+  const rename = new Map<string, string>();
+  const outNames = new Set(outputs.map((o) => o.name));
+  const uses = useCounts(steps, outputs);
+  const kept: Step[] = [];
+  for (const s of steps) {
+    s.inputs = s.inputs.map((n) => rename.get(n) ?? n);
+    const op = s.node.opType;
+    const extra = s.outputs.slice(1).some((o) => o !== '' && uses.has(o));
+    if ((op === 'Dropout' || op === 'Identity') && !extra && !outNames.has(s.outputs[0])) {
+      rename.set(s.outputs[0], s.inputs[0]);
+      continue;
+    }
+    kept.push(s);
+  }
+  return kept;
+}
+
+function constFloat(consts: Map<string, Value>, name: string | undefined): Tensor | undefined {
+  const v = name ? consts.get(name) : undefined;
+  return v instanceof Tensor ? v : undefined;
+}
+
+/**
+ * Conv → BatchNormalization (constant parameters, the Conv's output read by
+ * nothing else) becomes one Conv with w' = w·s, b' = (b − mean)·s + beta,
+ * s = scale / sqrt(var + eps); Conv → Relu becomes a Conv with a fused ReLU.
+ */
+function fuseConv(steps: Step[], outputs: Port[], consts: Map<string, Value>, opset: number): Step[] {
+  const outNames = new Set(outputs.map((o) => o.name));
+  let uses = useCounts(steps, outputs);
+  const removed = new Set<Step>();
+  const readerOf = (name: string, op: string): Step | undefined =>
+    uses.get(name) === 1 && !outNames.has(name) ? steps.find((s) => !removed.has(s) && s.node.opType === op && s.inputs[0] === name && s.inputs.indexOf(name) === s.inputs.lastIndexOf(name)) : undefined;
+  let fresh = 0;
+  for (const s of steps) {
+    if (s.node.opType !== 'Conv' || removed.has(s)) continue;
+    const bn = readerOf(s.outputs[0], 'BatchNormalization');
+    const w = constFloat(consts, s.inputs[1]);
+    if (bn && w && w.shape.length === 4 && bn.outputs.slice(1).every((o) => o === '') && bnFoldable(bn, opset)) {
+      const [scale, beta, mean, variance] = [1, 2, 3, 4].map((i) => constFloat(consts, bn.inputs[i]));
+      const cout = w.shape[0];
+      const b = s.inputs[2] ? constFloat(consts, s.inputs[2]) : undefined;
+      const okB = !s.inputs[2] || (b !== undefined && b.data.length === cout);
+      if (okB && [scale, beta, mean, variance].every((t) => t !== undefined && t.data.length === cout)) {
+        const eps = attrFloat(bn.node, 'epsilon', 1e-5);
+        const per = w.data.length / cout;
+        const nw = new Float32Array(w.data.length);
+        const nb = new Float32Array(cout);
+        for (let o = 0; o < cout; o++) {
+          const k = scale!.data[o] / Math.sqrt(variance!.data[o] + eps);
+          for (let j = 0; j < per; j++) nw[o * per + j] = w.data[o * per + j] * k;
+          nb[o] = ((b ? b.data[o] : 0) - mean!.data[o]) * k + beta!.data[o];
+        }
+        const wName = `neonn::folded_w${fresh}`;
+        const bName = `neonn::folded_b${fresh++}`;
+        consts.set(wName, new Tensor(nw, [...w.shape]));
+        consts.set(bName, new Tensor(nb, [cout]));
+        s.inputs = [s.inputs[0], wName, bName];
+        s.outputs = [bn.outputs[0]];
+        s.ops += '+BatchNormalization';
+        s.label += ` + ${bn.label}`;
+        removed.add(bn);
+        uses = useCounts(steps.filter((x) => !removed.has(x)), outputs);
+      }
+    }
+    const r = readerOf(s.outputs[0], 'Relu');
+    if (r) {
+      s.activation = 'relu';
+      s.outputs = [r.outputs[0]];
+      s.ops += '+Relu';
+      s.label += ` + ${r.label}`;
+      removed.add(r);
+      uses = useCounts(steps.filter((x) => !removed.has(x)), outputs);
+    }
+  }
+  return steps.filter((s) => !removed.has(s));
+}
+
+function bnFoldable(bn: Step, opset: number): boolean {
+  if (opset < 7 && attrInt(bn.node, 'is_test', 0) !== 1) return false;
+  if (opset < 9 && attrInt(bn.node, 'spatial', 1) !== 1) return false;
+  return true;
+}
+
+export { IntTensor };
+export type { Value };

@@ -1,0 +1,301 @@
+/**
+ * `nn.loadOnnx`: an ONNX model compiled to a native program. The graph is
+ * validated and folded at load (see graph.ts), then traced through the public
+ * ops into one native program per input shape: weights copied once into
+ * native memory, activations planned into one reused arena. `run` executes
+ * the whole graph on the libuv pool.
+ */
+import { promises as fsp, readFileSync } from 'fs';
+import { NeonnError, typeError, rangeError } from '../errors';
+import { backends, getBackend } from '../backends';
+import type { NativeProgram } from '../native';
+import { ProgramSpec, createProgram, trace } from '../model/program';
+import { conv2d, fullyConnected } from '../ops/conv';
+import { add, mul, prelu, relu, softmax } from '../ops/elementwise';
+import { gemm } from '../ops/gemm';
+import { concat, pad, transpose } from '../ops/layout';
+import { batchNorm, lrn } from '../ops/normalization';
+import { maxPool2d } from '../ops/pool';
+import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
+import { Graph, IntTensor, Port, Value, buildGraph } from './graph';
+import { Ctx, MINUS_ONE, ONE, evalNode } from './ops';
+import { decodeModel } from './proto';
+
+/** Inputs of a run: one float32 tensor per name in `inputNames`. */
+export type OnnxFeeds = Readonly<Record<string, TensorLike>>;
+
+/** One step of a loaded model, as {@link OnnxModel.layers} lists it. */
+export interface OnnxLayer {
+  /** The ONNX node(s), e.g. `Conv node #3 "conv1" + Relu node #4 "relu1"`. */
+  readonly name: string;
+  /** The ONNX op types merged into the step, e.g. `Conv+BatchNormalization+Relu`. */
+  readonly op: string;
+  /** The native kernels it runs, e.g. `['conv2d']`. */
+  readonly kernels: readonly string[];
+  /** The backend that serves those kernels under the active backend (fallbacks resolved). */
+  readonly backend: string;
+}
+
+interface Compiled {
+  program: NativeProgram;
+  spec: ProgramSpec;
+  outShapes: number[][];
+  /** label → ONNX op types, per step */
+  steps: { label: string; ops: string }[];
+}
+
+/**
+ * A loaded ONNX model. Dispose it to free its native memory at once (a
+ * finalizer frees it otherwise).
+ * @example
+ * const m = await nn.loadOnnx('squeezenet.onnx');
+ * const { [m.outputNames[0]]: y } = await m.run({ [m.inputNames[0]]: x });
+ */
+export class OnnxModel {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Declared input shapes; -1 marks a symbolic or unknown dim (taken from the feed). */
+  readonly inputShapes: readonly (readonly number[])[];
+  /** Output shapes for the declared input shapes (-1 where they depend on a symbolic dim). */
+  readonly outputShapes: readonly (readonly number[])[];
+  private graph: Graph;
+  private readonly programs = new Map<string, Compiled>();
+  private last: Compiled | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  /** Fixed input shapes: compiled once at load, JS weights dropped. */
+  private weightsReleased = false;
+
+  /** @internal use {@link loadOnnx} */
+  constructor(graph: Graph) {
+    this.graph = graph;
+    this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
+    this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
+    this.inputShapes = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.shape])));
+    const isStatic = graph.inputs.every((i) => i.shape.length > 0 && i.shape.every((d) => d > 0)) || graph.inputs.length === 0;
+    if (isStatic) {
+      // Compile now: shape errors show at load, and the weights move to native memory once.
+      const c = this.compiled(graph.inputs.map((i) => i.shape));
+      this.outputShapes = Object.freeze(c.outShapes.map((s) => Object.freeze([...s])));
+      // Every shape is fixed: the JS copies of the weights are no longer needed.
+      this.graph = { ...graph, consts: new Map() };
+      this.weightsReleased = true;
+    } else {
+      this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
+    }
+  }
+
+  private compiled(shapes: number[][]): Compiled {
+    const key = shapes.map(fmtShape).join(';');
+    const hit = this.programs.get(key);
+    if (hit) return hit;
+    if (this.weightsReleased) {
+      rangeError('OnnxModel', `the model was compiled for input shapes ${[...this.programs.keys()].join(' ')}, got ${key}`);
+    }
+    const g = this.graph;
+    const xs = shapes.map((s) => new Tensor(new Float32Array(sizeOf(s)), s));
+    const one = ONE;
+    // Only the constants a step reads become program constants.
+    const used = new Set<Float32Array>([ONE.data, MINUS_ONE.data]);
+    for (const s of g.steps) {
+      for (const n of s.inputs) {
+        const v = g.consts.get(n);
+        if (v instanceof Tensor) used.add(v.data);
+      }
+    }
+    for (const o of g.outputs) {
+      const v = g.consts.get(o.name);
+      if (v instanceof Tensor) used.add(v.data);
+    }
+    const fixed = new Set<ArrayBufferLike>([...used].map((d) => d.buffer));
+    xs.forEach((x) => fixed.add(x.data.buffer));
+    let current = '';
+    const outShapes: number[][] = [];
+    const steps: { label: string; ops: string }[] = [];
+    const spec = trace(xs, [...used], () => {
+      const env = new Map<string, Value>(g.consts);
+      g.inputs.forEach((p, i) => env.set(p.name, xs[i]));
+      for (const s of g.steps) {
+        current = s.label;
+        steps.push({ label: s.label, ops: s.ops });
+        const ctx: Ctx = { node: s.node, label: s.label, opset: g.opset, constant: (i) => g.consts.has(s.inputs[i]), activation: s.activation };
+        const outs = evalNode(ctx, s.inputs.map((n) => (n === '' ? undefined : env.get(n))));
+        s.outputs.forEach((name, i) => {
+          if (name !== '' && outs[i] !== undefined) env.set(name, outs[i]);
+        });
+      }
+      current = 'graph outputs';
+      const taken = new Set<ArrayBufferLike>();
+      return g.outputs.map((o: Port) => {
+        const v = env.get(o.name);
+        if (!(v instanceof Tensor)) {
+          throw new NeonnError(`loadOnnx: graph output "${o.name}" is ${v instanceof IntTensor ? 'an integer tensor' : 'never computed'}; only float outputs are supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
+        }
+        outShapes.push([...v.shape]);
+        // An output that is an input, a constant or another output's buffer gets its own copy (x·1 is exact).
+        const t = fixed.has(v.data.buffer) || taken.has(v.data.buffer) ? mul(v, one) : v;
+        taken.add(t.data.buffer);
+        return t;
+      });
+    }, () => current);
+    const entry: Compiled = { program: createProgram(spec), spec, outShapes, steps };
+    this.programs.set(key, entry);
+    this.last = entry;
+    return entry;
+  }
+
+  private prepare(op: string, feeds: unknown): { inputs: Float32Array[]; entry: Compiled; outs: Tensor[] } {
+    if (this.disposed) throw new NeonnError(`${op}: the model was disposed`, 'ERR_NEONN_DISPOSED', op);
+    if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds)) typeError(op, 'feeds', `an object { ${this.inputNames.map((n) => JSON.stringify(n)).join(', ')} }`, feeds);
+    const rec = feeds as Record<string, unknown>;
+    for (const k of Object.keys(rec)) {
+      if (!this.inputNames.includes(k)) throw new TypeError(`${op}: unknown input ${JSON.stringify(k)} (the model's inputs: ${this.inputNames.join(', ')})`);
+    }
+    const xs = this.inputNames.map((name, i) => {
+      if (!(name in rec)) throw new TypeError(`${op}: input ${JSON.stringify(name)} is missing from the feeds`);
+      const x = checkTensor(op, name, rec[name]);
+      const want = this.inputShapes[i];
+      if (want.length > 0 && (x.shape.length !== want.length || want.some((d, k) => d > 0 && x.shape[k] !== d))) {
+        rangeError(op, `input "${name}" must have shape ${fmtShape(want.map((d) => (d > 0 ? d : -1)))}, got ${fmtShape(x.shape)}`);
+      }
+      return x;
+    });
+    const entry = this.compiled(xs.map((x) => [...x.shape]));
+    this.last = entry;
+    const outs = entry.outShapes.map((s) => new Tensor(new Float32Array(sizeOf(s)), s));
+    return { inputs: xs.map((x) => x.data), entry, outs };
+  }
+
+  private named(outs: Tensor[]): Record<string, Tensor> {
+    const r: Record<string, Tensor> = {};
+    this.outputNames.forEach((n, i) => (r[n] = outs[i]));
+    return r;
+  }
+
+  /**
+   * Runs the graph on the calling thread.
+   * @param feeds - one float32 tensor per input name
+   * @returns the outputs by name
+   * @throws {TypeError} for a missing or unknown input, {RangeError} for a wrong shape
+   */
+  runSync(feeds: OnnxFeeds): Record<string, Tensor> {
+    const p = this.prepare('runSync', feeds);
+    p.entry.program.runSync(p.inputs, p.outs.map((t) => t.data));
+    return this.named(p.outs);
+  }
+
+  /** Runs the whole graph on the libuv pool; calls on one model run one after another. */
+  async run(feeds: OnnxFeeds): Promise<Record<string, Tensor>> {
+    const p = this.prepare('run', feeds);
+    const go = this.queue.then(() => p.entry.program.run(p.inputs, p.outs.map((t) => t.data)));
+    this.queue = go.catch(() => undefined);
+    await go;
+    return this.named(p.outs);
+  }
+
+  /**
+   * The steps of the last compiled program: the ONNX node(s) each came from
+   * (after folding and fusion), its native kernels and the backend that
+   * serves them under the active backend.
+   */
+  layers(): OnnxLayer[] {
+    if (this.disposed) throw new NeonnError('layers: the model was disposed', 'ERR_NEONN_DISPOSED', 'layers');
+    const c = this.last;
+    if (!c) return [];
+    const kernels = new Map<string, string[]>();
+    for (const s of c.spec.steps) {
+      const k = kernels.get(s.label) ?? [];
+      if (!k.includes(s.op)) k.push(s.op);
+      kernels.set(s.label, k);
+    }
+    return c.steps
+      .filter((s) => kernels.has(s.label))
+      .map((s) => {
+        const ks = kernels.get(s.label)!;
+        return { name: s.label, op: s.ops, kernels: ks, backend: [...new Set(ks.map(servingBackend))].join('+') };
+      });
+  }
+
+  /** Native memory held (weights copies + arenas), in bytes. */
+  memoryBytes(): number {
+    let n = 0;
+    for (const e of this.programs.values()) n += e.program.memoryBytes();
+    return n;
+  }
+
+  /** Frees the native memory now (a run in flight finishes first). Later calls throw ERR_NEONN_DISPOSED. */
+  dispose(): void {
+    for (const e of this.programs.values()) e.program.dispose();
+    this.programs.clear();
+    this.last = undefined;
+    this.graph = { ...this.graph, consts: new Map(), steps: [] };
+    this.disposed = true;
+  }
+}
+
+const t = (shape: number[]): Tensor => new Tensor(new Float32Array(sizeOf(shape)).fill(1), shape);
+
+/** One tiny call per native kernel, to see which backend's counter moves. */
+const PROBES: Record<string, () => unknown> = {
+  gemm: () => gemm(t([1, 1]), t([1, 1])),
+  conv2d: () => conv2d(t([1, 1, 1, 1]), t([1, 1, 1, 1])),
+  fullyConnected: () => fullyConnected(t([1, 1]), t([1, 1])),
+  pool2d: () => maxPool2d(t([1, 1, 1, 1]), { kernel: 1 }),
+  unary: () => relu(t([1])),
+  binary: () => add(t([1]), t([1])),
+  prelu: () => prelu(t([1]), t([1])),
+  softmax: () => softmax(t([1, 1]), { axis: 1 }),
+  batchNorm: () => batchNorm(t([1, 1]), { scale: t([1]), bias: t([1]), mean: t([1]), variance: t([1]) }),
+  lrn: () => lrn(t([1, 1, 1, 1]), { size: 1 }),
+  concat: () => concat([t([1]), t([1])], 0),
+  transpose: () => transpose(t([1, 1]), [1, 0]),
+  pad: () => pad(t([1]), [1, 1], 0),
+};
+const served = new Map<string, string>();
+
+/** The backend whose op counter a kernel moves under the active backend (cached). */
+function servingBackend(kernel: string): string {
+  const key = `${getBackend()}:${kernel}`;
+  const hit = served.get(key);
+  if (hit) return hit;
+  const probe = PROBES[kernel];
+  if (!probe) return getBackend();
+  const before = new Map(backends().map((b) => [b.name, b.opsRun]));
+  probe();
+  const moved = backends().find((b) => b.opsRun > (before.get(b.name) ?? 0));
+  const name = moved?.name ?? getBackend();
+  served.set(key, name);
+  return name;
+}
+
+function fromBytes(bytes: Uint8Array): OnnxModel {
+  return new OnnxModel(buildGraph(decodeModel(bytes)));
+}
+
+function asBytes(op: string, v: unknown): Uint8Array | string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  return typeError(op, 'pathOrBytes', 'a file path, a Uint8Array/Buffer or an ArrayBuffer', v);
+}
+
+/**
+ * Loads an ONNX model from a file path or its bytes. The graph is checked,
+ * its constants folded, and (for fixed input shapes) compiled at once.
+ * @throws {TypeError} for a wrong argument
+ * @throws {NeonnError} ERR_NEONN_ONNX_INVALID (not ONNX, truncated, broken graph) or ERR_NEONN_ONNX_UNSUPPORTED (unknown ops listed by node, external data)
+ * @throws {RangeError} for absurd or negative sizes
+ * @example
+ * const m = await nn.loadOnnx('resnet50.onnx');
+ * console.log(m.inputNames, m.inputShapes, m.outputShapes);
+ */
+export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer): Promise<OnnxModel> {
+  const v = asBytes('loadOnnx', pathOrBytes);
+  return fromBytes(typeof v === 'string' ? await fsp.readFile(v) : v);
+}
+
+/** {@link loadOnnx} on the calling thread. */
+export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer): OnnxModel {
+  const v = asBytes('loadOnnxSync', pathOrBytes);
+  return fromBytes(typeof v === 'string' ? readFileSync(v) : v);
+}

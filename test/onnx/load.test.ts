@@ -1,0 +1,441 @@
+// nn.loadOnnx on small models written here with onnx-proto's encoder:
+// hostile and broken files (each a clear error, never a crash or a huge
+// allocation), the opset variants of the operators, folding and fusion, the
+// feeds contract and dispose.
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
+import * as nn from '../../lib';
+import { onnx } from '../../lib/onnx/proto';
+import { expectClose, randomTensor } from '../helpers';
+
+const DT = onnx.TensorProto.DataType;
+const AT = onnx.AttributeProto.AttributeType;
+type Attr = onnx.IAttributeProto;
+type Node = onnx.INodeProto;
+
+const ints = (name: string, v: number[]): Attr => ({ name, type: AT.INTS, ints: v });
+const int = (name: string, v: number): Attr => ({ name, type: AT.INT, i: v });
+const flt = (name: string, v: number): Attr => ({ name, type: AT.FLOAT, f: v });
+
+function floatInit(name: string, t: nn.TensorLike): onnx.ITensorProto {
+  return { name, dims: [...t.shape], dataType: DT.FLOAT, floatData: [...t.data] };
+}
+function intInit(name: string, values: number[], dims = [values.length]): onnx.ITensorProto {
+  return { name, dims, dataType: DT.INT64, int64Data: values };
+}
+function port(name: string, shape?: (number | string)[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: DT.FLOAT, ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
+  };
+}
+
+interface Spec {
+  nodes: Node[];
+  inputs: onnx.IValueInfoProto[];
+  outputs: string[];
+  inits?: onnx.ITensorProto[];
+  opset?: number;
+}
+function encode(s: Spec): Uint8Array {
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 7,
+      opsetImport: [{ domain: '', version: s.opset ?? 13 }],
+      graph: { name: 'g', node: s.nodes, input: s.inputs, output: s.outputs.map((o) => port(o)), initializer: s.inits ?? [] },
+    }),
+  ).finish();
+}
+
+/** Loads, runs once on `x` (fed to input "x"), disposes; returns the first output. */
+function run1(s: Spec, x: nn.Tensor): nn.Tensor {
+  const m = nn.loadOnnxSync(encode(s));
+  try {
+    return m.runSync({ x })[s.outputs[0]];
+  } finally {
+    m.dispose();
+  }
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code ?? (e as Error).name;
+  }
+  return 'no error';
+}
+
+const x4 = randomTensor([1, 2, 3, 3], 1);
+const relu1: Spec = { nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }], inputs: [port('x', [1, 2, 3, 3])], outputs: ['y'] };
+
+describe('bad files', () => {
+  test('empty bytes', () => {
+    expect(() => nn.loadOnnxSync(new Uint8Array(0))).toThrow(/loadOnnx: the file is empty/);
+    expect(code(() => nn.loadOnnxSync(new Uint8Array(0)))).toBe('ERR_NEONN_ONNX_INVALID');
+  });
+
+  test('bytes that are not ONNX', () => {
+    const text = new TextEncoder().encode('this is not an onnx model, just some text\n');
+    expect(() => nn.loadOnnxSync(text)).toThrow(nn.NeonnError);
+    expect(() => nn.loadOnnxSync(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a))).toThrow(/not a valid ONNX model|no graph/);
+  });
+
+  test('truncated files at many cut points', () => {
+    const full = encode(relu1);
+    for (let cut = 1; cut < full.length; cut++) {
+      const c = code(() => nn.loadOnnxSync(full.subarray(0, cut)));
+      expect(['ERR_NEONN_ONNX_INVALID', 'ERR_NEONN_ONNX_UNSUPPORTED', 'RangeError', 'TypeError']).toContain(c);
+    }
+  });
+
+  const real = path.resolve(__dirname, '../../../shared/onnx-conformance/models/squeezenet.onnx');
+  (existsSync(real) ? test : test.skip)('a real model cut short', () => {
+    const bytes = readFileSync(real);
+    for (const cut of [10, 1000, bytes.length >> 1, bytes.length - 3]) {
+      expect(() => nn.loadOnnxSync(bytes.subarray(0, cut))).toThrow(/loadOnnx: /);
+    }
+  });
+
+  test('an initializer of 10^12 elements is refused before allocating', () => {
+    const s: Spec = { ...relu1, inits: [{ name: 'w', dims: [1000000, 1000000], dataType: DT.FLOAT }] };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(RangeError);
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/tensor "w": shape \[1000000,1000000\] has more than 268435456 elements/);
+  });
+
+  test('ConstantOfShape of 10^12 elements is refused before allocating', () => {
+    const s: Spec = {
+      nodes: [
+        { opType: 'ConstantOfShape', name: 'big', input: ['shape'], output: ['c'] },
+        { opType: 'Add', input: ['x', 'c'], output: ['y'] },
+      ],
+      inputs: [port('x', [1])],
+      outputs: ['y'],
+      inits: [intInit('shape', [1000000, 1000000])],
+    };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/ConstantOfShape node #0 "big": shape \[1000000,1000000\] has more than/);
+  });
+
+  test('pads that would make a multi-GB output are refused before the op allocates', () => {
+    const padBig: Spec = { opset: 2, nodes: [{ opType: 'Pad', name: 'p', input: ['x'], output: ['y'], attribute: [ints('pads', [0, 0, 20000, 20000, 0, 0, 20000, 20000])] }], inputs: [port('x', [1, 2, 3, 3])], outputs: ['y'] };
+    expect(() => nn.loadOnnxSync(encode(padBig))).toThrow(/Pad node #0 "p": shape \[1,2,40003,40003\] has more than 268435456 elements/);
+    const convBig: Spec = {
+      nodes: [{ opType: 'Conv', name: 'c', input: ['x', 'w'], output: ['y'], attribute: [ints('pads', [30000, 30000, 30000, 30000])] }],
+      inputs: [port('x', [1, 2, 3, 3])],
+      outputs: ['y'],
+      inits: [floatInit('w', randomTensor([1, 2, 3, 3], 1))],
+    };
+    expect(() => nn.loadOnnxSync(encode(convBig))).toThrow(/Conv node #0 "c": shape \[1,1,60003,60003\] has more than/);
+  });
+
+  test('a broadcast to 10^10 elements is refused before the op allocates', () => {
+    const s: Spec = {
+      nodes: [{ opType: 'Add', name: 'a', input: ['x', 'c'], output: ['y'] }],
+      inputs: [port('x', [100000, 1])],
+      outputs: ['y'],
+      inits: [floatInit('c', nn.tensor(new Float32Array(100000), [1, 100000]))],
+    };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/Add node #0 "a": shape \[100000,100000\] has more than/);
+  });
+
+  test('negative dims', () => {
+    expect(() => nn.loadOnnxSync(encode({ ...relu1, inits: [{ name: 'w', dims: [-1, 3], dataType: DT.FLOAT }] }))).toThrow(/dimension -1 in \[-1,3\] is not a size/);
+    expect(() => nn.loadOnnxSync(encode({ ...relu1, inputs: [port('x', [1, -5])] }))).toThrow(/input "x" has a negative dimension -5/);
+  });
+
+  test('a size that disagrees with the data', () => {
+    const s: Spec = { ...relu1, inits: [{ name: 'w', dims: [4], dataType: DT.FLOAT, floatData: [1, 2] }] };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/float_data has 2 values, dims \[4\] need 4/);
+  });
+
+  test('a missing input names the node and the input', () => {
+    const s: Spec = { nodes: [{ opType: 'Add', name: 'plus', input: ['x', 'nope'], output: ['y'] }], inputs: [port('x', [2])], outputs: ['y'] };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/Add node #0 "plus": input "nope" is not a graph input, an initializer or any node's output/);
+  });
+
+  test('a cycle', () => {
+    const s: Spec = {
+      nodes: [
+        { opType: 'Add', name: 'a', input: ['x', 'q'], output: ['p'] },
+        { opType: 'Relu', name: 'b', input: ['p'], output: ['q'] },
+      ],
+      inputs: [port('x', [2])],
+      outputs: ['q'],
+    };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/the graph has a cycle through Add node #0 "a", Relu node #1 "b"/);
+  });
+
+  test('unknown ops are all listed, by op type and node name, in one error', () => {
+    const s: Spec = {
+      nodes: [
+        { opType: 'Gelu', name: 'act1', input: ['x'], output: ['a'] },
+        { opType: 'Relu', input: ['a'], output: ['b'] },
+        { opType: 'FusedConv', domain: 'com.microsoft', name: 'fc', input: ['b'], output: ['y'] },
+      ],
+      inputs: [port('x', [2])],
+      outputs: ['y'],
+    };
+    let err: nn.NeonnError | undefined;
+    try {
+      nn.loadOnnxSync(encode(s));
+    } catch (e) {
+      err = e as nn.NeonnError;
+    }
+    expect(err).toBeInstanceOf(nn.NeonnError);
+    expect(err!.code).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
+    expect(err!.message).toMatch(/unsupported ONNX op\(s\): Gelu node #0 "act1"; com\.microsoft\.FusedConv node #2 "fc"/);
+  });
+
+  test('external data is not supported, clearly', () => {
+    const s: Spec = {
+      ...relu1,
+      inits: [{ name: 'w', dims: [4], dataType: DT.FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }] }],
+    };
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/tensor "w": external data \(data_location EXTERNAL\) is not supported/);
+    expect(code(() => nn.loadOnnxSync(encode(s)))).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
+  });
+
+  test('a graph output nothing produces', () => {
+    expect(() => nn.loadOnnxSync(encode({ ...relu1, outputs: ['zz'] }))).toThrow(/graph output "zz" is produced by no node/);
+  });
+
+  test('wrong arguments', async () => {
+    expect(() => nn.loadOnnxSync(42 as never)).toThrow(TypeError);
+    expect(() => nn.loadOnnxSync(42 as never)).toThrow(/loadOnnxSync: expected "pathOrBytes" to be a file path, a Uint8Array\/Buffer or an ArrayBuffer, received number 42/);
+    await expect(nn.loadOnnx(null as never)).rejects.toThrow(TypeError);
+    await expect(nn.loadOnnx('/nonexistent/model.onnx')).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('feeds and dispose', () => {
+  const bytes = encode(relu1);
+
+  test('names and shapes', () => {
+    const m = nn.loadOnnxSync(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    expect(m.inputNames).toEqual(['x']);
+    expect(m.outputNames).toEqual(['y']);
+    expect(m.inputShapes).toEqual([[1, 2, 3, 3]]);
+    expect(m.outputShapes).toEqual([[1, 2, 3, 3]]);
+    expect(m.memoryBytes()).toBeGreaterThan(0);
+    m.dispose();
+  });
+
+  test('missing, unknown and misshapen feeds', () => {
+    const m = nn.loadOnnxSync(bytes);
+    expect(() => m.runSync({})).toThrow(/runSync: input "x" is missing from the feeds/);
+    expect(() => m.runSync({ x: x4, z: x4 })).toThrow(/runSync: unknown input "z" \(the model's inputs: x\)/);
+    expect(() => m.runSync({ x: randomTensor([1, 2, 3, 4], 1) })).toThrow(RangeError);
+    expect(() => m.runSync({ x: randomTensor([1, 2, 3, 4], 1) })).toThrow(/input "x" must have shape \[1,2,3,3\], got \[1,2,3,4\]/);
+    expect(() => m.runSync([x4] as never)).toThrow(TypeError);
+    m.dispose();
+  });
+
+  test('dispose, then every use is ERR_NEONN_DISPOSED', async () => {
+    const m = nn.loadOnnxSync(bytes);
+    m.dispose();
+    expect(code(() => m.runSync({ x: x4 }))).toBe('ERR_NEONN_DISPOSED');
+    await expect(m.run({ x: x4 })).rejects.toMatchObject({ code: 'ERR_NEONN_DISPOSED' });
+    expect(code(() => m.layers())).toBe('ERR_NEONN_DISPOSED');
+    m.dispose(); // twice is fine
+  });
+
+  test('run and runSync agree, and concurrent runs queue', async () => {
+    const m = nn.loadOnnxSync(bytes);
+    const sync = m.runSync({ x: x4 }).y;
+    const all = await Promise.all([1, 2, 3].map(() => m.run({ x: x4 })));
+    for (const r of all) expect([...r.y.data]).toEqual([...sync.data]);
+    expect([...sync.data]).toEqual([...nn.relu(x4).data]);
+    m.dispose();
+  });
+
+  test('a symbolic batch dim compiles per shape', () => {
+    const m = nn.loadOnnxSync(encode({ ...relu1, inputs: [port('x', ['N', 2, 3, 3])] }));
+    expect(m.inputShapes).toEqual([[-1, 2, 3, 3]]);
+    const x = randomTensor([3, 2, 3, 3], 2);
+    expect([...m.runSync({ x }).y.data]).toEqual([...nn.relu(x).data]);
+    expect([...m.runSync({ x: x4 }).y.data]).toEqual([...nn.relu(x4).data]);
+    m.dispose();
+  });
+});
+
+describe('folding and fusion', () => {
+  const w = randomTensor([4, 2, 3, 3], 3);
+  const b = randomTensor([4], 4);
+  const scale = nn.tensor(Float32Array.from([0.5, 1.5, 1, 2]), [4]);
+  const beta = randomTensor([4], 5);
+  const mean = randomTensor([4], 6);
+  const variance = nn.tensor(Float32Array.from([0.5, 1, 2, 0.25]), [4]);
+  const x = randomTensor([1, 2, 5, 5], 7);
+  const inits = [floatInit('w', w), floatInit('b', b), floatInit('s', scale), floatInit('beta', beta), floatInit('m', mean), floatInit('v', variance)];
+  const convBnRelu = (extraOutput: boolean): Spec => ({
+    nodes: [
+      { opType: 'Conv', name: 'c', input: ['x', 'w', 'b'], output: ['c'], attribute: [ints('pads', [1, 1, 1, 1])] },
+      { opType: 'BatchNormalization', name: 'bn', input: ['c', 's', 'beta', 'm', 'v'], output: ['n'], attribute: [flt('epsilon', 1e-3)] },
+      { opType: 'Relu', name: 'r', input: ['n'], output: ['y'] },
+    ],
+    inputs: [port('x', [1, 2, 5, 5])],
+    outputs: extraOutput ? ['y', 'c'] : ['y'],
+    inits,
+  });
+  const expected = (): nn.Tensor => nn.relu(nn.batchNorm(nn.conv2d(x, w, { bias: b, pads: 1 }), { scale, bias: beta, mean, variance, epsilon: 1e-3 }));
+
+  test('Conv → BatchNormalization → Relu runs as one conv step, same numbers', () => {
+    const m = nn.loadOnnxSync(encode(convBnRelu(false)));
+    expect(m.layers().map((l) => l.op)).toEqual(['Conv+BatchNormalization+Relu']);
+    expect(m.layers()[0].name).toBe('Conv node #0 "c" + BatchNormalization node #1 "bn" + Relu node #2 "r"');
+    expectClose(m.runSync({ x }).y.data, expected().data);
+    m.dispose();
+  });
+
+  test('a Conv whose output is also read elsewhere is not folded', () => {
+    const m = nn.loadOnnxSync(encode(convBnRelu(true)));
+    expect(m.layers().map((l) => l.op)).toEqual(['Conv', 'BatchNormalization', 'Relu']);
+    const out = m.runSync({ x });
+    expectClose(out.y.data, expected().data);
+    expectClose(out.c.data, nn.conv2d(x, w, { bias: b, pads: 1 }).data);
+    m.dispose();
+  });
+
+  test('constant subgraphs fold at load; Dropout and Identity vanish; the PyTorch flatten idiom works on the input', () => {
+    const s: Spec = {
+      opset: 11,
+      nodes: [
+        // weights made at load: ConstantOfShape(Constant shape) then Transpose
+        { opType: 'Constant', input: [], output: ['wshape'], attribute: [{ name: 'value', type: AT.TENSOR, t: intInit('', [5, 18]) }] },
+        { opType: 'ConstantOfShape', input: ['wshape'], output: ['w0'], attribute: [{ name: 'value', type: AT.TENSOR, t: { dims: [1], dataType: DT.FLOAT, floatData: [0.25] } }] },
+        { opType: 'Transpose', input: ['w0'], output: ['wt'] },
+        { opType: 'Dropout', input: ['x'], output: ['d', 'mask'] },
+        { opType: 'Identity', input: ['d'], output: ['i'] },
+        // Shape → Gather → Unsqueeze → Concat → Reshape: flatten to [N, -1]
+        { opType: 'Shape', input: ['i'], output: ['shp'] },
+        { opType: 'Gather', input: ['shp', 'zero'], output: ['n'], attribute: [int('axis', 0)] },
+        { opType: 'Unsqueeze', input: ['n'], output: ['n1'], attribute: [ints('axes', [0])] },
+        { opType: 'Concat', input: ['n1', 'minus1'], output: ['shape2'], attribute: [int('axis', 0)] },
+        { opType: 'Reshape', input: ['i', 'shape2'], output: ['flat'] },
+        { opType: 'MatMul', input: ['flat', 'wt'], output: ['y'] },
+      ],
+      inputs: [port('x', [1, 2, 3, 3])],
+      outputs: ['y'],
+      inits: [intInit('zero', [0], []), intInit('minus1', [-1])],
+    };
+    const m = nn.loadOnnxSync(encode(s));
+    expect(m.layers().map((l) => l.op)).toEqual(['MatMul']);
+    const y = m.runSync({ x: x4 }).y;
+    expect([...y.shape]).toEqual([1, 5]);
+    const sum = x4.data.reduce((p, v) => p + v, 0);
+    expectClose(y.data, new Array(5).fill(sum * 0.25));
+    m.dispose();
+  });
+
+  test('an output that is an input (through Identity) is a copy', () => {
+    const s: Spec = { nodes: [{ opType: 'Identity', input: ['x'], output: ['y'] }], inputs: [port('x', [1, 2, 3, 3])], outputs: ['y'] };
+    const y = run1(s, x4);
+    expect(y.data).not.toBe(x4.data);
+    expect([...y.data]).toEqual([...x4.data]);
+  });
+});
+
+describe('operators across opsets', () => {
+  const x = randomTensor([2, 3, 4, 4], 11);
+  const xp = port('x', [2, 3, 4, 4]);
+  const one = (opType: string, opset: number, extra: Partial<Node> = {}, inits: onnx.ITensorProto[] = []): Spec => ({
+    opset,
+    nodes: [{ opType, input: ['x', ...(extra.input ?? [])], output: ['y'], attribute: extra.attribute ?? [] }],
+    inputs: [xp],
+    outputs: ['y'],
+    inits,
+  });
+
+  test('Clip: attributes before opset 11, inputs from 11', () => {
+    const want = nn.clip(x, -0.25, 0.5).data;
+    expectClose(run1(one('Clip', 6, { attribute: [flt('min', -0.25), flt('max', 0.5)] }), x).data, want);
+    const lo = floatInit('lo', nn.tensor(Float32Array.of(-0.25), []));
+    const hi = floatInit('hi', nn.tensor(Float32Array.of(0.5), []));
+    expectClose(run1(one('Clip', 11, { input: ['lo', 'hi'] }, [lo, hi]), x).data, want);
+    expectClose(run1(one('Clip', 13, { input: ['', 'hi'] }, [hi]), x).data, nn.clip(x, -3.4e38, 0.5).data);
+  });
+
+  test('Pad: attribute before opset 11, input from 11', () => {
+    const pads = [0, 0, 1, 2, 0, 0, 2, 1];
+    const want = nn.pad(x, pads, 0.5);
+    expectClose(run1(one('Pad', 2, { attribute: [ints('pads', pads), flt('value', 0.5)] }), x).data, want.data);
+    const v = floatInit('v', nn.tensor(Float32Array.of(0.5), []));
+    expectClose(run1(one('Pad', 11, { input: ['p', 'v'] }, [intInit('p', pads), v]), x).data, want.data);
+  });
+
+  test('Sub and Div, numpy broadcasting (opset 13) and legacy axis broadcasting (opset 6)', () => {
+    const c = randomTensor([3], 12);
+    const c4 = nn.tensor(c.data, [1, 3, 1, 1]);
+    for (const [op, fn] of [['Sub', nn.sub], ['Div', nn.div], ['Add', nn.add], ['Mul', nn.mul]] as const) {
+      const want = fn(x, c4).data;
+      expectClose(run1(one(op, 6, { input: ['c'], attribute: [int('broadcast', 1), int('axis', 1)] }, [floatInit('c', c)]), x).data, want);
+      expectClose(run1(one(op, 13, { input: ['c'] }, [floatInit('c', c4)]), x).data, want);
+    }
+  });
+
+  test('Sum of three, Neg, LeakyRelu, Sigmoid, Tanh, PRelu', () => {
+    const s: Spec = { nodes: [{ opType: 'Sum', input: ['x', 'x', 'x'], output: ['y'] }], inputs: [xp], outputs: ['y'] };
+    expectClose(run1(s, x).data, Array.from(x.data, (v) => 3 * v));
+    expectClose(run1(one('Neg', 13), x).data, Array.from(x.data, (v) => -v));
+    expectClose(run1(one('LeakyRelu', 13, { attribute: [flt('alpha', 0.2)] }), x).data, nn.leakyRelu(x, 0.2).data);
+    expectClose(run1(one('Sigmoid', 13), x).data, nn.sigmoid(x).data);
+    expectClose(run1(one('Tanh', 13), x).data, nn.tanh(x).data);
+    const slope = randomTensor([3], 13);
+    expectClose(run1(one('PRelu', 6, { input: ['s'] }, [floatInit('s', slope)]), x).data, nn.prelu(x, nn.tensor(slope.data, [3, 1, 1])).data);
+  });
+
+  test('Softmax/LogSoftmax: 2-D coercion before opset 13, one axis from 13', () => {
+    const old = run1(one('Softmax', 11, { attribute: [int('axis', 1)] }), x);
+    expectClose(old.data, nn.softmax(nn.reshape(x, [2, 48]), { axis: 1 }).data);
+    expectClose(run1(one('LogSoftmax', 13, { attribute: [int('axis', 1)] }), x).data, nn.logSoftmax(x, { axis: 1 }).data);
+  });
+
+  test('Unsqueeze/Squeeze: attribute axes before 13, input from 13; Flatten; Transpose; Concat', () => {
+    const s11: Spec = {
+      opset: 11,
+      nodes: [
+        { opType: 'Unsqueeze', input: ['x'], output: ['u'], attribute: [ints('axes', [0])] },
+        { opType: 'Squeeze', input: ['u'], output: ['q'], attribute: [ints('axes', [0])] },
+        { opType: 'Flatten', input: ['q'], output: ['y'], attribute: [int('axis', 2)] },
+      ],
+      inputs: [xp],
+      outputs: ['y'],
+    };
+    const y = run1(s11, x);
+    expect([...y.shape]).toEqual([6, 16]);
+    const s13: Spec = {
+      nodes: [
+        { opType: 'Unsqueeze', input: ['x', 'ax'], output: ['u'] },
+        { opType: 'Squeeze', input: ['u', 'ax'], output: ['q'] },
+        { opType: 'Transpose', input: ['q'], output: ['t'], attribute: [ints('perm', [0, 2, 3, 1])] },
+        { opType: 'Concat', input: ['t', 't'], output: ['y'], attribute: [int('axis', -1)] },
+      ],
+      inputs: [xp],
+      outputs: ['y'],
+      inits: [intInit('ax', [4])],
+    };
+    const t = nn.transpose(x, [0, 2, 3, 1]);
+    expectClose(run1(s13, x).data, nn.concat([t, t], 3).data);
+  });
+
+  test('Gemm with transB and a broadcast C; pooling and LRN', () => {
+    const a = randomTensor([2, 48], 14);
+    const bw = randomTensor([5, 48], 15);
+    const c = randomTensor([5], 16);
+    const s: Spec = {
+      nodes: [
+        { opType: 'Flatten', input: ['x'], output: ['f'] },
+        { opType: 'Gemm', input: ['f', 'b', 'c'], output: ['y'], attribute: [int('transB', 1), flt('alpha', 0.5), flt('beta', 2)] },
+      ],
+      inputs: [xp],
+      outputs: ['y'],
+      inits: [floatInit('b', bw), floatInit('c', c)],
+    };
+    const xa = nn.tensor(a.data, [2, 3, 4, 4]);
+    expectClose(run1(s, xa).data, nn.gemm(a, bw, { transB: true, alpha: 0.5, beta: 2, c }).data);
+    expectClose(run1(one('MaxPool', 8, { attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] }), x).data, nn.maxPool2d(x, { kernel: 2, strides: 2 }).data);
+    expectClose(run1(one('AveragePool', 10, { attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] }), x).data, nn.avgPool2d(x, { kernel: 3, pads: 1 }).data);
+    expectClose(run1(one('GlobalAveragePool', 1), x).data, nn.globalAvgPool(x).data);
+    expectClose(run1(one('LRN', 1, { attribute: [int('size', 3)] }), x).data, nn.lrn(x, { size: 3 }).data);
+  });
+});
