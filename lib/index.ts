@@ -73,3 +73,8 @@ export const async = Object.freeze({
   pad: padAsync,
   // --- end elementwise, normalization and layout ops ---
 });
+
+// --- ONNX export and the model zoo ---
+export { saveOnnx, OnnxGraphBuilder, attr as onnxAttr } from './onnx/export';
+export type { SaveOnnxOptions, OnnxAttribute, OnnxDim } from './onnx/export';
+// --- end ONNX export and the model zoo ---
