@@ -192,6 +192,9 @@ function onnxPads(v: unknown): number[] {
   return [h, w, h, w];
 }
 
+/** Layers without attributes or weights, and their ONNX op. */
+const PARAMETERLESS: Record<string, string> = { globalAvgPool: 'GlobalAveragePool', relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' };
+
 /**
  * Writes a neonn model as ONNX (opset 13): conv2d → Conv, dense → Gemm
  * (transB=1), pools → MaxPool/AveragePool/GlobalAveragePool, batchNorm →
@@ -257,19 +260,13 @@ export function saveOnnx(model: Sequential, path?: string, options?: SaveOnnxOpt
         break;
       }
       case 'globalAvgPool':
-        x = g.addNode('GlobalAveragePool', [x]);
-        break;
       case 'relu':
-        x = g.addNode('Relu', [x]);
+      case 'sigmoid':
+      case 'tanh':
+        x = g.addNode(PARAMETERLESS[layer.type], [x]);
         break;
       case 'leakyRelu':
         x = g.addNode('LeakyRelu', [x], { alpha: attr.float(c.alpha as number) });
-        break;
-      case 'sigmoid':
-        x = g.addNode('Sigmoid', [x]);
-        break;
-      case 'tanh':
-        x = g.addNode('Tanh', [x]);
         break;
       case 'softmax':
         x = g.addNode('Softmax', [x], { axis: attr.int(c.axis as number) });

@@ -9,18 +9,20 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 
 import * as nn from '../../lib';
-import { expectClose, randomTensor } from '../helpers';
+import { availableBackends, expectClose, randomTensor, reportUnavailable } from '../helpers';
 
-function lenet(): nn.Sequential {
+/** LeNet-5 as LeCun drew it: tanh units and average-pool subsampling. */
+function lenet5(): nn.Sequential {
   return new nn.Sequential(
     [
-      nn.layers.conv2d({ filters: 6, kernel: 5, pads: 2, activation: 'relu' }),
-      nn.layers.maxPool2d({ kernel: 2, strides: 2 }),
-      nn.layers.conv2d({ filters: 16, kernel: 5 }),
-      nn.layers.relu(),
+      nn.layers.conv2d({ filters: 6, kernel: 5, pads: 2 }),
+      nn.layers.tanh(),
+      nn.layers.avgPool2d({ kernel: 2, strides: 2 }),
+      nn.layers.conv2d({ filters: 16, kernel: 5, activation: 'relu' }),
       nn.layers.maxPool2d({ kernel: 2, strides: 2 }),
       nn.layers.flatten(),
-      nn.layers.dense({ units: 120, activation: 'relu' }),
+      nn.layers.dense({ units: 120 }),
+      nn.layers.tanh(),
       nn.layers.dense({ units: 84, activation: 'relu' }),
       nn.layers.dense({ units: 10 }),
       nn.layers.softmax(),
@@ -71,12 +73,20 @@ async function runOrt(bytes: Uint8Array, x: nn.Tensor): Promise<ort.Tensor> {
   return out.output;
 }
 
-describe.each([
-  ['LeNet', lenet, [2, 1, 28, 28]],
-  ['every layer type', everyLayer, [3, 3, 16, 15]],
-  ['conv + globalAvgPool + dense', gapNet, [2, 3, 5, 5]],
-] as const)('%s', (_name, make, xShape) => {
-  test(`onnxruntime-node on the saved bytes equals predictSync, x=[${xShape.join(',')}]`, async () => {
+const MODELS = [
+  ['LeNet-5', [2, 1, 28, 28], lenet5],
+  ['every layer type', [3, 3, 16, 15], everyLayer],
+  ['conv + globalAvgPool + dense', [2, 3, 5, 5], gapNet],
+] as const;
+
+const backends = availableBackends();
+reportUnavailable('saveOnnx');
+afterAll(() => nn.setBackend(backends[0]));
+
+describe.each(backends)('predictSync on %s', (backend) => {
+  beforeAll(() => nn.setBackend(backend));
+
+  test.each(MODELS)('%s: onnxruntime-node on the saved bytes gives the same output, x=%j', async (_name, xShape, make) => {
     const model = make();
     const x = randomTensor([...xShape], 21);
     const want = model.predictSync(x);
@@ -90,21 +100,21 @@ describe.each([
 
 describe('the saved file', () => {
   test('is opset 13, IR 7, producer neonn, with a dynamic batch by default', () => {
-    const m = onnx.ModelProto.decode(nn.saveOnnx(lenet()));
+    const m = onnx.ModelProto.decode(nn.saveOnnx(lenet5()));
     expect(Number(m.irVersion)).toBe(7);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 13]]);
     expect(m.producerName).toBe('neonn');
     const g = m.graph as onnx.GraphProto;
     const dims = (g.input[0].type as onnx.TypeProto).tensorType?.shape?.dim ?? [];
     expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['N', 1, 28, 28]);
-    expect(g.node.map((n) => n.opType)).toEqual(['Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Softmax', 'Identity']);
+    expect(g.node.map((n) => n.opType)).toEqual(['Conv', 'Tanh', 'AveragePool', 'Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Tanh', 'Gemm', 'Relu', 'Gemm', 'Softmax', 'Identity']);
     const params = g.initializer.reduce((s, t) => s + (t.dims ?? []).reduce((a: number, b) => a * Number(b), 1), 0);
-    expect(params).toBe(lenet().layers.reduce((s, l) => s + Object.values(l.weights).reduce((a, w) => a + w.size, 0), 0));
+    expect(params).toBe(lenet5().layers.reduce((s, l) => s + Object.values(l.weights).reduce((a, w) => a + w.size, 0), 0));
   });
 
   test('a fixed batch, and a path writes the same bytes to disk', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-onnx-')), 'lenet.onnx');
-    const bytes = nn.saveOnnx(lenet(), file, { batch: 2 });
+    const bytes = nn.saveOnnx(lenet5(), file, { batch: 2 });
     expect(Buffer.compare(fs.readFileSync(file), Buffer.from(bytes))).toBe(0);
     const session = await ort.InferenceSession.create(file);
     const out = await session.run({ input: new ort.Tensor('float32', randomTensor([2, 1, 28, 28], 1).data, [2, 1, 28, 28]) });
