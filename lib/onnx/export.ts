@@ -9,7 +9,7 @@ import * as os from 'os';
 
 import type { onnx as OnnxNs } from 'onnx-proto';
 
-import { rangeError, typeError } from '../errors';
+import { NeonnError, rangeError, typeError } from '../errors';
 import { Sequential } from '../model/sequential';
 import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
@@ -25,7 +25,13 @@ const FLOAT = 1; // TensorProto.DataType.FLOAT
 // depend on) the protobuf code when nothing is exported.
 let onnxNs: typeof OnnxNs | undefined;
 function schema(): typeof OnnxNs {
-  if (!onnxNs) onnxNs = (require('onnx-proto') as { onnx: typeof OnnxNs }).onnx;
+  if (!onnxNs) {
+    try {
+      onnxNs = (require('onnx-proto') as { onnx: typeof OnnxNs }).onnx;
+    } catch (err) {
+      throw new NeonnError(`ONNX export needs the npm package "onnx-proto" (npm install onnx-proto): ${(err as Error).message}`, 'ERR_NEONN_MISSING_DEPENDENCY', 'saveOnnx');
+    }
+  }
   return onnxNs;
 }
 
