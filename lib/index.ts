@@ -75,8 +75,8 @@ export const async = Object.freeze({
 });
 
 // --- ONNX export and the model zoo ---
-export { saveOnnx, OnnxGraphBuilder, attr as onnxAttr } from './onnx/export';
-export type { SaveOnnxOptions, OnnxAttribute, OnnxDim } from './onnx/export';
-export { zoo, ZOO_MODELS } from './zoo';
+export { saveOnnx } from './onnx/export';
+export type { SaveOnnxOptions } from './onnx/export';
+export { zoo } from './zoo';
 export type { ZooOptions, ZooModelName } from './zoo';
 // --- end ONNX export and the model zoo ---

@@ -4,16 +4,16 @@
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 
-import * as nn from '../../lib';
+import { OnnxGraphBuilder, attr } from '../../lib/onnx/export';
 
 const AT = onnx.AttributeProto.AttributeType;
 
-function tiny(): nn.OnnxGraphBuilder {
-  const g = new nn.OnnxGraphBuilder('tiny');
+function tiny(): OnnxGraphBuilder {
+  const g = new OnnxGraphBuilder('tiny');
   const x = g.addInput('x', ['batch', 4]);
   const w = g.addInitializer('w', new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]), [2, 4]);
-  const y = g.addNode('Gemm', [x, w], { transB: nn.onnxAttr.int(1), alpha: nn.onnxAttr.float(0.5) });
-  g.addOutput(g.addNode('LeakyRelu', [y], { alpha: nn.onnxAttr.float(0.1) }, ['y']), ['batch', 2]);
+  const y = g.addNode('Gemm', [x, w], { transB: attr.int(1), alpha: attr.float(0.5) });
+  g.addOutput(g.addNode('LeakyRelu', [y], { alpha: attr.float(0.1) }, ['y']), ['batch', 2]);
   return g;
 }
 
@@ -36,9 +36,9 @@ test('attributes keep their ONNX types; initializers are little-endian raw_data'
 });
 
 test('ints, floats and string attributes encode with their types', () => {
-  const g = new nn.OnnxGraphBuilder('attrs');
+  const g = new OnnxGraphBuilder('attrs');
   const x = g.addInput('x', [1]);
-  g.addOutput(g.addNode('Identity', [x], { a: nn.onnxAttr.ints([1, 2]), b: nn.onnxAttr.floats([0.5]), c: nn.onnxAttr.string('hé') }), [1]);
+  g.addOutput(g.addNode('Identity', [x], { a: attr.ints([1, 2]), b: attr.floats([0.5]), c: attr.string('hé') }), [1]);
   const a = ((onnx.ModelProto.decode(g.toBytes()).graph as onnx.GraphProto).node[0] as onnx.NodeProto).attribute as onnx.AttributeProto[];
   expect(a.map((x) => x.type)).toEqual([AT.INTS, AT.FLOATS, AT.STRING]);
   expect(a[0].ints.map(Number)).toEqual([1, 2]);
@@ -57,7 +57,7 @@ test('onnxruntime-node runs a built graph with a dynamic batch', async () => {
 });
 
 test('builder mistakes are RangeErrors naming the value', () => {
-  const g = new nn.OnnxGraphBuilder('bad');
+  const g = new OnnxGraphBuilder('bad');
   const x = g.addInput('x', [1]);
   expect(() => g.addInput('x', [1])).toThrow(RangeError);
   expect(() => g.addInput('x', [1])).toThrow(/OnnxGraphBuilder: the name "x" is already defined/);
