@@ -54,6 +54,8 @@ export class ZooBuilder {
   readonly g: OnnxGraphBuilder;
   private state: number;
   private readonly softmax: boolean;
+  /** The Clip bounds of ReLU6, made once and shared. */
+  private clipBounds?: [string, string];
 
   constructor(readonly op: string, options: ZooOptions | undefined) {
     const o = checkOptions(op, options, new Set(['seed', 'softmax']));
@@ -124,8 +126,6 @@ export class ZooBuilder {
     }
     return this.g.addNode('Clip', [x, ...this.clipBounds]);
   }
-  private clipBounds?: [string, string];
-
   maxPool(x: string, p: PoolSpec): string {
     return this.g.addNode('MaxPool', [x], { kernel_shape: attr.ints([p.kernel, p.kernel]), strides: attr.ints([p.stride, p.stride]), pads: attr.ints(pads4(p.pad)), ceil_mode: attr.int(p.ceil ? 1 : 0) });
   }
