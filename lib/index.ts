@@ -86,3 +86,10 @@ export const async = Object.freeze({
   div: divAsync,
   // --- end sub, div ---
 });
+
+// --- ONNX export and the model zoo ---
+export { saveOnnx } from './onnx/export';
+export type { SaveOnnxOptions } from './onnx/export';
+export { zoo } from './zoo';
+export type { ZooOptions, ZooModelName } from './zoo';
+// --- end ONNX export and the model zoo ---
