@@ -21,14 +21,7 @@ class OpWorker final : public Napi::AsyncWorker {
   /// `keep_alive`: the typed arrays (or objects) the work reads or writes.
   OpWorker(Napi::Env env, const char* resource, std::function<void()> work,
            std::initializer_list<Napi::Value> keep_alive)
-      : Napi::AsyncWorker(env, resource),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)) {
-    refs_.reserve(keep_alive.size());
-    for (const Napi::Value& v : keep_alive) {
-      if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    }
-  }
+      : OpWorker(env, resource, std::move(work), std::vector<Napi::Value>(keep_alive)) {}
 
   /// Same, for a list of values known only at run time.
   OpWorker(Napi::Env env, const char* resource, std::function<void()> work,

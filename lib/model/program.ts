@@ -190,6 +190,19 @@ export function createProgram(spec: ProgramSpec): NativeProgram {
   }
 }
 
+/** Native bytes held by a set of compiled programs (weights copies + arenas). */
+export function programsMemory(programs: Iterable<{ program: NativeProgram }>): number {
+  let n = 0;
+  for (const e of programs) n += e.program.memoryBytes();
+  return n;
+}
+
+/** Disposes every program of a model (a run in flight finishes first) and forgets them. */
+export function disposePrograms(programs: Map<unknown, { program: NativeProgram }>): void {
+  for (const e of programs.values()) e.program.dispose();
+  programs.clear();
+}
+
 /** Runs a program into freshly allocated (or given) output tensors. */
 export function outputsFor(shapes: number[][]): Tensor[] {
   return shapes.map((s) => new Tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), s));

@@ -13,7 +13,7 @@ import { flatten } from '../ops/layout';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, checkShape, checkTensor, fmtShape } from '../tensor';
 import { Layer, LayerWeights } from './layers';
-import { createProgram, trace } from './program';
+import { createProgram, disposePrograms, programsMemory, trace } from './program';
 
 /** Options of {@link Sequential}. */
 export interface SequentialOptions {
@@ -23,14 +23,17 @@ export interface SequentialOptions {
   seed?: number;
 }
 
+// Bound once: a global lookup per call is slow inside vm contexts (jest).
+const imul = Math.imul;
+
 /** Deterministic uniform floats in [-1, 1) (mulberry32). */
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
   };
 }
@@ -255,15 +258,12 @@ export class Sequential {
 
   /** Native memory held by the compiled programs (weights copies + arenas), in bytes. */
   memoryBytes(): number {
-    let n = 0;
-    for (const e of this.programs.values()) n += e.program.memoryBytes();
-    return n;
+    return programsMemory(this.programs.values());
   }
 
   /** Frees the native memory now (a run in flight finishes first). Later calls throw. */
   dispose(): void {
-    for (const e of this.programs.values()) e.program.dispose();
-    this.programs.clear();
+    disposePrograms(this.programs);
     this.disposed = true;
   }
 }

@@ -9,7 +9,7 @@ import { promises as fsp, readFileSync } from 'fs';
 import { NeonnError, typeError, rangeError } from '../errors';
 import { backends, getBackend } from '../backends';
 import type { NativeProgram } from '../native';
-import { ProgramSpec, createProgram, trace } from '../model/program';
+import { ProgramSpec, createProgram, disposePrograms, programsMemory, trace } from '../model/program';
 import { conv2d, fullyConnected } from '../ops/conv';
 import { add, mul, prelu, relu, softmax } from '../ops/elementwise';
 import { gemm } from '../ops/gemm';
@@ -218,15 +218,12 @@ export class OnnxModel {
 
   /** Native memory held (weights copies + arenas), in bytes. */
   memoryBytes(): number {
-    let n = 0;
-    for (const e of this.programs.values()) n += e.program.memoryBytes();
-    return n;
+    return programsMemory(this.programs.values());
   }
 
   /** Frees the native memory now (a run in flight finishes first). Later calls throw ERR_NEONN_DISPOSED. */
   dispose(): void {
-    for (const e of this.programs.values()) e.program.dispose();
-    this.programs.clear();
+    disposePrograms(this.programs);
     this.last = undefined;
     this.graph = { ...this.graph, consts: new Map(), steps: [] };
     this.disposed = true;
