@@ -161,7 +161,7 @@ function svgChart(rows, title) {
   const left = 230;
   const width = 860;
   const plotW = width - left - 70;
-  const top = 50;
+  const top = 62;
   const maxMs = Math.max(...rows.map((r) => r.medianMs), 1);
   const minMs = Math.min(...rows.map((r) => r.medianMs), 1);
   const lo = Math.floor(Math.log10(minMs));
@@ -196,8 +196,8 @@ function svgChart(rows, title) {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`,
     `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
-    `<rect x="${width - 230}" y="12" width="12" height="12" fill="#1b9e77"/><text x="${width - 214}" y="22">neonn</text>`,
-    `<rect x="${width - 150}" y="12" width="12" height="12" fill="#d95f02"/><text x="${width - 134}" y="22">onnxruntime-node</text>`,
+    `<rect x="10" y="32" width="12" height="12" fill="#1b9e77"/><text x="26" y="42">neonn (backend, threads)</text>`,
+    `<rect x="190" y="32" width="12" height="12" fill="#d95f02"/><text x="206" y="42">onnxruntime-node (threads)</text>`,
     ...axis,
     ...parts,
     '</svg>',
