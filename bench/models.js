@@ -248,7 +248,7 @@ async function main() {
   };
   const nn = require('../dist');
   const quick = args.includes('--quick');
-  const runs = Number(argOf('--runs') ?? (quick ? 5 : 15));
+  const runs = Number(argOf('--runs') ?? (quick ? 8 : 15));
   const warmup = quick ? 1 : 2;
   const jsonOut = argOf('--json') ?? path.join(__dirname, 'results', 'models.json');
   const svgOut = argOf('--svg') ?? (argOf('--json') ? jsonOut.replace(/\.json$/, '') + '.svg' : path.join(__dirname, 'results', 'models.svg'));
