@@ -8,7 +8,9 @@ import * as path from 'path';
 const USAGE = `usage: neonn <command>
 
   info     backends (availability, versions, OpenBLAS config and core), CPU features, threads
-  bench    benchmarks (for now: sgemm through the JS API vs native; options are passed on, e.g. --quick)
+  bench    the zoo models on each backend at 1 and N threads vs onnxruntime-node: table, JSON, SVG
+           (options passed on: --quick, --models a,b, --backends x, --reference, --runs R, --json PATH;
+           conv layers and sgemm alone: npm run bench:layers / bench:gemm)
   build    compile the native addon from source (cmake-js), e.g. when no prebuild matches
 
 environment: NEONN_BACKEND, NEONN_THREADS, NEONN_NNPACK_LIBRARY (see README)`;
@@ -49,7 +51,7 @@ function main(argv: string[]): number {
       info(rest.includes('--json'));
       return 0;
     case 'bench':
-      return run(path.join(root, 'bench', 'gemm.js'), rest);
+      return run(path.join(root, 'bench', 'models.js'), rest);
     case 'build':
       return run(path.join(root, 'scripts', 'install.js'), rest, { ...process.env, NEONN_BUILD_FROM_SOURCE: '1' });
     case undefined:
