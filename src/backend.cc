@@ -38,6 +38,22 @@ BackendInfo Backend::info() const {
 }
 
 void Backend::sgemm(const SgemmArgs&) const { not_provided(name_, "gemm"); }
+void Backend::sgemv(const SgemvArgs& v) const {
+  SgemmArgs s;
+  s.trans_a = v.trans;
+  s.m = v.trans ? v.n : v.m;
+  s.n = 1;
+  s.k = v.trans ? v.m : v.n;
+  s.alpha = v.alpha;
+  s.a = v.a;
+  s.lda = v.lda;
+  s.b = v.x;
+  s.ldb = 1;
+  s.beta = v.beta;
+  s.c = v.y;
+  s.ldc = 1;
+  sgemm(s);
+}
 void Backend::conv2d(const Conv2dCall&) const { not_provided(name_, "conv2d"); }
 void Backend::fully_connected(const FullyConnectedCall&) const { not_provided(name_, "fullyConnected"); }
 void Backend::pool2d(const Pool2dCall&) const { not_provided(name_, "pool2d"); }

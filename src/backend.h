@@ -64,6 +64,19 @@ struct SgemmArgs {
   int ldc = 0;
 };
 
+/// Row-major y = alpha * op(A) * x + beta * y, A being [m,n] with leading
+/// dimension lda; op(A) = A (y has m elements) or Aᵀ with `trans` (y has n).
+struct SgemvArgs {
+  bool trans = false;
+  int m = 0, n = 0;
+  float alpha = 1.0f;
+  const float* a = nullptr;
+  int lda = 0;
+  const float* x = nullptr;
+  float beta = 0.0f;
+  float* y = nullptr;
+};
+
 /// What nn.backends() reports for one backend.
 struct BackendInfo {
   std::string name;
@@ -98,6 +111,9 @@ class Backend {
 
   /// Called only when provides(Op::kGemm).
   virtual void sgemm(const SgemmArgs& args) const;
+  /// Matrix-vector product for backends that provide gemm; the default is a
+  /// one-column sgemm, a BLAS backend calls its sgemv (no packing of A).
+  virtual void sgemv(const SgemvArgs& args) const;
 
   // One entry point per op family; each is called only when provides() says
   // so (the default implementations throw an internal error). The call

@@ -149,6 +149,21 @@ void blas_conv2d(const Backend& gemm, const Conv2dCall& c) {
 }
 
 void blas_fully_connected(const Backend& gemm, const FullyConnectedCall& c) {
+  if (c.n == 1) {
+    // Batch 1 (the case on a board): y = W·x is memory-bound on W, and a
+    // GEMV reads W once where a 1-row GEMM would first pack (copy) it.
+    SgemvArgs v;
+    v.m = blas_dim(c.out_features, "fullyConnected: outFeatures");
+    v.n = blas_dim(c.in_features, "fullyConnected: inFeatures");
+    v.a = c.w.data;
+    v.lda = v.n;
+    v.x = c.x.data;
+    v.y = c.y.data;
+    v.beta = 0.0f;
+    gemm.sgemv(v);
+    apply_bias_activation(c.y.data, c.n, c.out_features, 1, c.bias.data, Activation::kNone);
+    return;
+  }
   SgemmArgs s;
   s.trans_b = true;
   s.m = blas_dim(c.n, "fullyConnected: batch size");

@@ -54,6 +54,11 @@ class BlasBackend final : public Backend {
   void conv2d(const Conv2dCall& c) const override { blas_conv2d(*this, c); }
   void fully_connected(const FullyConnectedCall& c) const override { blas_fully_connected(*this, c); }
 
+  void sgemv(const SgemvArgs& v) const override {
+    if (api_.sgemv == nullptr) return Backend::sgemv(v);
+    api_.sgemv(kCblasRowMajor, v.trans ? kCblasTrans : kCblasNoTrans, v.m, v.n, v.alpha, v.a, v.lda, v.x, 1, v.beta, v.y, 1);
+  }
+
   void sgemm(const SgemmArgs& p) const override {
     api_.sgemm(kCblasRowMajor, p.trans_a ? kCblasTrans : kCblasNoTrans,
                p.trans_b ? kCblasTrans : kCblasNoTrans, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b,

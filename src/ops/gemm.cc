@@ -130,7 +130,24 @@ void run_gemm(const Backend& backend, const GemmCall& call) {
       s.beta = 1.0f;
     }
   }
-  backend.sgemm(s);
+  if (s.m == 1 && !s.trans_a) {
+    // One row of output: y = op(B)ᵀ·a is a matrix-vector product. A GEMV reads
+    // B once where a 1-row GEMM packs (copies) it first: the fully connected
+    // layers of a batch-1 CNN are exactly this, and memory-bound.
+    SgemvArgs v;
+    v.trans = !s.trans_b;  // y[n] = sum_k a[k] B[k][n] = (Bᵀ a)[n] when B is [K,N]
+    v.m = s.trans_b ? s.n : s.k;
+    v.n = s.trans_b ? s.k : s.n;
+    v.alpha = s.alpha;
+    v.a = s.b;
+    v.lda = s.ldb;
+    v.x = s.a;
+    v.beta = s.beta;
+    v.y = s.c;
+    backend.sgemv(v);
+  } else {
+    backend.sgemm(s);
+  }
   backend.count_op();
 }
 
