@@ -3,6 +3,7 @@ import * as os from 'os';
 
 import { BackendInfo, backends, getBackend, getThreads } from './backends';
 import { binding } from './native';
+import { OnnxLayer, liveOnnxModels } from './onnx/model';
 
 /** The report of {@link diagnostics}. */
 export interface Diagnostics {
@@ -19,6 +20,8 @@ export interface Diagnostics {
   readonly backend: string;
   readonly threads: number;
   readonly backends: BackendInfo[];
+  /** Each loaded ONNX model still alive: its steps, and the backend and kernels each runs on. */
+  readonly models: { inputNames: readonly string[]; outputNames: readonly string[]; layers: OnnxLayer[] }[];
 }
 
 /**
@@ -41,5 +44,6 @@ export function diagnostics(): Diagnostics {
     backend: getBackend(),
     threads: getThreads(),
     backends: backends(),
+    models: liveOnnxModels().map((m) => ({ inputNames: m.inputNames, outputNames: m.outputNames, layers: m.layers() })),
   };
 }

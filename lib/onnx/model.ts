@@ -44,6 +44,20 @@ interface Compiled {
   steps: { label: string; ops: string }[];
 }
 
+/** Models loaded and not yet disposed or collected, for nn.diagnostics(). */
+const liveModels = new Set<WeakRef<OnnxModel>>();
+
+/** @internal The loaded, undisposed models still alive. */
+export function liveOnnxModels(): OnnxModel[] {
+  const out: OnnxModel[] = [];
+  for (const ref of liveModels) {
+    const m = ref.deref();
+    if (m === undefined || m.isDisposed) liveModels.delete(ref);
+    else out.push(m);
+  }
+  return out;
+}
+
 /**
  * A loaded ONNX model. Dispose it to free its native memory at once (a
  * finalizer frees it otherwise).
@@ -68,6 +82,7 @@ export class OnnxModel {
 
   /** @internal use {@link loadOnnx} */
   constructor(graph: Graph) {
+    liveModels.add(new WeakRef(this));
     this.graph = graph;
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
@@ -198,6 +213,11 @@ export class OnnxModel {
    * (after folding and fusion), its native kernels and the backend that
    * serves them under the active backend.
    */
+  /** Whether {@link dispose} was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   layers(): OnnxLayer[] {
     if (this.disposed) throw new NeonnError('layers: the model was disposed', 'ERR_NEONN_DISPOSED', 'layers');
     const c = this.last;
