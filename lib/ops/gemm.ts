@@ -2,10 +2,11 @@
  * General matrix multiply, ONNX Gemm semantics:
  * `Y[M,N] = alpha * op(a) * op(b) + beta * c`, `c` broadcast to `[M,N]`.
  */
-import { fromNative, rangeError } from '../errors';
+import { rangeError } from '../errors';
 import { binding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { checkOptions, optBool, optFinite } from '../validate';
+import { outTensor, runAsync, runSync } from './run';
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -77,31 +78,11 @@ function prepareGemm(op: string, aIn: unknown, bIn: unknown, options: GemmOption
     c = ct.data;
   }
 
-  let out: TensorLike;
-  if (opts.out !== undefined) {
-    out = checkTensor(op, 'out', opts.out);
-    if (out.shape.length !== 2 || out.shape[0] !== M || out.shape[1] !== N) {
-      rangeError(op, `"out" must have shape ${fmtShape([M, N])}, got ${fmtShape(out.shape)}`);
-    }
-    checkNoOverlap(op, out.data, a.data, 'a');
-    checkNoOverlap(op, out.data, b.data, 'b');
-    if (c !== null && !(c === out.data || (c.buffer === out.data.buffer && c.byteOffset === out.data.byteOffset && c.length === out.data.length))) {
-      checkNoOverlap(op, out.data, c, 'c');
-    }
-  } else {
-    if (M * N > 0x7fffffff) rangeError(op, `result [${M},${N}] has more elements than a Float32Array can hold`);
-    out = new Tensor(new Float32Array(M * N), [M, N]);
-  }
+  // out may be c itself (accumulate in place); any other overlap is refused.
+  const od = (opts.out as { data?: unknown } | undefined)?.data;
+  const cIsOut = c !== null && od instanceof Float32Array && c.buffer === od.buffer && c.byteOffset === od.byteOffset && c.length === od.length;
+  const out = outTensor(op, opts.out, [M, N], cIsOut ? [['a', a.data], ['b', b.data]] : [['a', a.data], ['b', b.data], ['c', c, 'only out === c, same shape, is allowed']]);
   return { a, b, c, out, cRows, cCols, flags: (transA ? 1 : 0) | (transB ? 2 : 0), alpha, beta };
-}
-
-function checkNoOverlap(op: string, out: Float32Array, x: Float32Array, name: string): void {
-  if (out.buffer !== x.buffer) return;
-  const o0 = out.byteOffset;
-  const o1 = o0 + out.byteLength;
-  const x0 = x.byteOffset;
-  const x1 = x0 + x.byteLength;
-  if (o0 < x1 && x0 < o1) rangeError(op, `"out" overlaps "${name}"${name === 'c' ? ' (only out === c, same shape, is allowed)' : ''}`);
 }
 
 /**
@@ -117,12 +98,9 @@ function checkNoOverlap(op: string, out: Float32Array, x: Float32Array, name: st
  */
 export function gemm(a: TensorLike, b: TensorLike, options?: GemmOptions): Tensor {
   const g = prepareGemm('gemm', a, b, options);
-  try {
-    binding.gemmSync(g.a.data, g.b.data, g.c, g.out.data, g.a.shape[0], g.a.shape[1], g.b.shape[0], g.b.shape[1], g.cRows, g.cCols, g.flags, g.alpha, g.beta);
-  } catch (err) {
-    throw fromNative(err, 'gemm', binding.getBackend());
-  }
-  return g.out instanceof Tensor ? g.out : new Tensor(g.out.data, g.out.shape);
+  return runSync('gemm', g.out, () =>
+    binding.gemmSync(g.a.data, g.b.data, g.c, g.out.data, g.a.shape[0], g.a.shape[1], g.b.shape[0], g.b.shape[1], g.cRows, g.cCols, g.flags, g.alpha, g.beta),
+  );
 }
 
 /**
@@ -133,12 +111,7 @@ export function gemm(a: TensorLike, b: TensorLike, options?: GemmOptions): Tenso
  */
 export async function gemmAsync(a: TensorLike, b: TensorLike, options?: GemmOptions): Promise<Tensor> {
   const g = prepareGemm('gemm', a, b, options);
-  const backend = binding.getBackend();
-  const stack = new Error();
-  try {
-    await binding.gemm(g.a.data, g.b.data, g.c, g.out.data, g.a.shape[0], g.a.shape[1], g.b.shape[0], g.b.shape[1], g.cRows, g.cCols, g.flags, g.alpha, g.beta);
-  } catch (err) {
-    throw fromNative(err, 'gemm', backend, stack);
-  }
-  return g.out instanceof Tensor ? g.out : new Tensor(g.out.data, g.out.shape);
+  return runAsync('gemm', g.out, () =>
+    binding.gemm(g.a.data, g.b.data, g.c, g.out.data, g.a.shape[0], g.a.shape[1], g.b.shape[0], g.b.shape[1], g.cRows, g.cCols, g.flags, g.alpha, g.beta),
+  );
 }

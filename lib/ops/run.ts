@@ -17,9 +17,10 @@ function overlaps(a: Float32Array, b: Float32Array): boolean {
 
 /**
  * The op's output: `out` checked to have exactly `shape` and to share no
- * memory with any of `inputs`, or a new zeroed tensor of `shape`.
+ * memory with any of `inputs` (each `[name, data, note?]`; the note is added
+ * to the error), or a new zeroed tensor of `shape`.
  */
-export function outTensor(op: string, out: unknown, shape: number[], inputs: [string, Float32Array | null][]): TensorLike {
+export function outTensor(op: string, out: unknown, shape: number[], inputs: [string, Float32Array | null, string?][]): TensorLike {
   if (out === undefined) {
     const size = sizeOf(shape);
     if (size > MAX_RESULT) rangeError(op, `result ${fmtShape(shape)} has more elements than a Float32Array can hold`);
@@ -29,8 +30,8 @@ export function outTensor(op: string, out: unknown, shape: number[], inputs: [st
   if (o.shape.length !== shape.length || o.shape.some((d, i) => d !== shape[i])) {
     rangeError(op, `"out" must have shape ${fmtShape(shape)}, got ${fmtShape(o.shape)}`);
   }
-  for (const [name, data] of inputs) {
-    if (data !== null && overlaps(o.data, data)) rangeError(op, `"out" overlaps "${name}"`);
+  for (const [name, data, note] of inputs) {
+    if (data !== null && overlaps(o.data, data)) rangeError(op, `"out" overlaps "${name}"${note ? ` (${note})` : ''}`);
   }
   return o;
 }
