@@ -35,6 +35,8 @@ std::vector<size_t> sizes_value(const Napi::Value& v, const char* name) {
 }
 
 BufferRef ref_value(const Napi::Value& v) {
+  NEONN_THROW_TYPEERROR_IF(!v.IsObject() || v.IsArray(),
+                           std::string(kOp) + ": a buffer ref must be an object { kind, index, offset, size }");
   Napi::Object o = v.As<Napi::Object>();
   BufferRef r;
   const size_t kind = size_value(o.Get("kind"), "ref.kind");

@@ -60,4 +60,21 @@ describe('a native program of the new ops', () => {
     expect((thrown as Error).message).toMatch(/model: step 0 \(tr\): transpose: x has 6 elements, shape \[3,4\] needs 12/);
     p.dispose();
   });
+
+  test.each([
+    ['a ref outside its buffer', { steps: [{ op: 'unary', args: [ref(2, 0, 7), ref(3, 0, 12), 0, 0, 0, 0] }] }, 'RangeError', /model: step 0 \(unary\): buffer \[0, \+7\) is outside its 6 floats/],
+    ['a constant that does not exist', { steps: [{ op: 'unary', args: [ref(0, 0, 6, 5), ref(3, 0, 6), 0, 0, 0, 0] }] }, 'RangeError', /constant 5 does not exist/],
+    ['an unknown op', { steps: [{ op: 'fft', args: [] }] }, 'RangeError', /model: unknown op "fft" in step 0/],
+    ['a list holding a non-ref', { steps: [{ op: 'concat', args: [[ref(2, 0, 6), 3], arena, 1] }] }, 'TypeError', /a buffer ref must be an object/],
+    ['a string argument', { steps: [{ op: 'unary', args: ['x'] }] }, 'TypeError', /a step argument must be null, a number, a buffer ref or a list of refs/],
+  ])('a hostile spec is refused when built: %s', (_label, patch, name, message) => {
+    let thrown: unknown;
+    try {
+      new NeonnProgram({ ...spec, ...patch });
+    } catch (e) {
+      thrown = e;
+    }
+    expect((thrown as Error).name).toBe(name);
+    expect((thrown as Error).message).toMatch(message as RegExp);
+  });
 });
