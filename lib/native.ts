@@ -59,6 +59,8 @@ export type Conv2dArgs = [
   padBottom: number,
   padRight: number,
   activation: number,
+  /** Index into CONV_ALGORITHMS (lib/ops/conv.ts); 0 = auto. */
+  algorithm: number,
 ];
 export type FullyConnectedArgs = [
   x: Float32Array,

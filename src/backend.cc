@@ -1,5 +1,7 @@
 #include "backend.h"
 
+#include "ops/conv.h"
+
 namespace neonn {
 
 const char* op_name(Op op) {
@@ -22,6 +24,22 @@ const char* op_name(Op op) {
   return "?";
 }
 
+const char* conv_algorithm_name(ConvAlgorithm a) {
+  switch (a) {
+    case ConvAlgorithm::kAuto: return "auto";
+    case ConvAlgorithm::kIm2col: return "im2col";
+    case ConvAlgorithm::kWt8x8: return "wt8x8";
+    case ConvAlgorithm::kFt8x8: return "ft8x8";
+    case ConvAlgorithm::kFt16x16: return "ft16x16";
+    case ConvAlgorithm::kImplicitGemm: return "implicit_gemm";
+    case ConvAlgorithm::kDirect: return "direct";
+    case ConvAlgorithm::kXnnpack: return "xnnpack";
+    case ConvAlgorithm::kReference: return "reference";
+    case ConvAlgorithm::kCount: break;
+  }
+  return "?";
+}
+
 BackendInfo Backend::info() const {
   BackendInfo info;
   info.name = name_;
@@ -29,7 +47,60 @@ BackendInfo Backend::info() const {
   info.reason = status().reason;
   info.fallback = fallback_;
   info.ops_run = ops_run_.load(std::memory_order_relaxed);
+  for (size_t a = 0; a < static_cast<size_t>(ConvAlgorithm::kCount); ++a) {
+    const uint64_t n = conv_runs_[a].load(std::memory_order_relaxed);
+    if (n != 0) info.conv_runs.emplace_back(conv_algorithm_name(static_cast<ConvAlgorithm>(a)), n);
+  }
   return info;
+}
+
+std::vector<ConvAlgorithm> Backend::conv_algorithms(const Conv2dCall&) const { return {}; }
+
+namespace {
+
+// The plan of a backend with nothing to prepare: each run is a conv2d call.
+class DirectCallPlan final : public ConvPlan {
+ public:
+  DirectCallPlan(const Backend& backend, ConvAlgorithm algorithm, ConvAlgorithm reported)
+      : backend_(backend), algorithm_(algorithm), reported_(reported) {}
+  void run(const Conv2dCall& call) const override {
+    Conv2dCall c = call;
+    c.algorithm = algorithm_;
+    backend_.conv2d(c);
+  }
+  const std::string& backend() const override { return backend_.name(); }
+  ConvAlgorithm algorithm() const override { return reported_; }
+
+ private:
+  const Backend& backend_;
+  ConvAlgorithm algorithm_, reported_;
+};
+
+}  // namespace
+
+void check_conv_algorithm(const Backend& backend, const Conv2dCall& call) {
+  if (call.algorithm == ConvAlgorithm::kAuto) return;
+  const std::vector<ConvAlgorithm> algos = backend.conv_algorithms(call);
+  for (ConvAlgorithm a : algos) {
+    if (a == call.algorithm) return;
+  }
+  std::string can;
+  for (ConvAlgorithm a : algos) can += std::string(can.empty() ? "" : ", ") + conv_algorithm_name(a);
+  throw_range_error(std::string("conv2d: algorithm \"") + conv_algorithm_name(call.algorithm) +
+                    "\" cannot run this conv on backend \"" + backend.name() + "\"" +
+                    (can.empty() ? std::string() : " (it can: " + can + ")"));
+}
+
+std::unique_ptr<ConvPlan> Backend::plan_conv2d(const Conv2dCall& call, ConvAlgorithm algorithm) const {
+  Conv2dCall c = call;
+  c.algorithm = algorithm;
+  check_conv_algorithm(*this, c);
+  ConvAlgorithm reported = algorithm;
+  if (reported == ConvAlgorithm::kAuto) {
+    const std::vector<ConvAlgorithm> algos = conv_algorithms(call);
+    if (!algos.empty()) reported = algos.front();
+  }
+  return std::make_unique<DirectCallPlan>(*this, algorithm, reported);
 }
 
 [[noreturn]] static void not_provided(const std::string& backend, const char* op) {

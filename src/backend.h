@@ -7,7 +7,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "status.h"
 
@@ -48,6 +51,41 @@ struct PadCall;             // src/ops/layout.h
 
 const char* op_name(Op op);
 
+/// How a conv2d is computed. Values are part of the binding's ABI (the
+/// `algorithm` argument of conv2d) and of the auto-tuning cache: extend at the end.
+enum class ConvAlgorithm : int32_t {
+  kAuto = 0,          ///< the backend decides (auto: by measurement)
+  kIm2col = 1,        ///< im2col + GEMM (the BLAS backends)
+  kWt8x8 = 2,         ///< NNPACK Winograd F(6x6, 3x3), 3x3 stride 1
+  kFt8x8 = 3,         ///< NNPACK FFT on 8x8 tiles
+  kFt16x16 = 4,       ///< NNPACK FFT on 16x16 tiles
+  kImplicitGemm = 5,  ///< NNPACK implicit GEMM
+  kDirect = 6,        ///< NNPACK direct 1x1
+  kXnnpack = 7,       ///< XNNPACK's operator (NHWC)
+  kReference = 8,     ///< plain loops (the reference backend)
+  kCount,
+};
+
+/// "auto", "im2col", "wt8x8", ... (the names the TypeScript API uses).
+const char* conv_algorithm_name(ConvAlgorithm a);
+
+/// A conv layer prepared once for one backend and algorithm: weights packed
+/// or transformed, library operators created. A model owns one per conv step
+/// and runs it many times; the weights and bias it was made from must stay
+/// alive and unchanged for its life (a model's constants do).
+class ConvPlan {
+ public:
+  virtual ~ConvPlan() = default;
+  /// Runs on `call`, which has the shape and weights the plan was made for
+  /// (callers guarantee it; only x and y differ between runs).
+  virtual void run(const Conv2dCall& call) const = 0;
+  /// The backend that runs it ("nnpack") and its algorithm.
+  virtual const std::string& backend() const = 0;
+  virtual ConvAlgorithm algorithm() const = 0;
+  /// Native bytes the plan holds beyond the model's weights (transformed kernels, packed weights, scratch).
+  virtual size_t memory_bytes() const { return 0; }
+};
+
 /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading
 /// dimensions as CBLAS has them. Sizes are already checked by the caller.
 struct SgemmArgs {
@@ -86,8 +124,11 @@ struct BackendInfo {
   std::string config;   ///< library configuration string (openblas_get_config)
   std::string core;     ///< CPU core the library picked (openblas_get_corename)
   std::string fallback; ///< where ops it lacks go
+  std::string library;  ///< the shared library it was loaded from (run-time loaded backends)
   int threads = 0;      ///< threads the backend uses per op
   uint64_t ops_run = 0; ///< ops this backend has executed (shows which one really ran)
+  /// Convs run per algorithm (only algorithms that ran), e.g. {"wt8x8", 12}.
+  std::vector<std::pair<std::string, uint64_t>> conv_runs;
 };
 
 class Backend {
@@ -115,6 +156,14 @@ class Backend {
   /// one-column sgemm, a BLAS backend calls its sgemv (no packing of A).
   virtual void sgemv(const SgemvArgs& args) const;
 
+  /// Algorithms this backend can run for a conv of this shape (kAuto excluded),
+  /// best guess first. Empty when the backend provides no conv2d.
+  virtual std::vector<ConvAlgorithm> conv_algorithms(const Conv2dCall& call) const;
+  /// Prepares `call`'s layer for repeated runs with `algorithm` (kAuto: the
+  /// backend's own choice). Throws a RangeError naming the algorithm when it
+  /// cannot run this shape here. The default makes a plan that calls conv2d().
+  virtual std::unique_ptr<ConvPlan> plan_conv2d(const Conv2dCall& call, ConvAlgorithm algorithm) const;
+
   // One entry point per op family; each is called only when provides() says
   // so (the default implementations throw an internal error). The call
   // structs arrive checked: sizes agree with the buffers, nothing overflows.
@@ -133,9 +182,14 @@ class Backend {
 
   /// Counts one executed op; ops call this so diagnostics can show who ran what.
   void count_op() const { ops_run_.fetch_add(1, std::memory_order_relaxed); }
+  /// Counts one conv computed with `a`: backends call it where the algorithm is known.
+  void count_conv(ConvAlgorithm a) const {
+    conv_runs_[static_cast<size_t>(a)].fetch_add(1, std::memory_order_relaxed);
+  }
 
  private:
   mutable std::atomic<uint64_t> ops_run_{0};
+  mutable std::atomic<uint64_t> conv_runs_[static_cast<size_t>(ConvAlgorithm::kCount)] = {};
   std::string name_;
   std::string fallback_;
 };

@@ -13,6 +13,21 @@ import { windowOutputSize } from './window';
 /** Activation fused into the op's output. */
 export type FusedActivation = 'none' | 'relu';
 
+/**
+ * How a conv is computed. `'auto'` lets the backend choose (the `auto` backend
+ * measures); the others pin one: `'im2col'` (im2col + GEMM on a BLAS backend),
+ * NNPACK's `'wt8x8'` (Winograd, 3×3 stride 1), `'ft8x8'`/`'ft16x16'` (FFT),
+ * `'implicit_gemm'` and `'direct'` (1×1), `'xnnpack'` (XNNPACK's operator),
+ * `'reference'` (plain loops). The active backend must be able to run it.
+ */
+export type ConvAlgorithm =
+  | 'auto' | 'im2col' | 'wt8x8' | 'ft8x8' | 'ft16x16' | 'implicit_gemm' | 'direct' | 'xnnpack' | 'reference';
+
+/** In the order of the native ConvAlgorithm enum (src/backend.h): the index is the ABI value. */
+export const CONV_ALGORITHMS: readonly ConvAlgorithm[] = [
+  'auto', 'im2col', 'wt8x8', 'ft8x8', 'ft16x16', 'implicit_gemm', 'direct', 'xnnpack', 'reference',
+];
+
 /** Options of {@link conv2d}. */
 export interface Conv2dOptions {
   /** Per output channel, shape `[Cout]`. Default none. */
@@ -27,6 +42,8 @@ export interface Conv2dOptions {
   group?: number;
   /** Fused activation applied after the bias. Default `'none'`. */
   activation?: FusedActivation;
+  /** Pin how the conv is computed (see {@link ConvAlgorithm}). Default `'auto'`. */
+  algorithm?: ConvAlgorithm;
   /** Write the result here (shape `[N, Cout, OH, OW]`) instead of a new tensor. */
   out?: TensorLike;
 }
@@ -39,7 +56,7 @@ export interface FullyConnectedOptions {
   out?: TensorLike;
 }
 
-const CONV_OPTIONS = new Set(['bias', 'strides', 'pads', 'dilations', 'group', 'activation', 'out']);
+const CONV_OPTIONS = new Set(['bias', 'strides', 'pads', 'dilations', 'group', 'activation', 'algorithm', 'out']);
 const FC_OPTIONS = new Set(['bias', 'out']);
 const ACTIVATIONS: readonly FusedActivation[] = ['none', 'relu'];
 
@@ -70,13 +87,14 @@ function prepareConv2d(xIn: unknown, wIn: unknown, options: Conv2dOptions | unde
   const [dH, dW] = optPair(op, 'dilations', opts.dilations, 1, 1);
   const [pT, pL, pB, pR] = optPads(op, 'pads', opts.pads);
   const activation = optEnum(op, 'activation', opts.activation, ACTIVATIONS, 'none');
+  const algorithm = CONV_ALGORITHMS.indexOf(optEnum(op, 'algorithm', opts.algorithm, CONV_ALGORITHMS, 'auto'));
   const bias = optBias(op, opts.bias, Cout);
   const OH = windowOutputSize(op, { axis: 'H', input: H, kernel: kH, stride: sH, dilation: dH, padBegin: pT, padEnd: pB });
   const OW = windowOutputSize(op, { axis: 'W', input: W, kernel: kW, stride: sW, dilation: dW, padBegin: pL, padEnd: pR });
   const out = outTensor(op, opts.out, [N, Cout, OH, OW], [['x', x.data], ['w', w.data], ['bias', bias]]);
   return {
     out,
-    args: [x.data, w.data, bias, out.data, N, Cin, H, W, Cout, kH, kW, group, sH, sW, dH, dW, pT, pL, pB, pR, activation === 'relu' ? 1 : 0],
+    args: [x.data, w.data, bias, out.data, N, Cin, H, W, Cout, kH, kW, group, sH, sW, dH, dW, pT, pL, pB, pR, activation === 'relu' ? 1 : 0, algorithm],
   };
 }
 
@@ -86,7 +104,7 @@ function prepareConv2d(xIn: unknown, wIn: unknown, options: Conv2dOptions | unde
  * `floor((H + padTop + padBottom - dilation * (kH - 1) - 1) / stride) + 1`.
  * @param x - input `[N, Cin, H, W]`
  * @param w - weights `[Cout, Cin / group, kH, kW]`
- * @param options - bias, strides, pads, dilations, group, activation, out
+ * @param options - bias, strides, pads, dilations, group, activation, algorithm, out
  * @returns `[N, Cout, OH, OW]` (`out` when given)
  * @throws {TypeError} for a non-tensor, a non-float32 tensor, an unknown option or a wrongly typed one
  * @throws {RangeError} for wrong ranks, channels that do not match `group`, hyperparameters

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "../ops/conv.h"
 #include "../registry.h"
 #include "../status.h"
 
@@ -15,8 +16,16 @@ Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
       output_sizes_(std::move(output_sizes)),
       steps_(std::move(steps)) {
   arena_.resize(arena_floats);
+  plans_.resize(steps_.size());
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = steps_[i];
+    // A plan may transform the weights once: only when they (and the bias) are constants.
+    if (s.kernel != nullptr && s.kernel->family == Op::kConv2d && s.args.size() > 2) {
+      auto is_const = [](const StepArg& a) {
+        return a.kind == StepArg::Kind::kBuffer && a.buffer.kind == BufferRef::Kind::kConst;
+      };
+      plans_[i].plannable = is_const(s.args[1]) && (s.args[2].kind == StepArg::Kind::kNull || is_const(s.args[2]));
+    }
     const std::string where = "model: step " + std::to_string(i) + " (" + s.label + ")";
     NEONN_THROW_RANGEERROR_IF(s.kernel == nullptr, where + ": no op");
     for (const StepArg& a : s.args) {
@@ -57,9 +66,42 @@ void Program::check_ref(const BufferRef& r, const std::string& where) const {
 }
 
 size_t Program::memory_bytes() const {
+  std::lock_guard<std::mutex> lock(run_mutex_);
   size_t n = arena_.size();
   for (const auto& c : consts_) n += c.size();
-  return n * sizeof(float);
+  size_t bytes = n * sizeof(float);
+  for (const PlanSlot& p : plans_) {
+    if (p.plan) bytes += p.plan->memory_bytes();
+  }
+  return bytes;
+}
+
+std::vector<PlannedLayer> Program::planned_layers() const {
+  std::lock_guard<std::mutex> lock(run_mutex_);
+  std::vector<PlannedLayer> out;
+  for (size_t i = 0; i < plans_.size(); ++i) {
+    const PlanSlot& p = plans_[i];
+    if (!p.plan) continue;
+    out.push_back(PlannedLayer{i, steps_[i].label, p.plan->backend(),
+                               conv_algorithm_name(p.plan->algorithm()), p.plan->memory_bytes()});
+  }
+  return out;
+}
+
+void Program::run_conv_step(size_t i, const Backend& active, const ArgList& args) {
+  const Registry& reg = Registry::instance();
+  const Backend& backend = reg.resolve(active, Op::kConv2d);
+  const Conv2dCall call = decode_conv2d(args);
+  PlanSlot& slot = plans_[i];
+  if (!slot.plannable) return run_conv2d(backend, call);
+  if (!slot.plan || slot.made_for != &backend || slot.threads != reg.threads()) {
+    slot.plan.reset();  // free the old plan's memory before making the new one
+    slot.plan = backend.plan_conv2d(call, call.algorithm);
+    slot.made_for = &backend;
+    slot.threads = reg.threads();
+  }
+  slot.plan->run(call);
+  backend.count_op();
 }
 
 void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
@@ -122,6 +164,10 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
       }
     }
     try {
+      if (s.kernel->family == Op::kConv2d) {
+        run_conv_step(static_cast<size_t>(&s - steps_.data()), active, args);
+        continue;
+      }
       s.kernel->exec(reg.resolve(active, s.kernel->family), args);
     } catch (const Error& e) {
       throw Error(e.kind(), e.code(), "model: step " + std::to_string(&s - steps_.data()) + " (" +

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -42,6 +43,15 @@ struct Step {
   std::string label;  ///< for errors: "step 3 (conv2d)"
 };
 
+/// What runs one planned conv step (nn.diagnostics() shows it per layer).
+struct PlannedLayer {
+  size_t step = 0;
+  std::string label;
+  std::string backend;
+  std::string algorithm;
+  size_t bytes = 0;  ///< native memory of the plan (transformed kernels, operators)
+};
+
 class Program {
  public:
   /// Validates every reference; throws RangeError naming the step on any that
@@ -56,19 +66,34 @@ class Program {
            const std::vector<MutableFloatSpan>& outputs);
 
   size_t steps() const { return steps_.size(); }
-  /// Bytes of native memory this program holds (constants + arena).
+  /// Bytes of native memory this program holds (constants + arena + conv plans).
   size_t memory_bytes() const;
+  /// The conv steps planned by the last run: who runs each and how.
+  std::vector<PlannedLayer> planned_layers() const;
   const std::vector<size_t>& input_sizes() const { return input_sizes_; }
   const std::vector<size_t>& output_sizes() const { return output_sizes_; }
 
  private:
   void check_ref(const BufferRef& r, const std::string& where) const;
+  /// Runs conv step `i` through its plan, (re)made when the backend or the
+  /// thread count changed since it was made.
+  void run_conv_step(size_t i, const Backend& active, const ArgList& args);
+
+  /// A conv step whose weights are constants keeps a plan (transformed or
+  /// packed weights) across runs; other steps have an empty slot.
+  struct PlanSlot {
+    bool plannable = false;
+    std::unique_ptr<ConvPlan> plan;
+    const Backend* made_for = nullptr;
+    int threads = 0;
+  };
 
   std::vector<std::vector<float>> consts_;
   std::vector<float> arena_;
   std::vector<size_t> input_sizes_, output_sizes_;
   std::vector<Step> steps_;
-  std::mutex run_mutex_;
+  std::vector<PlanSlot> plans_;
+  mutable std::mutex run_mutex_;
 };
 
 }  // namespace neonn

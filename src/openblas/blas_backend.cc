@@ -51,7 +51,13 @@ class BlasBackend final : public Backend {
   }
 
   // conv family
-  void conv2d(const Conv2dCall& c) const override { blas_conv2d(*this, c); }
+  void conv2d(const Conv2dCall& c) const override {
+    blas_conv2d(*this, c);
+    count_conv(ConvAlgorithm::kIm2col);
+  }
+  std::vector<ConvAlgorithm> conv_algorithms(const Conv2dCall&) const override {
+    return {ConvAlgorithm::kIm2col};
+  }
   void fully_connected(const FullyConnectedCall& c) const override { blas_fully_connected(*this, c); }
 
   void sgemv(const SgemvArgs& v) const override {

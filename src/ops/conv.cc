@@ -107,6 +107,7 @@ void check_fully_connected(const FullyConnectedCall& c) {
 
 void run_conv2d(const Backend& backend, const Conv2dCall& c) {
   check_conv2d(c);
+  check_conv_algorithm(backend, c);
   backend.conv2d(c);
   backend.count_op();
 }
@@ -136,13 +137,13 @@ void apply_bias_activation(float* y, int64_t n, int64_t channels, int64_t plane,
 
 // --- decoding from positional arguments (JS call, async worker, model step) ---
 
-constexpr size_t kConv2dArgc = 21;
+constexpr size_t kConv2dArgc = 22;
 constexpr size_t kFullyConnectedArgc = 7;
 
 // Arguments, positional so the sync path does no property lookups:
 // (x, w, bias | null, out, n, cIn, h, w, cOut, kH, kW, group, strideH, strideW,
-//  dilationH, dilationW, padTop, padLeft, padBottom, padRight, activation)
-// activation: 0 none, 1 relu.
+//  dilationH, dilationW, padTop, padLeft, padBottom, padRight, activation, algorithm)
+// activation: 0 none, 1 relu. algorithm: a ConvAlgorithm value (0 auto).
 Conv2dCall decode_conv2d(const ArgList& args) {
   const char* op = "conv2d";
   args.require_size(kConv2dArgc, op);
@@ -172,6 +173,10 @@ Conv2dCall decode_conv2d(const ArgList& args) {
   NEONN_THROW_RANGEERROR_IF(activation != 0 && activation != 1,
                             "conv2d: unknown activation " + std::to_string(activation));
   c.activation = static_cast<Activation>(activation);
+  const int64_t algorithm = args.integer(21, op, "algorithm");
+  NEONN_THROW_RANGEERROR_IF(algorithm < 0 || algorithm >= static_cast<int64_t>(ConvAlgorithm::kCount),
+                            "conv2d: unknown algorithm " + std::to_string(algorithm));
+  c.algorithm = static_cast<ConvAlgorithm>(algorithm);
   c.out_h = conv_output_size(op, "H", c.in_h, c.k_h, c.stride_h, c.dilation_h, c.pad_top,
                              c.pad_bottom);
   c.out_w = conv_output_size(op, "W", c.in_w, c.k_w, c.stride_w, c.dilation_w, c.pad_left,

@@ -29,6 +29,7 @@ struct Conv2dCall {
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int64_t out_h = 0, out_w = 0;  ///< set from conv_output_size(); check_conv2d verifies
   Activation activation = Activation::kNone;
+  ConvAlgorithm algorithm = ConvAlgorithm::kAuto;  ///< the caller's pin, or kAuto
   FloatSpan x, w;
   FloatSpan bias;  ///< bias.data == nullptr: no bias
   MutableFloatSpan y;
@@ -53,6 +54,9 @@ int64_t conv_output_size(const char* op, const char* axis, int64_t in, int64_t k
 /// Throws neonn::Error (RangeError/TypeError kind) on any inconsistency.
 void check_conv2d(const Conv2dCall& c);
 void check_fully_connected(const FullyConnectedCall& c);
+
+/// RangeError unless `call.algorithm` is kAuto or one `backend` can run for this shape.
+void check_conv_algorithm(const Backend& backend, const Conv2dCall& call);
 
 /// Runs on `backend` (resolved for the op by the caller). Checks first.
 void run_conv2d(const Backend& backend, const Conv2dCall& c);

@@ -48,7 +48,13 @@ class ReferenceBackend final : public Backend {
   }
 
   // conv family: direct loops in reference/conv.cc, pooling in ops/pool.cc.
-  void conv2d(const Conv2dCall& c) const override { reference_conv2d(c); }
+  void conv2d(const Conv2dCall& c) const override {
+    reference_conv2d(c);
+    count_conv(ConvAlgorithm::kReference);
+  }
+  std::vector<ConvAlgorithm> conv_algorithms(const Conv2dCall&) const override {
+    return {ConvAlgorithm::kReference};
+  }
   void fully_connected(const FullyConnectedCall& c) const override { reference_fully_connected(c); }
   void pool2d(const Pool2dCall& c) const override { pool2d_loops(c); }
 

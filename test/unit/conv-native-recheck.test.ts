@@ -20,7 +20,7 @@ function both(name: string, sync: Raw, queue: Raw, cases: Case[]): void {
 
 // x [1,3,4,4], w [4,3,3,3], out [1,4,2,2]
 const conv = (patch: Record<number, unknown>): unknown[] => {
-  const a: unknown[] = [f(48), f(108), null, f(16), 1, 3, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+  const a: unknown[] = [f(48), f(108), null, f(16), 1, 3, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
   for (const [i, v] of Object.entries(patch)) a[Number(i)] = v;
   return a;
 };
@@ -37,6 +37,7 @@ both('native conv2d re-checks its arguments', binding.conv2dSync as Raw, binding
   ['negative dilation', conv({ 15: -1 }), RangeError, /conv2d: dilation must be a positive integer, got -1/],
   ['negative pad', conv({ 17: -2 }), RangeError, /conv2d: pads must be >= 0, got -2 and 0 along W/],
   ['kernel larger than the padded input', conv({ 9: 5 }), RangeError, /conv2d: kernel extent along H \(5\) is larger than the padded input \(4\): no output/],
+  ['unknown algorithm', conv({ 21: 99 }), RangeError, /conv2d: unknown algorithm 99/],
   ['huge dilation', conv({ 14: 2 ** 52 }), RangeError, /kernel extent along H \(9007199254740993\) is larger than the padded input/],
   ['zero batch', conv({ 4: 0 }), RangeError, /conv2d: batch size must be a positive integer, got 0/],
   ['unknown activation', conv({ 20: 7 }), RangeError, /conv2d: unknown activation 7/],
@@ -45,7 +46,7 @@ both('native conv2d re-checks its arguments', binding.conv2dSync as Raw, binding
   ['x a Float64Array', conv({ 0: new Float64Array(48) }), TypeError, /conv2d: expected "x" to be a Float32Array/],
   ['bias a plain array', conv({ 2: [1, 2, 3, 4] }), TypeError, /conv2d: expected "bias" to be a Float32Array/],
   ['a string where a number goes', conv({ 9: '3' }), TypeError, /expected "w.shape\[2\]" to be a number/],
-  ['too few arguments', [f(48), f(108)], TypeError, /conv2d: native binding expects 21 arguments, got 2/],
+  ['too few arguments', [f(48), f(108)], TypeError, /conv2d: native binding expects 22 arguments, got 2/],
 ]);
 
 const fc = (patch: Record<number, unknown>): unknown[] => {
@@ -98,9 +99,18 @@ describe('native overlap checks and survival', () => {
     expectThrows(() => binding.fullyConnectedSync(...(fc({ 0: buf.subarray(0, 12), 3: buf.subarray(10, 16) }) as Parameters<typeof binding.fullyConnectedSync>)), RangeError, /fullyConnected: out overlaps x/);
   });
 
+  test('an algorithm the backend cannot run is refused, sync and async', async () => {
+    const args = conv({ 21: 2 }) as Parameters<typeof binding.conv2dSync>;
+    expectThrows(() => binding.conv2dSync(...args), RangeError, /conv2d: algorithm "wt8x8" cannot run this conv on backend/);
+    // The backend is known only when the op runs, so the async form rejects.
+    const e = await binding.conv2d(...args).then(() => null, (err: unknown) => err as Error);
+    expect(e?.name).toBe('RangeError');
+    expect(e?.message).toMatch(/conv2d: algorithm "wt8x8" cannot run this conv on backend/);
+  });
+
   test('the process is still fine afterwards', () => {
     const out = f(1);
-    binding.conv2dSync(new Float32Array([2]), new Float32Array([3]), new Float32Array([1]), out, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+    binding.conv2dSync(new Float32Array([2]), new Float32Array([3]), new Float32Array([1]), out, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0);
     expect(out[0]).toBe(7);
   });
 });
