@@ -18,8 +18,12 @@ Napi::Object info_to_js(Napi::Env env, const BackendInfo& i) {
   if (!i.config.empty()) o.Set("config", i.config);
   if (!i.core.empty()) o.Set("core", i.core);
   if (!i.fallback.empty()) o.Set("fallback", i.fallback);
+  if (!i.library.empty()) o.Set("library", i.library);
   o.Set("threads", i.threads);
   o.Set("opsRun", static_cast<double>(i.ops_run));
+  Napi::Object conv = Napi::Object::New(env);
+  for (const auto& r : i.conv_runs) conv.Set(r.first, static_cast<double>(r.second));
+  o.Set("convRuns", conv);
   return o;
 }
 

@@ -95,7 +95,8 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
                        {InstanceMethod("runSync", &NeonnProgram::RunSync),
                         InstanceMethod("run", &NeonnProgram::Run),
                         InstanceMethod("dispose", &NeonnProgram::Dispose),
-                        InstanceMethod("memoryBytes", &NeonnProgram::MemoryBytes)});
+                        InstanceMethod("memoryBytes", &NeonnProgram::MemoryBytes),
+                        InstanceMethod("plannedLayers", &NeonnProgram::PlannedLayers)});
   }
 
   // new NeonnProgram(spec): { consts: Float32Array[], arenaSize, inputSizes, outputSizes, steps: { op, label, args }[] }
@@ -143,6 +144,16 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
   void Finalize(Napi::Env env) override { release(env); }
 
  private:
+  // Conv plans (transformed weights) appear on first run: V8 hears of them too.
+  void sync_external(Napi::Env env) {
+    if (!program_) return;
+    const int64_t now = static_cast<int64_t>(program_->memory_bytes());
+    if (now != external_bytes_) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, now - external_bytes_);
+      external_bytes_ = now;
+    }
+  }
+
   void release(Napi::Env env) {
     if (external_bytes_ != 0) {
       Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
@@ -163,6 +174,7 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Program> p = live();
       p->run(Registry::instance().active(), input_spans(info[0]), output_spans(info[1]));
+      sync_external(info.Env());
       return info.Env().Undefined();
     });
   }
@@ -171,6 +183,7 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
   Napi::Value Run(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Program> p = live();
+      sync_external(info.Env());  // plans made by an earlier async run
       std::vector<FloatSpan> ins = input_spans(info[0]);
       std::vector<MutableFloatSpan> outs = output_spans(info[1]);
       std::vector<Napi::Value> keep{info.This()};
@@ -191,7 +204,29 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
 
   // memoryBytes(): number (0 after dispose)
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info) {
+    sync_external(info.Env());
     return Napi::Number::New(info.Env(), program_ ? static_cast<double>(program_->memory_bytes()) : 0.0);
+  }
+
+  // plannedLayers(): { step, label, resolved, backend, algorithm, bytes, note }[] — the conv
+  // steps planned by the last run (empty after dispose or before a run).
+  Napi::Value PlannedLayers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::vector<PlannedLayer> layers = program_ ? program_->planned_layers() : std::vector<PlannedLayer>();
+    Napi::Array out = Napi::Array::New(env, layers.size());
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const PlannedLayer& l = layers[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("step", static_cast<double>(l.step));
+      o.Set("label", l.label);
+      o.Set("resolved", l.resolved);
+      o.Set("backend", l.backend);
+      o.Set("algorithm", l.algorithm);
+      o.Set("bytes", static_cast<double>(l.bytes));
+      if (!l.note.empty()) o.Set("note", l.note);
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
   }
 
   std::shared_ptr<Program> program_;

@@ -3,7 +3,7 @@
  * applied once, when this module loads.
  */
 import { readConfig } from './config';
-import { NeonnError, rangeError, typeError } from './errors';
+import { NeonnError, fromNative, rangeError, typeError } from './errors';
 import { binding } from './native';
 
 /** One backend as `nn.backends()` reports it. */
@@ -22,10 +22,14 @@ export interface BackendInfo {
   readonly core?: string;
   /** Backend that runs the ops this one lacks. */
   readonly fallback?: string;
+  /** The shared library it was loaded from at run time (nnpack, xnnpack, blas:<path>). */
+  readonly library?: string;
   /** Threads it uses per op. */
   readonly threads: number;
   /** Ops it has executed in this process (shows which backend really ran). */
   readonly opsRun: number;
+  /** Convs it ran per algorithm, e.g. `{ wt8x8: 12, im2col: 3 }` (auto counts its choices). */
+  readonly convRuns: Readonly<Record<string, number>>;
 }
 
 /**
@@ -46,7 +50,8 @@ function listing(): string {
 
 /**
  * Selects the backend for every op that follows (queued async ops keep theirs).
- * @param name - a name from {@link backends}
+ * @param name - a name from {@link backends}, or `blas:<path>` for any CBLAS
+ *   library by path (e.g. Debian's BLIS), loaded on first use
  * @throws {TypeError} if `name` is not a string
  * @throws {RangeError} if no backend has that name (the message lists them)
  * @throws {NeonnError} code `ERR_NEONN_BACKEND_UNAVAILABLE` if it cannot run here
@@ -55,6 +60,7 @@ function listing(): string {
  */
 export function setBackend(name: string): void {
   if (typeof name !== 'string') typeError('setBackend', 'name', 'a string', name);
+  if (name.startsWith('blas:')) return setBlasBackend(name);
   const info = binding.backends().find((b) => b.name === name);
   if (info === undefined) rangeError('setBackend', `unknown backend ${JSON.stringify(name)}; ${listing()}`);
   if (!info.available) {
@@ -66,6 +72,20 @@ export function setBackend(name: string): void {
     );
   }
   binding.setBackend(name);
+}
+
+/**
+ * `blas:<path>`: loads the CBLAS library at <path> (once; later calls reuse
+ * it) as a backend whose conv and fullyConnected run im2col + its sgemm.
+ */
+function setBlasBackend(name: string): void {
+  const path = name.slice('blas:'.length);
+  if (path === '') rangeError('setBackend', '"blas:" needs a library path, e.g. blas:/usr/lib/x86_64-linux-gnu/libblis.so.4');
+  try {
+    binding.setBackend(name);
+  } catch (e) {
+    throw fromNative(e, 'setBackend', name);
+  }
 }
 
 /** Name of the active backend. */

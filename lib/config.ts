@@ -17,7 +17,8 @@ export interface Config {
 
 /** The variables neonn reads, with what each does (for `neonn info` and docs). */
 export const ENV_VARS: Readonly<Record<string, string>> = {
-  NEONN_BACKEND: 'backend to use: a name from nn.backends() (default: the first available)',
+  NEONN_BACKEND: 'backend to use: a name from nn.backends() or blas:<path> (default: auto)',
+  NEONN_CACHE_DIR: "where auto keeps its per-layer choices (default: $XDG_CACHE_HOME/neonn or ~/.cache/neonn; 'off': memory only)",
   NEONN_THREADS: 'threads per op, shared by every backend (default: online cores)',
   NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',

@@ -63,7 +63,8 @@ export function rangeError(op: string, message: string): never {
  * keeps the caller's stack for async ops (the native stack is empty).
  */
 export function fromNative(err: unknown, op: string, backend: string, stackFrom?: Error): Error {
-  if (!(err instanceof Object) || typeof (err as Error).message !== 'string') {
+  // typeof, not instanceof Object: an error from another realm is no instance of this realm's Object.
+  if (typeof err !== 'object' || err === null || typeof (err as Error).message !== 'string') {
     return new NeonnError(`${op}: ${String(err)}`, 'ERR_NEONN_INTERNAL', op, backend);
   }
   const e = err as Error & { code?: unknown };

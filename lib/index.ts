@@ -28,7 +28,7 @@ export { gemm } from './ops/gemm';
 export type { GemmOptions } from './ops/gemm';
 // conv family
 export { conv2d, fullyConnected } from './ops/conv';
-export type { FusedActivation, Conv2dOptions, FullyConnectedOptions } from './ops/conv';
+export type { FusedActivation, Conv2dOptions, ConvAlgorithm, FullyConnectedOptions } from './ops/conv';
 export { maxPool2d, avgPool2d, globalAvgPool } from './ops/pool';
 export type { MaxPool2dOptions, AvgPool2dOptions, GlobalAvgPoolOptions } from './ops/pool';
 // --- elementwise, normalization and layout ops ---
@@ -49,7 +49,7 @@ export { saveModel, loadModel } from './model/io';
 // --- ONNX import ---
 export { sub, div } from './ops/elementwise';
 export { loadOnnx, loadOnnxSync, OnnxModel } from './onnx/model';
-export type { OnnxLayer, OnnxFeeds } from './onnx/model';
+export type { OnnxLayer, OnnxFeeds, LoadOnnxOptions } from './onnx/model';
 // --- end ONNX import ---
 
 /**

@@ -14,8 +14,10 @@ export interface NativeBackendInfo {
   config?: string;
   core?: string;
   fallback?: string;
+  library?: string;
   threads: number;
   opsRun: number;
+  convRuns: Record<string, number>;
 }
 
 /** Positional gemm arguments: see binding/gemm.cc. flags: bit 0 transA, bit 1 transB. */
@@ -140,6 +142,8 @@ export interface NativeProgram {
   run(inputs: Float32Array[], outputs: Float32Array[]): Promise<void>;
   dispose(): void;
   memoryBytes(): number;
+  /** Conv steps planned by the last run: who runs each and how. */
+  plannedLayers(): { step: number; label: string; resolved: string; backend: string; algorithm: string; bytes: number; note?: string }[];
 }
 
 /** @internal The addon's exports. */

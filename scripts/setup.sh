@@ -32,6 +32,8 @@ EOT
   # lists we have; a package that is really missing fails the install below.
   $SUDO apt-get update -qq || echo "setup: apt-get update reported errors; continuing with the package lists at hand" >&2
   $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl >/dev/null
+  # Debian's BLIS: a second CBLAS library for the blas:<path> backend's tests and bench.
+  $SUDO apt-get install -y -qq --no-install-recommends libblis4-pthread >/dev/null
 fi
 
 # npm ci runs the root project's install script (the native build, OpenBLAS

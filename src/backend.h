@@ -84,6 +84,8 @@ class ConvPlan {
   virtual ConvAlgorithm algorithm() const = 0;
   /// Native bytes the plan holds beyond the model's weights (transformed kernels, packed weights, scratch).
   virtual size_t memory_bytes() const { return 0; }
+  /// How it was chosen, for diagnostics (auto: "measured: ..." or "cached").
+  virtual std::string note() const { return std::string(); }
 };
 
 /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading
@@ -161,7 +163,9 @@ class Backend {
   virtual std::vector<ConvAlgorithm> conv_algorithms(const Conv2dCall& call) const;
   /// Prepares `call`'s layer for repeated runs with `algorithm` (kAuto: the
   /// backend's own choice). Throws a RangeError naming the algorithm when it
-  /// cannot run this shape here. The default makes a plan that calls conv2d().
+  /// cannot run this shape here. `call` is a real, checked call: planning may
+  /// run it (auto measures) and the caller runs the plan on it right after,
+  /// so y ends up right. The default makes a plan that calls conv2d().
   virtual std::unique_ptr<ConvPlan> plan_conv2d(const Conv2dCall& call, ConvAlgorithm algorithm) const;
 
   // One entry point per op family; each is called only when provides() says

@@ -120,7 +120,7 @@ describe('environment variables (child processes)', () => {
   test('NEONN_BACKEND unknown: loading fails with the list of backends', () => {
     const r = runChild(probe, { NEONN_BACKEND: 'nope' });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/NEONN_BACKEND=nope: setBackend: unknown backend "nope"; available: openblas, openblas-dl/);
+    expect(r.stderr).toMatch(/NEONN_BACKEND=nope: setBackend: unknown backend "nope"; available: auto, openblas, openblas-dl/);
   });
 
   test('NEONN_THREADS=1 sets every backend to one thread', () => {

@@ -10,16 +10,28 @@ import { NeonnError, typeError, rangeError } from '../errors';
 import { backends, getBackend } from '../backends';
 import type { NativeProgram } from '../native';
 import { ProgramSpec, createProgram, disposePrograms, programsMemory, trace } from '../model/program';
-import { conv2d, fullyConnected } from '../ops/conv';
+import { CONV_ALGORITHMS, ConvAlgorithm, conv2d, fullyConnected } from '../ops/conv';
 import { add, mul, prelu, relu, softmax } from '../ops/elementwise';
 import { gemm } from '../ops/gemm';
 import { concat, pad, transpose } from '../ops/layout';
 import { batchNorm, lrn } from '../ops/normalization';
 import { maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
+import { checkOptions, optEnum } from '../validate';
 import { Graph, IntTensor, Port, Value, buildGraph } from './graph';
 import { Ctx, MINUS_ONE, ONE, evalNode } from './ops';
 import { decodeModel } from './proto';
+
+/** Options of {@link loadOnnx}. */
+export interface LoadOnnxOptions {
+  /**
+   * Pin how given Conv nodes are computed, by node name (or, for an unnamed
+   * node, its output name): e.g. `{ conv1: 'im2col', 'conv5_3': 'wt8x8' }`.
+   * Under `auto` the pinned layer is measured among that algorithm's paths
+   * only; another backend must be able to run it. Unpinned layers: `'auto'`.
+   */
+  algorithms?: Readonly<Record<string, ConvAlgorithm>>;
+}
 
 /** Inputs of a run: one float32 tensor per name in `inputNames`. */
 export type OnnxFeeds = Readonly<Record<string, TensorLike>>;
@@ -32,8 +44,18 @@ export interface OnnxLayer {
   readonly op: string;
   /** The native kernels it runs, e.g. `['conv2d']`. */
   readonly kernels: readonly string[];
-  /** The backend that serves those kernels under the active backend (fallbacks resolved). */
+  /**
+   * The backend that serves those kernels under the active backend (fallbacks
+   * resolved); for a conv the model has run, the one that really runs it
+   * (under `auto`, the measured winner, e.g. `nnpack`).
+   */
   readonly backend: string;
+  /** For a conv the model has run: how it is computed, e.g. `wt8x8` or `im2col`. */
+  readonly algorithm?: string;
+  /** For a conv the model has run: native bytes its plan holds (transformed or packed weights). */
+  readonly planBytes?: number;
+  /** Under `auto`: how the choice was made ("measured: nnpack/wt8x8 1.1 ms openblas/im2col 3.9 ms" or "cached choice"). */
+  readonly choice?: string;
 }
 
 interface Compiled {
@@ -80,10 +102,13 @@ export class OnnxModel {
   /** Fixed input shapes: compiled once at load, JS weights dropped. */
   private weightsReleased = false;
 
+  private readonly algorithms: ReadonlyMap<string, ConvAlgorithm>;
+
   /** @internal use {@link loadOnnx} */
-  constructor(graph: Graph) {
+  constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map()) {
     liveModels.add(new WeakRef(this));
     this.graph = graph;
+    this.algorithms = algorithms;
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
     this.inputShapes = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.shape])));
@@ -133,7 +158,8 @@ export class OnnxModel {
       for (const s of g.steps) {
         current = s.label;
         steps.push({ label: s.label, ops: s.ops });
-        const ctx: Ctx = { node: s.node, label: s.label, opset: g.opset, constant: (i) => g.consts.has(s.inputs[i]), activation: s.activation };
+        const pin = this.algorithms.get(convKey(s.node));
+        const ctx: Ctx = { node: s.node, label: s.label, opset: g.opset, constant: (i) => g.consts.has(s.inputs[i]), activation: s.activation, ...(pin ? { algorithm: pin } : {}) };
         const outs = evalNode(ctx, s.inputs.map((n) => (n === '' ? undefined : env.get(n))));
         s.outputs.forEach((name, i) => {
           if (name !== '' && outs[i] !== undefined) env.set(name, outs[i]);
@@ -208,16 +234,17 @@ export class OnnxModel {
     return this.named(p.outs);
   }
 
-  /**
-   * The steps of the last compiled program: the ONNX node(s) each came from
-   * (after folding and fusion), its native kernels and the backend that
-   * serves them under the active backend.
-   */
   /** Whether {@link dispose} was called. */
   get isDisposed(): boolean {
     return this.disposed;
   }
 
+  /**
+   * The steps of the last compiled program: the ONNX node(s) each came from
+   * (after folding and fusion), its native kernels and the backend that
+   * serves them under the active backend; convs also say which algorithm ran
+   * and, under `auto`, how it was chosen.
+   */
   layers(): OnnxLayer[] {
     if (this.disposed) throw new NeonnError('layers: the model was disposed', 'ERR_NEONN_DISPOSED', 'layers');
     const c = this.last;
@@ -228,11 +255,23 @@ export class OnnxModel {
       if (!k.includes(s.op)) k.push(s.op);
       kernels.set(s.label, k);
     }
+    const planned = new Map(c.program.plannedLayers().map((p) => [p.label, p]));
     return c.steps
       .filter((s) => kernels.has(s.label))
       .map((s) => {
         const ks = kernels.get(s.label)!;
-        return { name: s.label, op: s.ops, kernels: ks, backend: [...new Set(ks.map(servingBackend))].join('+') };
+        const layer: OnnxLayer = { name: s.label, op: s.ops, kernels: ks, backend: [...new Set(ks.map(servingBackend))].join('+') };
+        const p = planned.get(s.label);
+        // A plan made under another backend says nothing of the active one until the next run.
+        if (p === undefined || p.resolved !== servingBackend('conv2d')) return layer;
+        const others = ks.filter((k) => k !== 'conv2d').map(servingBackend);
+        return {
+          ...layer,
+          backend: [...new Set([p.backend, ...others])].join('+'),
+          algorithm: p.algorithm,
+          planBytes: p.bytes,
+          ...(p.note !== undefined ? { choice: p.note } : {}),
+        };
       });
   }
 
@@ -285,8 +324,33 @@ function servingBackend(kernel: string): string {
   return name;
 }
 
-function fromBytes(bytes: Uint8Array): OnnxModel {
-  return new OnnxModel(buildGraph(decodeModel(bytes)));
+/** The name a Conv is pinned by: its node name, else its first output. */
+function convKey(node: { name?: string | null; output?: string[] | null }): string {
+  return node.name ? node.name : (node.output?.[0] ?? '');
+}
+
+const LOAD_OPTIONS = new Set(['algorithms']);
+
+function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | undefined): OnnxModel {
+  const opts = checkOptions(op, options, LOAD_OPTIONS);
+  const pins = new Map<string, ConvAlgorithm>();
+  if (opts.algorithms !== undefined) {
+    if (typeof opts.algorithms !== 'object' || opts.algorithms === null || Array.isArray(opts.algorithms)) {
+      typeError(op, 'algorithms', 'an object { convNodeName: algorithm }', opts.algorithms);
+    }
+    for (const [k, v] of Object.entries(opts.algorithms as Record<string, unknown>)) {
+      pins.set(k, optEnum(op, `algorithms[${JSON.stringify(k)}]`, v, CONV_ALGORITHMS, 'auto'));
+    }
+  }
+  const graph = buildGraph(decodeModel(bytes));
+  if (pins.size > 0) {
+    const convs = new Set(graph.steps.filter((s) => s.node.opType === 'Conv').map((s) => convKey(s.node)));
+    const unknown = [...pins.keys()].filter((k) => !convs.has(k));
+    if (unknown.length > 0) {
+      rangeError(op, `"algorithms" names no Conv node: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (Conv nodes: ${[...convs].slice(0, 8).join(', ')}${convs.size > 8 ? ', ...' : ''})`);
+    }
+  }
+  return new OnnxModel(graph, pins);
 }
 
 function asBytes(op: string, v: unknown): Uint8Array | string {
@@ -306,13 +370,13 @@ function asBytes(op: string, v: unknown): Uint8Array | string {
  * const m = await nn.loadOnnx('resnet50.onnx');
  * console.log(m.inputNames, m.inputShapes, m.outputShapes);
  */
-export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer): Promise<OnnxModel> {
+export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: LoadOnnxOptions): Promise<OnnxModel> {
   const v = asBytes('loadOnnx', pathOrBytes);
-  return fromBytes(typeof v === 'string' ? await fsp.readFile(v) : v);
+  return fromBytes('loadOnnx', typeof v === 'string' ? await fsp.readFile(v) : v, options);
 }
 
 /** {@link loadOnnx} on the calling thread. */
-export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer): OnnxModel {
+export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: LoadOnnxOptions): OnnxModel {
   const v = asBytes('loadOnnxSync', pathOrBytes);
-  return fromBytes(typeof v === 'string' ? readFileSync(v) : v);
+  return fromBytes('loadOnnxSync', typeof v === 'string' ? readFileSync(v) : v, options);
 }

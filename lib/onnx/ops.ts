@@ -9,7 +9,7 @@
  * @internal
  */
 import { NeonnError } from '../errors';
-import { conv2d } from '../ops/conv';
+import { ConvAlgorithm, conv2d } from '../ops/conv';
 import { add, clip, div, leakyRelu, logSoftmax, mul, prelu, relu, sigmoid, softmax, sub, tanh } from '../ops/elementwise';
 import { gemm } from '../ops/gemm';
 import { concat, flatten, pad, reshape, transpose } from '../ops/layout';
@@ -67,6 +67,8 @@ export interface Ctx {
   constant: (i: number) => boolean;
   /** Fused into this Conv: a following Relu. */
   activation: 'none' | 'relu';
+  /** The user's pin for this Conv (loadOnnx's `algorithms` option). */
+  algorithm?: ConvAlgorithm;
 }
 
 type Handler = (ctx: Ctx, inputs: (Value | undefined)[]) => Value[];
@@ -375,7 +377,7 @@ const HANDLERS: Record<string, Handler> = {
     const group = attrInt(ctx.node, 'group', 1);
     // Hostile pads would make a huge output: bound it before the op allocates.
     checkedCount(ctx.label, [x.shape[0], w.shape[0], x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]]);
-    return [conv2d(x, w, { ...(bias ? { bias } : {}), strides, pads, dilations, group, activation: ctx.activation })];
+    return [conv2d(x, w, { ...(bias ? { bias } : {}), strides, pads, dilations, group, activation: ctx.activation, ...(ctx.algorithm ? { algorithm: ctx.algorithm } : {}) })];
   },
   MaxPool: (ctx, ins) => {
     const x = float(ctx, ins, 0);

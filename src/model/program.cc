@@ -66,26 +66,31 @@ void Program::check_ref(const BufferRef& r, const std::string& where) const {
 }
 
 size_t Program::memory_bytes() const {
-  std::lock_guard<std::mutex> lock(run_mutex_);
   size_t n = arena_.size();
   for (const auto& c : consts_) n += c.size();
-  size_t bytes = n * sizeof(float);
-  for (const PlanSlot& p : plans_) {
-    if (p.plan) bytes += p.plan->memory_bytes();
-  }
-  return bytes;
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  return n * sizeof(float) + plan_bytes_;
 }
 
 std::vector<PlannedLayer> Program::planned_layers() const {
-  std::lock_guard<std::mutex> lock(run_mutex_);
-  std::vector<PlannedLayer> out;
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  return planned_;
+}
+
+void Program::snapshot_plans() {
+  std::vector<PlannedLayer> layers;
+  size_t bytes = 0;
   for (size_t i = 0; i < plans_.size(); ++i) {
     const PlanSlot& p = plans_[i];
     if (!p.plan) continue;
-    out.push_back(PlannedLayer{i, steps_[i].label, p.plan->backend(),
-                               conv_algorithm_name(p.plan->algorithm()), p.plan->memory_bytes()});
+    layers.push_back(PlannedLayer{i, steps_[i].label, p.made_for->name(), p.plan->backend(),
+                                  conv_algorithm_name(p.plan->algorithm()), p.plan->memory_bytes(),
+                                  p.plan->note()});
+    bytes += layers.back().bytes;
   }
-  return out;
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  planned_ = std::move(layers);
+  plan_bytes_ = bytes;
 }
 
 void Program::run_conv_step(size_t i, const Backend& active, const ArgList& args) {
@@ -99,6 +104,7 @@ void Program::run_conv_step(size_t i, const Backend& active, const ArgList& args
     slot.plan = backend.plan_conv2d(call, call.algorithm);
     slot.made_for = &backend;
     slot.threads = reg.threads();
+    replanned_ = true;
   }
   slot.plan->run(call);
   backend.count_op();
@@ -137,6 +143,13 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     return MutableFloatSpan{base + r.offset, r.size};
   };
   ValueArgs args;
+  replanned_ = false;
+  struct Snapshot {  // on every exit, errors included: a plan made before a failing step still counts
+    Program* p;
+    ~Snapshot() {
+      if (p->replanned_) p->snapshot_plans();
+    }
+  } snapshot{this};
   for (const Step& s : steps_) {
     std::vector<ValueArgs::Value>& vals = args.values();
     vals.resize(s.args.size());

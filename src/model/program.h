@@ -47,9 +47,11 @@ struct Step {
 struct PlannedLayer {
   size_t step = 0;
   std::string label;
-  std::string backend;
+  std::string resolved;  ///< the backend the step resolved to when planned ("auto")
+  std::string backend;   ///< the one that runs it ("nnpack")
   std::string algorithm;
   size_t bytes = 0;  ///< native memory of the plan (transformed kernels, operators)
+  std::string note;  ///< how it was chosen (auto)
 };
 
 class Program {
@@ -78,6 +80,8 @@ class Program {
   /// Runs conv step `i` through its plan, (re)made when the backend or the
   /// thread count changed since it was made.
   void run_conv_step(size_t i, const Backend& active, const ArgList& args);
+  /// Publishes the plans for planned_layers()/memory_bytes() (under run_mutex_).
+  void snapshot_plans();
 
   /// A conv step whose weights are constants keeps a plan (transformed or
   /// packed weights) across runs; other steps have an empty slot.
@@ -93,7 +97,13 @@ class Program {
   std::vector<size_t> input_sizes_, output_sizes_;
   std::vector<Step> steps_;
   std::vector<PlanSlot> plans_;
-  mutable std::mutex run_mutex_;
+  bool replanned_ = false;  ///< a plan was (re)made during this run
+  std::mutex run_mutex_;
+  // What the JS thread reads while a run may be in flight on the pool: a
+  // snapshot taken after each run that (re)made a plan, never the live plans.
+  mutable std::mutex snapshot_mutex_;
+  std::vector<PlannedLayer> planned_;
+  size_t plan_bytes_ = 0;
 };
 
 }  // namespace neonn

@@ -11,8 +11,11 @@ namespace {
 
 class BlasBackend final : public Backend {
  public:
-  BlasBackend(std::string name, const CblasApi& api, std::string description)
-      : Backend(std::move(name), "reference"), api_(api), description_(std::move(description)) {
+  BlasBackend(std::string name, const CblasApi& api, std::string description, std::string library)
+      : Backend(std::move(name), "reference"),
+        api_(api),
+        description_(std::move(description)),
+        library_(std::move(library)) {
     status_ = api_.sgemm != nullptr ? Status::Ok()
                                     : Status::Unavailable("cblas_sgemm not found");
   }
@@ -21,6 +24,7 @@ class BlasBackend final : public Backend {
 
   BackendInfo info() const override {
     BackendInfo i = Backend::info();
+    i.library = library_;
     if (api_.get_config != nullptr) {
       i.config = api_.get_config();
       // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." -> "0.3.21"
@@ -74,6 +78,7 @@ class BlasBackend final : public Backend {
  private:
   CblasApi api_;
   std::string description_;
+  std::string library_;
   Status status_;
   std::mutex threads_mutex_;
 };
@@ -81,8 +86,8 @@ class BlasBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_blas_backend(std::string name, const CblasApi& api,
-                                           std::string description) {
-  return std::make_unique<BlasBackend>(std::move(name), api, std::move(description));
+                                           std::string description, std::string library) {
+  return std::make_unique<BlasBackend>(std::move(name), api, std::move(description), std::move(library));
 }
 
 }  // namespace neonn

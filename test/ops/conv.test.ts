@@ -145,17 +145,22 @@ describe.each(backends)('fullyConnected on %s', (backend) => {
 });
 
 describe('which backend runs conv2d', () => {
-  test('BLAS backends run conv2d and fullyConnected themselves; all backends agree', () => {
+  test('each backend runs conv2d itself (fullyConnected too, or its fallback); all backends agree', () => {
     const x = randomTensor([1, 8, 12, 12], 21);
     const w = randomTensor([16, 8, 3, 3], 22);
     const fx = randomTensor([2, 30], 23);
     const fw = randomTensor([7, 30], 24);
     const results = backends.map((name) => {
       nn.setBackend(name);
-      const before = nn.backends().find((b) => b.name === name)!.opsRun;
+      const ops = (): Map<string, number> => new Map(nn.backends().map((b) => [b.name, b.opsRun]));
+      const before = ops();
       const y = nn.conv2d(x, w, { pads: 1 });
+      expect(ops().get(name)).toBe(before.get(name)! + 1);
+      // auto measures convs only: fullyConnected goes down its fallback chain.
+      const fc = name === 'auto' ? nn.backends().find((b) => b.name === name)!.fallback! : name;
+      const mid = ops();
       nn.fullyConnected(fx, fw);
-      expect(nn.backends().find((b) => b.name === name)!.opsRun).toBe(before + 2);
+      expect(ops().get(fc)).toBe(mid.get(fc)! + 1);
       return y.data;
     });
     for (const r of results) expectClose(r, results[0], 1e-4, 1e-4);
