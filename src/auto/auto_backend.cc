@@ -1,5 +1,6 @@
 #include "auto_backend.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -15,20 +16,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Microseconds of the fastest of a few runs after one warm-up run (which also
-// faults in scratch memory and wakes thread pools). Short convs are repeated
-// more so one preempted run on a shared machine does not decide.
+// Microseconds of the fastest of a few runs. The first run also faults in
+// scratch memory and wakes thread pools, so it counts alone only for a conv
+// long enough (> 50 ms) for that to be noise; short convs are repeated so one
+// preempted run on a shared machine does not decide.
 double measure(const std::function<void()>& run) {
-  run();
-  double best = 0;
-  double total = 0;
-  for (int i = 0; i < 5; ++i) {
+  auto timed = [&] {
     const auto t0 = Clock::now();
     run();
-    const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-    best = i == 0 ? us : std::min(best, us);
+    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  };
+  const double first = timed();
+  if (first > 50000.0) return first;
+  double best = timed();
+  double total = first + best;
+  for (int i = 0; i < 4 && total < 20000.0; ++i) {
+    const double us = timed();
+    best = std::min(best, us);
     total += us;
-    if (total > 20000.0 || (i >= 1 && us > 2000.0)) break;
   }
   return best;
 }
