@@ -16,5 +16,5 @@ test('the README example runs and prints what its comments say', () => {
   });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  expect(r.stdout.trim().split('\n')).toEqual(['openblas [ 1, 10 ]', 'true']);
+  expect(r.stdout.trim().split('\n')).toEqual(['auto [ 1, 10 ]', 'true']);
 });
