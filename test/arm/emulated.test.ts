@@ -45,6 +45,7 @@ interface SuiteResult {
   cores: string[];
   flavour: string;
   results: Record<string, number[]>;
+  errors: string[];
 }
 
 function parse(r: ReturnType<typeof spawnSync>, what: string): SuiteResult {
@@ -97,6 +98,7 @@ describe.each(PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
     expect(arm.arch).toBe(p.prebuild === 'linux-arm' ? 'arm' : 'arm64');
     expect(arm.flavour).toBe('neon');
     expect(arm.features).toEqual(expect.arrayContaining(p.prebuild === 'linux-arm' ? ['neon', 'vfpv4'] : ['asimd']));
+    expect(arm.errors).toEqual(native.errors);
     expect(Object.keys(arm.results).sort()).toEqual(Object.keys(native.results).sort());
     for (const [name, want] of Object.entries(native.results)) {
       const got = arm.results[name];
