@@ -9,9 +9,8 @@
 // tests say loudly that they were skipped and why.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { ARM_PLATFORMS, ArmPlatform, emulationMissing, prebuildMissing, runEmulated, warnSkipped } from './qemu';
+import { ARM_PLATFORMS, emulationMissing, prebuildMissing, runEmulated, stagePackage, warnSkipped } from './qemu';
 
 const root = path.resolve(__dirname, '..', '..');
 const suite = path.join(__dirname, 'suite.js');
@@ -32,18 +31,6 @@ function parse(r: ReturnType<typeof spawnSync>, what: string): SuiteResult {
   return JSON.parse(String(r.stdout)) as SuiteResult;
 }
 
-/** A package with dist/ and one platform's prebuild, and no build/: what `npm install neonn` leaves on a board. */
-function stage(p: ArmPlatform): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `neonn-${p.prebuild}-`));
-  fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
-  fs.cpSync(path.join(root, 'prebuilds', p.prebuild), path.join(dir, 'prebuilds', p.prebuild), { recursive: true });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.mkdirSync(path.join(dir, 'test'));
-  fs.copyFileSync(suite, path.join(dir, 'test', 'suite.js'));
-  return dir;
-}
-
 let native: SuiteResult;
 beforeAll(() => {
   native = parse(spawnSync(process.execPath, [suite], { cwd: root, encoding: 'utf8', env: { ...process.env, NEONN_BACKEND: '' }, maxBuffer: 64 << 20 }), 'native suite');
@@ -58,7 +45,7 @@ describe.each(ARM_PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
   }
   let dir: string;
   beforeAll(() => {
-    dir = stage(p);
+    dir = stagePackage(root, p, [suite]);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

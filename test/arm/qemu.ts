@@ -4,6 +4,7 @@
 // NEONN_SYSROOT_ARMHF point elsewhere.
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export interface ArmPlatform {
@@ -61,4 +62,20 @@ export function runEmulated(
     maxBuffer: 64 << 20,
     timeout: opts.timeout ?? 240_000,
   });
+}
+
+/**
+ * A package with dist/ and one platform's prebuild, and no build/: what
+ * `npm install neonn` leaves on a board; `scripts` are copied into its test/.
+ * Its node_modules is this checkout's (plain JS dependencies).
+ */
+export function stagePackage(root: string, p: ArmPlatform, scripts: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `neonn-${p.prebuild}-`));
+  fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  fs.cpSync(path.join(root, 'prebuilds', p.prebuild), path.join(dir, 'prebuilds', p.prebuild), { recursive: true });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.mkdirSync(path.join(dir, 'test'));
+  for (const s of scripts) fs.copyFileSync(s, path.join(dir, 'test', path.basename(s)));
+  return dir;
 }
