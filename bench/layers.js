@@ -13,6 +13,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const nn = require('../dist');
+const { readPiModel, piPeak, describePeak, peakFraction } = require('./pi');
 
 const args = process.argv.slice(2);
 const argOf = (name) => {
@@ -133,10 +134,13 @@ function main() {
   }
   console.log(`neonn conv layer benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1`);
   const peaks = Object.fromEntries(threadCounts.map((t) => [t, sgemmPeak(t)]));
-  console.log(`sgemm peak (best OpenBLAS build, ${quick ? 512 : 1024}³): ${threadCounts.map((t) => `${peaks[t].toFixed(1)} GFLOP/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}\n`);
+  console.log(`sgemm peak (best OpenBLAS build, ${quick ? 512 : 1024}³): ${threadCounts.map((t) => `${peaks[t].toFixed(1)} GFLOP/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);
+  const pi = piPeak(readPiModel());
+  if (pi) console.log(`${describePeak(pi)}; "% of Pi peak" is against the cores in use`);
+  console.log('');
   const rows = [];
-  console.log('| model | layer | x | w | backend | threads | ms | GFLOP/s | % of sgemm peak |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log(`| model | layer | x | w | backend | threads | ms | GFLOP/s | % of sgemm peak |${pi ? ' % of Pi peak |' : ''}`);
+  console.log(`|---|---|---|---|---|---|---|---|---|${pi ? '---|' : ''}`);
   for (const model of modelNames) {
     for (const [layer, cin, hw, cout, k, s, p, g] of MODELS[model]) {
       const x = nn.tensor(fill(cin * hw * hw, 2), [1, cin, hw, hw]);
@@ -151,9 +155,10 @@ function main() {
           nn.setThreads(threads);
           const ms = timeIt(() => nn.conv2d(x, w, { bias, strides: s, pads: p, group: g, out }));
           const gflops = flops / (ms * 1e6);
-          const row = { model, layer, x: [1, cin, hw, hw], w: [cout, cin / g, k, k], stride: s, pad: p, group: g, backend, threads, ms, gflops, peakFraction: gflops / peaks[threads] };
+          const row = { model, layer, x: [1, cin, hw, hw], w: [cout, cin / g, k, k], stride: s, pad: p, group: g, backend, threads, ms, gflops, peakFraction: gflops / peaks[threads], ...(pi ? { piPeakFraction: peakFraction(pi, gflops, threads) } : {}) };
           rows.push(row);
-          console.log(`| ${model} | ${layer} | [1,${cin},${hw},${hw}] | [${cout},${cin / g},${k},${k}]${s > 1 ? ` s${s}` : ''}${g > 1 ? ` g${g}` : ''} | ${backend} | ${threads} | ${ms.toFixed(2)} | ${gflops.toFixed(1)} | ${(row.peakFraction * 100).toFixed(0)}% |`);
+          const ofPi = row.piPeakFraction !== undefined ? ` ${(row.piPeakFraction * 100).toFixed(0)}% |` : '';
+          console.log(`| ${model} | ${layer} | [1,${cin},${hw},${hw}] | [${cout},${cin / g},${k},${k}]${s > 1 ? ` s${s}` : ''}${g > 1 ? ` g${g}` : ''} | ${backend} | ${threads} | ${ms.toFixed(2)} | ${gflops.toFixed(1)} | ${(row.peakFraction * 100).toFixed(0)}% |${ofPi}`);
         }
       }
     }
@@ -177,7 +182,7 @@ function main() {
     }
   }
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
-  fs.writeFileSync(jsonOut, JSON.stringify({ cpu: os.cpus()[0]?.model, date: new Date().toISOString(), peaks, rows }, null, 2));
+  fs.writeFileSync(jsonOut, JSON.stringify({ cpu: os.cpus()[0]?.model, date: new Date().toISOString(), peaks, pi, rows }, null, 2));
   console.log(`JSON: ${path.relative(process.cwd(), jsonOut)}`);
 }
 

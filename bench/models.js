@@ -19,6 +19,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { readPiModel, piPeak, describePeak, peakFraction } = require('./pi');
 
 // ---------------------------------------------------------------------------
 // Child: one pair, prints one JSON line on stdout.
@@ -269,8 +270,10 @@ async function main() {
     console.error(`onnxruntime-node was not found (${String(/** @type {Error} */ (err).message).split('\n')[0]}): neonn only, no "vs ORT" column`);
   }
   if (underEmulation()) console.error('WARNING: running under emulation (qemu): these timings mean nothing about real hardware');
+  const pi = piPeak(readPiModel());
 
   console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1, 224×224, median of ${runs} runs after ${warmup} warm-up${quick ? ' (quick)' : ''}`);
+  if (pi) console.log(`${describePeak(pi)}; "% of Pi peak" is against the cores in use (threads × ${pi.ghz} GHz × ${pi.flopsPerCycle})`);
   console.log('each pair runs in its own process: peak RSS is that pair\'s maxRSS (node itself included); load = loadOnnx / InferenceSession.create on the bytes\n');
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-'));
@@ -312,18 +315,20 @@ async function main() {
   for (const r of rows) {
     const o = ortOf(r);
     r.vsOrt = r.runtime === 'neonn' && o ? o.medianMs / r.medianMs : null;
+    if (pi) r.piPeakFraction = peakFraction(pi, r.gflops, r.threads);
   }
-  console.log('| model | backend | threads | load ms | median ms | GFLOP/s | peak RSS MB | vs ORT |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`| model | backend | threads | load ms | median ms | GFLOP/s |${pi ? ' % of Pi peak |' : ''} peak RSS MB | vs ORT |`);
+  console.log(`|---|---|---|---|---|---|${pi ? '---|' : ''}---|---|`);
   for (const r of rows) {
     const vs = r.runtime === 'ort' ? '1.00×' : r.vsOrt == null ? '–' : `${r.vsOrt.toFixed(2)}×`;
-    console.log(`| ${r.model} | ${r.backend} | ${r.threads} | ${fmt(r.loadMs)} | ${fmt(r.medianMs)} | ${r.gflops.toFixed(1)} | ${r.peakRssMB.toFixed(0)} | ${vs} |`);
+    const ofPeak = pi ? ` ${(r.piPeakFraction * 100).toFixed(0)}% |` : '';
+    console.log(`| ${r.model} | ${r.backend} | ${r.threads} | ${fmt(r.loadMs)} | ${fmt(r.medianMs)} | ${r.gflops.toFixed(1)} |${ofPeak} ${r.peakRssMB.toFixed(0)} | ${vs} |`);
   }
   console.log('\nGFLOP/s counts Conv and Gemm FLOPs from the ONNX graph (2 per multiply-add). vs ORT: onnxruntime-node median / neonn median at the same threads (> 1 means neonn is faster).');
   for (const f of failures) console.error(`failed: ${f}`);
 
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
-  fs.writeFileSync(jsonOut, JSON.stringify({ cpu: os.cpus()[0]?.model, cores: os.cpus().length, date: new Date().toISOString(), node: process.version, quick, runs, warmup, ort: ortFound, emulated: underEmulation(), rows, failures }, null, 2));
+  fs.writeFileSync(jsonOut, JSON.stringify({ cpu: os.cpus()[0]?.model, cores: os.cpus().length, date: new Date().toISOString(), node: process.version, quick, runs, warmup, ort: ortFound, emulated: underEmulation(), pi, rows, failures }, null, 2));
   const chartRows = rows.map((r) => ({ model: r.model, runtime: r.runtime, medianMs: r.medianMs, label: `${r.runtime === 'ort' ? 'onnxruntime' : `neonn ${r.backend}`} t${r.threads}` }));
   fs.mkdirSync(path.dirname(svgOut), { recursive: true });
   fs.writeFileSync(svgOut, svgChart(chartRows, `neonn vs onnxruntime-node — batch 1, 224×224, ${os.cpus()[0]?.model ?? 'cpu'}`));

@@ -192,11 +192,13 @@ function loadFailure(cause: unknown): Error {
     '  looked in:',
     ...tried.map((p) => `    ${p}${fs.existsSync(p) ? '' : ' (missing)'}`),
     `  cause: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
-    '  what to do:',
-    '    - prebuilt binaries exist for linux-x64, linux-arm64 and linux-arm (glibc);',
-    '    - otherwise build from source (needs cmake >= 3.18, a C/C++ compiler, make, and',
-    '      OpenBLAS source: Debian deb-src or NEONN_OPENBLAS_SOURCE):',
-    '        npx neonn build            (or: npm rebuild neonn --foreground-scripts)',
+    '  prebuilt binaries exist for linux-x64, linux-arm64 and linux-arm (glibc >= 2.34).',
+    '  Otherwise build from source, in the project that installed neonn (needs cmake >= 3.18,',
+    '  g++, make, perl, and OpenBLAS source: Debian deb-src or NEONN_OPENBLAS_SOURCE; a few minutes):',
+    '      npx neonn build',
+    "  or let npm run neonn's install script, which builds when no prebuild matches (npm 11",
+    "  runs a dependency's install script only once approved):",
+    '      npm install-scripts approve neonn && npm rebuild neonn',
   ];
   const err = new Error(lines.join('\n'));
   (err as { code?: string }).code = 'ERR_NEONN_LOAD';

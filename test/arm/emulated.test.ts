@@ -9,35 +9,11 @@
 // tests say loudly that they were skipped and why.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { ARM_PLATFORMS, emulationMissing, prebuildMissing, runEmulated, stagePackage, warnSkipped } from './qemu';
 
 const root = path.resolve(__dirname, '..', '..');
 const suite = path.join(__dirname, 'suite.js');
-
-interface Platform {
-  prebuild: string;
-  qemu: string;
-  sysroot: string;
-  cpus: string[];
-}
-const PLATFORMS: Platform[] = [
-  { prebuild: 'linux-arm', qemu: 'qemu-arm', sysroot: process.env.NEONN_SYSROOT_ARMHF ?? '/opt/neonn-sysroot-armhf', cpus: ['cortex-a7'] },
-  { prebuild: 'linux-arm64', qemu: 'qemu-aarch64', sysroot: process.env.NEONN_SYSROOT_ARM64 ?? '/opt/neonn-sysroot-arm64', cpus: ['cortex-a53', 'cortex-a72'] },
-];
-
-function which(cmd: string): string | null {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
-function missing(p: Platform): string | null {
-  if (!which(p.qemu)) return `${p.qemu} not installed (apt-get install qemu-user)`;
-  if (!fs.existsSync(path.join(p.sysroot, 'usr', 'bin', 'node'))) return `no sysroot at ${p.sysroot} (scripts/arm-sysroot.sh)`;
-  const dir = path.join(root, 'prebuilds', p.prebuild);
-  if (!fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.endsWith('.node'))) return `no prebuild in ${dir} (npm run prebuild)`;
-  return null;
-}
 
 interface SuiteResult {
   arch: string;
@@ -45,6 +21,7 @@ interface SuiteResult {
   cores: string[];
   flavour: string;
   results: Record<string, number[]>;
+  errors: string[];
 }
 
 function parse(r: ReturnType<typeof spawnSync>, what: string): SuiteResult {
@@ -54,49 +31,30 @@ function parse(r: ReturnType<typeof spawnSync>, what: string): SuiteResult {
   return JSON.parse(String(r.stdout)) as SuiteResult;
 }
 
-/** A package with dist/ and one platform's prebuild, and no build/: what `npm install neonn` leaves on a board. */
-function stage(p: Platform): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `neonn-${p.prebuild}-`));
-  fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
-  fs.cpSync(path.join(root, 'prebuilds', p.prebuild), path.join(dir, 'prebuilds', p.prebuild), { recursive: true });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.mkdirSync(path.join(dir, 'test'));
-  fs.copyFileSync(suite, path.join(dir, 'test', 'suite.js'));
-  return dir;
-}
-
 let native: SuiteResult;
 beforeAll(() => {
   native = parse(spawnSync(process.execPath, [suite], { cwd: root, encoding: 'utf8', env: { ...process.env, NEONN_BACKEND: '' }, maxBuffer: 64 << 20 }), 'native suite');
 });
 
-describe.each(PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
-  const why = missing(p);
+describe.each(ARM_PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
+  const why = emulationMissing(p) ?? prebuildMissing(root, p);
   if (why !== null) {
-    // eslint-disable-next-line no-console
-    console.warn(`SKIPPED emulated ${p.prebuild} tests: ${why}`);
+    warnSkipped(`emulated ${p.prebuild} tests`, why);
     test.skip(`${p.prebuild}: ${why}`, () => undefined);
     return;
   }
   let dir: string;
   beforeAll(() => {
-    dir = stage(p);
+    dir = stagePackage(root, p, [suite]);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test.each(p.cpus)('-cpu %s: loads the prebuild, NEON build, every op matches x86-64', (cpu) => {
-    const r = spawnSync(p.qemu, ['-cpu', cpu, path.join(p.sysroot, 'usr', 'bin', 'node'), path.join(dir, 'test', 'suite.js')], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, QEMU_LD_PREFIX: p.sysroot, NEONN_BACKEND: '' },
-      maxBuffer: 64 << 20,
-      timeout: 240_000,
-    });
-    const arm = parse(r, `${p.prebuild} on ${cpu}`);
-    expect(arm.arch).toBe(p.prebuild === 'linux-arm' ? 'arm' : 'arm64');
+    const arm = parse(runEmulated(p, cpu, [path.join(dir, 'test', 'suite.js')], { cwd: dir }), `${p.prebuild} on ${cpu}`);
+    expect(arm.arch).toBe(p.arch);
     expect(arm.flavour).toBe('neon');
     expect(arm.features).toEqual(expect.arrayContaining(p.prebuild === 'linux-arm' ? ['neon', 'vfpv4'] : ['asimd']));
+    expect(arm.errors).toEqual(native.errors);
     expect(Object.keys(arm.results).sort()).toEqual(Object.keys(native.results).sort());
     for (const [name, want] of Object.entries(native.results)) {
       const got = arm.results[name];

@@ -78,7 +78,28 @@ async function run() {
     model.dispose();
   }
   const d = nn.diagnostics();
-  return { arch: d.arch, features: d.cpu.features, cores: d.backends.filter((b) => b.core).map((b) => `${b.name}:${b.core}`), flavour: d.build.flavour, results: out };
+  return { arch: d.arch, features: d.cpu.features, cores: d.backends.filter((b) => b.core).map((b) => `${b.name}:${b.core}`), flavour: d.build.flavour, results: out, errors: nativeErrors() };
+}
+
+// C++ exceptions thrown and caught inside the addon (libstdc++ is linked in
+// statically): the raw binding, called with lying sizes, must throw a JS
+// error, not terminate.
+function nativeErrors() {
+  const { binding } = require(require('path').join(require('path').dirname(require.resolve('neonn')), 'native.js'));
+  const f = (n) => new Float32Array(n);
+  const got = [];
+  for (const call of [
+    () => binding.gemmSync(f(6), f(12), null, f(8), 20, 30, 30, 40, 1, 1, 0, 1, 1),
+    () => binding.gemm(f(6), f(12), null, f(8), 2 ** 40, 3, 3, 4, 1, 1, 0, 1, 1),
+  ]) {
+    try {
+      call();
+      got.push('no error');
+    } catch (err) {
+      got.push(`${err.name}: ${err.message}`);
+    }
+  }
+  return got;
 }
 
 run().then(
