@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "auto/auto_backend.h"
+#include "nnpack/nnpack_backend.h"
 #include "openblas/openblas_backend.h"
 #include "reference/reference_backend.h"
 
@@ -20,6 +21,7 @@ Registry::Registry() {
   add(make_auto_backend());
   add(make_openblas_backend());
   add(make_openblas_dl_backend());
+  add(make_nnpack_backend());
   add(make_reference_backend());
   // Default: the first available backend (reference always is).
   for (const Backend* b : all()) {

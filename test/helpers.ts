@@ -70,6 +70,20 @@ export function gemmOracle(
 }
 
 /**
+ * [rtol, atol] for a conv computed on `backend`. NNPACK's Winograd and FFT
+ * paths (nnpack, and auto when nnpack is there to be picked) round in
+ * transformed space: their error scales with the output's magnitude, not each
+ * element's, so atol grows with max |want|. Everything else is a direct sum.
+ */
+export function convTolerance(backend: string, want: ArrayLike<number>): [number, number] {
+  const fast = backend === 'nnpack' || (backend === 'auto' && availableBackends().includes('nnpack'));
+  if (!fast) return [1e-4, 1e-4];
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  return [1e-3, 1e-4 + 1e-4 * scale];
+}
+
+/**
  * Asserts |got - want| <= atol + rtol * |want| elementwise, reporting the
  * first offending index (a fail message that helps, not a wall of numbers).
  */

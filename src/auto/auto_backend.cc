@@ -191,6 +191,9 @@ class AutoBackend final : public Backend {
         continue;
       }
       for (ConvAlgorithm a : b->conv_algorithms(call)) {
+        // A backend without a GEMM of its own (nnpack, xnnpack) offers im2col
+        // only by handing the conv to its BLAS fallback, measured already.
+        if (a == ConvAlgorithm::kIm2col && !b->provides(Op::kGemm)) continue;
         if (pinned == ConvAlgorithm::kAuto || a == pinned) out.push_back(Candidate{b, a});
       }
     }

@@ -1,7 +1,7 @@
 // conv2d and fullyConnected against the plain-JS oracle on every available backend.
 import * as nn from '../../lib';
 import { ConvOracleOptions, convOracle, fullyConnectedOracle, pads4, pair } from '../conv-oracle';
-import { availableBackends, expectClose, randomTensor, reportUnavailable } from '../helpers';
+import { availableBackends, convTolerance, expectClose, randomTensor, reportUnavailable } from '../helpers';
 
 const backends = availableBackends();
 reportUnavailable('conv2d');
@@ -184,6 +184,6 @@ describe.each(backends)('large layers, im2col built in bands of output rows, on 
     const y = nn.conv2d(x, w, { bias, ...opts });
     const want = convOracle(x, w, { bias, ...opts });
     expect(y.shape).toEqual(want.shape);
-    expectClose(y.data, want.data, 1e-4, 1e-4);
+    expectClose(y.data, want.data, ...convTolerance(backend, want.data));
   });
 });

@@ -265,14 +265,36 @@ describe.each(backends)('elementwise on %s', (backend) => {
 });
 
 describe('fallback', () => {
-  test('every backend runs these ops through the reference kernels (counted there)', () => {
+  test('the BLAS backends run these ops through the reference kernels (counted there)', () => {
     const x = randomTensor([4], 1);
-    for (const name of backends) {
+    for (const name of backends.filter((b) => b === 'auto' || b === 'openblas' || b === 'openblas-dl' || b === 'reference')) {
       nn.setBackend(name);
       const before = nn.backends().find((b) => b.name === 'reference')!.opsRun;
       nn.relu(x);
       nn.add(x, x);
       expect(nn.backends().find((b) => b.name === 'reference')!.opsRun).toBe(before + 2);
+    }
+  });
+
+  const nnpack = backends.includes('nnpack');
+  // eslint-disable-next-line no-console
+  if (!nnpack) console.warn('SKIPPED elementwise on nnpack: nnpack unavailable (set NEONN_NNPACK_LIBRARY to an NNPACK build)');
+  (nnpack ? test : test.skip)('nnpack runs relu and softmax itself, add through the reference kernels', () => {
+    nn.setBackend('nnpack');
+    try {
+      const count = (name: string) => nn.backends().find((b) => b.name === name)!.opsRun;
+      const x = randomTensor([3, 40], 1);
+      const [n0, r0] = [count('nnpack'), count('reference')];
+      const r = nn.relu(x);
+      const s = nn.softmax(x, { axis: 1 });
+      nn.add(x, x);
+      expect([count('nnpack'), count('reference')]).toEqual([n0 + 2, r0 + 1]);
+      expect(r.data.every((v, i) => Object.is(v, Math.max(x.data[i], 0)) || (v === 0 && x.data[i] <= 0))).toBe(true);
+      expect(r.data.some((v) => Object.is(v, -0))).toBe(false);
+      nn.setBackend('reference');
+      expectClose(s.data, nn.softmax(x, { axis: 1 }).data, 1e-5, 1e-7);
+    } finally {
+      nn.setBackend(backends[0]);
     }
   });
 });

@@ -117,13 +117,35 @@ describe.each(backends)('pooling on %s', (backend) => {
 
 describe('pooling falls back to the reference loops', () => {
   test('on a BLAS backend the reference backend counts the op', () => {
-    const blas = backends.filter((b) => b !== 'reference');
+    const blas = backends.filter((b) => b === 'auto' || b === 'openblas' || b === 'openblas-dl');
     for (const name of blas) {
       nn.setBackend(name);
       const ref = () => nn.backends().find((b) => b.name === 'reference')!.opsRun;
       const before = ref();
       nn.maxPool2d(randomTensor([1, 1, 4, 4], 1), { kernel: 2 });
       expect(ref()).toBe(before + 1);
+    }
+  });
+});
+
+describe('pooling on nnpack', () => {
+  const nnpack = backends.includes('nnpack');
+  // eslint-disable-next-line no-console
+  if (!nnpack) console.warn('SKIPPED pooling on nnpack: nnpack unavailable (set NEONN_NNPACK_LIBRARY to an NNPACK build)');
+  (nnpack ? test : test.skip)('2x2 stride-2 max pooling runs on NNPACK, other shapes on the reference loops', () => {
+    nn.setBackend('nnpack');
+    try {
+      const count = (name: string) => nn.backends().find((b) => b.name === name)!.opsRun;
+      const x = randomTensor([1, 8, 10, 10], 3);
+      const [n0, r0] = [count('nnpack'), count('reference')];
+      const y = nn.maxPool2d(x, { kernel: 2, strides: 2 });
+      expect([count('nnpack'), count('reference')]).toEqual([n0 + 1, r0]);
+      expectClose(y.data, poolOracle('max', x, { kernel: 2, strides: 2 }).data, 0, 0);
+      const z = nn.maxPool2d(x, { kernel: 3, strides: 2 });
+      expect(count('reference')).toBe(r0 + 1);
+      expectClose(z.data, poolOracle('max', x, { kernel: 3, strides: 2 }).data, 0, 0);
+    } finally {
+      nn.setBackend(backends[0]);
     }
   });
 });
