@@ -4,6 +4,11 @@
 // backend at 1 and N threads, and reports ms, GFLOP/s and GFLOP/s as a
 // fraction of this machine's sgemm peak measured in the same run (the machine
 // is shared and noisy, so only same-run ratios mean anything).
+// Each layer runs as a one-conv model, as it would inside a loaded network:
+// weights packed or transformed once (NNPACK's kernel transforms precomputed),
+// then timed. nnpack gets one row per algorithm that can run the layer; auto's
+// row says what it picked. GFLOP/s counts a direct convolution's
+// multiply-adds, so Winograd/FFT rows can pass the sgemm peak.
 // A benchmark, not a test.
 //
 //   npm run bench:layers [-- --quick] [--models vgg16,resnet50] [--backends openblas,openblas-dl] [--reference]
@@ -13,6 +18,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const nn = require('../dist');
+const { OnnxGraphBuilder, attr } = require('../dist/onnx/export');
 const { readPiModel, piPeak, describePeak, peakFraction } = require('./pi');
 
 const args = process.argv.slice(2);
@@ -113,6 +119,40 @@ function timeIt(fn) {
   return median(times);
 }
 
+const NNPACK_ALGORITHMS = ['wt8x8', 'ft8x8', 'ft16x16', 'implicit_gemm', 'direct'];
+
+/** A one-Conv ONNX model (node "conv") with the given weights. */
+function convModel(x, w, bias, s, p, g) {
+  const b = new OnnxGraphBuilder('layer');
+  const input = b.addInput('x', x.shape);
+  const wn = b.addInitializer('w', w.data, w.shape);
+  const bn = b.addInitializer('b', bias.data, bias.shape);
+  const y = b.addNode('Conv', [input, wn, bn], { strides: attr.ints([s, s]), pads: attr.ints([p, p, p, p]), group: attr.int(g) }, ['y']);
+  b.addOutput(y, [1, w.shape[0], Math.floor((x.shape[2] + 2 * p - w.shape[2]) / s) + 1, Math.floor((x.shape[3] + 2 * p - w.shape[3]) / s) + 1]);
+  return b.toBytes();
+}
+
+/**
+ * Loads `bytes` on the active backend (pinning `algorithm` unless it is
+ * undefined), times runSync and reports the layer's algorithm and backend.
+ * Undefined when that algorithm cannot run the layer here.
+ */
+function timeLayer(bytes, x, algorithm) {
+  let m;
+  try {
+    m = nn.loadOnnxSync(bytes, algorithm ? { algorithms: { Conv_0: algorithm } } : undefined);
+    m.runSync({ x });
+  } catch (e) {
+    m?.dispose();
+    if (algorithm && e instanceof RangeError) return undefined;
+    throw e;
+  }
+  const ms = timeIt(() => m.runSync({ x }));
+  const layer = m.layers().find((l) => l.kernels.includes('conv2d'));
+  m.dispose();
+  return { ms, algorithm: layer?.algorithm ?? '?', servedBy: layer?.backend ?? '?' };
+}
+
 /** Best sgemm GFLOP/s of the OpenBLAS builds at `threads`: the peak layers are measured against. */
 function sgemmPeak(threads) {
   const n = quick ? 512 : 1024;
@@ -148,17 +188,22 @@ function main() {
       const bias = nn.tensor(fill(cout, 4), [cout]);
       const oh = Math.floor((hw + 2 * p - k) / s) + 1;
       const flops = 2 * cout * (cin / g) * k * k * oh * oh;
-      const out = nn.tensor(new Float32Array(cout * oh * oh), [1, cout, oh, oh]);
+      const bytes = convModel(x, w, bias, s, p, g);
       for (const backend of backendNames) {
         nn.setBackend(backend);
-        for (const threads of threadCounts) {
-          nn.setThreads(threads);
-          const ms = timeIt(() => nn.conv2d(x, w, { bias, strides: s, pads: p, group: g, out }));
-          const gflops = flops / (ms * 1e6);
-          const row = { model, layer, x: [1, cin, hw, hw], w: [cout, cin / g, k, k], stride: s, pad: p, group: g, backend, threads, ms, gflops, peakFraction: gflops / peaks[threads], ...(pi ? { piPeakFraction: peakFraction(pi, gflops, threads) } : {}) };
-          rows.push(row);
-          const ofPi = row.piPeakFraction !== undefined ? ` ${(row.piPeakFraction * 100).toFixed(0)}% |` : '';
-          console.log(`| ${model} | ${layer} | [1,${cin},${hw},${hw}] | [${cout},${cin / g},${k},${k}]${s > 1 ? ` s${s}` : ''}${g > 1 ? ` g${g}` : ''} | ${backend} | ${threads} | ${ms.toFixed(2)} | ${gflops.toFixed(1)} | ${(row.peakFraction * 100).toFixed(0)}% |${ofPi}`);
+        for (const pin of backend === 'nnpack' ? NNPACK_ALGORITHMS : [undefined]) {
+          for (const threads of threadCounts) {
+            nn.setThreads(threads);
+            const t = timeLayer(bytes, x, pin);
+            if (t === undefined) break; // this algorithm cannot run the layer
+            const { ms, algorithm, servedBy } = t;
+            const gflops = flops / (ms * 1e6);
+            const row = { model, layer, x: [1, cin, hw, hw], w: [cout, cin / g, k, k], stride: s, pad: p, group: g, backend, servedBy, algorithm, threads, ms, gflops, peakFraction: gflops / peaks[threads], ...(pi ? { piPeakFraction: peakFraction(pi, gflops, threads) } : {}) };
+            rows.push(row);
+            const ofPi = row.piPeakFraction !== undefined ? ` ${(row.piPeakFraction * 100).toFixed(0)}% |` : '';
+            const how = backend === servedBy ? algorithm : `${servedBy}/${algorithm}`;
+            console.log(`| ${model} | ${layer} | [1,${cin},${hw},${hw}] | [${cout},${cin / g},${k},${k}]${s > 1 ? ` s${s}` : ''}${g > 1 ? ` g${g}` : ''} | ${backend} (${how}) | ${threads} | ${ms.toFixed(2)} | ${gflops.toFixed(1)} | ${(row.peakFraction * 100).toFixed(0)}% |${ofPi}`);
+          }
         }
       }
     }
@@ -180,6 +225,22 @@ function main() {
       });
       console.log(`VGG-16, ${maxThreads} threads vs 1: median speed-up ${median(speedups).toFixed(2)}× (target ≥ 1.8×; sgemm itself: ${(peaks[maxThreads] / peaks[1]).toFixed(2)}× here)`);
     }
+  }
+  // Issue #5's target: Winograd >= 1.5x the best im2col path on VGG's 3x3 layers with >= 64 channels.
+  const bestOf = (l, t, pred) => Math.min(...rows.filter((r) => r.model === 'vgg16' && r.layer === l && r.threads === t && pred(r)).map((r) => r.ms));
+  const wide = [...new Set(rows.filter((r) => r.model === 'vgg16' && r.x[1] >= 64).map((r) => r.layer))];
+  if (wide.length && rows.some((r) => r.algorithm === 'wt8x8')) {
+    for (const t of threadCounts) {
+      const ratios = wide.map((l) => ({ l, r: bestOf(l, t, (r) => r.algorithm === 'im2col') / bestOf(l, t, (r) => r.algorithm === 'wt8x8') }));
+      const met = ratios.filter((x) => x.r >= 1.5).length;
+      console.log(`VGG-16 3x3 layers with >= 64 channels, ${t} thread${t > 1 ? 's' : ''}: Winograd (nnpack wt8x8) vs best im2col ${ratios.map((x) => `${x.l} ${x.r.toFixed(2)}×`).join(', ')} — ${met}/${ratios.length} ≥ 1.5× (target: all)`);
+    }
+  }
+  const autos = rows.filter((r) => r.backend === 'auto');
+  if (autos.length) {
+    const picks = {};
+    for (const r of autos) picks[`${r.servedBy}/${r.algorithm}`] = (picks[`${r.servedBy}/${r.algorithm}`] ?? 0) + 1;
+    console.log(`auto picked: ${Object.entries(picks).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
   }
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
   fs.writeFileSync(jsonOut, JSON.stringify({ cpu: os.cpus()[0]?.model, date: new Date().toISOString(), peaks, pi, rows }, null, 2));

@@ -8,9 +8,10 @@ import * as path from 'path';
 const USAGE = `usage: neonn <command>
 
   info     backends (availability, versions, OpenBLAS config and core), CPU features, threads
-  bench    the zoo models on each backend at 1 and N threads vs onnxruntime-node: table, JSON, SVG
+  bench    the zoo models on each backend at 1 and N threads vs onnxruntime-node: table, JSON, SVG;
+           then the conv layers of the classic CNNs on each backend (each NNPACK algorithm apart)
            (options passed on: --quick, --models a,b, --backends x, --reference, --runs R, --json PATH;
-           conv layers and sgemm alone: npm run bench:layers / bench:gemm)
+           --no-layers skips the layers; sgemm alone: npm run bench:gemm)
   build    compile the native addon from source (cmake-js), e.g. when no prebuild matches
 
 environment: NEONN_BACKEND, NEONN_THREADS, NEONN_NNPACK_LIBRARY (see README)`;
@@ -44,14 +45,38 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
   return r.status ?? 1;
 }
 
+/**
+ * bench/layers.js's share of `neonn bench`'s options: the backends and the
+ * length of the run; its JSON beside the models' one. --models names zoo
+ * models there, so a quick run takes two layer sets instead.
+ */
+function layerArgs(args: string[]): string[] {
+  const out: string[] = [];
+  const value = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  if (args.includes('--quick')) out.push('--quick', '--models', 'vgg16,squeezenet');
+  if (args.includes('--reference')) out.push('--reference');
+  const backends = value('--backends');
+  if (backends !== undefined) out.push('--backends', backends);
+  const json = value('--json');
+  if (json !== undefined) out.push('--json', json.replace(/\.json$/, '') + '-layers.json');
+  return out;
+}
+
 function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'info':
       info(rest.includes('--json'));
       return 0;
-    case 'bench':
-      return run(path.join(root, 'bench', 'models.js'), rest);
+    case 'bench': {
+      const args = rest.filter((a) => a !== '--no-layers');
+      const status = run(path.join(root, 'bench', 'models.js'), args);
+      if (status !== 0 || rest.includes('--no-layers')) return status;
+      return run(path.join(root, 'bench', 'layers.js'), layerArgs(args));
+    }
     case 'build':
       return run(path.join(root, 'scripts', 'install.js'), rest, { ...process.env, NEONN_BUILD_FROM_SOURCE: '1' });
     case undefined:
