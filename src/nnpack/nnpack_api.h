@@ -79,6 +79,7 @@ using ReluOutputFn = Status (*)(size_t batch_size, size_t channels, const float*
 using ThreadpoolCreateFn = Threadpool (*)(size_t threads_count);
 using ThreadpoolDestroyFn = void (*)(Threadpool threadpool);
 
+
 /// The entry points, resolved from one library handle.
 struct Api {
   InitializeFn initialize = nullptr;

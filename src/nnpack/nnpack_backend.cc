@@ -264,6 +264,21 @@ struct NnpConv {
 // shared_ptr so that resizing it never frees a pool an op is still using.
 using PoolPtr = std::shared_ptr<void>;
 
+// The pool for the length of one op: holding the shared_ptr keeps a resize
+// from destroying the pool under a running op. (Sending the workers to sleep
+// after each op, with a PTHREADPOOL_FLAG_YIELD_WORKERS command, was tried:
+// waking them again cost tens of ms per op on a VM, far more than their spin.)
+class PoolLease {
+ public:
+  explicit PoolLease(PoolPtr pool) : pool_(std::move(pool)) {}
+  PoolLease(const PoolLease&) = delete;
+  PoolLease& operator=(const PoolLease&) = delete;
+  nnp::Threadpool get() const { return pool_.get(); }
+
+ private:
+  PoolPtr pool_;
+};
+
 class NnpackBackend final : public Backend {
  public:
   NnpackBackend() : Backend("nnpack", "openblas") { status_ = load(); }
@@ -325,7 +340,7 @@ class NnpackBackend final : public Backend {
     NnpConv conv = make_conv(algorithm, nnp::kTransformCompute);
     std::vector<float> zero_bias(call.bias.data == nullptr ? static_cast<size_t>(call.c_out_per_group()) : 0);
     const int64_t group_w = call.c_out_per_group() * call.c_in_per_group() * call.k_h * call.k_w;
-    const PoolPtr pool = current_pool();
+    const PoolLease pool = current_pool();
     conv.workspace_bytes = 0;  // one-off call: NNPACK allocates and frees its own workspace
     conv.run(call, [&](int64_t g) { return call.w.data + g * group_w; }, zero_bias.data(), pool.get());
     count_conv(algorithm);
@@ -338,7 +353,7 @@ class NnpackBackend final : public Backend {
   void fully_connected(const FullyConnectedCall& c) const override {
     // NNPACK's inference entry point is batch 1 (a GEMV); batches are a GEMM.
     if (c.n != 1) return fallback_for(Op::kFullyConnected).fully_connected(c);
-    const PoolPtr pool = current_pool();
+    const PoolLease pool = current_pool();
     const nnp::Status s = api_.fully_connected_inference(static_cast<size_t>(c.in_features),
                                                          static_cast<size_t>(c.out_features), c.x.data, c.w.data,
                                                          c.y.data, pool.get());
@@ -350,7 +365,7 @@ class NnpackBackend final : public Backend {
 
   void pool2d(const Pool2dCall& c) const override {
     if (!max_pool_ok(c)) return fallback_for(Op::kPool2d).pool2d(c);
-    const PoolPtr pool = current_pool();
+    const PoolLease pool = current_pool();
     const nnp::Status s = api_.max_pooling_output(
         static_cast<size_t>(c.n), static_cast<size_t>(c.c),
         nnp::Size{static_cast<size_t>(c.in_w), static_cast<size_t>(c.in_h)},
@@ -366,7 +381,7 @@ class NnpackBackend final : public Backend {
     const bool relu = c.kind == UnaryKind::kRelu;
     const bool leaky = c.kind == UnaryKind::kLeakyRelu && c.alpha >= 0.0f && c.alpha <= 1.0f;
     if (!(relu || leaky) || c.size == 0) return fallback_for(Op::kUnary).unary(c);
-    const PoolPtr pool = current_pool();
+    const PoolLease pool = current_pool();
     const nnp::Status s = api_.relu_output(1, c.size, c.x, c.y, relu ? 0.0f : c.alpha, pool.get());
     if (s != nnp::kSuccess) throw_nnp(relu ? "relu" : "leakyRelu", "relu_output", s);
     if (relu) clear_negative_zeros(c.y, c.size);
@@ -375,15 +390,15 @@ class NnpackBackend final : public Backend {
   void softmax(const SoftmaxCall& c) const override {
     // NNPACK's softmax is over the last axis of [batch, channels].
     if (c.log || c.inner != 1 || c.axis == 0 || c.outer == 0) return fallback_for(Op::kSoftmax).softmax(c);
-    const PoolPtr pool = current_pool();
+    const PoolLease pool = current_pool();
     const nnp::Status s = api_.softmax_output(c.outer, c.axis, c.x, c.y, pool.get());
     if (s != nnp::kSuccess) throw_nnp("softmax", "softmax_output", s);
   }
 
   const nnp::Api& api() const { return api_; }
-  PoolPtr current_pool() const {
+  PoolLease current_pool() const {
     std::lock_guard<std::mutex> lock(pool_mutex_);
-    return pool_;
+    return PoolLease(pool_);
   }
 
   /// The algorithm to run: the pin, else NNPACK's best guess for the shape (or im2col via the fallback).
@@ -545,7 +560,7 @@ class NnpackConvPlan final : public ConvPlan {
     conv_ = backend.make_conv(algorithm, nnp::kTransformPrecompute);
     if (call.bias.data == nullptr) zero_bias_.assign(static_cast<size_t>(call.c_out_per_group()), 0.0f);
     const int64_t group_w = call.c_out_per_group() * call.c_in_per_group() * call.k_h * call.k_w;
-    const PoolPtr pool = backend.current_pool();
+    const PoolLease pool = backend.current_pool();
     if (conv_.strategy == nnp::kTransformPrecompute) {
       // Ask for the transformed kernel's size, then fill one per group.
       const nnp::Api& api = backend.api();
@@ -579,7 +594,7 @@ class NnpackConvPlan final : public ConvPlan {
   }
 
   void run(const Conv2dCall& call) const override {
-    const PoolPtr pool = backend_.current_pool();
+    const PoolLease pool = backend_.current_pool();
     conv_.run(call, [&](int64_t g) { return kernel_for(g); },
               zero_bias_.empty() ? nullptr : zero_bias_.data(), pool.get());
     backend_.count_conv(algorithm_);
