@@ -139,10 +139,23 @@ class AutoBackend final : public Backend {
   std::unique_ptr<ConvPlan> plan_conv2d(const Conv2dCall& call, ConvAlgorithm algorithm) const override {
     const std::vector<Candidate> cands = candidates(call, algorithm);
     const std::string key = cache_key(call, cands, "plan");
+    MeasuredLayer* record = AutoPlanningScope::current() != nullptr ? AutoPlanningScope::current()->layer : nullptr;
     TunedChoice hit;
     if (TuningCache::instance().find(key, &hit)) {
       const Candidate c = lookup(cands, hit);
       if (c.backend != nullptr) {
+        if (record != nullptr) {
+          // Each backend's best, as stored when the layer was measured.
+          *record = MeasuredLayer{};
+          for (const Candidate& other : cands) {
+            TunedChoice best;
+            if (TuningCache::instance().find(key + "|" + other.backend->name(), &best)) {
+              add_entry(record, MeasuredLayer::Entry{other.backend, best.algorithm, best.micros});
+            }
+          }
+          record->winner = c.backend;
+          record->planned = true;
+        }
         return std::make_unique<ChosenPlan>(*this, c.backend->plan_conv2d(call, c.algorithm),
                                             "cached choice (" + std::to_string(static_cast<long long>(hit.micros)) + " us)");
       }
@@ -152,6 +165,7 @@ class AutoBackend final : public Backend {
     std::unique_ptr<ConvPlan> best;
     double best_us = 0;
     std::string note = "measured:";
+    MeasuredLayer measured;
     for (const Candidate& c : cands) {
       std::unique_ptr<ConvPlan> plan;
       double us = 0;
@@ -161,6 +175,7 @@ class AutoBackend final : public Backend {
       } catch (const Error&) {
         continue;
       }
+      add_entry(&measured, MeasuredLayer::Entry{c.backend, c.algorithm, us});
       char buf[96];
       std::snprintf(buf, sizeof buf, " %s/%s %.3f ms", c.backend->name().c_str(),
                     conv_algorithm_name(c.algorithm), us / 1000.0);
@@ -172,7 +187,26 @@ class AutoBackend final : public Backend {
     }
     if (!best) no_candidate(call);
     TuningCache::instance().store(key, TunedChoice{best->backend(), best->algorithm(), best_us});
+    for (const MeasuredLayer::Entry& e : measured.entries) {
+      TuningCache::instance().store(key + "|" + e.backend->name(), TunedChoice{e.backend->name(), e.algorithm, e.micros});
+    }
+    if (record != nullptr) {
+      measured.winner = Registry::instance().find(best->backend());
+      measured.planned = true;
+      *record = std::move(measured);
+    }
     return std::make_unique<ChosenPlan>(*this, std::move(best), note);
+  }
+
+  /// Keeps each backend's fastest algorithm only.
+  static void add_entry(MeasuredLayer* m, const MeasuredLayer::Entry& e) {
+    for (MeasuredLayer::Entry& have : m->entries) {
+      if (have.backend == e.backend) {
+        if (e.micros < have.micros) have = e;
+        return;
+      }
+    }
+    m->entries.push_back(e);
   }
 
  private:
@@ -235,8 +269,52 @@ class AutoBackend final : public Backend {
   Status status_;
 };
 
+thread_local AutoPlanningScope* t_scope = nullptr;
+
 }  // namespace
 
 std::unique_ptr<Backend> make_auto_backend() { return std::make_unique<AutoBackend>(); }
+
+AutoPlanningScope::AutoPlanningScope() : outer_(t_scope) { t_scope = this; }
+AutoPlanningScope::~AutoPlanningScope() { t_scope = outer_; }
+AutoPlanningScope* AutoPlanningScope::current() { return t_scope; }
+
+const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers) {
+  auto winner_us = [](const MeasuredLayer& l) {
+    for (const MeasuredLayer::Entry& e : l.entries) {
+      if (e.backend == l.winner) return e.micros;
+    }
+    return 0.0;
+  };
+  std::vector<const Backend*> winners;
+  double mixed = 0;
+  for (const MeasuredLayer* l : layers) {
+    mixed += winner_us(*l);
+    if (std::find(winners.begin(), winners.end(), l->winner) == winners.end()) winners.push_back(l->winner);
+  }
+  if (winners.size() < 2) return nullptr;  // one pool already
+  const Backend* best = nullptr;
+  double best_total = 0;
+  for (const Backend* b : winners) {
+    double total = 0;
+    for (const MeasuredLayer* l : layers) {
+      double us = winner_us(*l);
+      for (const MeasuredLayer::Entry& e : l->entries) {
+        if (e.backend == b) us = e.micros;
+      }
+      total += us;
+    }
+    if (best == nullptr || total < best_total) {
+      best = b;
+      best_total = total;
+    }
+  }
+  return best_total <= kOnePoolSlack * mixed ? best : nullptr;
+}
+
+std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call,
+                                       const MeasuredLayer::Entry& entry, const std::string& note) {
+  return std::make_unique<ChosenPlan>(auto_backend, entry.backend->plan_conv2d(call, entry.algorithm), note);
+}
 
 }  // namespace neonn

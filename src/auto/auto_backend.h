@@ -7,11 +7,57 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "../backend.h"
 
 namespace neonn {
 
 std::unique_ptr<Backend> make_auto_backend();
+
+/// What auto knows of one conv layer's candidates: each backend's fastest
+/// algorithm and time (measured now, or from the cache), and the winner.
+struct MeasuredLayer {
+  struct Entry {
+    const Backend* backend = nullptr;
+    ConvAlgorithm algorithm = ConvAlgorithm::kAuto;
+    double micros = 0;
+  };
+  std::vector<Entry> entries;
+  const Backend* winner = nullptr;
+  bool planned = false;  ///< auto planned this layer (it is a candidate for re-planning)
+};
+
+/// Installed by a model while it plans its conv layers under auto with more
+/// than one thread: auto writes each layer's measurements into `layer`.
+/// Thread pools of different libraries (each OpenBLAS build, NNPACK's and
+/// XNNPACK's pthreadpool) spin for milliseconds after their work, so a model
+/// that alternates between them makes them fight over the cores; with all
+/// layers measured, the model can keep them on one pool (choose_one_pool).
+class AutoPlanningScope {
+ public:
+  AutoPlanningScope();
+  ~AutoPlanningScope();
+  AutoPlanningScope(const AutoPlanningScope&) = delete;
+  AutoPlanningScope& operator=(const AutoPlanningScope&) = delete;
+  /// The scope of this thread's model run, or nullptr.
+  static AutoPlanningScope* current();
+  MeasuredLayer* layer = nullptr;
+
+ private:
+  AutoPlanningScope* outer_;
+};
+
+/// The backend whose pool the layers should share, or nullptr to keep each
+/// layer's own winner: the backend with the least total time over the layers
+/// (a layer it cannot run counts its winner's time), if that total is within
+/// kOnePoolSlack of the per-layer winners' total.
+const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers);
+constexpr double kOnePoolSlack = 1.15;
+
+/// auto's plan for `layer` on `entry`'s backend and algorithm (after choose_one_pool).
+std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call,
+                                       const MeasuredLayer::Entry& entry, const std::string& note);
 
 }  // namespace neonn

@@ -1,7 +1,10 @@
 #include "program.h"
 
+#include <cstdio>
+#include <functional>
 #include <utility>
 
+#include "../auto/auto_backend.h"
 #include "../ops/conv.h"
 #include "../registry.h"
 #include "../status.h"
@@ -101,6 +104,15 @@ void Program::run_conv_step(size_t i, const Backend& active, const ArgList& args
   if (!slot.plannable) return run_conv2d(backend, call);
   if (!slot.plan || slot.made_for != &backend || slot.threads != reg.threads()) {
     slot.plan.reset();  // free the old plan's memory before making the new one
+    slot.measured = MeasuredLayer{};
+    AutoPlanningScope* scope = AutoPlanningScope::current();
+    if (scope != nullptr) scope->layer = &slot.measured;
+    struct Unset {
+      AutoPlanningScope* s;
+      ~Unset() {
+        if (s != nullptr) s->layer = nullptr;
+      }
+    } unset{scope};
     slot.plan = backend.plan_conv2d(call, call.algorithm);
     slot.made_for = &backend;
     slot.threads = reg.threads();
@@ -142,6 +154,10 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     }
     return MutableFloatSpan{base + r.offset, r.size};
   };
+  // Under auto with several threads, the layers' measurements are collected
+  // so that they can be kept on one library's thread pool (auto_backend.h).
+  std::unique_ptr<AutoPlanningScope> scope;
+  if (active.name() == "auto" && reg.threads() > 1) scope = std::make_unique<AutoPlanningScope>();
   ValueArgs args;
   replanned_ = false;
   struct Snapshot {  // on every exit, errors included: a plan made before a failing step still counts
@@ -150,7 +166,7 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
       if (p->replanned_) p->snapshot_plans();
     }
   } snapshot{this};
-  for (const Step& s : steps_) {
+  auto fill = [&](const Step& s) {
     std::vector<ValueArgs::Value>& vals = args.values();
     vals.resize(s.args.size());
     for (size_t i = 0; i < s.args.size(); ++i) {
@@ -176,17 +192,59 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
           break;
       }
     }
-    try {
-      if (s.kernel->family == Op::kConv2d) {
-        run_conv_step(static_cast<size_t>(&s - steps_.data()), active, args);
-        continue;
+  };
+  auto run_steps = [&] {
+    for (const Step& s : steps_) {
+      fill(s);
+      try {
+        if (s.kernel->family == Op::kConv2d) {
+          run_conv_step(static_cast<size_t>(&s - steps_.data()), active, args);
+          continue;
+        }
+        s.kernel->exec(reg.resolve(active, s.kernel->family), args);
+      } catch (const Error& e) {
+        throw Error(e.kind(), e.code(), "model: step " + std::to_string(&s - steps_.data()) + " (" +
+                                            s.label + "): " + e.what());
       }
-      s.kernel->exec(reg.resolve(active, s.kernel->family), args);
-    } catch (const Error& e) {
-      throw Error(e.kind(), e.code(), "model: step " + std::to_string(&s - steps_.data()) + " (" +
-                                          s.label + "): " + e.what());
+    }
+  };
+  run_steps();
+  // Re-planned layers compute in another order, rounding differently: run
+  // again, so the first run's outputs are those every later run gives.
+  if (scope && replanned_ && keep_one_pool(active, [&](size_t i) {
+        fill(steps_[i]);
+        return decode_conv2d(args);
+      })) {
+    run_steps();
+  }
+}
+
+bool Program::keep_one_pool(const Backend& active, const std::function<Conv2dCall(size_t)>& call_of) {
+  std::vector<const MeasuredLayer*> layers;
+  for (const PlanSlot& p : plans_) {
+    if (p.plan && p.measured.planned) layers.push_back(&p.measured);
+  }
+  const Backend* pool = choose_one_pool(layers);
+  if (pool == nullptr) return false;
+  bool changed = false;
+  for (size_t i = 0; i < plans_.size(); ++i) {
+    PlanSlot& slot = plans_[i];
+    if (!slot.plan || !slot.measured.planned || slot.measured.winner == pool) continue;
+    for (const MeasuredLayer::Entry& e : slot.measured.entries) {
+      if (e.backend != pool) continue;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "one thread pool for the model: %s/%s %.3f ms (alone, %s/%s was faster)",
+                    pool->name().c_str(), conv_algorithm_name(e.algorithm), e.micros / 1000.0,
+                    slot.plan->backend().c_str(), conv_algorithm_name(slot.plan->algorithm()));
+      const Conv2dCall call = call_of(i);
+      slot.plan.reset();
+      slot.plan = auto_plan_on(active, call, e, buf);
+      slot.measured.winner = pool;
+      changed = true;
+      break;
     }
   }
+  return changed;
 }
 
 }  // namespace neonn

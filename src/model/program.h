@@ -9,12 +9,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "../args.h"
+#include "../auto/auto_backend.h"
 #include "../ops/op_table.h"
 
 namespace neonn {
@@ -82,6 +84,10 @@ class Program {
   void run_conv_step(size_t i, const Backend& active, const ArgList& args);
   /// Publishes the plans for planned_layers()/memory_bytes() (under run_mutex_).
   void snapshot_plans();
+  /// Under auto with several threads: re-plans the layers whose winner runs
+  /// on another library's pool than most of the model (choose_one_pool);
+  /// true when it changed a plan.
+  bool keep_one_pool(const Backend& active, const std::function<Conv2dCall(size_t)>& call_of);
 
   /// A conv step whose weights are constants keeps a plan (transformed or
   /// packed weights) across runs; other steps have an empty slot.
@@ -90,6 +96,7 @@ class Program {
     std::unique_ptr<ConvPlan> plan;
     const Backend* made_for = nullptr;
     int threads = 0;
+    MeasuredLayer measured;  ///< what auto measured when it made the plan
   };
 
   std::vector<std::vector<float>> consts_;

@@ -117,12 +117,23 @@ describe('auto in a model: per-layer choice, reported, cached on disk', () => {
     expect(convs).toHaveLength(2);
     for (const l of convs) {
       expect(l.algorithm).toBeDefined();
-      expect(l.choice).toMatch(/^measured: .*\d+\.\d{3} ms/);
+      // Measured alone, or moved onto the model's one thread pool afterwards.
+      expect(l.choice).toMatch(/^(measured: |one thread pool for the model: ).*\d+\.\d{3} ms/);
       expect(nn.backends().map((b) => b.name)).toContain(l.backend);
     }
     expect(r.same).toBe(true);
+    // A layer moved onto one pool shares its backend with every other conv.
+    if (convs.some((l) => l.choice!.startsWith('one thread pool'))) {
+      expect(new Set(convs.map((l) => l.backend)).size).toBe(1);
+    }
     const lines = fs.readFileSync(file(), 'utf8').trim().split('\n');
-    expect(lines.filter((l) => l.includes('|plan|'))).toHaveLength(2);
+    // One line per layer for the winner (the key ends in the candidate list),
+    // and one per candidate backend with its best time (key + "|<backend>").
+    const plans = lines.filter((l) => l.includes('|plan|'));
+    expect(plans.filter((l) => l.split('\t')[0].endsWith(';'))).toHaveLength(2);
+    const perBackend = plans.filter((l) => !l.split('\t')[0].endsWith(';'));
+    expect(perBackend.length).toBeGreaterThanOrEqual(2);
+    for (const l of perBackend) expect(l.split('\t')[0].endsWith(`|${l.split('\t')[1]}`)).toBe(true);
     for (const l of lines) expect(l.split('\t')).toHaveLength(4);
   });
 
@@ -130,7 +141,7 @@ describe('auto in a model: per-layer choice, reported, cached on disk', () => {
     const first = run();
     const before = fs.readFileSync(file(), 'utf8');
     const r = run();
-    for (const l of r.layers.filter((x) => x.op.startsWith('Conv'))) expect(l.choice).toMatch(/^cached choice/);
+    for (const l of r.layers.filter((x) => x.op.startsWith('Conv'))) expect(l.choice).toMatch(/^(cached choice|one thread pool for the model)/);
     expect(fs.readFileSync(file(), 'utf8')).toBe(before);
     expectClose(Float32Array.from(r.y), Float32Array.from(first.y), 1e-5, 1e-6);
   });
@@ -149,7 +160,7 @@ describe('auto in a model: per-layer choice, reported, cached on disk', () => {
 
   test('NEONN_CACHE_DIR=off keeps choices in memory; an unusable directory only costs measurements', () => {
     const off = run({ NEONN_CACHE_DIR: 'off' });
-    for (const l of off.layers.filter((x) => x.op.startsWith('Conv'))) expect(l.choice).toMatch(/^measured/);
+    for (const l of off.layers.filter((x) => x.op.startsWith('Conv'))) expect(l.choice).toMatch(/^(measured|one thread pool for the model)/);
     const blocker = path.join(dir, 'a-file');
     fs.writeFileSync(blocker, '');
     const bad = run({ NEONN_CACHE_DIR: path.join(blocker, 'sub') });
@@ -190,5 +201,30 @@ describe('loadOnnx algorithms option', () => {
     const layer = withBackend('auto', () => m.layers().find((l) => l.name === conv.name)!);
     expect(layer.algorithm).toBe('im2col');
     expect(layer.planBytes).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('auto keeps a model on one thread pool at several threads', () => {
+  // Measured per layer alone, a model may alternate between libraries whose
+  // idle workers spin (each OpenBLAS build, pthreadpool); moved onto one
+  // pool, each layer says so and names the pool, and runs stay identical.
+  const probe = `
+    const nn = require('./dist');
+    nn.setThreads(2);
+    const m = nn.loadOnnxSync(nn.zoo.onnx.squeezenet({ seed: 3, softmax: false }));
+    const x = nn.tensor(Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i / 7)), [1, 3, 224, 224]);
+    const a = m.runSync({ [m.inputNames[0]]: x });
+    const b = m.runSync({ [m.inputNames[0]]: x });
+    const layers = m.layers().filter((l) => l.algorithm !== undefined);
+    process.stdout.write(JSON.stringify({ layers, same: Object.values(a)[0].data.every((v, i) => v === Object.values(b)[0].data[i]) }));
+  `;
+  test('SqueezeNet at 2 threads: moved layers share one backend; the first run equals the second', () => {
+    const r = JSON.parse(child(probe, { NEONN_CACHE_DIR: 'off' })) as { layers: nn.OnnxLayer[]; same: boolean };
+    expect(r.same).toBe(true);
+    expect(r.layers.length).toBe(26);
+    const moved = r.layers.filter((l) => l.choice!.startsWith('one thread pool for the model: '));
+    const pools = new Set(moved.map((l) => /model: ([^/]+)\//.exec(l.choice!)![1]));
+    expect(pools.size).toBeLessThanOrEqual(1);
+    for (const l of moved) expect(l.backend).toBe([...pools][0]);
   });
 });
