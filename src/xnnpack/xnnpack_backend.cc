@@ -67,15 +67,20 @@ class OperatorPtr {
   xnn::OperatorHandle op_ = nullptr;
 };
 
-// Maps a failed status to neonn's errors. A parameter XNNPACK refuses is a
-// RangeError (the shape is beyond what it runs), memory is ERR_NEONN_NO_MEMORY
-// as for any allocation, the rest a NeonnError naming the library call.
+// A refusal: XNNPACK does not run these parameters, or not on this CPU.
+bool refused(int status) {
+  return status == xnn::kInvalidParameter || status == xnn::kUnsupportedParameter ||
+         status == xnn::kUnsupportedHardware;
+}
+
+// Maps a failed status to neonn's errors. A refusal is a RangeError (the
+// call is beyond what XNNPACK runs here; auto skips such a candidate), memory
+// is ERR_NEONN_NO_MEMORY as for any allocation, the rest a NeonnError naming
+// the library call.
 [[noreturn]] void throw_status(int status, const std::string& op, const char* fn) {
   const std::string what = op + ": XNNPACK " + fn + " failed: " + xnn::status_name(status);
+  if (refused(status)) throw_range_error(what);
   switch (status) {
-    case xnn::kInvalidParameter:
-    case xnn::kUnsupportedParameter:
-      throw_range_error(what);
     case xnn::kOutOfMemory:
       throw Error(ErrorKind::kInternal, "ERR_NEONN_NO_MEMORY", what);
     default:
@@ -85,6 +90,14 @@ class OperatorPtr {
 
 void check_status(int status, const std::string& op, const char* fn) {
   if (status != xnn::kSuccess) throw_status(status, op, fn);
+}
+
+// For an operator creation with a fallback: false when XNNPACK refused (the
+// caller then falls back), true when made; any other failure throws.
+bool created(int status, const std::string& op, const char* fn) {
+  if (refused(status)) return false;
+  check_status(status, op, fn);
+  return true;
 }
 
 // An uninitialized float buffer of n values plus XNNPACK's read slack.
@@ -301,6 +314,9 @@ class XnnpackBackend final : public Backend {
            fits_u32(c.pad_left) && fits_u32(c.pad_bottom) && fits_u32(c.pad_right) && fits_u32(c.group);
   }
 
+  // Each runs `c` on XNNPACK, or returns false when XNNPACK cannot compute
+  // it as neonn defines it (refused, not worth it, or a result that is not
+  // finite); the caller then runs the fallback, which may overwrite y.
   bool xnnpack_fully_connected(const FullyConnectedCall& c) const;
   bool xnnpack_pool(const Pool2dCall& c) const;
   bool xnnpack_global_avg_pool(const Pool2dCall& c) const;
@@ -421,9 +437,9 @@ void XnnpackBackend::fully_connected(const FullyConnectedCall& c) const {
     // XNNPACK last, so that y holds its result when it wins (and is checked).
     const Backend& other = fallback_for(Op::kFullyConnected);
     const double other_us = elapsed_us([&] { other.fully_connected(c); });
-    bool finite = false;
-    const double xnnpack_us = elapsed_us([&] { finite = xnnpack_fully_connected(c); });
-    if (finite) {
+    bool done = false;
+    const double xnnpack_us = elapsed_us([&] { done = xnnpack_fully_connected(c); });
+    if (done) {
       std::lock_guard<std::mutex> lock(fc_mutex_);
       fc_choices_.emplace(key, xnnpack_us < other_us);
       return;
@@ -437,10 +453,12 @@ bool XnnpackBackend::xnnpack_fully_connected(const FullyConnectedCall& c) const 
   OperatorPtr op(api);
   // The weights and bias are read only by XNNPACK's packing, plain loops
   // that stay within [out][in] and [out]; x gets a copy with the read slack.
-  check_status(api.create_fully_connected_nc_f32(static_cast<size_t>(c.in_features), static_cast<size_t>(c.out_features),
+  if (!created(api.create_fully_connected_nc_f32(static_cast<size_t>(c.in_features), static_cast<size_t>(c.out_features),
                                                  static_cast<size_t>(c.in_features), static_cast<size_t>(c.out_features),
                                                  c.w.data, c.bias.data, -kInf, kInf, 0, op.out()),
-               "fullyConnected", "xnn_create_fully_connected_nc_f32");
+               "fullyConnected", "xnn_create_fully_connected_nc_f32")) {
+    return false;
+  }
   std::unique_ptr<float[]> x = scratch(c.x.size);
   std::copy(c.x.data, c.x.data + c.x.size, x.get());
   const std::shared_ptr<xnn::Threadpool> p = pool();
@@ -486,23 +504,25 @@ bool XnnpackBackend::xnnpack_pool(const Pool2dCall& c) const {
   const xnn::Api& api = loaded_.api;
   const size_t channels = static_cast<size_t>(c.c);
   OperatorPtr pool_op(api);
+  int status;
   if (is_max) {
-    check_status(api.create_max_pooling2d_nhwc_f32(
+    status = api.create_max_pooling2d_nhwc_f32(
                      static_cast<uint32_t>(c.pad_top), static_cast<uint32_t>(pad_right),
                      static_cast<uint32_t>(pad_bottom), static_cast<uint32_t>(c.pad_left),
                      static_cast<uint32_t>(c.k_h), static_cast<uint32_t>(c.k_w),
                      static_cast<uint32_t>(c.stride_h), static_cast<uint32_t>(c.stride_w),
                      static_cast<uint32_t>(c.dilation_h), static_cast<uint32_t>(c.dilation_w), channels,
-                     channels, channels, -kInf, kInf, 0, pool_op.out()),
-                 op, "xnn_create_max_pooling2d_nhwc_f32");
+                     channels, channels, -kInf, kInf, 0, pool_op.out());
   } else {
-    check_status(api.create_average_pooling2d_nhwc_f32(
+    status = api.create_average_pooling2d_nhwc_f32(
                      static_cast<uint32_t>(c.pad_top), static_cast<uint32_t>(pad_right),
                      static_cast<uint32_t>(pad_bottom), static_cast<uint32_t>(c.pad_left),
                      static_cast<uint32_t>(c.k_h), static_cast<uint32_t>(c.k_w),
                      static_cast<uint32_t>(c.stride_h), static_cast<uint32_t>(c.stride_w), channels, channels,
-                     channels, -kInf, kInf, 0, pool_op.out()),
-                 op, "xnn_create_average_pooling2d_nhwc_f32");
+                     channels, -kInf, kInf, 0, pool_op.out());
+  }
+  if (!created(status, op, is_max ? "xnn_create_max_pooling2d_nhwc_f32" : "xnn_create_average_pooling2d_nhwc_f32")) {
+    return false;
   }
   const size_t n = static_cast<size_t>(c.n);
   const size_t in_plane = static_cast<size_t>(c.in_h * c.in_w), out_plane = static_cast<size_t>(c.out_h * c.out_w);
@@ -530,10 +550,11 @@ bool XnnpackBackend::xnnpack_global_avg_pool(const Pool2dCall& c) const {
   const size_t head = planes - tail;
   const xnn::Api& api = loaded_.api;
   OperatorPtr op(api);
-  const int created = api.create_global_average_pooling_ncw_f32(head, -kInf, kInf, 0, op.out());
-  // Built without the NCW kernels for this CPU: the loops run it.
-  if (created == xnn::kUnsupportedHardware || created == xnn::kUnsupportedParameter) return false;
-  check_status(created, "globalAvgPool", "xnn_create_global_average_pooling_ncw_f32");
+  // A library built without NCW kernels for this CPU refuses: the loops run it.
+  if (!created(api.create_global_average_pooling_ncw_f32(head, -kInf, kInf, 0, op.out()), "globalAvgPool",
+               "xnn_create_global_average_pooling_ncw_f32")) {
+    return false;
+  }
   const std::shared_ptr<xnn::Threadpool> p = pool();
   check_status(api.setup_global_average_pooling_ncw_f32(op.get(), 1, plane, c.x.data, c.y.data, p.get()),
                "globalAvgPool", "xnn_setup_global_average_pooling_ncw_f32");
@@ -561,12 +582,11 @@ bool XnnpackBackend::xnnpack_clamp(const UnaryCall& c) const {
   const float hi = c.kind == UnaryKind::kRelu ? kInf : c.max;
   const xnn::Api& api = loaded_.api;
   OperatorPtr op(api);
-  const int created = api.create_clamp_nc_f32(1, 1, 1, lo, hi, 0, op.out());
-  if (created == xnn::kInvalidParameter) return false;  // e.g. min == max
-  check_status(created, c.kind == UnaryKind::kRelu ? "relu" : "clip", "xnn_create_clamp_nc_f32");
+  const char* name = c.kind == UnaryKind::kRelu ? "relu" : "clip";
+  // Refused e.g. for min == max.
+  if (!created(api.create_clamp_nc_f32(1, 1, 1, lo, hi, 0, op.out()), name, "xnn_create_clamp_nc_f32")) return false;
   const size_t head = c.size - xnn::kExtraFloats;
   const std::shared_ptr<xnn::Threadpool> p = pool();
-  const char* name = c.kind == UnaryKind::kRelu ? "relu" : "clip";
   check_status(api.setup_clamp_nc_f32(op.get(), head, c.x, c.y, p.get()), name, "xnn_setup_clamp_nc_f32");
   check_status(api.run_operator(op.get(), p.get()), name, "xnn_run_operator");
   // The tail: the reference's comparisons (NaN stays NaN).
@@ -587,7 +607,7 @@ bool XnnpackBackend::xnnpack_add(const BinaryCall& c) const {
   if (!(sa == 1 || sb == 1)) return false;
   const xnn::Api& api = loaded_.api;
   OperatorPtr op(api);
-  check_status(api.create_add_nd_f32(-kInf, kInf, 0, op.out()), "add", "xnn_create_add_nd_f32");
+  if (!created(api.create_add_nd_f32(-kInf, kInf, 0, op.out()), "add", "xnn_create_add_nd_f32")) return false;
   const size_t head = bc.size - xnn::kExtraFloats;
   const size_t full[1] = {head}, one[1] = {1};
   const std::shared_ptr<xnn::Threadpool> p = pool();
