@@ -265,6 +265,9 @@ class XnnpackBackend final : public Backend {
                  xnn::ThreadpoolHandle pool) const {
     TransposeJob job{src, dst, rows, cols, (rows + xnn::kTransposeBlockRows - 1) / xnn::kTransposeBlockRows, relu};
     if (rows == 1 || cols == 1) job.blocks = 1;
+    // A small transpose is over before the pool's threads would be woken.
+    constexpr size_t kParallelFloats = size_t{1} << 16;
+    if (images * rows * cols < kParallelFloats) pool = nullptr;
     loaded_.api.threadpool_parallelize_1d(pool, &TransposeJob::task, &job, images * job.blocks, 0);
     return job.bad.load(std::memory_order_relaxed) == 0;
   }
