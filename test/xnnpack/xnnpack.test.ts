@@ -233,7 +233,7 @@ suite('xnnpack: pooling', () => {
     ['x=[1,64,7,7]', [1, 64, 7, 7], true],
     ['x=[2,3,20,20]', [2, 3, 20, 20], true],
     ['x=[1,4,1,300]', [1, 4, 1, 300], true],
-    ['x=[1,1024,1,2] (2-value planes: the last two on the loops)', [1, 1024, 1, 2], true],
+    ['x=[1,1024,1,2] (planes of 2 values)', [1, 1024, 1, 2], true],
     ['x=[1,4,4,4] (small: loops)', [1, 4, 4, 4], false],
   ] as [string, number[], boolean][])('globalAvgPool %s equals the reference backend', (_l, xs, byXnnpack) => {
     const x = activations(xs, 7);
@@ -242,6 +242,14 @@ suite('xnnpack: pooling', () => {
     const got = on('xnnpack', () => nn.globalAvgPool(x));
     expect(stats('reference').opsRun - before).toBe(byXnnpack ? 0 : 1);
     expectClose(got.data, want.data, 1e-5, 1e-6);
+  });
+  test('globalAvgPool of identical planes gives identical averages, the last plane too', () => {
+    // A model with constant weights has identical channels; one channel
+    // averaged differently would stand out after a softmax.
+    const plane = randomTensor([13 * 13], 8).data;
+    const x = nn.tensor(new Float32Array(1000 * 169).map((_, i) => plane[i % 169] * 1e3), [1, 1000, 13, 13]);
+    const y = on('xnnpack', () => nn.globalAvgPool(x));
+    expect(new Set(y.data).size).toBe(1);
   });
 });
 
