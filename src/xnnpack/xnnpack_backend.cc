@@ -44,7 +44,11 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Below these sizes an operator's creation and the thread handoff cost more
-// than the loops they replace (see the measurements in the commit history).
+// than the loops they replace. Pooling: measured on x86-64 (2-core EPYC),
+// XNNPACK with both transposes breaks even with the loops at ~1K input values
+// and is 1.4-20x faster from 4K up. Elementwise: the loops are already
+// memory-bound vector code, so only large tensors can gain (from threads);
+// 16K is an estimate, since the path runs only where XNNPACK keeps NaN (ARM).
 constexpr size_t kMinPoolElements = 1024;
 constexpr size_t kMinElementwise = 16384;
 
