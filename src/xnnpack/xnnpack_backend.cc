@@ -13,11 +13,13 @@
 //   such pass, so add/relu/clip use XNNPACK only where a probe at load shows
 //   that its kernels keep NaN (ARM NEON's do; x86's do not).
 // - XNN_EXTRA_BYTES. XNNPACK may read 16 bytes past any input it is given.
-//   Inputs come from NHWC scratch with that slack, or, for elementwise ops on
-//   the caller's buffers, XNNPACK gets all but the last few elements.
+//   It reads copies with that slack (the NHWC scratch of convs and pooling,
+//   copies of x for fullyConnected and globalAvgPool), or, for elementwise
+//   ops on the caller's buffers, gets all but the last few elements.
 // - Status. Every call's status is checked and mapped to a neonn::Error
-//   naming the op and the XNNPACK function; a refused shape is a RangeError
-//   (auto skips the candidate), never a crash.
+//   naming the op and the XNNPACK function. A refusal (parameters or CPU it
+//   does not support) sends the call to the fallback, or is a RangeError for
+//   a conv pinned to xnnpack (auto skips such a candidate); never a crash.
 #include "xnnpack_backend.h"
 
 #include <atomic>
