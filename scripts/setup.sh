@@ -34,6 +34,11 @@ EOT
   $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl >/dev/null
   # Debian's BLIS: a second CBLAS library for the blas:<path> backend's tests and bench.
   $SUDO apt-get install -y -qq --no-install-recommends libblis4-pthread >/dev/null
+  # XNNPACK (bookworm: 0.0~git20220216, with libpthreadpool0) for the xnnpack
+  # backend, which loads libXNNPACK.so.0 at run time: optional, so a release
+  # without the package still sets up (the backend then says it is unavailable).
+  $SUDO apt-get install -y -qq --no-install-recommends libxnnpack-dev >/dev/null ||
+    echo "setup: libxnnpack-dev is not available here; the xnnpack backend will be unavailable" >&2
 fi
 
 # npm ci runs the root project's install script (the native build, OpenBLAS

@@ -6,6 +6,7 @@
 #include "nnpack/nnpack_backend.h"
 #include "openblas/openblas_backend.h"
 #include "reference/reference_backend.h"
+#include "xnnpack/xnnpack_backend.h"
 
 namespace neonn {
 
@@ -22,6 +23,7 @@ Registry::Registry() {
   add(make_openblas_backend());
   add(make_openblas_dl_backend());
   add(make_nnpack_backend());
+  add(make_xnnpack_backend());  // loads libXNNPACK now; unavailable (with why) without it
   add(make_reference_backend());
   // Default: the first available backend (reference always is).
   for (const Backend* b : all()) {

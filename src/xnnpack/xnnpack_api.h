@@ -1,0 +1,153 @@
+// The slice of XNNPACK's C API that neonn calls, declared here rather than
+// taken from <xnnpack.h>: the library is loaded at run time (dlopen), so it
+// is no build dependency and a prebuild runs on a board without it.
+//
+// The signatures are those of the Debian bookworm / Raspberry Pi OS package
+// libxnnpack0 0.0~git20220216.ae108ef. XNNPACK has no stable ABI: later
+// snapshots added cache arguments to the create functions and moved the
+// shapes from setup into reshape calls, so load_xnnpack() refuses a library
+// that exports the symbols those versions introduced instead of calling it
+// with the wrong arguments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace neonn {
+namespace xnn {
+
+/// Result of every XNNPACK call (values as the library returns them).
+enum Status : int {
+  kSuccess = 0,
+  kUninitialized = 1,
+  kInvalidParameter = 2,
+  kInvalidState = 3,
+  kUnsupportedParameter = 4,
+  kUnsupportedHardware = 5,
+  kOutOfMemory = 6,
+};
+
+/// "invalid parameter", ... for messages; "status <n>" for a value it does not know.
+std::string status_name(int status);
+
+/// Bytes XNNPACK may read past the end of any input tensor it is given (it
+/// never writes past an output). Inputs neonn passes must have this much
+/// readable memory after their last element.
+constexpr size_t kExtraBytes = 16;
+constexpr size_t kExtraFloats = kExtraBytes / sizeof(float);
+
+/// Most dimensions an nd operator (add) takes.
+constexpr size_t kMaxTensorDims = 6;
+
+struct Operator;               // opaque: xnn_operator
+using OperatorHandle = Operator*;
+struct Threadpool;             // opaque: pthreadpool
+using ThreadpoolHandle = Threadpool*;
+
+// Function types, one per entry point, in the snapshot's argument order.
+using InitializeFn = int (*)(const void* allocator);
+using RunOperatorFn = int (*)(OperatorHandle op, ThreadpoolHandle pool);
+using DeleteOperatorFn = int (*)(OperatorHandle op);
+
+using CreateConvolution2dNhwcF32Fn = int (*)(
+    uint32_t pad_top, uint32_t pad_right, uint32_t pad_bottom, uint32_t pad_left,
+    uint32_t kernel_h, uint32_t kernel_w, uint32_t stride_h, uint32_t stride_w,
+    uint32_t dilation_h, uint32_t dilation_w, uint32_t groups, size_t group_in_channels,
+    size_t group_out_channels, size_t in_pixel_stride, size_t out_pixel_stride,
+    const float* kernel, const float* bias, float out_min, float out_max, uint32_t flags,
+    OperatorHandle* op_out);
+using SetupConvolution2dNhwcF32Fn = int (*)(OperatorHandle op, size_t batch, size_t in_h,
+                                            size_t in_w, const float* x, float* y,
+                                            ThreadpoolHandle pool);
+
+using CreateFullyConnectedNcF32Fn = int (*)(size_t in_channels, size_t out_channels,
+                                            size_t in_stride, size_t out_stride,
+                                            const float* kernel, const float* bias, float out_min,
+                                            float out_max, uint32_t flags, OperatorHandle* op_out);
+using SetupFullyConnectedNcF32Fn = int (*)(OperatorHandle op, size_t batch, const float* x,
+                                           float* y, ThreadpoolHandle pool);
+
+using CreateMaxPooling2dNhwcF32Fn = int (*)(
+    uint32_t pad_top, uint32_t pad_right, uint32_t pad_bottom, uint32_t pad_left,
+    uint32_t pool_h, uint32_t pool_w, uint32_t stride_h, uint32_t stride_w,
+    uint32_t dilation_h, uint32_t dilation_w, size_t channels, size_t in_pixel_stride,
+    size_t out_pixel_stride, float out_min, float out_max, uint32_t flags,
+    OperatorHandle* op_out);
+using CreateAveragePooling2dNhwcF32Fn = int (*)(
+    uint32_t pad_top, uint32_t pad_right, uint32_t pad_bottom, uint32_t pad_left,
+    uint32_t pool_h, uint32_t pool_w, uint32_t stride_h, uint32_t stride_w, size_t channels,
+    size_t in_pixel_stride, size_t out_pixel_stride, float out_min, float out_max,
+    uint32_t flags, OperatorHandle* op_out);
+/// Setup of both 2-D poolings (same arguments).
+using SetupPooling2dNhwcF32Fn = int (*)(OperatorHandle op, size_t batch, size_t in_h, size_t in_w,
+                                        const float* x, float* y, ThreadpoolHandle pool);
+
+/// Global average pooling over NCW data: `channels` rows of `width` values per batch item.
+using CreateGlobalAveragePoolingNcwF32Fn = int (*)(size_t channels, float out_min, float out_max,
+                                                   uint32_t flags, OperatorHandle* op_out);
+using SetupGlobalAveragePoolingNcwF32Fn = int (*)(OperatorHandle op, size_t batch, size_t width,
+                                                  const float* x, float* y,
+                                                  ThreadpoolHandle pool);
+
+using CreateAddNdF32Fn = int (*)(float out_min, float out_max, uint32_t flags,
+                                 OperatorHandle* op_out);
+using SetupAddNdF32Fn = int (*)(OperatorHandle op, size_t a_rank, const size_t* a_shape,
+                                size_t b_rank, const size_t* b_shape, const float* a,
+                                const float* b, float* y, ThreadpoolHandle pool);
+
+using CreateClampNcF32Fn = int (*)(size_t channels, size_t in_stride, size_t out_stride,
+                                   float out_min, float out_max, uint32_t flags,
+                                   OperatorHandle* op_out);
+using SetupClampNcF32Fn = int (*)(OperatorHandle op, size_t batch, const float* x, float* y,
+                                  ThreadpoolHandle pool);
+
+using ThreadpoolCreateFn = ThreadpoolHandle (*)(size_t threads);
+using ThreadpoolDestroyFn = void (*)(ThreadpoolHandle pool);
+/// Runs task(context, i) for i in [0, range) on the pool (serially when pool is null).
+using ThreadpoolTask1d = void (*)(void* context, size_t i);
+using ThreadpoolParallelize1dFn = void (*)(ThreadpoolHandle pool, ThreadpoolTask1d task,
+                                           void* context, size_t range, uint32_t flags);
+
+/// Every entry point neonn uses, resolved from one loaded library.
+struct Api {
+  InitializeFn initialize = nullptr;
+  RunOperatorFn run_operator = nullptr;
+  DeleteOperatorFn delete_operator = nullptr;
+  CreateConvolution2dNhwcF32Fn create_convolution2d_nhwc_f32 = nullptr;
+  SetupConvolution2dNhwcF32Fn setup_convolution2d_nhwc_f32 = nullptr;
+  CreateFullyConnectedNcF32Fn create_fully_connected_nc_f32 = nullptr;
+  SetupFullyConnectedNcF32Fn setup_fully_connected_nc_f32 = nullptr;
+  CreateMaxPooling2dNhwcF32Fn create_max_pooling2d_nhwc_f32 = nullptr;
+  SetupPooling2dNhwcF32Fn setup_max_pooling2d_nhwc_f32 = nullptr;
+  CreateAveragePooling2dNhwcF32Fn create_average_pooling2d_nhwc_f32 = nullptr;
+  SetupPooling2dNhwcF32Fn setup_average_pooling2d_nhwc_f32 = nullptr;
+  CreateGlobalAveragePoolingNcwF32Fn create_global_average_pooling_ncw_f32 = nullptr;
+  SetupGlobalAveragePoolingNcwF32Fn setup_global_average_pooling_ncw_f32 = nullptr;
+  CreateAddNdF32Fn create_add_nd_f32 = nullptr;
+  SetupAddNdF32Fn setup_add_nd_f32 = nullptr;
+  CreateClampNcF32Fn create_clamp_nc_f32 = nullptr;
+  SetupClampNcF32Fn setup_clamp_nc_f32 = nullptr;
+  // pthreadpool, a dependency of libXNNPACK, found through the same handle.
+  ThreadpoolCreateFn threadpool_create = nullptr;
+  ThreadpoolDestroyFn threadpool_destroy = nullptr;
+  ThreadpoolParallelize1dFn threadpool_parallelize_1d = nullptr;
+};
+
+/// What loading found: the API (initialized) and where it came from, or why not.
+struct Loaded {
+  bool ok = false;
+  std::string reason;   ///< why it cannot be used (when !ok)
+  std::string library;  ///< the file dlopen found, e.g. /usr/lib/aarch64-linux-gnu/libXNNPACK.so.0
+  Api api;
+};
+
+/// Loads XNNPACK (the caller keeps the result for the process's life):
+/// NEONN_XNNPACK_LIBRARY when set, else
+/// libXNNPACK.so.0, then libXNNPACK.so, with local symbols. Checks every
+/// symbol, refuses newer incompatible snapshots, and calls xnn_initialize.
+/// Never throws; a failure is a Loaded with ok == false and the reason.
+Loaded load_xnnpack();
+
+}  // namespace xnn
+}  // namespace neonn
