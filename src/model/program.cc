@@ -237,8 +237,9 @@ bool Program::keep_one_pool(const Backend& active, const std::function<Conv2dCal
                     pool->name().c_str(), conv_algorithm_name(e.algorithm), e.micros / 1000.0,
                     slot.plan->backend().c_str(), conv_algorithm_name(slot.plan->algorithm()));
       const Conv2dCall call = call_of(i);
+      const std::string note = std::string(buf) + "; " + slot.plan->note();
       slot.plan.reset();
-      slot.plan = auto_plan_on(active, call, e, buf);
+      slot.plan = auto_plan_on(active, call, e, note);
       slot.measured.winner = pool;
       changed = true;
       break;

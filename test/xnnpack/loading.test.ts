@@ -115,7 +115,7 @@ function expectUnavailable(library: string, reason: RegExp): void {
   expect(out.error!.code).toBe('ERR_NEONN_BACKEND_UNAVAILABLE');
   expect(out.error!.message).toMatch(/^setBackend: backend "xnnpack" is unavailable: /);
   expect(out.error!.message).toContain(out.xnnpack.reason!);
-  expect(out.error!.message).toMatch(/available: auto, openblas, openblas-dl, reference/);
+  expect(out.error!.message).toMatch(/available: auto, openblas, openblas-dl, (nnpack, )?reference/);
   expect(out.backend).toBe('auto');
   expect(out.gemm).toBe(4);
 }
