@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run prebuild [-- linux-arm64 linux-arm linux-x64]
+// npm run prebuilds [-- linux-arm64 linux-arm linux-x64]
 //
 // Builds the prebuilt binaries with prebuildify (Node-API, stripped), one per
 // target, cross-compiling the ARM ones with Debian's cross compilers and the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the emulated ARM tests need (test/arm): Debian's cross
 # compilers, qemu-user, and a sysroot with Debian's own nodejs for arm64 and
-# armhf. Then `npm run prebuild` makes the linux-arm64, linux-arm and
+# armhf. Then `npm run prebuilds` makes the linux-arm64, linux-arm and
 # linux-x64 prebuilds the tests load. Run as root. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."

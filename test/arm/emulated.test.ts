@@ -5,7 +5,7 @@
 // match this machine's at the usual tolerance.
 //
 // Needs: qemu-user, sysroots made by scripts/arm-sysroot.sh, and the
-// prebuilds (npm run prebuild). .ci/run sets all of it up; elsewhere the
+// prebuilds (npm run prebuilds). .ci/run sets all of it up; elsewhere the
 // tests say loudly that they were skipped and why.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';

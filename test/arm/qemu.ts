@@ -38,7 +38,7 @@ export function emulationMissing(p: ArmPlatform): string | null {
 /** Why prebuilds/<p.prebuild> under `root` is missing (null when it is there). */
 export function prebuildMissing(root: string, p: ArmPlatform): string | null {
   const dir = path.join(root, 'prebuilds', p.prebuild);
-  if (!fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.endsWith('.node'))) return `no prebuild in ${dir} (npm run prebuild)`;
+  if (!fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.endsWith('.node'))) return `no prebuild in ${dir} (npm run prebuilds)`;
   return null;
 }
 

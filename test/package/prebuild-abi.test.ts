@@ -56,7 +56,7 @@ const haveReadelf = spawnSync('readelf', ['--version']).status === 0;
 describe.each(TARGETS)('prebuilds/%s', (target) => {
   const dir = path.join(root, 'prebuilds', target);
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.node')) : [];
-  const why = !haveReadelf ? 'readelf not installed (binutils)' : files.length === 0 ? `no prebuild in ${dir} (npm run prebuild)` : null;
+  const why = !haveReadelf ? 'readelf not installed (binutils)' : files.length === 0 ? `no prebuild in ${dir} (npm run prebuilds)` : null;
   if (why !== null) {
     // eslint-disable-next-line no-console
     console.warn(`SKIPPED prebuild ABI checks for ${target}: ${why}`);

@@ -123,7 +123,7 @@ function runNode(dir: string, args: string[]): { status: number | null; stdout: 
 
 const host = `linux-${process.arch}`;
 const hostPrebuild = path.join(root, 'prebuilds', host);
-const noHostPrebuild = fs.existsSync(hostPrebuild) ? null : `no prebuild in ${hostPrebuild} (npm run prebuild)`;
+const noHostPrebuild = fs.existsSync(hostPrebuild) ? null : `no prebuild in ${hostPrebuild} (npm run prebuilds)`;
 
 describe('npm pack, then npm install of the tarball with its prebuilds', () => {
   if (noHostPrebuild !== null) {
