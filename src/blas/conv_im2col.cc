@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "../checked.h"
+#include "../parallel.h"
 
 namespace neonn {
 namespace {
@@ -22,49 +23,54 @@ Span valid_outputs(int64_t begin, int64_t stride, int64_t in, int64_t out) {
 
 // Output rows [oh0, oh1) of the column matrix:
 // col[(ci*kH + kh)*kW + kw][(oh - oh0)*OW + ow] = x[ci][ih][iw], 0 where (ih, iw) is padding.
+// Each column-matrix row is independent: the rows are split among threads.
 void im2col(const Conv2dCall& c, const float* x, int64_t channels, int64_t oh0, int64_t oh1,
             float* col) {
   const int64_t plane = (oh1 - oh0) * c.out_w;
-  for (int64_t ci = 0; ci < channels; ++ci) {
-    const float* xc = x + ci * c.in_h * c.in_w;
-    for (int64_t kh = 0; kh < c.k_h; ++kh) {
+  const int64_t taps = c.k_h * c.k_w;
+  parallel_for(static_cast<size_t>(channels * taps), parallel_grain(static_cast<size_t>(plane)),
+               [&](size_t r0, size_t r1) {
+    for (int64_t r = static_cast<int64_t>(r0); r < static_cast<int64_t>(r1); ++r) {
+      const int64_t ci = r / taps, kh = r % taps / c.k_w, kw = r % c.k_w;
+      const float* xc = x + ci * c.in_h * c.in_w;
       const int64_t h0 = kh * c.dilation_h - c.pad_top;
-      for (int64_t kw = 0; kw < c.k_w; ++kw) {
-        const int64_t w0 = kw * c.dilation_w - c.pad_left;
-        const Span cols = valid_outputs(w0, c.stride_w, c.in_w, c.out_w);
-        float* row = col + ((ci * c.k_h + kh) * c.k_w + kw) * plane;
-        for (int64_t oh = oh0; oh < oh1; ++oh) {
-          float* dst = row + (oh - oh0) * c.out_w;
-          const int64_t ih = h0 + oh * c.stride_h;
-          if (ih < 0 || ih >= c.in_h || cols.lo >= cols.hi) {
-            std::fill(dst, dst + c.out_w, 0.0f);
-            continue;
-          }
-          // Indexed from the row start: w0 may be negative (left padding).
-          const float* src = xc + ih * c.in_w;
-          std::fill(dst, dst + cols.lo, 0.0f);
-          if (c.stride_w == 1) {
-            std::memcpy(dst + cols.lo, src + w0 + cols.lo, (cols.hi - cols.lo) * sizeof(float));
-          } else {
-            for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow] = src[w0 + ow * c.stride_w];
-          }
-          std::fill(dst + cols.hi, dst + c.out_w, 0.0f);
+      const int64_t w0 = kw * c.dilation_w - c.pad_left;
+      const Span cols = valid_outputs(w0, c.stride_w, c.in_w, c.out_w);
+      float* row = col + r * plane;
+      for (int64_t oh = oh0; oh < oh1; ++oh) {
+        float* dst = row + (oh - oh0) * c.out_w;
+        const int64_t ih = h0 + oh * c.stride_h;
+        if (ih < 0 || ih >= c.in_h || cols.lo >= cols.hi) {
+          std::fill(dst, dst + c.out_w, 0.0f);
+          continue;
         }
+        // Indexed from the row start: w0 may be negative (left padding).
+        const float* src = xc + ih * c.in_w;
+        std::fill(dst, dst + cols.lo, 0.0f);
+        if (c.stride_w == 1) {
+          std::memcpy(dst + cols.lo, src + w0 + cols.lo, (cols.hi - cols.lo) * sizeof(float));
+        } else {
+          for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow] = src[w0 + ow * c.stride_w];
+        }
+        std::fill(dst + cols.hi, dst + c.out_w, 0.0f);
       }
     }
-  }
+  });
 }
 
 // One input channel per group: each output channel is a 2-D correlation of
-// one input plane, cheaper as a direct loop than as a 1-row GEMM.
+// one input plane, cheaper as a direct loop than as a 1-row GEMM. Planes are
+// split among threads; each is computed by one thread in the same order.
 void depthwise(const Conv2dCall& c) {
   const int64_t cog = c.c_out_per_group();
   const int64_t plane = c.out_h * c.out_w;
-  for (int64_t n = 0; n < c.n; ++n) {
-    for (int64_t co = 0; co < c.c_out; ++co) {
+  parallel_for(static_cast<size_t>(c.n * c.c_out), parallel_grain(static_cast<size_t>(plane * c.k_h * c.k_w)),
+               [&](size_t p0, size_t p1) {
+    for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p1); ++p) {
+      const int64_t n = p / c.c_out, co = p % c.c_out;
       const float* x = c.x.data + (n * c.c_in + co / cog) * c.in_h * c.in_w;
       const float* wk = c.w.data + co * c.k_h * c.k_w;
-      float* y = c.y.data + (n * c.c_out + co) * plane;
+      float* y = c.y.data + p * plane;
       std::fill(y, y + plane, 0.0f);
       for (int64_t kh = 0; kh < c.k_h; ++kh) {
         const int64_t h0 = kh * c.dilation_h - c.pad_top;
@@ -81,7 +87,7 @@ void depthwise(const Conv2dCall& c) {
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "../args.h"
 #include "../checked.h"
+#include "../parallel.h"
 #include "../status.h"
 #include "overlap.h"
 
@@ -136,19 +137,27 @@ void run_pool2d(const Backend& backend, const Pool2dCall& c) {
 }
 
 void pool2d_loops(const Pool2dCall& c) {
-  const int64_t planes = c.n * c.c;
+  // Planes (N*C of them) are independent: split among threads.
+  const size_t planes = static_cast<size_t>(c.n * c.c);
   const int64_t in_plane = c.in_h * c.in_w;
   if (c.kind == PoolKind::kGlobalAvg) {
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* x = c.x.data + p * in_plane;
-      double sum = 0.0;
-      for (int64_t i = 0; i < in_plane; ++i) sum += x[i];
-      c.y.data[p] = static_cast<float>(sum / static_cast<double>(in_plane));
-    }
+    parallel_for(planes, parallel_grain(static_cast<size_t>(in_plane)), [&](size_t p0, size_t p1) {
+      for (size_t p = p0; p < p1; ++p) {
+        const float* x = c.x.data + static_cast<int64_t>(p) * in_plane;
+        double sum = 0.0;
+        for (int64_t i = 0; i < in_plane; ++i) sum += x[i];
+        c.y.data[p] = static_cast<float>(sum / static_cast<double>(in_plane));
+      }
+    });
     return;
   }
   const int64_t out_plane = c.out_h * c.out_w;
-  for (int64_t p = 0; p < planes; ++p) pool_plane(c, c.x.data + p * in_plane, c.y.data + p * out_plane);
+  parallel_for(planes, parallel_grain(static_cast<size_t>(out_plane * c.k_h * c.k_w)), [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const int64_t q = static_cast<int64_t>(p);
+      pool_plane(c, c.x.data + q * in_plane, c.y.data + q * out_plane);
+    }
+  });
 }
 
 // --- decoding from positional arguments (JS call, async worker, model step) ---
