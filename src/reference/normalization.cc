@@ -1,24 +1,29 @@
 // Reference kernels for batchNorm and LRN.
+#include <algorithm>
 #include <cmath>
 
+#include "../parallel.h"
 #include "reference_ops.h"
 
 namespace neonn {
 namespace reference {
 
 void batch_norm(const BatchNormCall& c) {
-  for (size_t ch = 0; ch < c.c; ++ch) {
-    // Fold into y = x * k + m once per channel, in double.
-    const double k = static_cast<double>(c.scale[ch]) /
-                     std::sqrt(static_cast<double>(c.variance[ch]) + c.epsilon);
-    const double m = c.bias[ch] - c.mean[ch] * k;
-    for (size_t b = 0; b < c.n; ++b) {
-      const size_t base = (b * c.c + ch) * c.inner;
+  // Planes (N*C of them) go to threads; each folds its channel's parameters
+  // the same way, so which thread runs it does not matter.
+  parallel_for(c.n * c.c, parallel_grain(c.inner), [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const size_t ch = p % c.c;
+      // Fold into y = x * k + m once per channel, in double.
+      const double k = static_cast<double>(c.scale[ch]) /
+                       std::sqrt(static_cast<double>(c.variance[ch]) + c.epsilon);
+      const double m = c.bias[ch] - c.mean[ch] * k;
+      const size_t base = p * c.inner;
       for (size_t i = 0; i < c.inner; ++i) {
         c.y[base + i] = static_cast<float>(c.x[base + i] * k + m);
       }
     }
-  }
+  });
 }
 
 void lrn(const LrnCall& c) {
@@ -27,10 +32,13 @@ void lrn(const LrnCall& c) {
   const int64_t after = c.size - 1 - before;
   const int64_t channels = static_cast<int64_t>(c.c);
   const double scale = static_cast<double>(c.alpha) / static_cast<double>(c.size);
-  for (size_t b = 0; b < c.n; ++b) {
-    const float* x = c.x + b * c.c * c.inner;
-    float* y = c.y + b * c.c * c.inner;
-    for (int64_t ch = 0; ch < channels; ++ch) {
+  // Output planes (N*C of them) go to threads; each reads its window of input planes.
+  parallel_for(c.n * c.c, parallel_grain(c.inner * (std::min(static_cast<size_t>(c.size), c.c) + 40)), [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const size_t b = p / c.c;
+      const int64_t ch = static_cast<int64_t>(p % c.c);
+      const float* x = c.x + b * c.c * c.inner;
+      float* y = c.y + b * c.c * c.inner;
       const int64_t lo = ch - before < 0 ? 0 : ch - before;
       const int64_t hi = ch + after >= channels ? channels - 1 : ch + after;
       for (size_t i = 0; i < c.inner; ++i) {
@@ -43,7 +51,7 @@ void lrn(const LrnCall& c) {
         y[at] = static_cast<float>(x[at] / std::pow(c.bias + scale * sq, static_cast<double>(c.beta)));
       }
     }
-  }
+  });
 }
 
 }  // namespace reference
