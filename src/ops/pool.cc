@@ -25,26 +25,37 @@ const char* pool_op(PoolKind kind) {
   return "pool2d";
 }
 
+// Taps t in [0, k) whose position begin + t * step lies in [lo, hi).
+struct Taps {
+  int64_t first, end;
+};
+Taps taps_within(int64_t begin, int64_t step, int64_t k, int64_t lo, int64_t hi) {
+  const int64_t first = begin >= lo ? 0 : (lo - begin + step - 1) / step;
+  const int64_t end = begin >= hi ? 0 : std::min(k, (hi - 1 - begin) / step + 1);
+  return Taps{std::min(first, k), std::max(std::min(first, k), end)};
+}
+
 // One output element of max/avg pooling by the general rule: any window
-// position, padding and dilation, taps in (kh, kw) order.
+// position, padding and dilation, valid taps in (kh, kw) order.
 float pool_element(const Pool2dCall& c, const float* x, int64_t oh, int64_t ow) {
   const bool is_max = c.kind == PoolKind::kMax;
   const int64_t h0 = oh * c.stride_h - c.pad_top;
   const int64_t w0 = ow * c.stride_w - c.pad_left;
+  // The window's columns inside the input, and inside the padded input.
+  const Taps cols = taps_within(w0, c.dilation_w, c.k_w, 0, c.in_w);
+  const Taps cols_padded = taps_within(w0, c.dilation_w, c.k_w, -c.pad_left, c.in_w + c.pad_right);
   float best = -std::numeric_limits<float>::infinity();
   double sum = 0.0;
   int64_t inside = 0;  // input cells in the window
   int64_t padded = 0;  // cells inside the padded input (count_include_pad)
   for (int64_t kh = 0; kh < c.k_h; ++kh) {
     const int64_t ih = h0 + kh * c.dilation_h;
-    const bool row_in = ih >= 0 && ih < c.in_h;
-    const bool row_padded = ih >= -c.pad_top && ih < c.in_h + c.pad_bottom;
-    for (int64_t kw = 0; kw < c.k_w; ++kw) {
-      const int64_t iw = w0 + kw * c.dilation_w;
-      if (row_padded && iw >= -c.pad_left && iw < c.in_w + c.pad_right) ++padded;
-      if (!row_in || iw < 0 || iw >= c.in_w) continue;
-      const float v = x[ih * c.in_w + iw];
-      ++inside;
+    if (ih >= -c.pad_top && ih < c.in_h + c.pad_bottom) padded += cols_padded.end - cols_padded.first;
+    if (ih < 0 || ih >= c.in_h) continue;
+    const int64_t row = ih * c.in_w + w0;  // + kw * dilation >= ih * in_w for valid taps
+    inside += cols.end - cols.first;
+    for (int64_t kw = cols.first; kw < cols.end; ++kw) {
+      const float v = x[row + kw * c.dilation_w];
       if (is_max) {
         // NaN propagates: once best is NaN no comparison replaces it.
         if (v > best || v != v) best = v;
