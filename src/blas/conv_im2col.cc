@@ -75,18 +75,18 @@ struct Epilogue {
   }
 };
 
-// Interior columns [cols.lo, cols.hi) of one depthwise 3x3 output row: the
-// nine taps summed onto 0 in (kh, kw) order. dst never overlaps the input
+// n interior columns of one depthwise 3x3 output row: the nine taps (each a
+// pointer to the tap's input at the first column) summed onto 0 in (kh, kw) order. dst never overlaps the input
 // (check_conv2d), and saying so (__restrict) lets the compiler vectorize
 // without a run-time alias check per tap.
 template <int kStride>
-void depthwise_row_3x3(float* __restrict dst, const float* const* taps, const float* wk, Span cols, int64_t stride) {
+void depthwise_row_3x3(float* __restrict dst, const float* const* taps, const float* wk, int64_t n, int64_t stride) {
   const int64_t sw = kStride != 0 ? kStride : stride;
   const float *t0 = taps[0], *t1 = taps[1], *t2 = taps[2], *t3 = taps[3], *t4 = taps[4];
   const float *t5 = taps[5], *t6 = taps[6], *t7 = taps[7], *t8 = taps[8];
   const float w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6];
   const float w7 = wk[7], w8 = wk[8];
-  for (int64_t ow = cols.lo; ow < cols.hi; ++ow) {
+  for (int64_t ow = 0; ow < n; ++ow) {
     const int64_t i = ow * sw;
     float acc = 0.0f;
     acc += w0 * t0[i];
@@ -133,12 +133,14 @@ void depthwise_plane(const Conv2dCall& c, const float* x, const float* wk, float
     const bool rows_inside = ih0 >= 0 && ih0 + (c.k_h - 1) * c.dilation_h < c.in_h;
     if (k3x3 && rows_inside && inner.lo < inner.hi) {
       for (int64_t ow = 0; ow < inner.lo; ++ow) dst[ow] = element(oh, ow);
-      // The nine taps' rows, indexed at ow * stride (>= pad_left for inner columns).
+      // Each tap's input for the first inner column (never left of its row: inner columns).
       const float* taps[9];
       for (int kh = 0; kh < 3; ++kh) {
-        for (int kw = 0; kw < 3; ++kw) taps[kh * 3 + kw] = x + (ih0 + kh * c.dilation_h) * c.in_w - c.pad_left + kw * dw;
+        for (int kw = 0; kw < 3; ++kw) {
+          taps[kh * 3 + kw] = x + (ih0 + kh * c.dilation_h) * c.in_w + inner.lo * sw - c.pad_left + kw * dw;
+        }
       }
-      depthwise_row_3x3<kStride>(dst, taps, wk, inner, sw);
+      depthwise_row_3x3<kStride>(dst + inner.lo, taps, wk, inner.hi - inner.lo, sw);
       for (int64_t ow = inner.hi; ow < c.out_w; ++ow) dst[ow] = element(oh, ow);
       epi(dst, c.out_w);
       continue;
