@@ -16,8 +16,8 @@
 //    rethrown in the caller once every running chunk has finished: a
 //    neonn::Error (or std::bad_alloc) as it was, anything else as an
 //    internal neonn::Error. It never reaches a worker's top level.
-//  - Workers spin briefly after a job, then sleep on a condition variable:
-//    an idle service burns no core.
+//  - Workers sleep on a condition variable whenever they are idle (no
+//    polling, see parallel.cc): an idle service burns no core.
 #pragma once
 
 #include <cstddef>
