@@ -10,6 +10,7 @@
 #include "../parallel.h"
 #include "../status.h"
 #include "overlap.h"
+#include "taps.h"
 
 namespace neonn {
 namespace {
@@ -23,16 +24,6 @@ const char* pool_op(PoolKind kind) {
     case PoolKind::kGlobalAvg: return "globalAvgPool";
   }
   return "pool2d";
-}
-
-// Taps t in [0, k) whose position begin + t * step lies in [lo, hi).
-struct Taps {
-  int64_t first, end;
-};
-Taps taps_within(int64_t begin, int64_t step, int64_t k, int64_t lo, int64_t hi) {
-  const int64_t first = begin >= lo ? 0 : (lo - begin + step - 1) / step;
-  const int64_t end = begin >= hi ? 0 : std::min(k, (hi - 1 - begin) / step + 1);
-  return Taps{std::min(first, k), std::max(std::min(first, k), end)};
 }
 
 // One output element of max/avg pooling by the general rule: any window
