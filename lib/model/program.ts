@@ -124,11 +124,34 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
     outputOf.set(r.inter, i);
   });
 
+  // In place: an elementwise op whose input intermediate is not used after it
+  // writes its result over that input (the native ops accept out === x), so
+  // the arena holds one buffer where it held two and the pass touches half the
+  // memory. rootOf[id] is the intermediate whose buffer id shares.
+  const rootOf = sizes.map((_, i) => i);
+  steps.forEach((s, i) => {
+    const rule = IN_PLACE[s.op];
+    const out = s.args[rule?.out ?? -1];
+    if (!rule || !isInter(out) || !whole(out, sizes) || firstUse[out.inter] !== i || outputOf.has(out.inter)) return;
+    for (const k of rule.inputs) {
+      const a = s.args[k];
+      if (!isInter(a) || !whole(a, sizes) || sizes[a.inter] !== sizes[out.inter]) continue;
+      const root = rootOf[a.inter];
+      // Used after this step, a model output, or read by this step elsewhere (say as a
+      // batchNorm parameter, which must not overlap out): not overwritable.
+      if (lastUse[root] !== i || outputOf.has(root)) continue;
+      if (s.args.some((b, j) => j !== rule.out && !rule.inputs.includes(j) && usesRoot(b, root, rootOf))) continue;
+      rootOf[out.inter] = root;
+      lastUse[root] = lastUse[out.inter];
+      return;
+    }
+  });
+
   // First-fit arena placement by liveness; freed blocks are reused.
   const offsets = new Array<number>(sizes.length).fill(-1);
   let free: { offset: number; size: number }[] = [];
   let arenaSize = 0;
-  const byFirst = sizes.map((_, i) => i).filter((i) => !outputOf.has(i)).sort((a, b) => firstUse[a] - firstUse[b]);
+  const byFirst = sizes.map((_, i) => i).filter((i) => !outputOf.has(i) && rootOf[i] === i).sort((a, b) => firstUse[a] - firstUse[b]);
   const live: number[] = [];
   for (const id of byFirst) {
     // Release everything whose last use is before this one's first use.
@@ -156,7 +179,7 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
   const resolve = (a: StepArg | { inter: number; offset: number; size: number }): StepArg => {
     if (a !== null && typeof a === 'object' && 'inter' in a) {
       const out = outputOf.get(a.inter);
-      return out !== undefined ? { kind: 3, index: out, offset: a.offset, size: a.size } : { kind: 1, index: 0, offset: offsets[a.inter] + a.offset, size: a.size };
+      return out !== undefined ? { kind: 3, index: out, offset: a.offset, size: a.size } : { kind: 1, index: 0, offset: offsets[rootOf[a.inter]] + a.offset, size: a.size };
     }
     if (Array.isArray(a)) return a.map((x) => resolve(x as BufRef) as BufRef);
     return a;
@@ -168,6 +191,30 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
     outputSizes: outputs.map((t) => t.data.length),
     steps: steps.map((s) => ({ op: s.op, label: s.label, args: s.args.map(resolve) })),
   };
+}
+
+type TracedArg = StepArg | { inter: number; offset: number; size: number };
+
+/** Ops whose native kernels accept out === an input: [indices of those inputs, index of out]. */
+const IN_PLACE: Record<string, { inputs: number[]; out: number } | undefined> = {
+  unary: { inputs: [0], out: 1 },
+  prelu: { inputs: [0], out: 2 },
+  softmax: { inputs: [0], out: 1 },
+  batchNorm: { inputs: [0], out: 5 },
+  binary: { inputs: [0, 1], out: 2 },
+};
+
+function isInter(a: TracedArg | undefined): a is { inter: number; offset: number; size: number } {
+  return a !== null && typeof a === 'object' && 'inter' in a;
+}
+
+function whole(a: { inter: number; offset: number; size: number }, sizes: number[]): boolean {
+  return a.offset === 0 && a.size === sizes[a.inter];
+}
+
+function usesRoot(a: TracedArg, root: number, rootOf: number[]): boolean {
+  if (Array.isArray(a)) return a.some((x) => usesRoot(x as TracedArg, root, rootOf));
+  return isInter(a) && rootOf[a.inter] === root;
 }
 
 function mergeFree(blocks: { offset: number; size: number }[]): { offset: number; size: number }[] {
