@@ -20,7 +20,8 @@ void concat(const ConcatCall& c) {
     while (off >= c.row_sizes[i]) off -= c.row_sizes[i++];  // off < out_row: stops before `pieces`
     for (size_t e = e0; e < e1;) {
       const size_t len = std::min(c.row_sizes[i] - off, e1 - e);
-      std::memcpy(c.y + e, c.xs[i] + o * c.row_sizes[i] + off, len * sizeof(float));
+      const float* src = c.xs[i] + o * c.row_sizes[i] + off;
+      if (src != c.y + e) std::memcpy(c.y + e, src, len * sizeof(float));  // equal: already in place
       e += len;
       off += len;
       if (off == c.row_sizes[i]) {
