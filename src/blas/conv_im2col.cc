@@ -59,19 +59,13 @@ void im2col(const Conv2dCall& c, const float* x, int64_t channels, int64_t oh0, 
   });
 }
 
-// The bias and activation step of conv output values, exactly as
-// apply_bias_activation does it, for loops that fuse it into their own pass.
+// The bias and activation step of one output channel, fused into a loop's own pass.
 struct Epilogue {
   bool active;  // bias or relu: otherwise values are left as they are
   bool relu;
   float bias;
   void operator()(float* v, int64_t n) const {
-    if (!active) return;
-    if (relu) {
-      for (int64_t j = 0; j < n; ++j) v[j] = std::max(v[j] + bias, 0.0f);
-    } else {
-      for (int64_t j = 0; j < n; ++j) v[j] += bias;
-    }
+    if (active) bias_activation_row(v, n, bias, relu);
   }
 };
 

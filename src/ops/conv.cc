@@ -127,12 +127,7 @@ void apply_bias_activation(float* y, int64_t n, int64_t channels, int64_t plane,
                [&](size_t q0, size_t q1) {
     for (size_t q = q0; q < q1; ++q) {
       float* p = y + static_cast<int64_t>(q) * plane;
-      const float b = bias != nullptr ? bias[static_cast<int64_t>(q) % channels] : 0.0f;
-      if (relu) {
-        for (int64_t j = 0; j < plane; ++j) p[j] = std::max(p[j] + b, 0.0f);
-      } else {
-        for (int64_t j = 0; j < plane; ++j) p[j] += b;
-      }
+      bias_activation_row(p, plane, bias != nullptr ? bias[static_cast<int64_t>(q) % channels] : 0.0f, relu);
     }
   });
 }
