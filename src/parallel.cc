@@ -19,6 +19,11 @@ namespace {
 // others instead of stalling the whole loop.
 constexpr size_t kChunksPerThread = 4;
 
+// The most threads one loop fans out to, as OpenBLAS's NUM_THREADS=64: a
+// budget of 1024 (the largest setThreads takes) would otherwise reserve a
+// thousand thread stacks, which a 32-bit board's address space cannot spare.
+constexpr int kMaxThreads = 64;
+
 // Workers sleep as soon as they are idle, and a caller sleeps while it
 // waits for them: no polling. Measured on SqueezeNet, GoogLeNet and
 // MobileNetV2 at 2 threads, polling for 20-200 us after a job was slower
@@ -59,7 +64,7 @@ struct Job {
 
 class Pool {
  public:
-  void set_threads(int n) { threads_.store(std::max(1, n), std::memory_order_relaxed); }
+  void set_threads(int n) { threads_.store(std::min(kMaxThreads, std::max(1, n)), std::memory_order_relaxed); }
   int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void run(size_t n, size_t grain, const detail::RangeTask& task) {

@@ -25,8 +25,9 @@
 
 namespace neonn {
 
-/// Threads neonn's own loops may use, the caller included; n < 1 counts as 1.
-/// Registry::set_threads calls it with the one process-wide budget.
+/// Threads neonn's own loops may use, the caller included; n < 1 counts as 1
+/// and more than 64 as 64. Registry::set_threads calls it with the one
+/// process-wide budget.
 void set_parallel_threads(int n);
 /// The current budget for neonn's own loops (>= 1).
 int parallel_threads();

@@ -104,6 +104,14 @@ test('the budget can shrink and grow between loops', () => {
   }
 });
 
+test('a budget above 64 fans a loop out to 64 threads at most', () => {
+  nn.setThreads(200);
+  expect(nn.getThreads()).toBe(200); // OpenBLAS and the registry keep the number given
+  const counts = new Float32Array(20000);
+  expect(binding.parallelCheckSync(counts, 1, -1, 0, SLOW)).toBeLessThanOrEqual(64);
+  expectOnce(counts);
+});
+
 describe('process exit with the pool in use', () => {
   // The pool's workers are joined by a static destructor at exit; a libuv
   // thread may still be inside a loop then. Neither may crash or hang.
