@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <limits>
 #include <string>
-#include <vector>
 
 #include "../args.h"
 #include "../checked.h"
@@ -72,12 +71,18 @@ Cols interior_cols(const Pool2dCall& c) {
   return Cols{lo, std::max(lo, hi)};
 }
 
-// Output row oh, columns [lo, hi) (interior ones): the same taps in the same
-// (kh, kw) order as pool_element, so the same bits, but as loops over the
-// row with no bounds checks, which the compiler can vectorize. kStride is
-// the column stride when it is 1 or 2 (the common cases), else 0.
+// Columns an average-pooling row sums at a time, in doubles on the stack:
+// pool workers then allocate nothing (a thread that mallocs gets its own
+// malloc arena, megabytes of resident memory for a few bytes of scratch).
+constexpr int64_t kRowTile = 512;
+
+// Output row oh, columns [lo, hi) (interior ones, at most kRowTile): the same
+// taps in the same (kh, kw) order as pool_element, so the same bits, but as
+// loops over the row with no bounds checks, which the compiler can vectorize.
+// kStride is the column stride when it is 1 or 2 (the common cases), else 0.
 template <bool kMax, int kStride>
-void pool_row(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float* y, double* acc) {
+void pool_row(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float* y) {
+  double acc[kMax ? 1 : kRowTile];
   const int64_t sw = kStride != 0 ? kStride : c.stride_w;
   const int64_t n = cols.hi - cols.lo;
   const int64_t h0 = oh * c.stride_h - c.pad_top;
@@ -112,23 +117,26 @@ void pool_row(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float*
 }
 
 template <bool kMax>
-void pool_row_any_stride(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float* y, double* acc) {
-  if (c.stride_w == 1) return pool_row<kMax, 1>(c, x, oh, cols, y, acc);
-  if (c.stride_w == 2) return pool_row<kMax, 2>(c, x, oh, cols, y, acc);
-  pool_row<kMax, 0>(c, x, oh, cols, y, acc);
+void pool_row_any_stride(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float* y) {
+  for (int64_t lo = cols.lo; lo < cols.hi; lo += kRowTile) {
+    const Cols tile{lo, std::min(cols.hi, lo + kRowTile)};
+    if (c.stride_w == 1) pool_row<kMax, 1>(c, x, oh, tile, y);
+    else if (c.stride_w == 2) pool_row<kMax, 2>(c, x, oh, tile, y);
+    else pool_row<kMax, 0>(c, x, oh, tile, y);
+  }
 }
 
 // One output plane of max/avg pooling over one input plane: the interior
 // columns of each row as row loops, the border ones element by element.
-void pool_plane(const Pool2dCall& c, const float* x, float* y, double* acc) {
+void pool_plane(const Pool2dCall& c, const float* x, float* y) {
   const Cols cols = interior_cols(c);
   const bool is_max = c.kind == PoolKind::kMax;
   for (int64_t oh = 0; oh < c.out_h; ++oh) {
     float* yr = y + oh * c.out_w;
     for (int64_t ow = 0; ow < cols.lo; ++ow) yr[ow] = pool_element(c, x, oh, ow);
     if (cols.hi > cols.lo) {
-      if (is_max) pool_row_any_stride<true>(c, x, oh, cols, y, acc);
-      else pool_row_any_stride<false>(c, x, oh, cols, y, acc);
+      if (is_max) pool_row_any_stride<true>(c, x, oh, cols, y);
+      else pool_row_any_stride<false>(c, x, oh, cols, y);
     }
     for (int64_t ow = cols.hi; ow < c.out_w; ++ow) yr[ow] = pool_element(c, x, oh, ow);
   }
@@ -224,10 +232,9 @@ void pool2d_loops(const Pool2dCall& c) {
   }
   const int64_t out_plane = c.out_h * c.out_w;
   parallel_for(planes, parallel_grain(static_cast<size_t>(out_plane * c.k_h * c.k_w)), [&](size_t p0, size_t p1) {
-    std::vector<double> acc(c.kind == PoolKind::kAvg ? static_cast<size_t>(c.out_w) : 0);  // avg row sums
     for (size_t p = p0; p < p1; ++p) {
       const int64_t q = static_cast<int64_t>(p);
-      pool_plane(c, c.x.data + q * in_plane, c.y.data + q * out_plane, acc.data());
+      pool_plane(c, c.x.data + q * in_plane, c.y.data + q * out_plane);
     }
   });
 }
