@@ -1,9 +1,16 @@
 // backends(), setBackend(), getBackend(), setThreads(), getThreads().
 #include <napi.h>
 
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
 #include "../src/cpu.h"
+#include "../src/parallel.h"
 #include "../src/registry.h"
 #include "args.h"
+#include "op_worker.h"
 
 namespace neonn {
 namespace binding {
@@ -101,6 +108,85 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// --- parallelCheck: a test hook for src/parallel (not part of the facade) ---
+
+struct ParallelCheck {
+  MutableFloatSpan counts;
+  size_t grain = 1;
+  int64_t throw_at = -1;  ///< the item that throws, or -1
+  int64_t throw_kind = 0;  ///< 0 a neonn RangeError, 1 a std::runtime_error, 2 a non-std exception
+  bool nested = false;     ///< each chunk runs its items through a nested parallel_for
+  bool slow = false;       ///< each item takes a few microseconds, so workers surely join
+
+  // counts[i] += 1 for every item, so an item run twice or never shows.
+  // Returns how many threads ran chunks.
+  size_t run() const {
+    std::mutex mutex;
+    std::set<std::thread::id> threads;
+    auto item = [&](size_t i) {
+      if (static_cast<int64_t>(i) == throw_at) {
+        const std::string what = "parallelCheck: item " + std::to_string(i) + " failed";
+        if (throw_kind == 0) throw_range_error(what);
+        if (throw_kind == 1) throw std::runtime_error(what);
+        throw 42;
+      }
+      if (slow) {
+        volatile float sink = 0.0f;
+        for (int k = 0; k < 2000; ++k) sink = sink + 1.0f;
+      }
+      counts.data[i] += 1.0f;
+    };
+    parallel_for(counts.size, grain, [&](size_t begin, size_t end) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        threads.insert(std::this_thread::get_id());
+      }
+      if (!nested) {
+        for (size_t i = begin; i < end; ++i) item(i);
+        return;
+      }
+      parallel_for(end - begin, 1, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i) item(begin + i);
+      });
+    });
+    return threads.size();
+  }
+};
+
+ParallelCheck parse_parallel_check(const Napi::CallbackInfo& info) {
+  const char* op = "parallelCheck";
+  NEONN_THROW_TYPEERROR_IF(info.Length() != 5, "parallelCheck: expects 5 arguments");
+  ParallelCheck c;
+  c.counts = float32_arg(info, 0, op, "counts");
+  NEONN_THROW_TYPEERROR_IF(c.counts.data == nullptr && c.counts.size != 0, "parallelCheck: counts is detached");
+  const int64_t grain = int_arg(info, 1, op, "grain");
+  NEONN_THROW_RANGEERROR_IF(grain < 1, "parallelCheck: grain must be >= 1");
+  c.grain = static_cast<size_t>(grain);
+  c.throw_at = int_arg(info, 2, op, "throwAt");
+  c.throw_kind = int_arg(info, 3, op, "throwKind");
+  const int64_t flags = int_arg(info, 4, op, "flags");
+  c.nested = (flags & 1) != 0;
+  c.slow = (flags & 2) != 0;
+  return c;
+}
+
+// parallelCheckSync(counts, grain, throwAt, throwKind, flags): number (threads that ran chunks)
+// flags: bit 0 nested parallel_for per chunk, bit 1 slow items.
+Napi::Value ParallelCheckSync(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const ParallelCheck c = parse_parallel_check(info);
+    return Napi::Number::New(info.Env(), static_cast<double>(c.run()));
+  });
+}
+
+// parallelCheck(counts, grain, throwAt, throwKind, flags): Promise<void>
+Napi::Value ParallelCheckAsync(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const ParallelCheck c = parse_parallel_check(info);
+    return OpWorker::Start(new OpWorker(info.Env(), "neonn:parallelCheck", [c] { c.run(); }, {info[0]}));
+  });
+}
+
 }  // namespace
 
 void RegisterBackends(Napi::Env env, Napi::Object exports) {
@@ -111,6 +197,8 @@ void RegisterBackends(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("onlineCores", Napi::Function::New(env, OnlineCores, "onlineCores"));
+  exports.Set("parallelCheckSync", Napi::Function::New(env, ParallelCheckSync, "parallelCheckSync"));
+  exports.Set("parallelCheck", Napi::Function::New(env, ParallelCheckAsync, "parallelCheck"));
 }
 
 }  // namespace binding

@@ -156,6 +156,9 @@ export interface NativeBinding extends NativeCnnOps {
   setThreads(n: number): void;
   getThreads(): number;
   onlineCores(): number;
+  /** Test hook for neonn's worker pool: counts[i] += 1 per item over parallel_for; see binding/backends.cc. */
+  parallelCheckSync(counts: Float32Array, grain: number, throwAt: number, throwKind: number, flags: number): number;
+  parallelCheck(counts: Float32Array, grain: number, throwAt: number, throwKind: number, flags: number): Promise<void>;
   buildInfo(): { flavour: string; target: string; compiler?: string; cpuFeatures: string[] };
   gemmSync(...args: GemmArgs): void;
   gemm(...args: GemmArgs): Promise<void>;

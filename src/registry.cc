@@ -5,6 +5,7 @@
 #include "auto/auto_backend.h"
 #include "nnpack/nnpack_backend.h"
 #include "openblas/openblas_backend.h"
+#include "parallel.h"
 #include "reference/reference_backend.h"
 #include "xnnpack/xnnpack_backend.h"
 
@@ -125,6 +126,7 @@ const Backend& Registry::resolve(const Backend& from, Op op) const {
 void Registry::set_threads(int n) {
   if (n < 1) n = 1;
   threads_.store(n, std::memory_order_relaxed);
+  set_parallel_threads(n);  // neonn's own loops share the budget
   const size_t count = count_.load(std::memory_order_acquire);
   for (size_t i = 0; i < count; ++i) {
     if (backends_[i]->status().ok) backends_[i]->set_threads(n);

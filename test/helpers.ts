@@ -2,11 +2,14 @@
 // the list of backends to run each suite against.
 import * as nn from '../lib';
 
-/** Names of the backends available here; suites run once per name. */
+/**
+ * Names of the backends available here; suites run once per name. blas:<path>
+ * backends are left out: one is loaded only by the test that is about it, and
+ * a loaded library stays registered in the worker process (its stand-in adds
+ * a marker to every product), so it must not leak into the files jest runs
+ * after it in the same worker.
+ */
 export function availableBackends(): string[] {
-  // blas:<path> backends stay registered once a suite loads one (jest may
-  // run many files in one process), and the stand-in ones compute wrong on
-  // purpose: suites that want them name them.
   return nn.backends().filter((b) => b.available && !b.name.startsWith('blas:')).map((b) => b.name);
 }
 

@@ -124,11 +124,73 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
     outputOf.set(r.inter, i);
   });
 
+  // Shared buffers. place[id] = { root, offset }: intermediate id lives `offset`
+  // floats into intermediate root's buffer (itself, at first). Intermediates
+  // are written only by the step that creates them (ops get no `out` in a
+  // traced forward pass), which is what makes sharing safe.
+  const place = sizes.map((_, i) => ({ root: i, offset: 0 }));
+  const find = (id: number): { root: number; offset: number } => {
+    let offset = 0;
+    while (place[id].root !== id) {
+      offset += place[id].offset;
+      id = place[id].root;
+    }
+    return { root: id, offset };
+  };
+  // A whole intermediate that is not a model output and shares no buffer yet.
+  const movable = (a: TracedArg | undefined): a is Inter =>
+    isInter(a) && whole(a, sizes) && !outputOf.has(a.inter) && place[a.inter].root === a.inter;
+
+  // Concat in place: at batch 1 (nothing before the axis but 1s) each input is
+  // one contiguous slice of the output, so its producer writes straight into
+  // that slice, and the concat step finds it in place and copies nothing.
+  steps.forEach((s, i) => {
+    const [list, out, axisArg, rank] = s.args;
+    if (s.op !== 'concat' || !Array.isArray(list) || !movable(out) || firstUse[out.inter] !== i) return;
+    if (typeof axisArg !== 'number' || typeof rank !== 'number') return;
+    const axis = axisArg < 0 ? axisArg + rank : axisArg;
+    if (s.args.slice(4, 4 + axis).some((d) => d !== 1)) return; // inputs interleave in the output
+    const inputs = list as TracedArg[];
+    const count = (id: number): number => inputs.filter((r) => isInter(r) && r.inter === id).length;
+    let at = 0;
+    for (const r of inputs) {
+      // An input listed twice has one buffer for two slices: it is copied.
+      if (movable(r) && count(r.inter) === 1) {
+        place[r.inter] = { root: out.inter, offset: at };
+        firstUse[out.inter] = Math.min(firstUse[out.inter], firstUse[r.inter]);
+        lastUse[out.inter] = Math.max(lastUse[out.inter], lastUse[r.inter]);
+      }
+      at += (r as Inter | BufRef).size;
+    }
+  });
+
+  // In place: an elementwise op whose input is not read after it writes its
+  // result over that input (the native ops accept out === x), so the arena
+  // holds one buffer where it held two and the pass touches half the memory.
+  steps.forEach((s, i) => {
+    const rule = IN_PLACE[s.op];
+    const out = s.args[rule?.out ?? -1];
+    if (!rule || !movable(out) || firstUse[out.inter] !== i) return;
+    for (const k of rule.inputs) {
+      const a = s.args[k];
+      if (!isInter(a) || !whole(a, sizes) || sizes[a.inter] !== sizes[out.inter]) continue;
+      const { root } = find(a.inter);
+      // The buffer is read after this step, is a model output, or is read by this
+      // step as another argument (say a batchNorm parameter, which must not
+      // overlap out): not overwritable.
+      if (lastUse[root] !== i || outputOf.has(root)) continue;
+      if (s.args.some((b, j) => j !== rule.out && !rule.inputs.includes(j) && usesRoot(b, root, find))) continue;
+      place[out.inter] = { root: a.inter, offset: 0 };
+      lastUse[root] = Math.max(lastUse[root], lastUse[out.inter]);
+      return;
+    }
+  });
+
   // First-fit arena placement by liveness; freed blocks are reused.
   const offsets = new Array<number>(sizes.length).fill(-1);
   let free: { offset: number; size: number }[] = [];
   let arenaSize = 0;
-  const byFirst = sizes.map((_, i) => i).filter((i) => !outputOf.has(i)).sort((a, b) => firstUse[a] - firstUse[b]);
+  const byFirst = sizes.map((_, i) => i).filter((i) => !outputOf.has(i) && place[i].root === i).sort((a, b) => firstUse[a] - firstUse[b]);
   const live: number[] = [];
   for (const id of byFirst) {
     // Release everything whose last use is before this one's first use.
@@ -156,7 +218,9 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
   const resolve = (a: StepArg | { inter: number; offset: number; size: number }): StepArg => {
     if (a !== null && typeof a === 'object' && 'inter' in a) {
       const out = outputOf.get(a.inter);
-      return out !== undefined ? { kind: 3, index: out, offset: a.offset, size: a.size } : { kind: 1, index: 0, offset: offsets[a.inter] + a.offset, size: a.size };
+      if (out !== undefined) return { kind: 3, index: out, offset: a.offset, size: a.size };
+      const at = find(a.inter);
+      return { kind: 1, index: 0, offset: offsets[at.root] + at.offset + a.offset, size: a.size };
     }
     if (Array.isArray(a)) return a.map((x) => resolve(x as BufRef) as BufRef);
     return a;
@@ -168,6 +232,31 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
     outputSizes: outputs.map((t) => t.data.length),
     steps: steps.map((s) => ({ op: s.op, label: s.label, args: s.args.map(resolve) })),
   };
+}
+
+type Inter = { inter: number; offset: number; size: number };
+type TracedArg = StepArg | Inter;
+
+/** Ops whose native kernels accept out === an input: [indices of those inputs, index of out]. */
+const IN_PLACE: Record<string, { inputs: number[]; out: number } | undefined> = {
+  unary: { inputs: [0], out: 1 },
+  prelu: { inputs: [0], out: 2 },
+  softmax: { inputs: [0], out: 1 },
+  batchNorm: { inputs: [0], out: 5 },
+  binary: { inputs: [0, 1], out: 2 },
+};
+
+function isInter(a: TracedArg | undefined): a is Inter {
+  return a !== null && typeof a === 'object' && 'inter' in a;
+}
+
+function whole(a: Inter, sizes: number[]): boolean {
+  return a.offset === 0 && a.size === sizes[a.inter];
+}
+
+function usesRoot(a: TracedArg, root: number, find: (id: number) => { root: number }): boolean {
+  if (Array.isArray(a)) return a.some((x) => usesRoot(x as TracedArg, root, find));
+  return isInter(a) && find(a.inter).root === root;
 }
 
 function mergeFree(blocks: { offset: number; size: number }[]): { offset: number; size: number }[] {

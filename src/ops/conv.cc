@@ -5,6 +5,7 @@
 
 #include "../args.h"
 #include "../checked.h"
+#include "../parallel.h"
 #include "../status.h"
 #include "overlap.h"
 
@@ -122,17 +123,13 @@ void apply_bias_activation(float* y, int64_t n, int64_t channels, int64_t plane,
                            Activation activation) {
   if (bias == nullptr && activation == Activation::kNone) return;
   const bool relu = activation == Activation::kRelu;
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t ch = 0; ch < channels; ++ch) {
-      float* p = y + (i * channels + ch) * plane;
-      const float b = bias != nullptr ? bias[ch] : 0.0f;
-      if (relu) {
-        for (int64_t j = 0; j < plane; ++j) p[j] = std::max(p[j] + b, 0.0f);
-      } else {
-        for (int64_t j = 0; j < plane; ++j) p[j] += b;
-      }
+  parallel_for(static_cast<size_t>(n * channels), parallel_grain(static_cast<size_t>(plane)),
+               [&](size_t q0, size_t q1) {
+    for (size_t q = q0; q < q1; ++q) {
+      float* p = y + static_cast<int64_t>(q) * plane;
+      bias_activation_row(p, plane, bias != nullptr ? bias[static_cast<int64_t>(q) % channels] : 0.0f, relu);
     }
-  }
+  });
 }
 
 // --- decoding from positional arguments (JS call, async worker, model step) ---

@@ -4,6 +4,7 @@
 // touches memory, and run_*() checks, runs on the given backend and counts it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "../backend.h"
@@ -66,6 +67,16 @@ void run_fully_connected(const Backend& backend, const FullyConnectedCall& c);
 /// to y in place: shared by the backends that compute the plain product first.
 void apply_bias_activation(float* y, int64_t n, int64_t channels, int64_t plane,
                            const float* bias, Activation activation);
+
+/// The same step on n values of one channel (bias 0 when the conv has none),
+/// for loops that fuse it into their own pass: y + bias, then max(., 0) for relu.
+inline void bias_activation_row(float* y, int64_t n, float bias, bool relu) {
+  if (relu) {
+    for (int64_t j = 0; j < n; ++j) y[j] = std::max(y[j] + bias, 0.0f);
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] += bias;
+  }
+}
 
 class ArgList;
 

@@ -49,11 +49,20 @@ ConcatCall check_concat(const ConcatArgs& args) {
   for (int d = 0; d < axis; ++d) call.outer *= static_cast<size_t>(first.d[d]);
   const int64_t out_row = checked_mul(out_axis, inner, "concat: out");
   check_y(args.y, checked_mul(static_cast<int64_t>(call.outer), out_row, "concat: out"), "concat");
+  size_t at = 0;  // where tensors[i] starts in y when outer == 1
   for (size_t i = 0; i < n; ++i) {
     const std::string name = "tensors[" + std::to_string(i) + "]";
-    check_no_overlap(args.y.data, args.y.size, args.xs[i].data, args.xs[i].size, false, "concat",
-                     name.c_str());
-    call.row_sizes.push_back(static_cast<size_t>(args.shapes[i].d[axis] * inner));
+    const size_t row = static_cast<size_t>(args.shapes[i].d[axis] * inner);
+    // With outer == 1 each input goes to one contiguous slice of y. An input
+    // that already is exactly that slice is in place (a model's planner has
+    // its producer write there) and is not copied; any other overlap is refused.
+    const bool in_place = call.outer == 1 && args.xs[i].data == args.y.data + at && args.xs[i].size == row;
+    if (!in_place) {
+      check_no_overlap(args.y.data, args.y.size, args.xs[i].data, args.xs[i].size, false, "concat",
+                       name.c_str());
+    }
+    call.row_sizes.push_back(row);
+    at += row;
   }
   call.out_row = static_cast<size_t>(out_row);
   call.y = args.y.data;

@@ -20,6 +20,8 @@ struct ConcatArgs {
 };
 
 /// Inputs viewed as [outer, axis_i * inner]: y's row o is the inputs' rows o, in order.
+/// With outer == 1 an input may already be its own slice of y (a model's
+/// planner has its producer write there): a backend must not copy that one.
 struct ConcatCall {
   size_t outer = 1;
   std::vector<const float*> xs;

@@ -1,12 +1,15 @@
 #include "pool.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
 #include "../args.h"
 #include "../checked.h"
+#include "../parallel.h"
 #include "../status.h"
 #include "overlap.h"
+#include "taps.h"
 
 namespace neonn {
 namespace {
@@ -22,43 +25,120 @@ const char* pool_op(PoolKind kind) {
   return "pool2d";
 }
 
-// One output plane of max/avg pooling over one input plane.
-void pool_plane(const Pool2dCall& c, const float* x, float* y) {
+// One output element of max/avg pooling by the general rule: any window
+// position, padding and dilation, valid taps in (kh, kw) order.
+float pool_element(const Pool2dCall& c, const float* x, int64_t oh, int64_t ow) {
   const bool is_max = c.kind == PoolKind::kMax;
-  for (int64_t oh = 0; oh < c.out_h; ++oh) {
-    const int64_t h0 = oh * c.stride_h - c.pad_top;
-    for (int64_t ow = 0; ow < c.out_w; ++ow) {
-      const int64_t w0 = ow * c.stride_w - c.pad_left;
-      float best = -std::numeric_limits<float>::infinity();
-      double sum = 0.0;
-      int64_t inside = 0;  // input cells in the window
-      int64_t padded = 0;  // cells inside the padded input (count_include_pad)
-      for (int64_t kh = 0; kh < c.k_h; ++kh) {
-        const int64_t ih = h0 + kh * c.dilation_h;
-        const bool row_in = ih >= 0 && ih < c.in_h;
-        const bool row_padded = ih >= -c.pad_top && ih < c.in_h + c.pad_bottom;
-        for (int64_t kw = 0; kw < c.k_w; ++kw) {
-          const int64_t iw = w0 + kw * c.dilation_w;
-          if (row_padded && iw >= -c.pad_left && iw < c.in_w + c.pad_right) ++padded;
-          if (!row_in || iw < 0 || iw >= c.in_w) continue;
-          const float v = x[ih * c.in_w + iw];
-          ++inside;
-          if (is_max) {
-            // NaN propagates: once best is NaN no comparison replaces it.
-            if (v > best || v != v) best = v;
-          } else {
-            sum += v;
-          }
-        }
-      }
-      float& out = y[oh * c.out_w + ow];
+  const int64_t h0 = oh * c.stride_h - c.pad_top;
+  const int64_t w0 = ow * c.stride_w - c.pad_left;
+  // The window's columns inside the input, and inside the padded input.
+  const Taps cols = taps_within(w0, c.dilation_w, c.k_w, 0, c.in_w);
+  const Taps cols_padded = taps_within(w0, c.dilation_w, c.k_w, -c.pad_left, c.in_w + c.pad_right);
+  float best = -std::numeric_limits<float>::infinity();
+  double sum = 0.0;
+  int64_t inside = 0;  // input cells in the window
+  int64_t padded = 0;  // cells inside the padded input (count_include_pad)
+  for (int64_t kh = 0; kh < c.k_h; ++kh) {
+    const int64_t ih = h0 + kh * c.dilation_h;
+    if (ih >= -c.pad_top && ih < c.in_h + c.pad_bottom) padded += cols_padded.end - cols_padded.first;
+    if (ih < 0 || ih >= c.in_h) continue;
+    const int64_t row = ih * c.in_w + w0;  // + kw * dilation >= ih * in_w for valid taps
+    inside += cols.end - cols.first;
+    for (int64_t kw = cols.first; kw < cols.end; ++kw) {
+      const float v = x[row + kw * c.dilation_w];
       if (is_max) {
-        out = best;  // -Infinity only for a dilated window that skips every input cell
+        // NaN propagates: once best is NaN no comparison replaces it.
+        if (v > best || v != v) best = v;
       } else {
-        const int64_t count = c.count_include_pad ? padded : inside;
-        out = count == 0 ? 0.0f : static_cast<float>(sum / static_cast<double>(count));
+        sum += v;
       }
     }
+  }
+  if (is_max) return best;  // -Infinity only for a dilated window that skips every input cell
+  const int64_t count = c.count_include_pad ? padded : inside;
+  return count == 0 ? 0.0f : static_cast<float>(sum / static_cast<double>(count));
+}
+
+// Output columns [lo, hi) whose window columns all lie inside the input.
+struct Cols {
+  int64_t lo, hi;
+};
+Cols interior_cols(const Pool2dCall& c) {
+  const int64_t extent = (c.k_w - 1) * c.dilation_w;
+  const int64_t lo = std::min(c.out_w, (c.pad_left + c.stride_w - 1) / c.stride_w);
+  const int64_t last = c.in_w - 1 - extent + c.pad_left;  // the largest window start, shifted by the pad
+  const int64_t hi = last < 0 ? 0 : std::min(c.out_w, last / c.stride_w + 1);
+  return Cols{lo, std::max(lo, hi)};
+}
+
+// Columns an average-pooling row sums at a time, in doubles on the stack:
+// pool workers then allocate nothing (a thread that mallocs gets its own
+// malloc arena, megabytes of resident memory for a few bytes of scratch).
+constexpr int64_t kRowTile = 512;
+
+// Output row oh, columns [lo, hi) (interior ones, at most kRowTile): the same
+// taps in the same (kh, kw) order as pool_element, so the same bits, but as
+// loops over the row with no bounds checks, which the compiler can vectorize.
+// kStride is the column stride when it is 1 or 2 (the common cases), else 0.
+template <bool kMax, int kStride>
+void pool_row(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float* y) {
+  double acc[kMax ? 1 : kRowTile];
+  const int64_t sw = kStride != 0 ? kStride : c.stride_w;
+  const int64_t n = cols.hi - cols.lo;
+  const int64_t h0 = oh * c.stride_h - c.pad_top;
+  float* yr = y + oh * c.out_w + cols.lo;
+  int64_t rows_in = 0, rows_padded = 0;
+  if (kMax) {
+    for (int64_t j = 0; j < n; ++j) yr[j] = -std::numeric_limits<float>::infinity();
+  } else {
+    for (int64_t j = 0; j < n; ++j) acc[j] = 0.0;
+  }
+  for (int64_t kh = 0; kh < c.k_h; ++kh) {
+    const int64_t ih = h0 + kh * c.dilation_h;
+    if (ih >= -c.pad_top && ih < c.in_h + c.pad_bottom) ++rows_padded;
+    if (ih < 0 || ih >= c.in_h) continue;
+    ++rows_in;
+    const float* row = x + ih * c.in_w + cols.lo * sw - c.pad_left;  // >= x: interior columns
+    for (int64_t kw = 0; kw < c.k_w; ++kw) {
+      const float* s = row + kw * c.dilation_w;
+      if (kMax) {
+        for (int64_t j = 0; j < n; ++j) {
+          const float v = s[j * sw];
+          yr[j] = (v > yr[j] || v != v) ? v : yr[j];
+        }
+      } else {
+        for (int64_t j = 0; j < n; ++j) acc[j] += s[j * sw];
+      }
+    }
+  }
+  if (kMax) return;
+  const int64_t count = (c.count_include_pad ? rows_padded : rows_in) * c.k_w;
+  for (int64_t j = 0; j < n; ++j) yr[j] = count == 0 ? 0.0f : static_cast<float>(acc[j] / static_cast<double>(count));
+}
+
+template <bool kMax>
+void pool_row_any_stride(const Pool2dCall& c, const float* x, int64_t oh, Cols cols, float* y) {
+  for (int64_t lo = cols.lo; lo < cols.hi; lo += kRowTile) {
+    const Cols tile{lo, std::min(cols.hi, lo + kRowTile)};
+    if (c.stride_w == 1) pool_row<kMax, 1>(c, x, oh, tile, y);
+    else if (c.stride_w == 2) pool_row<kMax, 2>(c, x, oh, tile, y);
+    else pool_row<kMax, 0>(c, x, oh, tile, y);
+  }
+}
+
+// One output plane of max/avg pooling over one input plane: the interior
+// columns of each row as row loops, the border ones element by element.
+void pool_plane(const Pool2dCall& c, const float* x, float* y) {
+  const Cols cols = interior_cols(c);
+  const bool is_max = c.kind == PoolKind::kMax;
+  for (int64_t oh = 0; oh < c.out_h; ++oh) {
+    float* yr = y + oh * c.out_w;
+    for (int64_t ow = 0; ow < cols.lo; ++ow) yr[ow] = pool_element(c, x, oh, ow);
+    if (cols.hi > cols.lo) {
+      if (is_max) pool_row_any_stride<true>(c, x, oh, cols, y);
+      else pool_row_any_stride<false>(c, x, oh, cols, y);
+    }
+    for (int64_t ow = cols.hi; ow < c.out_w; ++ow) yr[ow] = pool_element(c, x, oh, ow);
   }
 }
 
@@ -136,19 +216,27 @@ void run_pool2d(const Backend& backend, const Pool2dCall& c) {
 }
 
 void pool2d_loops(const Pool2dCall& c) {
-  const int64_t planes = c.n * c.c;
+  // Planes (N*C of them) are independent: split among threads.
+  const size_t planes = static_cast<size_t>(c.n * c.c);
   const int64_t in_plane = c.in_h * c.in_w;
   if (c.kind == PoolKind::kGlobalAvg) {
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* x = c.x.data + p * in_plane;
-      double sum = 0.0;
-      for (int64_t i = 0; i < in_plane; ++i) sum += x[i];
-      c.y.data[p] = static_cast<float>(sum / static_cast<double>(in_plane));
-    }
+    parallel_for(planes, parallel_grain(static_cast<size_t>(in_plane)), [&](size_t p0, size_t p1) {
+      for (size_t p = p0; p < p1; ++p) {
+        const float* x = c.x.data + static_cast<int64_t>(p) * in_plane;
+        double sum = 0.0;
+        for (int64_t i = 0; i < in_plane; ++i) sum += x[i];
+        c.y.data[p] = static_cast<float>(sum / static_cast<double>(in_plane));
+      }
+    });
     return;
   }
   const int64_t out_plane = c.out_h * c.out_w;
-  for (int64_t p = 0; p < planes; ++p) pool_plane(c, c.x.data + p * in_plane, c.y.data + p * out_plane);
+  parallel_for(planes, parallel_grain(static_cast<size_t>(out_plane * c.k_h * c.k_w)), [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const int64_t q = static_cast<int64_t>(p);
+      pool_plane(c, c.x.data + q * in_plane, c.y.data + q * out_plane);
+    }
+  });
 }
 
 // --- decoding from positional arguments (JS call, async worker, model step) ---

@@ -2,36 +2,62 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../parallel.h"
 #include "reference_ops.h"
 
 namespace neonn {
 namespace reference {
 
+// Data movement is memory-bound: a chunk is worth a thread from this many floats.
+constexpr size_t kCopyGrain = kParallelMinWork;
+
 void concat(const ConcatCall& c) {
-  float* y = c.y;
-  for (size_t o = 0; o < c.outer; ++o) {
-    for (size_t i = 0; i < c.xs.size(); ++i) {
-      const size_t n = c.row_sizes[i];
-      std::memcpy(y, c.xs[i] + o * n, n * sizeof(float));
-      y += n;
+  // y is [outer, out_row]; each row o is the inputs' rows o back to back. The
+  // output is split into element ranges; a range copies the pieces it overlaps.
+  const size_t pieces = c.xs.size();
+  parallel_for(c.outer * c.out_row, kCopyGrain, [&](size_t e0, size_t e1) {
+    size_t o = e0 / c.out_row, off = e0 % c.out_row, i = 0;
+    while (off >= c.row_sizes[i]) off -= c.row_sizes[i++];  // off < out_row: stops before `pieces`
+    for (size_t e = e0; e < e1;) {
+      const size_t len = std::min(c.row_sizes[i] - off, e1 - e);
+      const float* src = c.xs[i] + o * c.row_sizes[i] + off;
+      if (src != c.y + e) std::memcpy(c.y + e, src, len * sizeof(float));  // equal: already in place
+      e += len;
+      off += len;
+      if (off == c.row_sizes[i]) {
+        off = 0;
+        if (++i == pieces) {
+          i = 0;
+          ++o;
+        }
+      }
     }
-  }
+  });
 }
 
 void transpose(const TransposeCall& c) {
-  // Walk y in order; an odometer keeps the matching offset into x.
-  int64_t idx[kMaxRank] = {};
-  int64_t off = 0;
+  // Walk y in order; an odometer keeps the matching offset into x. Ranges of
+  // y go to threads, each starting its odometer at its first element.
   const int r = c.rank;
-  for (size_t i = 0; i < c.size; ++i) {
-    c.y[i] = c.x[off];
+  parallel_for(c.size, parallel_grain(4), [&](size_t begin, size_t end) {
+    int64_t idx[kMaxRank] = {};
+    int64_t off = 0;
+    size_t rest = begin;
     for (int k = r - 1; k >= 0; --k) {
-      off += c.in_strides[k];
-      if (++idx[k] < c.out_dims[k]) break;
-      off -= c.in_strides[k] * c.out_dims[k];
-      idx[k] = 0;
+      idx[k] = static_cast<int64_t>(rest % static_cast<size_t>(c.out_dims[k]));
+      rest /= static_cast<size_t>(c.out_dims[k]);
+      off += idx[k] * c.in_strides[k];
     }
-  }
+    for (size_t i = begin; i < end; ++i) {
+      c.y[i] = c.x[off];
+      for (int k = r - 1; k >= 0; --k) {
+        off += c.in_strides[k];
+        if (++idx[k] < c.out_dims[k]) break;
+        off -= c.in_strides[k] * c.out_dims[k];
+        idx[k] = 0;
+      }
+    }
+  });
 }
 
 void pad(const PadCall& c) {
@@ -52,34 +78,31 @@ void pad(const PadCall& c) {
   // Columns of the output row that come from x: [j0, j1), reading x at j - b.
   const int64_t j0 = std::max<int64_t>(0, b);
   const int64_t j1 = std::max(j0, std::min(row, in_row + b));
-  int64_t idx[kMaxRank] = {};  // output index over dims 0..r-2
-  float* y = c.y;
-  for (;;) {
-    int64_t off = 0;
-    bool inside = true;
-    for (int d = 0; d < r - 1; ++d) {
-      const int64_t src = idx[d] - c.begin[d];
-      if (src < 0 || src >= c.in_dims[d]) {
-        inside = false;
-        break;
+  size_t rows = 1;
+  for (int d = 0; d < r - 1; ++d) rows *= static_cast<size_t>(c.out_dims[d]);
+  // Output rows go to threads; each row is filled from its own index.
+  parallel_for(rows, parallel_grain(static_cast<size_t>(row)), [&](size_t q0, size_t q1) {
+    for (size_t q = q0; q < q1; ++q) {
+      int64_t off = 0;
+      bool inside = true;
+      size_t rest = q;
+      for (int d = r - 2; d >= 0; --d) {  // output index of row q, last dim first
+        const int64_t at = static_cast<int64_t>(rest % static_cast<size_t>(c.out_dims[d]));
+        rest /= static_cast<size_t>(c.out_dims[d]);
+        const int64_t src = at - c.begin[d];
+        if (src < 0 || src >= c.in_dims[d]) inside = false;
+        off += src * in_strides[d];
       }
-      off += src * in_strides[d];
+      float* y = c.y + static_cast<int64_t>(q) * row;
+      if (!inside || j0 == j1) {
+        std::fill(y, y + row, c.value);
+      } else {
+        std::fill(y, y + j0, c.value);
+        std::memcpy(y + j0, c.x + off + (j0 - b), static_cast<size_t>(j1 - j0) * sizeof(float));
+        std::fill(y + j1, y + row, c.value);
+      }
     }
-    if (!inside || j0 == j1) {
-      std::fill(y, y + row, c.value);
-    } else {
-      std::fill(y, y + j0, c.value);
-      std::memcpy(y + j0, c.x + off + (j0 - b), static_cast<size_t>(j1 - j0) * sizeof(float));
-      std::fill(y + j1, y + row, c.value);
-    }
-    y += row;
-    int k = r - 2;
-    for (; k >= 0; --k) {
-      if (++idx[k] < c.out_dims[k]) break;
-      idx[k] = 0;
-    }
-    if (k < 0) break;
-  }
+  });
 }
 
 }  // namespace reference

@@ -19,7 +19,7 @@ class ReferenceBackend final : public Backend {
   BackendInfo info() const override {
     BackendInfo i = Backend::info();
     i.version = "builtin";
-    i.config = "plain C++ loops, double accumulation, single thread";
+    i.config = "plain C++ loops, double accumulation; conv and gemm on one thread, the other ops split over the thread budget";
     i.threads = 1;
     return i;
   }

@@ -3,11 +3,11 @@
 // and input, neonn's output equals onnxruntime-node's (logits, so small
 // differences are not hidden by the softmax), on each BLAS backend.
 import * as nn from '../../lib';
-import { expectClose, randomData } from '../helpers';
+import { availableBackends, expectClose, randomData } from '../helpers';
 import { runInOrt } from './zoo-check';
 
 const LIGHT = ['squeezenet', 'googlenet', 'resnet50', 'mobilenetV2'] as const;
-const backends = nn.backends().filter((b) => b.available && b.name !== 'reference').map((b) => b.name);
+const backends = availableBackends().filter((name) => name !== 'reference');
 afterAll(() => nn.setBackend(nn.backends().find((b) => b.available)!.name));
 
 describe.each(LIGHT)('nn.zoo.%s() in neonn vs onnxruntime-node', (name) => {
