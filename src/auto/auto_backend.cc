@@ -293,20 +293,29 @@ const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers) 
     if (std::find(winners.begin(), winners.end(), l->winner) == winners.end()) winners.push_back(l->winner);
   }
   if (winners.size() < 2) return nullptr;  // one pool already
+  // A pool that runs every layer ends the mixing; one that cannot (NNPACK
+  // has no depthwise convs) only reduces it, so complete ones come first.
   const Backend* best = nullptr;
   double best_total = 0;
+  bool best_complete = false;
   for (const Backend* b : winners) {
     double total = 0;
+    bool complete = true;
     for (const MeasuredLayer* l : layers) {
-      double us = winner_us(*l);
+      double us = -1;
       for (const MeasuredLayer::Entry& e : l->entries) {
         if (e.backend == b) us = e.micros;
       }
+      if (us < 0) {
+        complete = false;
+        us = winner_us(*l);
+      }
       total += us;
     }
-    if (best == nullptr || total < best_total) {
+    if (best == nullptr || (complete && !best_complete) || (complete == best_complete && total < best_total)) {
       best = b;
       best_total = total;
+      best_complete = complete;
     }
   }
   return best_total <= kOnePoolSlack * mixed ? best : nullptr;
