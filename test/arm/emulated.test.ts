@@ -33,7 +33,10 @@ function parse(r: ReturnType<typeof spawnSync>, what: string): SuiteResult {
 
 let native: SuiteResult;
 beforeAll(() => {
-  native = parse(spawnSync(process.execPath, [suite], { cwd: root, encoding: 'utf8', env: { ...process.env, NEONN_BACKEND: '' }, maxBuffer: 64 << 20 }), 'native suite');
+  // Without the run-time loaded libraries, as under emulation: auto then
+  // chooses among the same backends on both sides.
+  const env = { ...process.env, NEONN_BACKEND: '', NEONN_NNPACK_LIBRARY: '/nonexistent/libnnpack.so', NEONN_XNNPACK_LIBRARY: '/nonexistent/libXNNPACK.so.0' };
+  native = parse(spawnSync(process.execPath, [suite], { cwd: root, encoding: 'utf8', env, maxBuffer: 64 << 20 }), 'native suite');
 });
 
 describe.each(ARM_PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
