@@ -38,6 +38,12 @@ function run(spec: Spec): Float32Array[] {
 
 const arg = (spec: Spec, step: number, i: number): Ref => spec.steps[step].args[i] as Ref;
 
+// The planner's decisions, checked bit for bit against the same ops called
+// one by one: on one fixed backend, since auto may plan a model's conv on
+// another path than a lone call's.
+beforeAll(() => nn.setBackend('openblas'));
+afterAll(() => nn.setBackend('auto'));
+
 describe('in-place elementwise steps', () => {
   test('relu and clip after a conv write over the conv output', () => {
     const forward = (): nn.Tensor[] => [nn.conv2d(nn.clip(nn.relu(nn.conv2d(x, w, { pads: 1 })), 0, 0.5), w2)];

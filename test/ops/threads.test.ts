@@ -97,7 +97,9 @@ function at<T>(threads: number, f: () => T): T {
   }
 }
 
-describe.each(backends)('neonn loops on %s give the same bits at any thread count', (backend) => {
+// auto is left out: it measures per thread count and may rightly pick another
+// library's path at 2 threads than at 1 (other bits, same values).
+describe.each(backends.filter((b) => b !== 'auto'))('neonn loops on %s give the same bits at any thread count', (backend) => {
   beforeAll(() => nn.setBackend(backend));
 
   test.each(cases)('%s: threads 2 and 3 equal threads 1', (...k) => {
