@@ -13,6 +13,7 @@
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
 #include "../ops/pool.h"
+#include "../dl_open.h"
 #include "../registry.h"
 #include "nnpack_api.h"
 
@@ -470,32 +471,13 @@ class NnpackBackend final : public Backend {
   }
 
   Status load() {
-    const char* env = std::getenv("NEONN_NNPACK_LIBRARY");
-    std::vector<std::string> tries;
-    if (env != nullptr && *env != '\0') {
-      tries.push_back(env);
-    } else {
-      tries = {"libnnpack.so", "libnnpack.so.0"};
-    }
-    void* handle = nullptr;
-    std::string errors;
-    for (const std::string& t : tries) {
-      dlerror();
-      // RTLD_LOCAL: NNPACK exports its internal kernels and bundles a
-      // pthreadpool; none of it may capture other libraries' symbols.
-      handle = dlopen(t.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (handle != nullptr) {
-        path_ = t;
-        break;
-      }
-      const char* why = dlerror();
-      errors += std::string(errors.empty() ? "" : "; ") + (why != nullptr ? why : t + ": cannot load");
-    }
+    const DlOpened lib = dlopen_first("NEONN_NNPACK_LIBRARY", {"libnnpack.so", "libnnpack.so.0"});
+    void* handle = lib.handle;
+    path_ = lib.name;
     if (handle == nullptr) {
-      if (env != nullptr && *env != '\0') {
-        path_ = env;
-        return Status::Unavailable("NEONN_NNPACK_LIBRARY=" + path_ + " cannot be loaded: " + errors);
-      }
+      std::string errors;
+      for (const auto& f : lib.failures) errors += (errors.empty() ? "" : "; ") + f.second;
+      if (lib.from_env) return Status::Unavailable("NEONN_NNPACK_LIBRARY=" + path_ + " cannot be loaded: " + errors);
       return Status::Unavailable(
           "libnnpack.so not found on the library path (set NEONN_NNPACK_LIBRARY to an NNPACK shared library): " +
           errors);

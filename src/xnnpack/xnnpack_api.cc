@@ -3,6 +3,8 @@
 // still reference its code.
 #include "xnnpack_api.h"
 
+#include "../dl_open.h"
+
 #include <dlfcn.h>
 #include <link.h>
 
@@ -23,11 +25,6 @@ constexpr const char* kNewerApiSymbols[] = {
     "xnn_create_code_cache",
     "xnn_reshape_convolution2d_nhwc_f32",
 };
-
-std::string dl_error() {
-  const char* why = dlerror();
-  return why != nullptr ? why : "unknown dlopen error";
-}
 
 // The path the dynamic loader actually opened (a bare soname resolves
 // through the library search path).
@@ -57,26 +54,13 @@ std::string status_name(int status) {
 
 Loaded load_xnnpack() {
   Loaded out;
-  std::vector<std::string> candidates;
-  const char* env = std::getenv("NEONN_XNNPACK_LIBRARY");
-  if (env != nullptr && env[0] != '\0') {
-    candidates.push_back(env);
-  } else {
-    candidates = {"libXNNPACK.so.0", "libXNNPACK.so"};
-  }
-  void* handle = nullptr;
+  const DlOpened lib = dlopen_first("NEONN_XNNPACK_LIBRARY", {"libXNNPACK.so.0", "libXNNPACK.so"});
+  void* handle = lib.handle;
+  if (handle != nullptr) out.library = opened_path(handle, lib.name);
   std::string tried;
-  for (const std::string& name : candidates) {
-    dlerror();
-    handle = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle != nullptr) {
-      out.library = opened_path(handle, name);
-      break;
-    }
-    tried += (tried.empty() ? "" : "; ") + std::string("cannot load ") + name + ": " + dl_error();
-  }
+  for (const auto& f : lib.failures) tried += (tried.empty() ? "" : "; ") + std::string("cannot load ") + f.first + ": " + f.second;
   if (handle == nullptr) {
-    out.reason = tried + (env != nullptr && env[0] != '\0'
+    out.reason = tried + (lib.from_env
                               ? std::string(" (NEONN_XNNPACK_LIBRARY)")
                               : std::string(" (install libxnnpack0, or set NEONN_XNNPACK_LIBRARY)"));
     return out;
