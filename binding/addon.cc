@@ -12,6 +12,7 @@ void RegisterPool(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);    // binding/elementwise.cc
 void RegisterNormalization(Napi::Env env, Napi::Object exports);  // binding/normalization.cc
 void RegisterLayout(Napi::Env env, Napi::Object exports);         // binding/layout.cc
+void RegisterKernels(Napi::Env env, Napi::Object exports);        // binding/kernels.cc: the op schema's generic kernels
 }  // namespace binding
 }  // namespace neonn
 
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   neonn::binding::RegisterElementwise(env, exports);
   neonn::binding::RegisterNormalization(env, exports);
   neonn::binding::RegisterLayout(env, exports);
+  neonn::binding::RegisterKernels(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

@@ -3,6 +3,7 @@
 // finalizer otherwise); runSync/run execute every step, run on the libuv pool.
 #include <napi.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "../src/model/program.h"
 #include "../src/registry.h"
 #include "args.h"
+#include "kernel_args.h"
 #include "op_worker.h"
 
 namespace neonn {
@@ -69,22 +71,70 @@ StepArg arg_value(const Napi::Value& v) {
   return a;
 }
 
+/// Any typed array as a span of 4-byte units (a program's buffers are
+/// counted in floats; a tensor of another dtype fills ceil(bytes / 4) of
+/// them, and its steps read only its own bytes).
+MutableFloatSpan typed_value(napi_env env, napi_value v, const char* name, size_t* bytes = nullptr) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
+    throw_type_error(std::string(kOp) + ": expected \"" + name + "\" to be a typed array");
+  }
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t byte_offset = 0;
+  NEONN_THROW_TYPEERROR_IF(napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &byte_offset) != napi_ok,
+                           std::string(kOp) + ": unreadable typed array \"" + name + "\"");
+  size_t elem = 4;
+  switch (type) {
+    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: elem = 1; break;
+    case napi_int16_array: case napi_uint16_array: elem = 2; break;
+    case napi_bigint64_array: case napi_biguint64_array: case napi_float64_array: elem = 8; break;
+    default: break;
+  }
+  NEONN_THROW_RANGEERROR_IF(byte_offset % 4 != 0, std::string(kOp) + ": \"" + name + "\" must start at a multiple of 4 bytes");
+  if (bytes != nullptr) *bytes = length * elem;
+  return MutableFloatSpan{static_cast<float*>(data), (length * elem + 3) / 4};
+}
+
 std::vector<FloatSpan> input_spans(const Napi::Value& v) {
-  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), "model: expected \"inputs\" to be an array of Float32Arrays");
+  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), "model: expected \"inputs\" to be an array of typed arrays");
   Napi::Array a = v.As<Napi::Array>();
   std::vector<FloatSpan> out(a.Length());
   for (uint32_t i = 0; i < a.Length(); ++i) {
-    const MutableFloatSpan s = float32_value(v.Env(), a.Get(i), kOp, "inputs[i]");
+    const MutableFloatSpan s = typed_value(v.Env(), a.Get(i), "inputs[i]");
     out[i] = FloatSpan{s.data, s.size};
   }
   return out;
 }
 
 std::vector<MutableFloatSpan> output_spans(const Napi::Value& v) {
-  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), "model: expected \"outputs\" to be an array of Float32Arrays");
+  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), "model: expected \"outputs\" to be an array of typed arrays");
   Napi::Array a = v.As<Napi::Array>();
   std::vector<MutableFloatSpan> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = float32_value(v.Env(), a.Get(i), kOp, "outputs[i]");
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = typed_value(v.Env(), a.Get(i), "outputs[i]");
+  return out;
+}
+
+/// A generic kernel step's tensor: null (omitted) or { ref, dtype, shape }.
+KernelTensorSpec kernel_tensor_value(const Napi::Value& v, const std::string& what) {
+  KernelTensorSpec t;
+  if (is_nullish(v)) return t;
+  NEONN_THROW_TYPEERROR_IF(!v.IsObject(), what + ": expected { ref, dtype, shape }");
+  Napi::Object o = v.As<Napi::Object>();
+  t.present = true;
+  t.ref = ref_value(o.Get("ref"));
+  t.dtype = dtype_value(o.Get("dtype"), what);
+  t.shape = shape_value(o.Get("shape"), what);
+  return t;
+}
+
+std::vector<KernelTensorSpec> kernel_tensors(const Napi::Value& v, const std::string& what) {
+  NEONN_THROW_TYPEERROR_IF(!v.IsArray(), what + ": expected an array");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<KernelTensorSpec> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = kernel_tensor_value(a.Get(i), what);
   return out;
 }
 
@@ -109,8 +159,11 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
       Napi::Array consts_a = consts_v.As<Napi::Array>();
       std::vector<std::vector<float>> consts(consts_a.Length());
       for (uint32_t i = 0; i < consts_a.Length(); ++i) {
-        const MutableFloatSpan s = float32_value(info.Env(), consts_a.Get(i), kOp, "consts[i]");
-        consts[i].assign(s.data, s.data + s.size);  // owned: the model frees it on dispose()
+        // Any dtype, as its bytes in 4-byte units (see typed_value); owned: dispose() frees it.
+        size_t bytes = 0;
+        const MutableFloatSpan s = typed_value(info.Env(), consts_a.Get(i), "consts[i]", &bytes);
+        consts[i].assign(s.size, 0.0f);
+        if (bytes > 0) std::memcpy(consts[i].data(), s.data, bytes);
       }
       const size_t arena = size_value(spec.Get("arenaSize"), "arenaSize");
       std::vector<size_t> in_sizes = sizes_value(spec.Get("inputSizes"), "inputSizes");
@@ -124,9 +177,19 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
         Napi::Object so = steps_a.Get(i).As<Napi::Object>();
         NEONN_THROW_TYPEERROR_IF(!so.Get("op").IsString(), "model: step.op must be a string");
         const std::string op = so.Get("op").As<Napi::String>().Utf8Value();
+        steps[i].label = so.Get("label").IsString() ? so.Get("label").As<Napi::String>().Utf8Value() : op;
+        if (op == "kernel") {  // { op: 'kernel', kernel, inputs, outputs, attrs }: a generic kernel of the op schema
+          NEONN_THROW_TYPEERROR_IF(!so.Get("kernel").IsString(), "model: step.kernel must be a string");
+          const std::string name = so.Get("kernel").As<Napi::String>().Utf8Value();
+          steps[i].generic = find_kernel(name);
+          NEONN_THROW_RANGEERROR_IF(steps[i].generic == nullptr, "model: unknown kernel \"" + name + "\" in step " + std::to_string(i));
+          steps[i].kernel_inputs = kernel_tensors(so.Get("inputs"), "model: " + name + " inputs");
+          steps[i].kernel_outputs = kernel_tensors(so.Get("outputs"), "model: " + name + " outputs");
+          steps[i].attrs = attrs_value(so.Get("attrs"), "model: " + name);
+          continue;
+        }
         steps[i].kernel = find_op(op);
         NEONN_THROW_RANGEERROR_IF(steps[i].kernel == nullptr, "model: unknown op \"" + op + "\" in step " + std::to_string(i));
-        steps[i].label = so.Get("label").IsString() ? so.Get("label").As<Napi::String>().Utf8Value() : op;
         Napi::Value args_v = so.Get("args");
         NEONN_THROW_TYPEERROR_IF(!args_v.IsArray(), "model: step.args must be an array");
         Napi::Array args_a = args_v.As<Napi::Array>();

@@ -39,6 +39,12 @@ export type { BatchNormOptions, LrnOptions } from './ops/normalization';
 export { concat, flatten, reshape, transpose, pad } from './ops/layout';
 // --- end elementwise, normalization and layout ops ---
 
+// the op schema: every op by name, ONNX semantics
+export { runOp, opNames, TypedTensor } from './ir/ops';
+export type { OpInput, OpOutput, RunOpOptions } from './ir/ops';
+export type { DType } from './dtype';
+import { runOpAsync } from './ir/ops';
+
 // models
 export { Sequential } from './model/sequential';
 export type { SequentialOptions } from './model/sequential';
@@ -85,6 +91,7 @@ export const async = Object.freeze({
   sub: subAsync,
   div: divAsync,
   // --- end sub, div ---
+  runOp: runOpAsync,
 });
 
 // --- ONNX export and the model zoo ---

@@ -138,7 +138,7 @@ interface NativeCnnOps {
 
 /** @internal A compiled model (binding/model.cc). */
 export interface NativeProgram {
-  runSync(inputs: Float32Array[], outputs: Float32Array[]): void;
+  runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): void;
   run(inputs: Float32Array[], outputs: Float32Array[]): Promise<void>;
   dispose(): void;
   memoryBytes(): number;
@@ -147,7 +147,21 @@ export interface NativeProgram {
 }
 
 /** @internal The addon's exports. */
-export interface NativeBinding extends NativeCnnOps {
+/** A tensor of the generic kernel interface (binding/kernel_args.h). dtype: ONNX code. */
+export interface NativeTensor {
+  data: ArrayBufferView;
+  shape: readonly number[];
+  dtype: number;
+}
+
+/** The op schema's generic kernels: see binding/kernels.cc. */
+interface NativeKernels {
+  kernelSync(name: string, inputs: (NativeTensor | null)[], outputs: NativeTensor[], attrs: Record<string, number | readonly number[] | string>): void;
+  kernel(name: string, inputs: (NativeTensor | null)[], outputs: NativeTensor[], attrs: Record<string, number | readonly number[] | string>): Promise<void>;
+  kernelNames(): string[];
+}
+
+export interface NativeBinding extends NativeCnnOps, NativeKernels {
   napiVersion: number;
   NeonnProgram: new (spec: unknown) => NativeProgram;
   backends(): NativeBackendInfo[];

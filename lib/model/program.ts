@@ -8,7 +8,9 @@
  * @internal
  */
 import { NeonnError, fromNative } from '../errors';
-import { binding, NativeProgram } from '../native';
+import { binding, NativeProgram, NativeTensor } from '../native';
+import type { TypedData } from '../dtype';
+import { recording } from '../ops/run';
 import { Tensor, TensorLike } from '../tensor';
 
 /** Where a buffer lives in a program: 0 constant, 1 arena, 2 input, 3 output. */
@@ -20,12 +22,35 @@ export interface BufRef {
 }
 type StepArg = number | null | BufRef | BufRef[];
 
+/** A typed tensor of a generic kernel step. dtype: ONNX code. */
+export interface KernelTensorRef {
+  ref: BufRef;
+  dtype: number;
+  shape: number[];
+}
+
+export interface ProgramStep {
+  op: string;
+  label: string;
+  args: StepArg[];
+  /** op 'kernel': the generic kernel's name, tensors and attributes. */
+  kernel?: string;
+  inputs?: (KernelTensorRef | null)[];
+  outputs?: (KernelTensorRef | null)[];
+  attrs?: Record<string, unknown>;
+}
+
 export interface ProgramSpec {
-  consts: Float32Array[];
+  consts: TypedData[];
   arenaSize: number;
   inputSizes: number[];
   outputSizes: number[];
-  steps: { op: string; label: string; args: StepArg[] }[];
+  steps: ProgramStep[];
+}
+
+/** A buffer's size in the program's 4-byte units. */
+function units(arr: TypedData): number {
+  return Math.ceil(arr.byteLength / 4);
 }
 
 interface Known {
@@ -44,10 +69,10 @@ const ALIGN = 16;
  * being recorded (e.g. the layer), for error messages and diagnostics.
  * With `dry`, the ops are only recorded and checked, and nothing is planned.
  */
-export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () => TensorLike[], label: () => string, dry = false): ProgramSpec {
+export function trace(inputs: { data: TypedData }[], consts: TypedData[], forward: () => { data: TypedData }[], label: () => string, dry = false): ProgramSpec {
   const known = new Map<ArrayBufferLike, Known[]>();
-  const register = (arr: Float32Array, k: Omit<Known, 'byteOffset' | 'size'>): Known => {
-    const entry: Known = { ...k, byteOffset: arr.byteOffset, size: arr.length };
+  const register = (arr: TypedData, k: Omit<Known, 'byteOffset' | 'size'>): Known => {
+    const entry: Known = { ...k, byteOffset: arr.byteOffset, size: units(arr) };
     const list = known.get(arr.buffer) ?? [];
     list.push(entry);
     known.set(arr.buffer, list);
@@ -60,56 +85,55 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
   const firstUse: number[] = [];
   const lastUse: number[] = [];
   const sizes: number[] = [];
-  const steps: { op: string; label: string; args: (StepArg | { inter: number; offset: number; size: number })[] }[] = [];
+  const steps: TracedStep[] = [];
 
-  const refOf = (arr: Float32Array, stepIndex: number): BufRef | { inter: number; offset: number; size: number } => {
+  const refOf = (arr: TypedData, stepIndex: number): BufRef | Inter => {
     const list = known.get(arr.buffer);
     const base = list?.find((k) => arr.byteOffset >= k.byteOffset && arr.byteOffset + arr.byteLength <= k.byteOffset + k.size * 4);
     if (base) {
+      if ((arr.byteOffset - base.byteOffset) % 4 !== 0) {
+        throw new NeonnError('model: a view that does not start at a multiple of 4 bytes into its buffer', 'ERR_NEONN_INTERNAL', 'model');
+      }
       const offset = (arr.byteOffset - base.byteOffset) / 4;
       if (base.kind === 1) {
         lastUse[base.index] = stepIndex;
-        return { inter: base.index, offset, size: arr.length };
+        return { inter: base.index, offset, size: units(arr) };
       }
-      return { kind: base.kind, index: base.index, offset, size: arr.length };
+      return { kind: base.kind, index: base.index, offset, size: units(arr) };
     }
     // Never seen: the output buffer an op facade just allocated.
     const id = sizes.length;
-    sizes.push(arr.length);
+    sizes.push(units(arr));
     firstUse.push(stepIndex);
     lastUse.push(stepIndex);
     register(arr, { kind: 1, index: id });
-    return { inter: id, offset: 0, size: arr.length };
+    return { inter: id, offset: 0, size: units(arr) };
   };
 
-  const raw = binding as unknown as Record<string, unknown>;
-  const saved = new Map<string, unknown>();
-  for (const key of Object.keys(raw)) {
-    if (!key.endsWith('Sync') || typeof raw[key] !== 'function') continue;
-    saved.set(key, raw[key]);
-    const op = key.slice(0, -'Sync'.length);
-    raw[key] = (...args: unknown[]): void => {
-      const stepIndex = steps.length;
-      steps.push({
-        op,
-        label: label(),
-        args: args.map((a) => {
-          if (a instanceof Float32Array) return refOf(a, stepIndex);
-          if (Array.isArray(a)) return a.map((x) => refOf(x as Float32Array, stepIndex)) as BufRef[];
-          if (a === null || a === undefined) return null;
-          if (typeof a === 'number') return a;
-          if (typeof a === 'boolean') return a ? 1 : 0;
-          throw new NeonnError(`model: cannot record argument ${String(a)} of ${op}`, 'ERR_NEONN_INTERNAL', op);
-        }),
-      });
-    };
-  }
-  let outputs: TensorLike[];
-  try {
-    outputs = forward();
-  } finally {
-    for (const [key, fn] of saved) raw[key] = fn;
-  }
+  const record = (op: string, args: unknown[]): void => {
+    const stepIndex = steps.length;
+    if (op === 'kernel') {
+      // A generic kernel of the op schema: (name, inputs, outputs, attrs), typed tensors.
+      const [name, ins, outs, attrs] = args as [string, (NativeTensor | null)[], NativeTensor[], Record<string, unknown>];
+      const typed = (t: NativeTensor | null): TracedTensor | null =>
+        t === null ? null : { ref: refOf(t.data as TypedData, stepIndex), dtype: t.dtype, shape: [...t.shape] };
+      steps.push({ op, label: label(), args: [], kernel: name, inputs: ins.map(typed), outputs: outs.map(typed), attrs });
+      return;
+    }
+    steps.push({
+      op,
+      label: label(),
+      args: args.map((a) => {
+        if (a instanceof Float32Array) return refOf(a, stepIndex);
+        if (Array.isArray(a)) return a.map((x) => refOf(x as Float32Array, stepIndex)) as BufRef[];
+        if (a === null || a === undefined) return null;
+        if (typeof a === 'number') return a;
+        if (typeof a === 'boolean') return a ? 1 : 0;
+        throw new NeonnError(`model: cannot record argument ${String(a)} of ${op}`, 'ERR_NEONN_INTERNAL', op);
+      }),
+    });
+  };
+  const outputs = recording(record, forward);
   // A dry run only checks that the ops accept their arguments (shape inference).
   if (dry) return { consts, arenaSize: 0, inputSizes: [], outputSizes: [], steps: [] };
   if (steps.length === 0) throw new RangeError('model: nothing to run (the output is the input itself)');
@@ -225,17 +249,36 @@ export function trace(inputs: TensorLike[], consts: Float32Array[], forward: () 
     if (Array.isArray(a)) return a.map((x) => resolve(x as BufRef) as BufRef);
     return a;
   };
+  const resolveTensor = (t: TracedTensor | null): KernelTensorRef | null => (t === null ? null : { ref: resolve(t.ref) as BufRef, dtype: t.dtype, shape: t.shape });
   return {
     consts,
     arenaSize,
-    inputSizes: inputs.map((t) => t.data.length),
-    outputSizes: outputs.map((t) => t.data.length),
-    steps: steps.map((s) => ({ op: s.op, label: s.label, args: s.args.map(resolve) })),
+    inputSizes: inputs.map((t) => units(t.data)),
+    outputSizes: outputs.map((t) => units(t.data)),
+    steps: steps.map((s) =>
+      s.kernel === undefined
+        ? { op: s.op, label: s.label, args: s.args.map(resolve) }
+        : { op: s.op, label: s.label, args: [], kernel: s.kernel, inputs: s.inputs!.map(resolveTensor), outputs: s.outputs!.map(resolveTensor), attrs: s.attrs! },
+    ),
   };
 }
 
 type Inter = { inter: number; offset: number; size: number };
 type TracedArg = StepArg | Inter;
+interface TracedTensor {
+  ref: BufRef | Inter;
+  dtype: number;
+  shape: number[];
+}
+interface TracedStep {
+  op: string;
+  label: string;
+  args: TracedArg[];
+  kernel?: string;
+  inputs?: (TracedTensor | null)[];
+  outputs?: (TracedTensor | null)[];
+  attrs?: Record<string, unknown>;
+}
 
 /** Ops whose native kernels accept out === an input: [indices of those inputs, index of out]. */
 const IN_PLACE: Record<string, { inputs: number[]; out: number } | undefined> = {

@@ -7,7 +7,7 @@ import { rangeError } from '../errors';
 import { binding, Conv2dArgs, FullyConnectedArgs } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { checkOptions, optEnum, optInt, optPads, optPair } from '../validate';
-import { outTensor, runAsync, runSync } from './run';
+import { outTensor, nativeSync, runAsync, runSync } from './run';
 import { windowOutputSize } from './window';
 
 /** Activation fused into the op's output. */
@@ -114,7 +114,7 @@ function prepareConv2d(xIn: unknown, wIn: unknown, options: Conv2dOptions | unde
  */
 export function conv2d(x: TensorLike, w: TensorLike, options?: Conv2dOptions): Tensor {
   const c = prepareConv2d(x, w, options);
-  return runSync('conv2d', c.out, () => binding.conv2dSync(...c.args));
+  return runSync('conv2d', c.out, () => nativeSync('conv2d', ...c.args));
 }
 
 /**
@@ -161,7 +161,7 @@ function prepareFullyConnected(xIn: unknown, wIn: unknown, options: FullyConnect
  */
 export function fullyConnected(x: TensorLike, w: TensorLike, options?: FullyConnectedOptions): Tensor {
   const c = prepareFullyConnected(x, w, options);
-  return runSync('fullyConnected', c.out, () => binding.fullyConnectedSync(...c.args));
+  return runSync('fullyConnected', c.out, () => nativeSync('fullyConnected', ...c.args));
 }
 
 /**

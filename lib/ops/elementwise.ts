@@ -9,7 +9,7 @@ import { binding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { axisArg, checkOptions, optFinite } from '../validate';
 import { dimsArgs, outArg } from './common';
-import { runAsync, runSync } from './run';
+import { nativeSync, runAsync, runSync } from './run';
 
 /** The `out` option every op takes. */
 export interface OutOptions {
@@ -67,7 +67,7 @@ function prepareClip(xIn: unknown, minIn: unknown, maxIn: unknown, options: OutO
 }
 
 const unarySync = (op: string, p: UnaryPlan): Tensor =>
-  runSync(op, p.out, () => binding.unarySync(p.x.data, p.out.data, p.kind, p.alpha, p.min, p.max));
+  runSync(op, p.out, () => nativeSync('unary', p.x.data, p.out.data, p.kind, p.alpha, p.min, p.max));
 const unaryAsync = (op: string, p: UnaryPlan): Promise<Tensor> =>
   runAsync(op, p.out, () => binding.unary(p.x.data, p.out.data, p.kind, p.alpha, p.min, p.max));
 
@@ -206,7 +206,7 @@ function preparePrelu(xIn: unknown, slopeIn: unknown, options: OutOptions | unde
  */
 export function prelu(x: TensorLike, slope: TensorLike, options?: OutOptions): Tensor {
   const p = preparePrelu(x, slope, options);
-  return runSync('prelu', p.out, () => binding.preluSync(p.x.data, p.slope.data, p.out.data, ...dimsArgs(p.x.shape), ...dimsArgs(p.slope.shape)));
+  return runSync('prelu', p.out, () => nativeSync('prelu', p.x.data, p.slope.data, p.out.data, ...dimsArgs(p.x.shape), ...dimsArgs(p.slope.shape)));
 }
 
 /** {@link prelu} on the libuv pool. */
@@ -242,7 +242,7 @@ function prepareSoftmax(op: string, xIn: unknown, options: SoftmaxOptions | unde
  */
 export function softmax(x: TensorLike, options?: SoftmaxOptions): Tensor {
   const p = prepareSoftmax('softmax', x, options);
-  return runSync('softmax', p.out, () => binding.softmaxSync(p.x.data, p.out.data, 0, p.axis, ...dimsArgs(p.x.shape)));
+  return runSync('softmax', p.out, () => nativeSync('softmax', p.x.data, p.out.data, 0, p.axis, ...dimsArgs(p.x.shape)));
 }
 
 /**
@@ -253,7 +253,7 @@ export function softmax(x: TensorLike, options?: SoftmaxOptions): Tensor {
  */
 export function logSoftmax(x: TensorLike, options?: SoftmaxOptions): Tensor {
   const p = prepareSoftmax('logSoftmax', x, options);
-  return runSync('logSoftmax', p.out, () => binding.softmaxSync(p.x.data, p.out.data, 1, p.axis, ...dimsArgs(p.x.shape)));
+  return runSync('logSoftmax', p.out, () => nativeSync('softmax', p.x.data, p.out.data, 1, p.axis, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link softmax} on the libuv pool. */
@@ -298,7 +298,7 @@ function prepareBinary(op: string, kind: BinaryKind, aIn: unknown, bIn: unknown,
 }
 
 const binarySync = (op: string, p: BinaryPlan): Tensor =>
-  runSync(op, p.out, () => binding.binarySync(p.a.data, p.b.data, p.out.data, p.kind, ...dimsArgs(p.a.shape), ...dimsArgs(p.b.shape)));
+  runSync(op, p.out, () => nativeSync('binary', p.a.data, p.b.data, p.out.data, p.kind, ...dimsArgs(p.a.shape), ...dimsArgs(p.b.shape)));
 const binaryAsync = (op: string, p: BinaryPlan): Promise<Tensor> =>
   runAsync(op, p.out, () => binding.binary(p.a.data, p.b.data, p.out.data, p.kind, ...dimsArgs(p.a.shape), ...dimsArgs(p.b.shape)));
 

@@ -6,7 +6,7 @@ import { rangeError } from '../errors';
 import { binding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { checkOptions, optBool, optFinite } from '../validate';
-import { outTensor, runAsync, runSync } from './run';
+import { outTensor, nativeSync, runAsync, runSync } from './run';
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -99,7 +99,7 @@ function prepareGemm(op: string, aIn: unknown, bIn: unknown, options: GemmOption
 export function gemm(a: TensorLike, b: TensorLike, options?: GemmOptions): Tensor {
   const g = prepareGemm('gemm', a, b, options);
   return runSync('gemm', g.out, () =>
-    binding.gemmSync(g.a.data, g.b.data, g.c, g.out.data, g.a.shape[0], g.a.shape[1], g.b.shape[0], g.b.shape[1], g.cRows, g.cCols, g.flags, g.alpha, g.beta),
+    nativeSync('gemm', g.a.data, g.b.data, g.c, g.out.data, g.a.shape[0], g.a.shape[1], g.b.shape[0], g.b.shape[1], g.cRows, g.cCols, g.flags, g.alpha, g.beta),
   );
 }
 

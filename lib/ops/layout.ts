@@ -8,7 +8,7 @@ import { binding } from '../native';
 import { MAX_RANK, Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 import { axisArg, checkOptions, intListArg, optFinite } from '../validate';
 import { OutInput, dimsArgs, outArg } from './common';
-import { runAsync, runSync } from './run';
+import { nativeSync, runAsync, runSync } from './run';
 import type { OutOptions } from './elementwise';
 
 const OUT_OPTIONS = new Set(['out']);
@@ -57,7 +57,7 @@ function prepareConcat(tensorsIn: unknown, axisIn: unknown, options: OutOptions 
  */
 export function concat(tensors: readonly TensorLike[], axis: number, options?: OutOptions): Tensor {
   const p = prepareConcat(tensors, axis, options);
-  return runSync('concat', p.out, () => binding.concatSync(p.datas, p.out.data, p.axis, p.shapes[0].length, ...p.shapes.flat()));
+  return runSync('concat', p.out, () => nativeSync('concat', p.datas, p.out.data, p.axis, p.shapes[0].length, ...p.shapes.flat()));
 }
 
 /** {@link concat} on the libuv pool. */
@@ -165,7 +165,7 @@ function prepareTranspose(xIn: unknown, permIn: unknown, options: OutOptions | u
  */
 export function transpose(x: TensorLike, perm?: readonly number[], options?: OutOptions): Tensor {
   const p = prepareTranspose(x, perm, options);
-  return runSync('transpose', p.out, () => binding.transposeSync(p.x.data, p.out.data, ...dimsArgs(p.x.shape), ...p.perm));
+  return runSync('transpose', p.out, () => nativeSync('transpose', p.x.data, p.out.data, ...dimsArgs(p.x.shape), ...p.perm));
 }
 
 /** {@link transpose} on the libuv pool. */
@@ -211,7 +211,7 @@ function preparePad(xIn: unknown, padsIn: unknown, valueIn: unknown, options: Ou
  */
 export function pad(x: TensorLike, pads: readonly number[], value?: number, options?: OutOptions): Tensor {
   const p = preparePad(x, pads, value, options);
-  return runSync('pad', p.out, () => binding.padSync(p.x.data, p.out.data, p.value, ...dimsArgs(p.x.shape), ...p.pads));
+  return runSync('pad', p.out, () => nativeSync('pad', p.x.data, p.out.data, p.value, ...dimsArgs(p.x.shape), ...p.pads));
 }
 
 /** {@link pad} on the libuv pool. */

@@ -8,7 +8,7 @@ import { binding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { checkOptions, optFinite } from '../validate';
 import { dimsArgs, outArg } from './common';
-import { runAsync, runSync } from './run';
+import { nativeSync, runAsync, runSync } from './run';
 import type { OutOptions } from './elementwise';
 
 /** Options of {@link batchNorm}: the four per-channel tensors are required, each of shape `[C]`. */
@@ -89,7 +89,7 @@ function prepareBatchNorm(xIn: unknown, options: BatchNormOptions | undefined): 
 export function batchNorm(x: TensorLike, options: BatchNormOptions): Tensor {
   const p = prepareBatchNorm(x, options);
   const [s, b, m, v] = p.params;
-  return runSync('batchNorm', p.out, () => binding.batchNormSync(p.x.data, s, b, m, v, p.out.data, p.epsilon, ...dimsArgs(p.x.shape)));
+  return runSync('batchNorm', p.out, () => nativeSync('batchNorm', p.x.data, s, b, m, v, p.out.data, p.epsilon, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link batchNorm} on the libuv pool. */
@@ -137,7 +137,7 @@ function prepareLrn(xIn: unknown, options: LrnOptions | undefined): LrnPlan {
  */
 export function lrn(x: TensorLike, options: LrnOptions): Tensor {
   const p = prepareLrn(x, options);
-  return runSync('lrn', p.out, () => binding.lrnSync(p.x.data, p.out.data, p.size, p.alpha, p.beta, p.bias, ...dimsArgs(p.x.shape)));
+  return runSync('lrn', p.out, () => nativeSync('lrn', p.x.data, p.out.data, p.size, p.alpha, p.beta, p.bias, ...dimsArgs(p.x.shape)));
 }
 
 /** {@link lrn} on the libuv pool. */

@@ -5,7 +5,7 @@ import { rangeError } from '../errors';
 import { binding, Pool2dArgs } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape } from '../tensor';
 import { checkOptions, optBool, optPads, optPair } from '../validate';
-import { outTensor, runAsync, runSync } from './run';
+import { outTensor, nativeSync, runAsync, runSync } from './run';
 import { WindowAxis, windowOutputSize } from './window';
 
 /** Options of {@link maxPool2d}. Defaults are ONNX MaxPool's. */
@@ -118,7 +118,7 @@ function prepareGlobal(xIn: unknown, options: GlobalAvgPoolOptions | undefined):
  */
 export function maxPool2d(x: TensorLike, options: MaxPool2dOptions): Tensor {
   const p = preparePool('maxPool2d', KIND_MAX, x, options);
-  return runSync('maxPool2d', p.out, () => binding.pool2dSync(...p.args));
+  return runSync('maxPool2d', p.out, () => nativeSync('pool2d', ...p.args));
 }
 
 /**
@@ -144,7 +144,7 @@ export async function maxPool2dAsync(x: TensorLike, options: MaxPool2dOptions): 
  */
 export function avgPool2d(x: TensorLike, options: AvgPool2dOptions): Tensor {
   const p = preparePool('avgPool2d', KIND_AVG, x, options);
-  return runSync('avgPool2d', p.out, () => binding.pool2dSync(...p.args));
+  return runSync('avgPool2d', p.out, () => nativeSync('pool2d', ...p.args));
 }
 
 /**
@@ -169,7 +169,7 @@ export async function avgPool2dAsync(x: TensorLike, options: AvgPool2dOptions): 
  */
 export function globalAvgPool(x: TensorLike, options?: GlobalAvgPoolOptions): Tensor {
   const p = prepareGlobal(x, options);
-  return runSync('globalAvgPool', p.out, () => binding.pool2dSync(...p.args));
+  return runSync('globalAvgPool', p.out, () => nativeSync('pool2d', ...p.args));
 }
 
 /**

@@ -4,7 +4,7 @@
  * @internal
  */
 import { fromNative, rangeError } from '../errors';
-import { binding } from '../native';
+import { binding, NativeBinding } from '../native';
 import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 
 /** The largest element count of a result neonn allocates (a 32-bit BLAS size). */
@@ -60,4 +60,35 @@ export async function runAsync(op: string, out: TensorLike, call: () => Promise<
     throw fromNative(err, op, backend, stack);
   }
   return asTensor(out);
+}
+
+/** The ops whose native entry points have a sync form `<op>Sync`. */
+type SyncName = { [K in keyof NativeBinding]: K extends `${infer Op}Sync` ? Op : never }[keyof NativeBinding];
+type SyncArgs<Op extends SyncName> = NativeBinding[`${Op}Sync`] extends (...args: infer A) => void ? A : never;
+
+/** Receives the native calls made while a program is being planned, instead of running them. */
+export type Recorder = (op: string, args: unknown[]) => void;
+let recorder: Recorder | undefined;
+
+/**
+ * Calls `fn` with every native op call it makes recorded by `r` (not run):
+ * how the planner turns the public ops into program steps.
+ */
+export function recording<T>(r: Recorder | undefined, fn: () => T): T {
+  const saved = recorder;
+  recorder = r;
+  try {
+    return fn();
+  } finally {
+    recorder = saved;
+  }
+}
+
+/** The one way the facades call a sync native op: run now, or recorded while planning. */
+export function nativeSync<Op extends SyncName>(op: Op, ...args: SyncArgs<Op>): void {
+  if (recorder !== undefined) {
+    recorder(op, args);
+    return;
+  }
+  (binding[`${op}Sync`] as unknown as (...a: unknown[]) => void)(...args);
 }

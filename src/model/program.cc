@@ -30,7 +30,22 @@ Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
       plans_[i].plannable = is_const(s.args[1]) && (s.args[2].kind == StepArg::Kind::kNull || is_const(s.args[2]));
     }
     const std::string where = "model: step " + std::to_string(i) + " (" + s.label + ")";
-    NEONN_THROW_RANGEERROR_IF(s.kernel == nullptr, where + ": no op");
+    NEONN_THROW_RANGEERROR_IF(s.kernel == nullptr && s.generic == nullptr, where + ": no op");
+    for (const auto* list : {&s.kernel_inputs, &s.kernel_outputs}) {
+      for (const KernelTensorSpec& t : *list) {
+        if (!t.present) continue;
+        check_ref(t.ref, where);
+        size_t count = 1;
+        for (int64_t d : t.shape) {
+          NEONN_THROW_RANGEERROR_IF(d < 0 || (d > 0 && count > SIZE_MAX / static_cast<size_t>(d)), where + ": bad shape");
+          count *= static_cast<size_t>(d);
+        }
+        const size_t bytes = count * dtype_size(t.dtype);
+        NEONN_THROW_RANGEERROR_IF(dtype_size(t.dtype) == 0 || bytes > t.ref.size * sizeof(float),
+                                  where + ": a " + dtype_name(t.dtype) + " tensor of " + std::to_string(count) +
+                                      " elements does not fit its buffer of " + std::to_string(t.ref.size) + " floats");
+      }
+    }
     for (const StepArg& a : s.args) {
       if (a.kind == StepArg::Kind::kBuffer) check_ref(a.buffer, where);
       if (a.kind == StepArg::Kind::kBufferList) {
@@ -193,10 +208,32 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
       }
     }
   };
+  KernelCall kcall;
+  auto run_generic = [&](const Step& s) {
+    kcall.op = s.generic->name;
+    auto bind = [&](const std::vector<KernelTensorSpec>& specs, std::vector<TensorRef>& refs) {
+      refs.resize(specs.size());
+      for (size_t i = 0; i < specs.size(); ++i) {
+        const KernelTensorSpec& t = specs[i];
+        TensorRef& r = refs[i];
+        r.dtype = t.present ? t.dtype : DType::kUndefined;
+        r.data = t.present ? resolve(t.ref).data : nullptr;
+        r.shape = t.shape;
+      }
+    };
+    bind(s.kernel_inputs, kcall.inputs);
+    bind(s.kernel_outputs, kcall.outputs);
+    kcall.attrs = s.attrs;
+    s.generic->run(kcall);
+  };
   auto run_steps = [&] {
     for (const Step& s : steps_) {
-      fill(s);
       try {
+        if (s.generic != nullptr) {
+          run_generic(s);
+          continue;
+        }
+        fill(s);
         if (s.kernel->family == Op::kConv2d) {
           run_conv_step(static_cast<size_t>(&s - steps_.data()), active, args);
           continue;

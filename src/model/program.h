@@ -17,6 +17,7 @@
 
 #include "../args.h"
 #include "../auto/auto_backend.h"
+#include "../kernels/kernel.h"
 #include "../ops/op_table.h"
 
 namespace neonn {
@@ -39,9 +40,20 @@ struct StepArg {
   std::vector<BufferRef> buffers;
 };
 
+/// A typed tensor of a generic kernel step: where it lives, its dtype and shape.
+struct KernelTensorSpec {
+  bool present = false;  ///< false: an omitted optional input
+  BufferRef ref;
+  DType dtype = DType::kUndefined;
+  std::vector<int64_t> shape;
+};
+
 struct Step {
-  const OpKernel* kernel = nullptr;
-  std::vector<StepArg> args;
+  const OpKernel* kernel = nullptr;  ///< a hand-tuned op family, or
+  const KernelDef* generic = nullptr;  ///< a generic kernel of the op schema
+  std::vector<StepArg> args;           ///< the family's positional arguments
+  std::vector<KernelTensorSpec> kernel_inputs, kernel_outputs;  ///< the generic kernel's tensors
+  std::vector<std::pair<std::string, Attr>> attrs;              ///< and its attributes
   std::string label;  ///< for errors: "step 3 (conv2d)"
 };
 
