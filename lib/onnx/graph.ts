@@ -10,6 +10,7 @@
  */
 import { NeonnError } from '../errors';
 import { Tensor } from '../tensor';
+import type { DType } from '../dtype';
 import { Ctx, IntTensor, SUPPORTED_OPS, Value, evalNode, isSupported, valueFromProto } from './ops';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 
@@ -24,10 +25,13 @@ export interface Step {
   ops: string;
 }
 
-/** A graph input or output: name and declared shape (-1 for a symbolic or unknown dim). */
+/** A graph input or output: name, dtype and declared shape (-1 for a symbolic or unknown dim, named in `symbols`). */
 export interface Port {
   name: string;
   shape: number[];
+  /** The declared dims with their symbols: a number, or the dim's name (`'N'`, `'height'`; `'?'` when unnamed). */
+  dims: (number | string)[];
+  dtype: DType;
 }
 
 export interface Graph {
@@ -46,22 +50,39 @@ function isDefaultDomain(node: onnx.INodeProto): boolean {
   return (node.domain ?? '') === '' || node.domain === 'ai.onnx';
 }
 
+const ELEM_DTYPES = new Map<number, DType>([
+  [onnx.TensorProto.DataType.FLOAT, 'float32'],
+  [onnx.TensorProto.DataType.DOUBLE, 'float32'],
+  [onnx.TensorProto.DataType.INT64, 'int64'],
+  [onnx.TensorProto.DataType.INT32, 'int32'],
+  [onnx.TensorProto.DataType.UINT8, 'uint8'],
+  [onnx.TensorProto.DataType.INT8, 'int8'],
+  [onnx.TensorProto.DataType.BOOL, 'bool'],
+  [onnx.TensorProto.DataType.FLOAT16, 'float16'],
+]);
+
 function portOf(v: onnx.IValueInfoProto, what: string): Port {
   const name = v.name ?? '';
   const tt = v.type?.tensorType;
   const elem = tt?.elemType ?? 0;
   const DT = onnx.TensorProto.DataType;
-  if (elem !== 0 && elem !== DT.FLOAT && elem !== DT.DOUBLE) {
-    throw new NeonnError(`loadOnnx: ${what} "${name}" has element type ${DT[elem] ?? elem}; only float tensors are supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
+  const dtype = elem === 0 ? 'float32' : ELEM_DTYPES.get(elem);
+  if (dtype === undefined) {
+    throw new NeonnError(`loadOnnx: ${what} "${name}" has element type ${DT[elem] ?? elem}, which is not supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
   }
+  const dims: (number | string)[] = [];
   const shape = (tt?.shape?.dim ?? []).map((d) => {
-    if (d.dimValue === null || d.dimValue === undefined || d.dimParam) return -1;
+    if (d.dimValue === null || d.dimValue === undefined || d.dimParam) {
+      dims.push(d.dimParam || '?');
+      return -1;
+    }
     const n = toInt(d.dimValue);
     if (n < 0) throw new RangeError(`loadOnnx: ${what} "${name}" has a negative dimension ${n}`);
+    dims.push(n === 0 ? '?' : n);
     return n === 0 ? -1 : n;
   });
   if (shape.every((d) => d > 0)) checkedCount(`${what} "${name}"`, shape);
-  return { name, shape };
+  return { name, shape, dims, dtype };
 }
 
 /**
@@ -76,7 +97,7 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   const nodes = graph.node ?? [];
 
   const unknown = nodes
-    .map((n, i) => (!isDefaultDomain(n) || !isSupported(n.opType ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
+    .map((n, i) => (!isSupported(n.opType ?? '', n.domain ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
     .filter((s): s is string => s !== null);
   if (unknown.length > 0) {
     throw new NeonnError(

@@ -25,9 +25,10 @@ void unary_float(const KernelCall& c, F f) {
 
 }  // namespace neonn
 
-/// A float unary kernel NAME: `make` is `(const KernelCall& c) -> scalar function`.
-#define NEONN_UNARY(NAME, make)                                        \
+/// A float unary kernel NAME: the rest is `make`, a `(const KernelCall& c) ->
+/// scalar function` (variadic: a lambda's commas are not the macro's).
+#define NEONN_UNARY(NAME, ...)                                         \
   static void neonn_unary_##NAME(const ::neonn::KernelCall& c) {       \
-    ::neonn::unary_float(c, (make)(c));                                \
+    ::neonn::unary_float(c, (__VA_ARGS__)(c));                         \
   }                                                                    \
   NEONN_KERNEL(NAME, neonn_unary_##NAME)
