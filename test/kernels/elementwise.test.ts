@@ -270,6 +270,17 @@ describe('binary arithmetic with broadcasting', () => {
     expect(() => one('Add', [F(a, [2, 3, 4]), F([1, 2, 3, 4, 5, 6], [2, 3])], { broadcast: 1, axis: 2 })).toThrow(/legacy broadcast/);
   });
 
+  it('async runOp: int64 Add [2,1]∘[3] and float32 Div match the sync results', async () => {
+    const a = T('int64', BigInt64Array.from([1n, -2n]), [2, 1]), b = T('int64', BigInt64Array.from([10n, 20n, 30n]), [3]);
+    const [y] = await nn.async.runOp('Add', [a, b]);
+    expect(y.shape).toEqual([2, 3]);
+    expect([...(y.data as BigInt64Array)]).toEqual([11n, 21n, 31n, 8n, 18n, 28n]);
+    const x = F(randomData(24, 8), [2, 3, 4]), d = F([2, 4, 8, 16], [4]);
+    const [q] = await nn.async.runOp('Div', [x, d]);
+    expect([...(q.data as Float32Array)]).toEqual([...(one('Div', [x, d]).data as Float32Array)]);
+    await expect(nn.async.runOp('Div', [a, T('int64', BigInt64Array.from([0n]), [1])])).rejects.toThrow(/division by zero/);
+  });
+
   it('rejects shapes that do not broadcast and mixed dtypes', () => {
     expect(() => one('Add', [F(randomData(6, 1), [2, 3]), F(randomData(2, 1), [2])])).toThrow(/Add: shapes \[2,3\] and \[2\] do not broadcast/);
     expect(() => one('Mul', [F([1], [1]), T('int64', BigInt64Array.from([1n]), [1])])).toThrow(/one dtype/);
@@ -362,6 +373,8 @@ describe('comparisons, logic and Where', () => {
     expect([...(yi.data as BigInt64Array)]).toEqual([7n, 0n, 0n, 7n, 7n, 1n]);
     const yb = one('Where', [c2, T('bool', Uint8Array.from([1]), [1]), T('bool', Uint8Array.from([0]), [1])]);
     expect([...(yb.data as Uint8Array)]).toEqual([1, 0, 0, 1, 1, 0]);
+    const yh = one('Where', [c2, T('float16', Uint16Array.from([0x3c00, 0x4000, 0x4200]), [3]), T('float16', Uint16Array.from([0]), [])]);
+    expect([...(yh.data as Uint16Array)]).toEqual([0x3c00, 0, 0, 0x3c00, 0x4000, 0]);
     expect(() => one('Where', [cond, F([1], [1]), T('int64', BigInt64Array.from([1n]), [1])])).toThrow(/one dtype/);
     expect(() => one('Where', [c2, F([1, 2], [2]), F([1], [1])])).toThrow(/do not broadcast/);
   });

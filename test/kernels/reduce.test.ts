@@ -111,6 +111,15 @@ describe('ReduceX over [2,3,4] float32', () => {
     expectClose(first.data as Float32Array, refReduce(big, [64, 1000], [0], true, sum).data, 1e-5, 1e-5);
   });
 
+  it('async runOp gives the sync values', async () => {
+    const [y] = await nn.async.runOp('ReduceL2', [F(x, shape), axesT([-2])], { keepdims: 0 });
+    expect(y.shape).toEqual([2, 4]);
+    expect([...(y.data as Float32Array)]).toEqual([...(run('ReduceL2', [F(x, shape), axesT([-2])], { keepdims: 0 })[0].data as Float32Array)]);
+    const [v, i] = await nn.async.runOp('TopK', [F(x, shape), T('int64', BigInt64Array.from([2n]), [1])], { axis: 1 }, { numOutputs: 2 });
+    expect(v.shape).toEqual([2, 2, 4]);
+    expect(i.shape).toEqual([2, 2, 4]);
+  });
+
   it('NaN propagates through Max/Min; LogSumExp is stable for large values', () => {
     expectClose(run('ReduceMax', [F([1, NaN, 3, 4], [2, 2]), axesT([1])])[0].data as Float32Array, [NaN, 4]);
     expectClose(run('ReduceMin', [F([1, NaN, 3, 4], [2, 2]), axesT([0])])[0].data as Float32Array, [1, NaN]);
