@@ -7,8 +7,10 @@
  */
 import type { OpSchema } from './types';
 import { UNARY } from './unary';
+import { ELEMENTWISE } from './elementwise';
+import { REDUCE } from './reduce';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {
