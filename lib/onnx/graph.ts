@@ -11,7 +11,8 @@
 import { NeonnError } from '../errors';
 import { Tensor } from '../tensor';
 import type { DType } from '../dtype';
-import { Ctx, IntTensor, SUPPORTED_OPS, Value, evalNode, isHandled, isSupported, valueFromProto } from './ops';
+import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, valueFromProto } from './ops';
+import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 
@@ -101,7 +102,7 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   // implement), every node at once, so that a model that cannot load says
   // everything it lacks in one message.
   const badAttrs = nodes
-    .map((n, i) => (unknown.length === 0 || isSupported(n.opType ?? '', n.domain ?? '') ? unsupportedAttrs(n, nodeLabel(n, i)) : null))
+    .map((n, i) => (unknown.length === 0 || isSupported(n.opType ?? '', n.domain ?? '') ? unsupportedAttrs(n, nodeLabel(n, i), opset) : null))
     .filter((s): s is string => s !== null);
   if (unknown.length > 0 || badAttrs.length > 0) {
     const parts = [
@@ -148,23 +149,30 @@ export function buildGraph(model: onnx.IModelProto): Graph {
  * What of a node's attributes its op schema entry rejects as unsupported
  * (ops the importer maps by hand check theirs when planned), or null.
  */
-function unsupportedAttrs(node: onnx.INodeProto, label: string): string | null {
+function unsupportedAttrs(node: onnx.INodeProto, label: string, opset: number): string | null {
   const schema = schemaOf(node.opType ?? '', node.domain ?? '');
   if (!schema || isHandled(node.opType ?? '', node.domain ?? '')) return null;
+  let view: NodeView;
+  try {
+    const ctx: Ctx = { node, label, opset, constant: () => true, activation: 'none' };
+    view = { inputs: [...(node.input ?? [])], outputs: [...(node.output ?? [])], attrs: attrsOf(ctx) };
+    // Older opsets' attributes that the entry's upgrade turns into inputs are not missing.
+    let serial = 0;
+    schema.upgrade?.(view, { opset, constant: () => `neonn::check${serial++}`, fail: (m) => onnxErrorThrow(m), unsupported: (m) => onnxErrorThrow(m) });
+  } catch (e) {
+    return `${label}: ${(e as Error).message.replace(/^loadOnnx: /, '').replace(`${label}: `, '')}`;
+  }
   const problems: string[] = [];
-  for (const a of node.attribute ?? []) {
-    const name = a.name ?? '';
+  for (const [name, value] of Object.entries(view.attrs)) {
     const spec = schema.attrs[name];
-    if (spec === undefined) {
-      // Maybe an attribute of an older opset, which the entry's upgrade turns into an input.
-      if (schema.upgrade) continue;
-      problems.push(`"${name}"`);
-    } else if (spec.type === 'string' && spec.values && a.s) {
-      const v = Buffer.from(a.s).toString('utf8');
-      if (!spec.values.includes(v)) problems.push(`${name}=${JSON.stringify(v)}`);
-    }
+    if (spec === undefined) problems.push(`"${name}"`);
+    else if (spec.type === 'string' && spec.values && typeof value === 'string' && !spec.values.includes(value)) problems.push(`${name}=${JSON.stringify(value)}`);
   }
   return problems.length > 0 ? `${label}: ${problems.join(', ')}` : null;
+}
+
+function onnxErrorThrow(message: string): never {
+  throw onnxError(message, 'ERR_NEONN_ONNX_UNSUPPORTED');
 }
 
 /**
