@@ -451,6 +451,12 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   return new OnnxModel(graph, pins);
 }
 
+/** A model file that cannot be read: the op, the path and why, with the system's code (ENOENT, EACCES, ...). */
+function unreadable(op: string, file: string, e: unknown): never {
+  const err = e as { code?: string; message?: string };
+  throw new NeonnError(`${op}: cannot read the model file ${JSON.stringify(file)}: ${err.message ?? String(e)}`, err.code ?? 'ERR_NEONN_FILE', op);
+}
+
 function asBytes(op: string, v: unknown): Uint8Array | string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return v;
@@ -470,11 +476,17 @@ function asBytes(op: string, v: unknown): Uint8Array | string {
  */
 export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: LoadOnnxOptions): Promise<OnnxModel> {
   const v = asBytes('loadOnnx', pathOrBytes);
-  return fromBytes('loadOnnx', typeof v === 'string' ? await fsp.readFile(v) : v, options);
+  return fromBytes('loadOnnx', typeof v === 'string' ? await fsp.readFile(v).catch((e: unknown) => unreadable('loadOnnx', v, e)) : v, options);
 }
 
 /** {@link loadOnnx} on the calling thread. */
 export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: LoadOnnxOptions): OnnxModel {
   const v = asBytes('loadOnnxSync', pathOrBytes);
-  return fromBytes('loadOnnxSync', typeof v === 'string' ? readFileSync(v) : v, options);
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof v === 'string' ? readFileSync(v) : v;
+  } catch (e) {
+    return unreadable('loadOnnxSync', v as string, e);
+  }
+  return fromBytes('loadOnnxSync', bytes, options);
 }

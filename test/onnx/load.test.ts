@@ -216,6 +216,12 @@ describe('bad files', () => {
     expect(code(() => nn.loadOnnxSync(encode(s)))).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
   });
 
+  test('a missing file names loadOnnx and the path', async () => {
+    await expect(nn.loadOnnx('/nonexistent/model.onnx')).rejects.toThrow(/^loadOnnx: cannot read the model file "\/nonexistent\/model.onnx": ENOENT/);
+    expect(() => nn.loadOnnxSync('/nonexistent/model.onnx')).toThrow(/^loadOnnxSync: cannot read the model file "\/nonexistent\/model.onnx": ENOENT/);
+    expect(code(() => nn.loadOnnxSync('/nonexistent/model.onnx'))).toBe('ENOENT');
+  });
+
   test('a graph output nothing produces', () => {
     expect(() => nn.loadOnnxSync(encode({ ...relu1, outputs: ['zz'] }))).toThrow(/graph output "zz" is produced by no node/);
   });
