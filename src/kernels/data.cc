@@ -101,6 +101,61 @@ void strided_rows(T* dst, const T* src, const std::vector<int64_t>& shape, const
   });
 }
 
+/// The same copy when the innermost output dim is strided in the source but
+/// another dim `p` is contiguous there (a transpose): 32x32 tiles of (p, last),
+/// so each tile's source lines stay in cache while they are read across.
+template <typename T>
+void strided_tiles(T* dst, const T* src, const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                   int64_t base, size_t p) {
+  constexpr int64_t kTile = 32;
+  const size_t r = shape.size(), last = r - 1;
+  const std::vector<int64_t> ds = strides_of(shape);
+  std::vector<int64_t> osh, ost, ods;  // the other dims
+  for (size_t k = 0; k < last; ++k) {
+    if (k == p) continue;
+    osh.push_back(shape[k]);
+    ost.push_back(strides[k]);
+    ods.push_back(ds[k]);
+  }
+  size_t others = 1;
+  for (int64_t d : osh) others *= static_cast<size_t>(d);
+  const int64_t P = shape[p], N = shape[last], sn = strides[last], dp = ds[p];
+  const size_t blocks = static_cast<size_t>((P + kTile - 1) / kTile);
+  parallel_for(others * blocks, parallel_grain(static_cast<size_t>(kTile * N)), [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) {
+      size_t o = t / blocks;
+      const int64_t p0 = static_cast<int64_t>(t % blocks) * kTile, p1 = std::min(P, p0 + kTile);
+      int64_t so = base, dof = 0;
+      for (size_t k = osh.size(); k-- > 0;) {
+        const int64_t m = static_cast<int64_t>(o % static_cast<size_t>(osh[k]));
+        o /= static_cast<size_t>(osh[k]);
+        so += m * ost[k];
+        dof += m * ods[k];
+      }
+      for (int64_t n0 = 0; n0 < N; n0 += kTile) {
+        const int64_t n1 = std::min(N, n0 + kTile);
+        for (int64_t i = p0; i < p1; ++i) {
+          T* d = dst + dof + i * dp;
+          const T* sp = src + so + i;
+          for (int64_t j = n0; j < n1; ++j) d[j] = sp[j * sn];
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void strided_any(T* dst, const T* src, const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                 int64_t base) {
+  const size_t last = shape.size() - 1;
+  if (strides[last] != 1 && strides[last] != 0) {
+    for (size_t p = 0; p < last; ++p) {
+      if (strides[p] == 1) return strided_tiles(dst, src, shape, strides, base, p);
+    }
+  }
+  strided_rows(dst, src, shape, strides, base);
+}
+
 }  // namespace
 
 void strided_copy(const KernelCall& c, void* dst, const void* src, size_t src_count, size_t esize,
@@ -131,10 +186,10 @@ void strided_copy(const KernelCall& c, void* dst, const void* src, size_t src_co
   }
   c.check(lo >= 0 && hi < static_cast<int64_t>(src_count), "internal: strided copy reads outside its input");
   switch (esize) {
-    case 1: strided_rows(static_cast<uint8_t*>(dst), static_cast<const uint8_t*>(src), sh, st, base); break;
-    case 2: strided_rows(static_cast<uint16_t*>(dst), static_cast<const uint16_t*>(src), sh, st, base); break;
-    case 4: strided_rows(static_cast<uint32_t*>(dst), static_cast<const uint32_t*>(src), sh, st, base); break;
-    case 8: strided_rows(static_cast<uint64_t*>(dst), static_cast<const uint64_t*>(src), sh, st, base); break;
+    case 1: strided_any(static_cast<uint8_t*>(dst), static_cast<const uint8_t*>(src), sh, st, base); break;
+    case 2: strided_any(static_cast<uint16_t*>(dst), static_cast<const uint16_t*>(src), sh, st, base); break;
+    case 4: strided_any(static_cast<uint32_t*>(dst), static_cast<const uint32_t*>(src), sh, st, base); break;
+    case 8: strided_any(static_cast<uint64_t*>(dst), static_cast<const uint64_t*>(src), sh, st, base); break;
     default: c.check(false, "internal: element size " + std::to_string(esize));
   }
 }
