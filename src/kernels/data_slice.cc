@@ -68,6 +68,7 @@ void split(const KernelCall& c) {
   const int64_t axis = normalize_axis(c.attr_int("axis", 0), r, c.op);
   const int64_t dim = x.shape[axis];
   const int64_t n = static_cast<int64_t>(c.num_outputs());
+  c.check(n >= 1, "needs at least one output");
   std::vector<int64_t> sizes;
   if (const TensorRef* sp = c.opt_in(1)) {
     sizes = c.int_values(*sp, "split");
@@ -330,11 +331,12 @@ void depth_to_space(const KernelCall& c) {
   int64_t b;
   block_dims(c, x, &b);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  c.check(C % (b * b) == 0, "channels (" + std::to_string(C) + ") must be a multiple of blocksize^2");
-  const int64_t C2 = C / (b * b);
+  const int64_t bb = checked_mul(b, b, c.op.c_str());
+  c.check(C % bb == 0, "channels (" + std::to_string(C) + ") must be a multiple of blocksize^2");
+  const int64_t C2 = C / bb;
   const std::string mode = c.has_attr("mode") ? c.attr_string("mode") : "DCR";
   c.check(mode == "DCR" || mode == "CRD", "mode must be DCR or CRD, got \"" + mode + "\"");
-  c.expect_out_shape(0, {N, C2, H * b, W * b});
+  c.expect_out_shape(0, {N, C2, checked_mul(H, b, c.op.c_str()), checked_mul(W, b, c.op.c_str())});
   // Output as [N, C2, H, b1, W, b2]; the input is [N, b1, b2, C2, H, W] (DCR) or [N, C2, b1, b2, H, W] (CRD).
   const int64_t hw = H * W;
   const int64_t sb1 = mode == "DCR" ? b * C2 * hw : b * hw, sb2 = mode == "DCR" ? C2 * hw : hw;
@@ -351,7 +353,7 @@ void space_to_depth(const KernelCall& c) {
   block_dims(c, x, &b);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   c.check(H % b == 0 && W % b == 0, "height and width " + fmt({H, W}) + " must be multiples of blocksize " + std::to_string(b));
-  c.expect_out_shape(0, {N, C * b * b, H / b, W / b});
+  c.expect_out_shape(0, {N, checked_mul(C, checked_mul(b, b, c.op.c_str()), c.op.c_str()), H / b, W / b});
   // Output as [N, b1, b2, C, H/b, W/b]; the input is [N, C, H/b, b1, W/b, b2].
   strided_copy(c, y.data, x.data, x.count(), elem_size(c, x, "input"), {N, b, b, C, H / b, W / b},
                {C * H * W, W, 1, H * W, b * W, b}, 0);

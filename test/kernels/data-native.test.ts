@@ -48,4 +48,8 @@ test('inconsistent inputs are RangeErrors', () => {
   expectNativeThrows(call('Reshape', [x, t('int64', [-1, 0], [2])], [zeros('float32', [2, 3])], { allowzero: 1 }), RangeError, /both -1 and 0/);
   expectNativeThrows(call('ConstantOfShape', [t('int64', [2], [1])], [zeros('float32', [2])], { dtype: 5, value: 0 }), RangeError, /dtype 5 is not supported/);
   expectNativeThrows(call('Trilu', [x, t('int32', [0], [])], [zeros('float32', [2, 3])]), RangeError, /Trilu: k must be int64, got int32/);
+  expectNativeThrows(call('Split', [x], [], { axis: 0 }), RangeError, /Split: needs at least one output/);
+  const img = t('float32', [1, 2, 3, 4], [1, 4, 1, 1]);
+  expectNativeThrows(call('DepthToSpace', [img], [zeros('float32', [1])], { blocksize: 2 ** 32, mode: 'DCR' }), RangeError, /DepthToSpace: size overflows/);
+  expectNativeThrows(call('SpaceToDepth', [img], [zeros('float32', [1])], { blocksize: 3 }), RangeError, /must be multiples of blocksize 3/);
 });
