@@ -541,3 +541,24 @@ describe('async and labels', () => {
     expect(label(a.shape)).toBe('[5,3]');
   });
 });
+
+describe('thread count', () => {
+  test('Transpose x=[3,160,200] perm=[2,0,1], Pad reflect, Tile: the same bytes on 1 and 4 threads', () => {
+    const before = nn.getThreads();
+    const x = input('float32', [3, 160, 200]);
+    const bytes = (o: nn.OpOutput): Buffer => Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength);
+    const ops = (): Buffer[] => [
+      bytes(run('Transpose', [x], { perm: [2, 0, 1] })[0]),
+      bytes(run('Pad', [x, i64([0, 3, 5, 0, 4, 6])], { mode: 'reflect' })[0]),
+      bytes(run('Tile', [x, i64([2, 1, 3])])[0]),
+    ];
+    try {
+      nn.setThreads(1);
+      const one = ops();
+      nn.setThreads(4);
+      ops().forEach((b, i) => expect(b.equals(one[i])).toBe(true));
+    } finally {
+      nn.setThreads(before);
+    }
+  });
+});
