@@ -13,7 +13,7 @@ import type { AttrValue, NodeView, UpgradeCtx } from '../../lib/ir/schema/types'
 import { expectTensor, f32, got, i64, input, sample, tt } from './data-helpers';
 
 const ROOT = '/usr/share/libonnx-testdata/data/node';
-const OPS = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Shape', 'Size', 'ConstantOfShape', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements', 'Expand', 'Tile', 'Range', 'DepthToSpace', 'SpaceToDepth', 'Pad', 'OneHot', 'Trilu']);
+const OPS = new Set(['Scatter', 'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Shape', 'Size', 'ConstantOfShape', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements', 'Expand', 'Tile', 'Range', 'DepthToSpace', 'SpaceToDepth', 'Pad', 'OneHot', 'Trilu']);
 
 const DT: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16' };
 
@@ -189,4 +189,9 @@ describe('upgrades of older opsets', () => {
   test('constant inputs stay inputs: a given int64 tensor is used as it is', () => {
     expect(got(run('Reshape', 13, [input('int8', [4]), i64([2, 2])], {})[0]).shape).toEqual([2, 2]);
   });
+});
+
+test('Tile opset < 6 (tiles and axis inputs) is reported as unsupported', () => {
+  const node: NodeView = { inputs: ['x', 't', 'a'], outputs: ['y'], attrs: {} };
+  expect(() => upgraded('Tile', 5, node, new Map())).toThrow(/Tile-1 \(tiles and axis inputs\) is not supported/);
 });

@@ -220,6 +220,20 @@ function view(name: string, doc: string, rest: Partial<OpSchema> & Pick<OpSchema
 const DATA = { name: 'data', dtypes: ALL_DTYPES } as const;
 const INDICES = { name: 'indices', dtypes: INTS } as const;
 
+/** ScatterElements' (and the older Scatter's) output: data's shape. */
+function scatterElementsInfer(c: InferCtx): OutInfo[] {
+  const x = c.input(0);
+  const ix = c.input(1).shape;
+  const u = c.input(2);
+  if (x.shape.length === 0) c.fail('data must have rank >= 1');
+  const a = axisOf(c, c.int('axis'), x.shape.length);
+  if (u.dtype !== x.dtype) c.fail(`updates must be ${x.dtype}, got ${u.dtype}`);
+  if (fmt(u.shape) !== fmt(ix)) c.fail(`updates ${fmt(u.shape)} must have the shape of indices ${fmt(ix)}`);
+  if (ix.length !== x.shape.length) c.fail(`indices ${fmt(ix)} must have the rank of data ${fmt(x.shape)}`);
+  if (ix.some((d, k) => k !== a && d > x.shape[k])) c.fail(`indices ${fmt(ix)} exceed data ${fmt(x.shape)} outside axis ${a}`);
+  return like(c, [...x.shape]);
+}
+
 export const DATA_OPS: readonly OpSchema[] = [
   view('Identity', 'a copy of the input', {
     inputs: [{ name: 'input', dtypes: ALL_DTYPES }],
@@ -505,18 +519,17 @@ export const DATA_OPS: readonly OpSchema[] = [
     outputs: [{ name: 'output' }],
     attrs: { axis: { type: 'int', default: 0 }, reduction: { type: 'string', default: 'none', values: ['none', 'add', 'mul', 'max', 'min'] } },
     layout: 'any',
-    infer: (c) => {
-      const x = c.input(0);
-      const ix = c.input(1).shape;
-      const u = c.input(2);
-      if (x.shape.length === 0) c.fail('data must have rank >= 1');
-      const a = axisOf(c, c.int('axis'), x.shape.length);
-      if (u.dtype !== x.dtype) c.fail(`updates must be ${x.dtype}, got ${u.dtype}`);
-      if (fmt(u.shape) !== fmt(ix)) c.fail(`updates ${fmt(u.shape)} must have the shape of indices ${fmt(ix)}`);
-      if (ix.length !== x.shape.length) c.fail(`indices ${fmt(ix)} must have the rank of data ${fmt(x.shape)}`);
-      if (ix.some((d, k) => k !== a && d > x.shape[k])) c.fail(`indices ${fmt(ix)} exceed data ${fmt(x.shape)} outside axis ${a}`);
-      return like(c, [...x.shape]);
-    },
+    infer: scatterElementsInfer,
+  },
+  {
+    name: 'Scatter',
+    doc: 'opset 9-10 name of ScatterElements (no reduction)',
+    inputs: [DATA, INDICES, { name: 'updates', dtypes: ALL_DTYPES }],
+    outputs: [{ name: 'output' }],
+    attrs: { axis: { type: 'int', default: 0 } },
+    layout: 'any',
+    kernel: 'ScatterElements',
+    infer: scatterElementsInfer,
   },
   {
     name: 'Expand',
@@ -552,6 +565,9 @@ export const DATA_OPS: readonly OpSchema[] = [
       if (reps.length !== x.length) c.fail(`repeats ${fmt(reps)} must have one entry per input dimension (${x.length})`);
       if (reps.some((r) => r < 0)) c.fail(`repeats ${fmt(reps)} must be non-negative`);
       return like(c, x.map((d, i) => d * reps[i]));
+    },
+    upgrade: (_node, c) => {
+      if (c.opset < 6) c.unsupported('Tile-1 (tiles and axis inputs) is not supported: re-export with opset >= 6');
     },
   },
   {
