@@ -490,7 +490,7 @@ void range(const KernelCall& c) {
   c.expect_out_shape(0, {n});
   parallel_for(static_cast<size_t>(n), parallel_grain(2), [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) {
-      // Wraps like the int arithmetic of the spec's loop; stays inside [start, limit) anyway.
+      // Every value lies in [start, limit): unsigned arithmetic only keeps the compiler from assuming more.
       const int64_t v = static_cast<int64_t>(static_cast<uint64_t>(s) + static_cast<uint64_t>(i) * static_cast<uint64_t>(dl));
       if (a.dtype == DType::kInt64) {
         y.as<int64_t>()[i] = v;

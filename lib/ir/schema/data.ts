@@ -214,7 +214,8 @@ function rangeInfer(c: InferCtx): OutInfo[] {
 
 /** A copy with a new shape, computed by `shape` (Reshape, Flatten, Squeeze, Unsqueeze). */
 function view(name: string, doc: string, rest: Partial<OpSchema> & Pick<OpSchema, 'inputs' | 'attrs' | 'infer'>): OpSchema {
-  return { name, doc, outputs: [{ name: name === 'Identity' ? 'output' : 'reshaped' }], inPlace: [[0, 0]], layout: 'any', ...rest };
+  const output = { Reshape: 'reshaped', Squeeze: 'squeezed', Unsqueeze: 'expanded' }[name] ?? 'output';
+  return { name, doc, outputs: [{ name: output }], inPlace: [[0, 0]], layout: 'any', ...rest };
 }
 
 const DATA = { name: 'data', dtypes: ALL_DTYPES } as const;
