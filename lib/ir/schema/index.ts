@@ -6,11 +6,12 @@
  * @internal
  */
 import type { OpSchema } from './types';
+import { DATA_OPS } from './data';
 import { UNARY } from './unary';
 import { ELEMENTWISE } from './elementwise';
 import { REDUCE } from './reduce';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {
