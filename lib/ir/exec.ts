@@ -14,6 +14,9 @@ import { nativeSync } from '../ops/run';
 import { fmtShape, sizeOf } from '../tensor';
 import type { AttrValue, InferCtx, InferInput, OpSchema, OutInfo } from './schema/types';
 
+/** Values an op's inference computed from shapes alone (Shape, Size): known when planning, whatever their inputs. */
+export const INFERRED = new WeakSet<TValue>();
+
 /** A typed tensor value: dtype, shape and the typed array holding it. */
 export interface TValue {
   readonly dtype: DType;
@@ -148,7 +151,11 @@ export function nativeTensor(v: TValue): NativeTensor {
 export function execSchemaOp(schema: OpSchema, inputs: readonly (TValue | undefined)[], attrs: Readonly<Record<string, AttrValue>>, numOutputs: number, err: Errors, isConstant: (i: number) => boolean = () => true): TValue[] {
   const infos: (InferInput | undefined)[] = inputs.map((v, i) => (v === undefined ? undefined : { dtype: v.dtype, shape: v.shape, ...(isConstant(i) ? { value: v.data } : {}) }));
   const { attrs: full, outs } = inferNode(schema, infos, attrs, numOutputs, err);
-  if (outs.every((o) => o.value !== undefined)) return outs.map((o) => ({ dtype: o.dtype, shape: o.shape, data: o.value! }));
+  if (outs.every((o) => o.value !== undefined)) {
+    const values = outs.map((o) => ({ dtype: o.dtype, shape: o.shape, data: o.value! }));
+    values.forEach((v) => INFERRED.add(v));
+    return values;
+  }
   const kernel = schema.kernel === undefined ? schema.name : schema.kernel;
   if (kernel === null) return err.unsupported('has no kernel for these inputs');
   const values: TValue[] = outs.map((o) => ({ dtype: o.dtype, shape: o.shape, data: allocate(o.dtype, Math.max(1, sizeOf(o.shape))) }));

@@ -19,7 +19,7 @@ import { maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
 import { Graph, IntTensor, Port, Value, buildGraph } from './graph';
-import { Ctx, MINUS_ONE, ONE, evalNode, typedOf } from './ops';
+import { Ctx, MINUS_ONE, ONE, evalNode, typedOf, valueOfTyped } from './ops';
 import { DType, TypedData, allocate, holds } from '../dtype';
 import { TValue, execSchemaOp } from '../ir/exec';
 import { toOutput } from '../ir/ops';
@@ -60,6 +60,13 @@ export interface OnnxLayer {
   readonly planBytes?: number;
   /** Under `auto`: how the choice was made ("measured: nnpack/wt8x8 1.1 ms openblas/im2col 3.9 ms" or "cached choice"). */
   readonly choice?: string;
+}
+
+/** Integer and bool inputs up to this many elements are planned on by value (shapes may derive from them). */
+const PLANNED_VALUES = 1024;
+
+function valuesPlanned(dtype: DType, count: number): boolean {
+  return dtype !== 'float32' && dtype !== 'float16' && count <= PLANNED_VALUES;
 }
 
 /** Programs a model keeps, one per input shape: the most recently used ones. */
@@ -151,7 +158,8 @@ export class OnnxModel {
     this.inputShapes = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.shape])));
     this.inputDims = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.dims])));
     this.inputDtypes = Object.freeze(graph.inputs.map((i) => i.dtype));
-    const isStatic = graph.inputs.every((i) => i.shape.length > 0 && i.shape.every((d) => d > 0)) || graph.inputs.length === 0;
+    // Planned at load when every input shape is fixed and no input's values are planned on.
+    const isStatic = graph.inputs.every((i) => i.shape.length > 0 && i.shape.every((d) => d > 0) && !valuesPlanned(i.dtype, sizeOf(i.shape))) || graph.inputs.length === 0;
     if (isStatic) {
       // Compile now: shape errors show at load, and the weights move to native memory once.
       const c = this.compiled(graph.inputs.map((i) => i.shape));
@@ -166,8 +174,14 @@ export class OnnxModel {
     }
   }
 
-  private compiled(shapes: number[][]): Compiled {
-    const key = shapes.map(fmtShape).join(';');
+  /**
+   * The program for these input shapes (and, for small integer inputs, these
+   * values: a model may compute shapes from them, as ONNX's node tests feed
+   * Slice's starts or Reshape's shape).
+   */
+  private compiled(shapes: number[][], feeds?: TValue[]): Compiled {
+    const planned = shapes.map((s, i) => (feeds && valuesPlanned(feeds[i].dtype, feeds[i].data.length) ? feeds[i] : undefined));
+    const key = shapes.map((s, i) => `${fmtShape(s)}${planned[i] ? `=${planned[i]!.data.join(',')}` : ''}`).join(';');
     const hit = this.programs.get(key);
     if (hit) {
       // Most recently used last: the cache evicts from the front.
@@ -181,6 +195,8 @@ export class OnnxModel {
     const g = this.graph;
     const xs: Value[] = shapes.map((s, i) => {
       const dtype = g.inputs[i].dtype;
+      const p = planned[i];
+      if (p) return valueOfTyped({ dtype, data: p.data.slice() as TypedData, shape: s }, true);
       if (dtype === 'float32') return new Tensor(new Float32Array(sizeOf(s)), s);
       return { dtype, data: allocate(dtype, Math.max(1, sizeOf(s))), shape: s };
     });
@@ -189,6 +205,9 @@ export class OnnxModel {
     // constants and what planning computes from them and from shapes.
     const knownBuffers = new Set<ArrayBufferLike>();
     for (const v of g.consts.values()) if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+    xs.forEach((x, i) => {
+      if (planned[i] && !(x instanceof IntTensor)) knownBuffers.add(typedOf(x).data.buffer);
+    });
     const known = (v: Value): boolean => v instanceof IntTensor || knownBuffers.has(typedOf(v).data.buffer);
     const markKnown = (v: Value): void => {
       if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
@@ -298,7 +317,7 @@ export class OnnxModel {
       });
       return x;
     });
-    const entry = this.compiled(xs.map((x) => [...x.shape]));
+    const entry = this.compiled(xs.map((x) => [...x.shape]), xs);
     this.last = entry;
     const outs = entry.outShapes.map((s, i): TValue => ({ dtype: entry.outDtypes[i], shape: s, data: allocate(entry.outDtypes[i], Math.max(1, sizeOf(s))) }));
     return { inputs: xs.map((x) => x.data), entry, outs };

@@ -17,7 +17,7 @@ import { batchNorm, lrn } from '../ops/normalization';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, fmtShape, sizeOf } from '../tensor';
 import { DType, DTYPE_CODE, TypedData, fromNumbers, toNumbers } from '../dtype';
-import { TValue, execSchemaOp } from '../ir/exec';
+import { INFERRED, TValue, execSchemaOp } from '../ir/exec';
 import { opNames } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
 import type { AttrValue, NodeView, OpSchema } from '../ir/schema/types';
@@ -36,8 +36,9 @@ import {
   intsFromProto,
   onnx,
   smallTypedFromProto,
+  int64FromProto,
   tensorFromProto,
-  toInt,
+  toIntSaturated,
 } from './proto';
 
 /** Integer tensors hold shapes, axes and pads (JS arrays): a few elements, never millions. */
@@ -95,7 +96,14 @@ export function valueFromProto(t: onnx.ITensorProto): Value {
   }
   if (t.dataType === DT.INT64 || t.dataType === DT.INT32) {
     const dims = dimsOf(t);
-    const values = intsFromProto(t);
+    let values: number[];
+    try {
+      values = intsFromProto(t);
+    } catch (e) {
+      // Values past 2^53 (INT64_MAX as "to the end"): kept exact, as int64 data.
+      if (t.dataType !== DT.INT64 || !(e instanceof RangeError)) throw e;
+      return { dtype: 'int64', data: int64FromProto(t), shape: dims };
+    }
     if (values.length <= MAX_INT_ELEMENTS) return new IntTensor(values, dims);
     return { dtype: 'int64', data: fromNumbers('int64', values), shape: dims };
   }
@@ -356,10 +364,6 @@ const HANDLERS: Record<string, Handler> = {
   Identity: (ctx, ins) => [valueOf(ctx, ins, 0)],
   // Inference: the identity. Its mask output, if anything reads it, is missing (an error there).
   Dropout: (ctx, ins) => [float(ctx, ins, 0)],
-  Shape: (ctx, ins) => {
-    const v = valueOf(ctx, ins, 0);
-    return [new IntTensor([...v.shape], [v.shape.length])];
-  },
   Gather: (ctx, ins) => {
     const data = valueOf(ctx, ins, 0);
     const idx = intValue(ctx, ins, 1);
@@ -576,10 +580,10 @@ export function attrsOf(ctx: Ctx): Record<string, AttrValue> {
   for (const a of ctx.node.attribute ?? []) {
     const name = a.name ?? '';
     switch (a.type) {
-      case AT.INT: out[name] = toInt(a.i); break;
+      case AT.INT: out[name] = toIntSaturated(a.i); break;
       case AT.FLOAT: out[name] = a.f ?? 0; break;
       case AT.STRING: out[name] = Buffer.from(a.s ?? new Uint8Array()).toString('utf8'); break;
-      case AT.INTS: out[name] = (a.ints ?? []).map((x) => toInt(x)); break;
+      case AT.INTS: out[name] = (a.ints ?? []).map((x) => toIntSaturated(x)); break;
       case AT.FLOATS: out[name] = [...(a.floats ?? [])]; break;
       case AT.TENSOR: {
         const v = typedOf(valueFromProto(a.t ?? {}));
@@ -633,8 +637,9 @@ function evalSchema(ctx: Ctx, schema: OpSchema, inputs: (Value | undefined)[]): 
   // Inputs all known: computed now (constant folding), even while a program is being planned.
   const outs = allKnown ? recording(undefined, run) : run();
   return outs.map((o) => {
-    const v = valueOfTyped(o, allKnown);
-    if (allKnown) ctx.markKnown?.(v);
+    const isKnown = allKnown || INFERRED.has(o);
+    const v = valueOfTyped(o, isKnown);
+    if (isKnown) ctx.markKnown?.(v);
     return v;
   });
 }

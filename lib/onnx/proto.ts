@@ -303,3 +303,32 @@ export function smallTypedFromProto(t: onnx.ITensorProto): { dtype: 'uint8' | 'i
   }
   return { dtype: kind.dtype, data, shape: dims };
 }
+
+/**
+ * An int64 attribute value as a JS number, saturated to ±(2^53 − 1): ONNX
+ * writes INT64_MAX / INT64_MIN as "to the end" (Slice's ends), which the
+ * saturated value still means; no shape or index is that large.
+ */
+export function toIntSaturated(v: Int64 | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number') return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, v));
+  const big = BigInt(v.toString());
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(big > max ? max : big < -max ? -max : big);
+}
+
+/** An INT64 TensorProto's values, exact (also past 2^53), from raw_data or int64_data. */
+export function int64FromProto(t: onnx.ITensorProto): BigInt64Array {
+  rejectExternal(t);
+  const n = elementCount(dimsOf(t));
+  const out = new BigInt64Array(n);
+  if (hasRaw(t)) {
+    const v = rawView(t, 8, n);
+    for (let i = 0; i < n; i++) out[i] = v.getBigInt64(i * 8, true);
+    return out;
+  }
+  const src = t.int64Data ?? [];
+  checkCount(t, 'int64_data', src.length, n);
+  for (let i = 0; i < n; i++) out[i] = BigInt(src[i].toString());
+  return out;
+}
