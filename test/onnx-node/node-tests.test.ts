@@ -151,7 +151,7 @@ function reasonOf(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   let line = (msg.split('\n').find((l) => l.trim() !== '') ?? '').trim().replace(/\s+/g, ' ');
   // loadOnnx appends the whole list of supported ops to an unsupported one: not a reason.
-  line = line.replace(/\s*\(supported: .*$/, '');
+  line = line.replace(/\s*\(supported[^:]*: .*$/, '');
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
@@ -166,7 +166,7 @@ function causeOf(t: NodeTest, reason: string): string {
   if (/only 2-D/.test(r)) return 'rank unsupported (1-D/3-D spatial, N-D MatMul)';
   if (/known when the model is planned|must be a constant/.test(r)) return 'shape/axes/bounds input fed (neonn needs it known when planning)';
   if (/never computed|output\(s\) .* are not supported/.test(r)) return 'optional output unsupported (Dropout mask, MaxPool indices)';
-  if (/output that is a constant or an input cannot be copied/.test(r)) return 'output that is an input or a constant (no Identity kernel to copy it)';
+  if (/output that is a constant or an input cannot be copied|nothing to run \(the output is the input itself\)/.test(r)) return 'output that is an input or a constant (no Identity kernel to copy it)';
   if (/model: step \d+/.test(r)) return 'error at run time (planned shape and kernel disagree)';
   if (/attribute|not supported|unsupported|mode/i.test(r)) return 'attribute or form unsupported';
   if (/^wrong result/.test(r)) return 'wrong result';
