@@ -187,11 +187,15 @@ export class OnnxModel {
     const one = ONE;
     // Values known when the program is planned, by buffer: the graph's
     // constants and what planning computes from them and from shapes.
+    // IntTensors too: a kernel step that reads one (axes an opset upgrade
+    // made from an attribute, a folded Shape) must find its buffer among the
+    // program's constants, or the tracer takes it for an arena intermediate
+    // and the kernel reads zeros.
     const knownBuffers = new Set<ArrayBufferLike>();
-    for (const v of g.consts.values()) if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+    for (const v of g.consts.values()) knownBuffers.add(typedOf(v).data.buffer);
     const known = (v: Value): boolean => v instanceof IntTensor || knownBuffers.has(typedOf(v).data.buffer);
     const markKnown = (v: Value): void => {
-      if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+      knownBuffers.add(typedOf(v).data.buffer);
     };
     // Only the constants a step reads become program constants.
     const used = new Set<TypedData>([ONE.data, MINUS_ONE.data]);

@@ -612,7 +612,9 @@ function evalSchema(ctx: Ctx, schema: OpSchema, inputs: (Value | undefined)[]): 
       opset: ctx.opset,
       constant: (dtype, shape, values) => {
         const name = `neonn::upgraded${upgradeSerial++}`;
-        added.set(name, valueOfTyped({ dtype, shape, data: fromNumbers(dtype, values) }, true));
+        const v = valueOfTyped({ dtype, shape, data: fromNumbers(dtype, values) }, true);
+        ctx.markKnown?.(v);
+        added.set(name, v);
         return name;
       },
       fail: (m) => fail(ctx, m),
