@@ -358,7 +358,11 @@ const HANDLERS: Record<string, Handler> = {
   Dropout: (ctx, ins) => [float(ctx, ins, 0)],
   Shape: (ctx, ins) => {
     const v = valueOf(ctx, ins, 0);
-    return [new IntTensor([...v.shape], [v.shape.length])];
+    // Opset 15's start/end: dims [start, end), negative from the back, clamped to the rank.
+    const rank = v.shape.length;
+    const clampAxis = (a: number): number => Math.min(rank, Math.max(0, a < 0 ? a + rank : a));
+    const dims = v.shape.slice(clampAxis(attrInt(ctx.node, 'start', 0)), clampAxis(attrInt(ctx.node, 'end', rank)));
+    return [new IntTensor(dims, [dims.length])];
   },
   Gather: (ctx, ins) => {
     const data = valueOf(ctx, ins, 0);
