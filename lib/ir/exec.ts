@@ -145,10 +145,23 @@ export function nativeTensor(v: TValue): NativeTensor {
  * Runs (or records, while planning) one op over typed values and returns
  * its outputs. Outputs whose values inference computed need no kernel.
  */
+/** Results execSchemaOp computed by shape inference, with no kernel (Shape, Size, small Range): planning-time constants. */
+const FOLDED = new WeakSet<TypedData>();
+
+/** Whether `data` is a result shape inference computed (see {@link execSchemaOp}). */
+export function isFolded(data: TypedData): boolean {
+  return FOLDED.has(data);
+}
+
 export function execSchemaOp(schema: OpSchema, inputs: readonly (TValue | undefined)[], attrs: Readonly<Record<string, AttrValue>>, numOutputs: number, err: Errors, isConstant: (i: number) => boolean = () => true): TValue[] {
   const infos: (InferInput | undefined)[] = inputs.map((v, i) => (v === undefined ? undefined : { dtype: v.dtype, shape: v.shape, ...(isConstant(i) ? { value: v.data } : {}) }));
   const { attrs: full, outs } = inferNode(schema, infos, attrs, numOutputs, err);
-  if (outs.every((o) => o.value !== undefined)) return outs.map((o) => ({ dtype: o.dtype, shape: o.shape, data: o.value! }));
+  if (outs.every((o) => o.value !== undefined)) {
+    return outs.map((o) => {
+      FOLDED.add(o.value!);
+      return { dtype: o.dtype, shape: o.shape, data: o.value! };
+    });
+  }
   const kernel = schema.kernel === undefined ? schema.name : schema.kernel;
   if (kernel === null) return err.unsupported('has no kernel for these inputs');
   const values: TValue[] = outs.map((o) => ({ dtype: o.dtype, shape: o.shape, data: allocate(o.dtype, Math.max(1, sizeOf(o.shape))) }));

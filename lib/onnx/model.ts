@@ -71,7 +71,8 @@ function copyValue(t: TValue, one: Tensor): TValue {
   if (t.dtype === 'float32' && sizeOf(t.shape) > 0) return typedOf(mul(new Tensor(t.data as Float32Array, t.shape), one));
   const identity = schemaOf('Identity');
   if (!identity) throw new NeonnError(`loadOnnx: a ${t.dtype} graph output that is a constant or an input cannot be copied (no Identity kernel)`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
-  return execSchemaOp(identity, [t], {}, 1, { fail: (m) => rangeError('loadOnnx', m), unsupported: (m) => rangeError('loadOnnx', m) })[0];
+  // Not folded (its input counts as unknown): the copy must be a step of the program.
+  return execSchemaOp(identity, [t], {}, 1, { fail: (m) => rangeError('loadOnnx', m), unsupported: (m) => rangeError('loadOnnx', m) }, () => false)[0];
 }
 
 /** A feed: a float32 tensor for a float input, a typed tensor of the input's dtype otherwise. */
@@ -193,7 +194,11 @@ export class OnnxModel {
     // and the kernel reads zeros.
     const knownBuffers = new Set<ArrayBufferLike>();
     for (const v of g.consts.values()) knownBuffers.add(typedOf(v).data.buffer);
-    const known = (v: Value): boolean => v instanceof IntTensor || knownBuffers.has(typedOf(v).data.buffer);
+    const known = (v: Value): boolean => {
+      // An IntTensor is known by construction; the first time a step asks, its buffer joins the known ones.
+      if (v instanceof IntTensor) knownBuffers.add(v.data.buffer);
+      return knownBuffers.has(typedOf(v).data.buffer);
+    };
     const markKnown = (v: Value): void => {
       knownBuffers.add(typedOf(v).data.buffer);
     };
