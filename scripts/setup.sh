@@ -39,6 +39,10 @@ EOT
   # without the package still sets up (the backend then says it is unavailable).
   $SUDO apt-get install -y -qq --no-install-recommends libxnnpack-dev >/dev/null ||
     echo "setup: libxnnpack-dev is not available here; the xnnpack backend will be unavailable" >&2
+  # ONNX's backend node tests (ONNX 1.12's, under /usr/share/libonnx-testdata/data/node)
+  # for test/onnx-node: optional, the suite says it is skipped without them.
+  $SUDO apt-get install -y -qq --no-install-recommends libonnx-testdata >/dev/null ||
+    echo "setup: libonnx-testdata is not available here; the ONNX node tests (test/onnx-node) will be skipped" >&2
 fi
 
 # npm ci runs the root project's install script (the native build, OpenBLAS

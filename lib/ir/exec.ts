@@ -14,9 +14,6 @@ import { nativeSync } from '../ops/run';
 import { fmtShape, sizeOf } from '../tensor';
 import type { AttrValue, InferCtx, InferInput, OpSchema, OutInfo } from './schema/types';
 
-/** Values an op's inference computed from shapes alone (Shape, Size): known when planning, whatever their inputs. */
-export const INFERRED = new WeakSet<TValue>();
-
 /** A typed tensor value: dtype, shape and the typed array holding it. */
 export interface TValue {
   readonly dtype: DType;
@@ -148,13 +145,22 @@ export function nativeTensor(v: TValue): NativeTensor {
  * Runs (or records, while planning) one op over typed values and returns
  * its outputs. Outputs whose values inference computed need no kernel.
  */
+/** Results execSchemaOp computed by shape inference, with no kernel (Shape, Size, small Range): planning-time constants. */
+const FOLDED = new WeakSet<TypedData>();
+
+/** Whether `data` is a result shape inference computed (see {@link execSchemaOp}). */
+export function isFolded(data: TypedData): boolean {
+  return FOLDED.has(data);
+}
+
 export function execSchemaOp(schema: OpSchema, inputs: readonly (TValue | undefined)[], attrs: Readonly<Record<string, AttrValue>>, numOutputs: number, err: Errors, isConstant: (i: number) => boolean = () => true): TValue[] {
   const infos: (InferInput | undefined)[] = inputs.map((v, i) => (v === undefined ? undefined : { dtype: v.dtype, shape: v.shape, ...(isConstant(i) ? { value: v.data } : {}) }));
   const { attrs: full, outs } = inferNode(schema, infos, attrs, numOutputs, err);
   if (outs.every((o) => o.value !== undefined)) {
-    const values = outs.map((o) => ({ dtype: o.dtype, shape: o.shape, data: o.value! }));
-    values.forEach((v) => INFERRED.add(v));
-    return values;
+    return outs.map((o) => {
+      FOLDED.add(o.value!);
+      return { dtype: o.dtype, shape: o.shape, data: o.value! };
+    });
   }
   const kernel = schema.kernel === undefined ? schema.name : schema.kernel;
   if (kernel === null) return err.unsupported('has no kernel for these inputs');

@@ -78,7 +78,8 @@ function copyValue(t: TValue, one: Tensor): TValue {
   if (t.dtype === 'float32' && sizeOf(t.shape) > 0) return typedOf(mul(new Tensor(t.data as Float32Array, t.shape), one));
   const identity = schemaOf('Identity');
   if (!identity) throw new NeonnError(`loadOnnx: a ${t.dtype} graph output that is a constant or an input cannot be copied (no Identity kernel)`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
-  return execSchemaOp(identity, [t], {}, 1, { fail: (m) => rangeError('loadOnnx', m), unsupported: (m) => rangeError('loadOnnx', m) })[0];
+  // Not folded (its input counts as unknown): the copy must be a step of the program.
+  return execSchemaOp(identity, [t], {}, 1, { fail: (m) => rangeError('loadOnnx', m), unsupported: (m) => rangeError('loadOnnx', m) }, () => false)[0];
 }
 
 /** A feed: a float32 tensor for a float input, a typed tensor of the input's dtype otherwise. */
@@ -203,14 +204,22 @@ export class OnnxModel {
     const one = ONE;
     // Values known when the program is planned, by buffer: the graph's
     // constants and what planning computes from them and from shapes.
+    // IntTensors too: a kernel step that reads one (axes an opset upgrade
+    // made from an attribute, a folded Shape) must find its buffer among the
+    // program's constants, or the tracer takes it for an arena intermediate
+    // and the kernel reads zeros.
     const knownBuffers = new Set<ArrayBufferLike>();
-    for (const v of g.consts.values()) if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+    for (const v of g.consts.values()) knownBuffers.add(typedOf(v).data.buffer);
     xs.forEach((x, i) => {
-      if (planned[i] && !(x instanceof IntTensor)) knownBuffers.add(typedOf(x).data.buffer);
+      if (planned[i]) knownBuffers.add(typedOf(x).data.buffer);
     });
-    const known = (v: Value): boolean => v instanceof IntTensor || knownBuffers.has(typedOf(v).data.buffer);
+    const known = (v: Value): boolean => {
+      // An IntTensor is known by construction; the first time a step asks, its buffer joins the known ones.
+      if (v instanceof IntTensor) knownBuffers.add(v.data.buffer);
+      return knownBuffers.has(typedOf(v).data.buffer);
+    };
     const markKnown = (v: Value): void => {
-      if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+      knownBuffers.add(typedOf(v).data.buffer);
     };
     // Only the constants a step reads become program constants.
     const used = new Set<TypedData>([ONE.data, MINUS_ONE.data]);

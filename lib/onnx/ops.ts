@@ -17,7 +17,7 @@ import { batchNorm, lrn } from '../ops/normalization';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, fmtShape, sizeOf } from '../tensor';
 import { DType, DTYPE_CODE, TypedData, fromNumbers, toNumbers } from '../dtype';
-import { INFERRED, TValue, execSchemaOp } from '../ir/exec';
+import { TValue, execSchemaOp, isFolded } from '../ir/exec';
 import { opNames } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
 import type { AttrValue, NodeView, OpSchema } from '../ir/schema/types';
@@ -616,7 +616,9 @@ function evalSchema(ctx: Ctx, schema: OpSchema, inputs: (Value | undefined)[]): 
       opset: ctx.opset,
       constant: (dtype, shape, values) => {
         const name = `neonn::upgraded${upgradeSerial++}`;
-        added.set(name, valueOfTyped({ dtype, shape, data: fromNumbers(dtype, values) }, true));
+        const v = valueOfTyped({ dtype, shape, data: fromNumbers(dtype, values) }, true);
+        ctx.markKnown?.(v);
+        added.set(name, v);
         return name;
       },
       fail: (m) => fail(ctx, m),
@@ -637,7 +639,8 @@ function evalSchema(ctx: Ctx, schema: OpSchema, inputs: (Value | undefined)[]): 
   // Inputs all known: computed now (constant folding), even while a program is being planned.
   const outs = allKnown ? recording(undefined, run) : run();
   return outs.map((o) => {
-    const isKnown = allKnown || INFERRED.has(o);
+    // Known: folded from known inputs, or computed by inference from shapes alone (Size of a fed input).
+    const isKnown = allKnown || isFolded(o.data);
     const v = valueOfTyped(o, isKnown);
     if (isKnown) ctx.markKnown?.(v);
     return v;
