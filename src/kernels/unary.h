@@ -26,8 +26,9 @@ void unary_float(const KernelCall& c, F f) {
 }  // namespace neonn
 
 /// A float unary kernel NAME: `make` is `(const KernelCall& c) -> scalar function`.
-#define NEONN_UNARY(NAME, make)                                        \
+// Variadic: a `make` lambda with a comma in its body is several macro arguments.
+#define NEONN_UNARY(NAME, ...)                                         \
   static void neonn_unary_##NAME(const ::neonn::KernelCall& c) {       \
-    ::neonn::unary_float(c, (make)(c));                                \
+    ::neonn::unary_float(c, (__VA_ARGS__)(c));                         \
   }                                                                    \
   NEONN_KERNEL(NAME, neonn_unary_##NAME)
