@@ -7,8 +7,10 @@
  */
 import type { OpSchema } from './types';
 import { UNARY } from './unary';
+import { SPATIAL } from './spatial';
+import { NORM } from './norm';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, SPATIAL, NORM];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {
