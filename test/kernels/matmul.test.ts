@@ -68,7 +68,7 @@ describe('MatMul', () => {
     want.data.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-4));
   });
   test('a=[2,0] b=[0,3]: zeros', () => {
-    const [y] = nn.runOp('MatMul', [nn.tensor(new Float32Array(0), [2, 0]), nn.tensor(new Float32Array(0), [0, 3])]);
+    const [y] = nn.runOp('MatMul', [new nn.TypedTensor('float32', new Float32Array(0), [2, 0]), new nn.TypedTensor('float32', new Float32Array(0), [0, 3])]);
     expect(Array.from(y.data as Float32Array)).toEqual([0, 0, 0, 0, 0, 0]);
   });
   test('inner dims differ', () => expect(() => nn.runOp('MatMul', [rand([2, 3]), rand([4, 2])])).toThrow(/A's last dim \(3\) must equal B's second to last \(4\)/));
