@@ -220,7 +220,14 @@ void conv_transpose(const KernelCall& c) {
   const float* x = c.in(0).as<float>();
   const float* w = c.in(1).as<float>();
   float* y = c.out(0).as<float>();
-  std::fill(y, y + c.out(0).count(), 0.0f);
+  // The output starts as the bias (or zero); col2im adds into it.
+  const float* bias = c.opt_in(2) ? c.opt_in(2)->as<float>() : nullptr;
+  parallel_for(static_cast<size_t>(s.n * s.c_out), parallel_grain(static_cast<size_t>(p_out)), [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      float* p = y + i * static_cast<size_t>(p_out);
+      std::fill(p, p + p_out, bias ? bias[i % static_cast<size_t>(s.c_out)] : 0.0f);
+    }
+  });
   for (int64_t n = 0; n < s.n; ++n) {
     for (int64_t gi = 0; gi < s.group; ++gi) {
       // col[(co, k), p_in] = W_gᵀ · X_g; W_g is [cig, cog·K] at W[gi·cig].
@@ -260,7 +267,6 @@ void conv_transpose(const KernelCall& c) {
       });
     }
   }
-  add_bias(c, y, s.n, s.c_out, p_out);
 }
 
 }  // namespace

@@ -242,7 +242,11 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
     }
     const size_t items = planes * static_cast<size_t>(oh);
     parallel_for(items, parallel_grain(static_cast<size_t>(ow) * 4), [&](size_t b, size_t e) {
-      std::vector<float> h0(static_cast<size_t>(ow)), h1(static_cast<size_t>(ow));
+      // Horizontally interpolated source rows, cached by (plane, row): an
+      // upsampling by 2 reads each source row for about four output rows.
+      std::vector<float> hbuf[2] = {std::vector<float>(static_cast<size_t>(ow)), std::vector<float>(static_cast<size_t>(ow))};
+      int64_t hkey[2] = {-1, -1};
+      int victim = 0;
       auto hrow = [&](const float* src, float* dst) {
         if (col_single) {
           for (int64_t j = 0; j < ow; ++j) dst[j] = src[c0[static_cast<size_t>(j)]];
@@ -252,6 +256,18 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
             dst[j] = a + cw[static_cast<size_t>(j)] * (bb - a);
           }
         }
+      };
+      auto cached = [&](size_t plane, int64_t row, const float* src, int64_t keep) -> const float* {
+        const int64_t key = static_cast<int64_t>(plane) * ih + row;
+        for (int i = 0; i < 2; ++i) {
+          if (hkey[i] == key) return hbuf[i].data();
+        }
+        int slot = victim;
+        if (hkey[slot] == keep && keep >= 0) slot ^= 1;  // never evict the other row of this output row
+        victim = slot ^ 1;
+        hkey[slot] = key;
+        hrow(src + row * iw, hbuf[slot].data());
+        return hbuf[slot].data();
       };
       for (size_t it = b; it < e; ++it) {
         const size_t plane = it / static_cast<size_t>(oh);
@@ -264,14 +280,16 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
         }
         const int64_t r0 = rows.idx[r * 4];
         if (rows.n[r] == 1) {
-          hrow(src + r0 * iw, dst);
+          if (it > b && r > 0 && !rows.oob[r - 1] && rows.n[r - 1] == 1 && rows.idx[(r - 1) * 4] == r0) {
+            std::memcpy(dst, dst - ow, static_cast<size_t>(ow) * sizeof(float));  // nearest: the same source row again
+          } else {
+            hrow(src + r0 * iw, dst);
+          }
         } else {
           const int64_t r1 = rows.idx[r * 4 + 1];
           const float wy = rows.w[r * 4 + 1];
-          hrow(src + r0 * iw, h0.data());
-          hrow(src + r1 * iw, h1.data());
-          const float* a = h0.data();
-          const float* bb = h1.data();
+          const float* a = cached(plane, r0, src, -1);
+          const float* bb = cached(plane, r1, src, static_cast<int64_t>(plane) * ih + r0);
           for (int64_t j = 0; j < ow; ++j) dst[j] = a[j] + wy * (bb[j] - a[j]);
         }
         if (any_col_oob) {
