@@ -186,6 +186,18 @@ describe('Resize: other ranks and attributes', () => {
     expect([...run([x, null, f32([1, 1, 0.6, 0.6])], { ...rs.attrs, mode: 'nearest' }).data]).toEqual([1, 3]);
   });
 
+  test('Upsample-9 linear x=[1,2,3,4] scales=[1,1,2,3]: asymmetric bilinear', () => {
+    const x = rand([1, 2, 3, 4], 12);
+    const [y] = nn.runOp('Upsample', [x, f32([1, 1, 2, 3])], { mode: 'linear' });
+    expect([...y.shape]).toEqual([1, 2, 6, 12]);
+    expectClose(y.data as Float32Array, refResize2d(x, 6, 12, 'linear', 'asymmetric'));
+  });
+
+  test('int32 sizes are not accepted (ONNX: int64)', () => {
+    const x = rand([1, 1, 2, 2]);
+    expect(() => run([x, null, null, new nn.TypedTensor('int32', Int32Array.from([1, 1, 4, 4]), [4])])).toThrow(/sizes.*int32 is not supported/);
+  });
+
   test('async: x=[1,2,3,3] → [6,6] equals sync', async () => {
     const x = rand([1, 2, 3, 3], 8);
     const [a] = await nn.async.runOp('Resize', [x, null, f32([1, 1, 2, 2])], { mode: 'linear' });

@@ -186,6 +186,12 @@ describe('ConvTranspose against the scatter loops', () => {
     expectClose(l.data, refConvT(x, w, null, { strides: [3, 2], pads: [1, 2, 1, 1] }).data);
   });
 
+  test('async: x=[1,4,6,6] w=[4,2,2,2] s=2 equals sync', async () => {
+    const x = rand([1, 4, 6, 6], 21), w = rand([4, 2, 2, 2], 22);
+    const [a] = await nn.async.runOp('ConvTranspose', [x, w], { strides: [2, 2] });
+    expect(a.data).toEqual(op1('ConvTranspose', [x, w], { strides: [2, 2] }).data);
+  });
+
   test('x=[1,16,20,20] w=[16,8,2,2] stride 2 with 2 threads equals 1 thread', () => {
     const x = rand([1, 16, 20, 20], 5), w = rand([16, 8, 2, 2], 6);
     const t = nn.getThreads();
