@@ -140,14 +140,35 @@ AxisTaps make_taps(const ResizeOpts& o, int64_t in, int64_t out, double scale, d
       }
       cnt = 4;
     }
-    if (!(cnt == 1 && idx[0] == i && w[0] == 1.0f)) {
-      // Identity also when the extra taps weigh nothing.
-      bool ident = true;
-      for (int k = 0; k < cnt; ++k) {
-        if (idx[k] == i ? w[k] != 1.0f : w[k] != 0.0f) ident = false;
+    // Drop taps that weigh nothing (cubic at integral coordinates) and merge
+    // taps that clamping sent to one index: fewer taps, and an axis that
+    // maps i -> i is seen as the identity.
+    int m = 0;
+    for (int k = 0; k < cnt; ++k) {
+      if (w[k] == 0.0f) continue;
+      int at = -1;
+      for (int q = 0; q < m; ++q) {
+        if (idx[q] == idx[k]) at = q;
       }
-      if (!ident) t.identity = false;
+      if (at >= 0) {
+        w[at] += w[k];
+      } else {
+        idx[m] = idx[k];
+        w[m] = w[k];
+        ++m;
+      }
     }
+    if (m == 0) {
+      idx[0] = clampi(static_cast<int64_t>(std::floor(x)));
+      w[0] = 0.0f;
+      m = 1;
+    }
+    for (int k = m; k < 4; ++k) {
+      idx[k] = idx[0];
+      w[k] = 0.0f;
+    }
+    cnt = static_cast<uint8_t>(m);
+    if (!(cnt == 1 && idx[0] == i && w[0] == 1.0f)) t.identity = false;
   }
   return t;
 }
@@ -212,7 +233,7 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
     return m;
   };
 
-  if (tail <= 2 && tail >= 1 && max_taps(rank - 1) <= 2 && (tail == 1 || max_taps(rank - 2) <= 2)) {
+  if (tail <= 2 && tail >= 1) {
     // Planes of [H, W] (H = 1 when only the last axis is resized).
     const int64_t ih = tail == 2 ? p.in_shape[rank - 2] : 1, iw = p.in_shape[rank - 1];
     const int64_t oh = tail == 2 ? p.out_shape[rank - 2] : 1, ow = p.out_shape[rank - 1];
@@ -228,46 +249,68 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
       rows.oob.assign(1, 0);
     }
     const AxisTaps& cols = p.taps[rank - 1];
-    // Columns as two gathers and a weight (w1 = 0 for one tap).
-    std::vector<int32_t> c0(static_cast<size_t>(ow)), c1(static_cast<size_t>(ow));
-    std::vector<float> cw(static_cast<size_t>(ow));
-    bool any_col_oob = false, col_single = true;
+    const uint8_t col_taps = max_taps(rank - 1);
+    // Columns as col_taps gathers and weights (unused taps: weight 0, index of tap 0).
+    const size_t nt = col_taps;
+    std::vector<int32_t> ci(static_cast<size_t>(ow) * nt);
+    std::vector<float> cwt(static_cast<size_t>(ow) * nt);
+    bool any_col_oob = false;
     for (int64_t j = 0; j < ow; ++j) {
       const size_t s = static_cast<size_t>(j);
-      c0[s] = static_cast<int32_t>(cols.idx[s * 4]);
-      c1[s] = static_cast<int32_t>(cols.n[s] > 1 ? cols.idx[s * 4 + 1] : cols.idx[s * 4]);
-      cw[s] = cols.n[s] > 1 ? cols.w[s * 4 + 1] : 0.0f;
-      if (cols.n[s] > 1) col_single = false;
+      for (size_t k = 0; k < nt; ++k) {
+        const bool used = k < cols.n[s];
+        ci[s * nt + k] = static_cast<int32_t>(used ? cols.idx[s * 4 + k] : cols.idx[s * 4]);
+        cwt[s * nt + k] = used ? cols.w[s * 4 + k] : 0.0f;
+      }
       if (cols.oob[s]) any_col_oob = true;
     }
     const size_t items = planes * static_cast<size_t>(oh);
-    parallel_for(items, parallel_grain(static_cast<size_t>(ow) * 4), [&](size_t b, size_t e) {
+    parallel_for(items, parallel_grain(static_cast<size_t>(ow) * 4 * nt), [&](size_t b, size_t e) {
       // Horizontally interpolated source rows, cached by (plane, row): an
-      // upsampling by 2 reads each source row for about four output rows.
-      std::vector<float> hbuf[2] = {std::vector<float>(static_cast<size_t>(ow)), std::vector<float>(static_cast<size_t>(ow))};
-      int64_t hkey[2] = {-1, -1};
+      // upsampling by 2 reads each source row for about four output rows
+      // (bilinear), eight (bicubic).
+      constexpr int kSlots = 8;
+      std::vector<float> hbuf(static_cast<size_t>(ow) * kSlots);
+      int64_t hkey[kSlots];
+      std::fill(hkey, hkey + kSlots, -1);
       int victim = 0;
       auto hrow = [&](const float* src, float* dst) {
-        if (col_single) {
-          for (int64_t j = 0; j < ow; ++j) dst[j] = src[c0[static_cast<size_t>(j)]];
+        if (nt == 1) {
+          for (int64_t j = 0; j < ow; ++j) dst[j] = src[ci[static_cast<size_t>(j)]];
+        } else if (nt == 2) {
+          for (int64_t j = 0; j < ow; ++j) {
+            const size_t q = static_cast<size_t>(j) * 2;
+            const float a = src[ci[q]], bb = src[ci[q + 1]];
+            dst[j] = a + cwt[q + 1] * (bb - a);
+          }
         } else {
           for (int64_t j = 0; j < ow; ++j) {
-            const float a = src[c0[static_cast<size_t>(j)]], bb = src[c1[static_cast<size_t>(j)]];
-            dst[j] = a + cw[static_cast<size_t>(j)] * (bb - a);
+            const size_t q = static_cast<size_t>(j) * nt;
+            float acc = 0;
+            for (size_t k = 0; k < nt; ++k) acc += cwt[q + k] * src[ci[q + k]];
+            dst[j] = acc;
           }
         }
       };
-      auto cached = [&](size_t plane, int64_t row, const float* src, int64_t keep) -> const float* {
+      int64_t need[4];
+      const float* hp[4];
+      auto fetch = [&](size_t plane, int64_t row, const float* src, int nneed) -> const float* {
         const int64_t key = static_cast<int64_t>(plane) * ih + row;
-        for (int i = 0; i < 2; ++i) {
-          if (hkey[i] == key) return hbuf[i].data();
+        for (int i = 0; i < kSlots; ++i) {
+          if (hkey[i] == key) return &hbuf[static_cast<size_t>(i) * static_cast<size_t>(ow)];
         }
-        int slot = victim;
-        if (hkey[slot] == keep && keep >= 0) slot ^= 1;  // never evict the other row of this output row
-        victim = slot ^ 1;
-        hkey[slot] = key;
-        hrow(src + row * iw, hbuf[slot].data());
-        return hbuf[slot].data();
+        // Evict round-robin, never a row this output row already holds.
+        for (;;) {
+          const int slot = victim;
+          victim = (victim + 1) % kSlots;
+          bool busy = false;
+          for (int k = 0; k < nneed; ++k) busy = busy || hkey[slot] == need[k];
+          if (busy) continue;
+          hkey[slot] = key;
+          float* dst = &hbuf[static_cast<size_t>(slot) * static_cast<size_t>(ow)];
+          hrow(src + row * iw, dst);
+          return dst;
+        }
       };
       for (size_t it = b; it < e; ++it) {
         const size_t plane = it / static_cast<size_t>(oh);
@@ -278,19 +321,30 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
           std::fill(dst, dst + ow, o.extrapolation);
           continue;
         }
-        const int64_t r0 = rows.idx[r * 4];
-        if (rows.n[r] == 1) {
+        const int rn = rows.n[r];
+        if (rn == 1) {
+          const int64_t r0 = rows.idx[r * 4];
           if (it > b && r > 0 && !rows.oob[r - 1] && rows.n[r - 1] == 1 && rows.idx[(r - 1) * 4] == r0) {
             std::memcpy(dst, dst - ow, static_cast<size_t>(ow) * sizeof(float));  // nearest: the same source row again
           } else {
             hrow(src + r0 * iw, dst);
           }
         } else {
-          const int64_t r1 = rows.idx[r * 4 + 1];
-          const float wy = rows.w[r * 4 + 1];
-          const float* a = cached(plane, r0, src, -1);
-          const float* bb = cached(plane, r1, src, static_cast<int64_t>(plane) * ih + r0);
-          for (int64_t j = 0; j < ow; ++j) dst[j] = a[j] + wy * (bb[j] - a[j]);
+          for (int k = 0; k < rn; ++k) {
+            hp[k] = fetch(plane, rows.idx[r * 4 + static_cast<size_t>(k)], src, k);
+            need[k] = static_cast<int64_t>(plane) * ih + rows.idx[r * 4 + static_cast<size_t>(k)];
+          }
+          if (rn == 2) {
+            const float wy = rows.w[r * 4 + 1];
+            const float* a = hp[0];
+            const float* bb = hp[1];
+            for (int64_t j = 0; j < ow; ++j) dst[j] = a[j] + wy * (bb[j] - a[j]);
+          } else {
+            const float w0 = rows.w[r * 4], w1 = rows.w[r * 4 + 1], w2 = rows.w[r * 4 + 2], w3 = rows.w[r * 4 + 3];
+            const float *a0 = hp[0], *a1 = hp[1], *a2 = rn > 2 ? hp[2] : hp[0], *a3 = rn > 3 ? hp[3] : hp[0];
+            const float v2 = rn > 2 ? w2 : 0.0f, v3 = rn > 3 ? w3 : 0.0f;
+            for (int64_t j = 0; j < ow; ++j) dst[j] = w0 * a0[j] + w1 * a1[j] + v2 * a2[j] + v3 * a3[j];
+          }
         }
         if (any_col_oob) {
           for (int64_t j = 0; j < ow; ++j) {

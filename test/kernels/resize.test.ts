@@ -142,16 +142,22 @@ describe('Resize: other ranks and attributes', () => {
     expectClose(y.data, want);
   });
 
-  test('x=[1,1,2,3,4] trilinear sizes via axes=[-3,-2,-1] equals separable 1-D passes', () => {
-    const x = rand([1, 1, 2, 3, 4], 5);
-    const y = run([x, null, null, i64([4, 6, 8])], { mode: 'linear', axes: [-3, -2, -1], coordinate_transformation_mode: 'align_corners' });
-    expect([...y.shape]).toEqual([1, 1, 4, 6, 8]);
-    // Separable: resize W, then H, then D, each alone.
+  test.each([
+    ['linear', 'align_corners', 0],
+    ['cubic', 'half_pixel', 0],
+    ['cubic', 'asymmetric', 1],
+    ['nearest', 'half_pixel', 0],
+  ])('x=[1,1,3,4,5] %s %s exclude_outside=%i over axes=[-3,-2,-1] (general path) equals separable 1-D passes', (mode, coord, excl) => {
+    const x = rand([1, 1, 3, 4, 5], 5);
+    const attrs = { mode, coordinate_transformation_mode: coord, exclude_outside: excl };
+    const y = run([x, null, null, i64([5, 7, 3])], { ...attrs, axes: [-3, -2, -1] });
+    expect([...y.shape]).toEqual([1, 1, 5, 7, 3]);
+    // Separable: resize W, then H, then D, each alone (plane path).
     let t: nn.Tensor = x;
-    for (const [ax, n] of [[4, 8], [3, 6], [2, 4]] as const) {
-      t = run([t, null, null, i64([n])], { mode: 'linear', axes: [ax], coordinate_transformation_mode: 'align_corners' });
+    for (const [ax, n] of [[4, 3], [3, 7], [2, 5]] as const) {
+      t = run([t, null, null, i64([n])], { ...attrs, axes: [ax] });
     }
-    expectClose(y.data, t.data);
+    expectClose(y.data, t.data, 1e-4);
   });
 
   test('x=[1,1,4,6] sizes=[2,2] axes=[2,3] keep_aspect_ratio_policy not_larger / not_smaller', () => {
