@@ -216,7 +216,14 @@ void conv_transpose(const KernelCall& c) {
   const int64_t cig = s.c_in / s.group, cog = s.c_out / s.group;
   const int64_t ks = g.k_size(), p_in = g.in_size(), p_out = g.out_size();
   const int64_t rows = checked_mul(cog, ks, "ConvTranspose: column rows");
-  std::vector<float> col(static_cast<size_t>(checked_mul(rows, p_in, "ConvTranspose: column buffer")));
+  // The column matrix is made a band of input rows ((d, h) pairs) at a time,
+  // about kColumnTileFloats, as the conv family's im2col: it stays in cache
+  // between the GEMM and col2im, and a big layer needs megabytes of scratch,
+  // not rows x pixels (50+ MB for ppocr's last upsampling at 640x640).
+  constexpr int64_t kColumnTileFloats = int64_t{1} << 19;
+  const int64_t in_rows = g.in[0] * g.in[1], row_len = g.in[2];
+  const int64_t band = std::max<int64_t>(1, std::min<int64_t>(in_rows, kColumnTileFloats / std::max<int64_t>(1, checked_mul(rows, row_len, "ConvTranspose"))));
+  std::vector<float> col(static_cast<size_t>(checked_mul(rows, checked_mul(band, row_len, "ConvTranspose"), "ConvTranspose: column buffer")));
   const float* x = c.in(0).as<float>();
   const float* w = c.in(1).as<float>();
   float* y = c.out(0).as<float>();
@@ -230,29 +237,32 @@ void conv_transpose(const KernelCall& c) {
   });
   for (int64_t n = 0; n < s.n; ++n) {
     for (int64_t gi = 0; gi < s.group; ++gi) {
-      // col[(co, k), p_in] = W_gᵀ · X_g; W_g is [cig, cog·K] at W[gi·cig].
-      sgemm(c, true, rows, p_in, cig, w + gi * cig * rows, rows, x + (n * s.c_in + gi * cig) * p_in, p_in, col.data(), p_in);
+      const float* xg = x + (n * s.c_in + gi * cig) * p_in;
       float* yg = y + (n * s.c_out + gi * cog) * p_out;
-      // col2im: one output channel per item, so no two threads add into one value.
-      parallel_for(static_cast<size_t>(cog), parallel_grain(static_cast<size_t>(ks * p_in)), [&](size_t lo, size_t hi) {
-        for (size_t co = lo; co < hi; ++co) {
-          float* yc = yg + co * static_cast<size_t>(p_out);
-          for (int64_t kd = 0; kd < g.k[0]; ++kd) {
-            for (int64_t kh = 0; kh < g.k[1]; ++kh) {
-              for (int64_t kw = 0; kw < g.k[2]; ++kw) {
-                const float* src = col.data() + ((co * g.k[0] + kd) * g.k[1] + kh) * g.k[2] * p_in + kw * p_in;
-                for (int64_t id = 0; id < g.in[0]; ++id) {
-                  const int64_t od = id * g.s[0] - g.pb[0] + kd * g.d[0];
-                  if (od < 0 || od >= g.out[0]) continue;
-                  for (int64_t ih = 0; ih < g.in[1]; ++ih) {
+      for (int64_t r0 = 0; r0 < in_rows; r0 += band) {
+        const int64_t r1 = std::min(in_rows, r0 + band);
+        const int64_t cols_n = (r1 - r0) * row_len;
+        // col[(co, k), band] = W_gᵀ · X_g[:, band]; W_g is [cig, cog·K] at W[gi·cig].
+        sgemm(c, true, rows, cols_n, cig, w + gi * cig * rows, rows, xg + r0 * row_len, p_in, col.data(), cols_n);
+        // col2im: one output channel per item, so no two threads add into one value.
+        parallel_for(static_cast<size_t>(cog), parallel_grain(static_cast<size_t>(ks * cols_n)), [&](size_t lo, size_t hi) {
+          for (size_t co = lo; co < hi; ++co) {
+            float* yc = yg + co * static_cast<size_t>(p_out);
+            for (int64_t kd = 0; kd < g.k[0]; ++kd) {
+              for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+                for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+                  const float* src = col.data() + (((co * g.k[0] + kd) * g.k[1] + kh) * g.k[2] + kw) * cols_n;
+                  const int64_t off = kw * g.d[2] - g.pb[2];
+                  // ow = iw·s + off in [0, out): iw from lo_w to hi_w.
+                  const int64_t lo_w = off >= 0 ? 0 : (-off + g.s[2] - 1) / g.s[2];
+                  const int64_t hi_w = g.out[2] - off <= 0 ? 0 : std::min<int64_t>(g.in[2], (g.out[2] - off - 1) / g.s[2] + 1);
+                  for (int64_t rr = r0; rr < r1; ++rr) {
+                    const int64_t id = rr / g.in[1], ih = rr % g.in[1];
+                    const int64_t od = id * g.s[0] - g.pb[0] + kd * g.d[0];
                     const int64_t oh = ih * g.s[1] - g.pb[1] + kh * g.d[1];
-                    if (oh < 0 || oh >= g.out[1]) continue;
-                    const float* s_row = src + (id * g.in[1] + ih) * g.in[2];
+                    if (od < 0 || od >= g.out[0] || oh < 0 || oh >= g.out[1]) continue;
+                    const float* s_row = src + (rr - r0) * row_len;
                     float* d_row = yc + (od * g.out[1] + oh) * g.out[2];
-                    const int64_t off = kw * g.d[2] - g.pb[2];
-                    // ow = iw·s + off in [0, out): iw from lo_w to hi_w.
-                    int64_t lo_w = off >= 0 ? 0 : (-off + g.s[2] - 1) / g.s[2];
-                    int64_t hi_w = g.out[2] - off <= 0 ? 0 : std::min<int64_t>(g.in[2], (g.out[2] - off - 1) / g.s[2] + 1);
                     if (g.s[2] == 1) {
                       for (int64_t iw = lo_w; iw < hi_w; ++iw) d_row[iw + off] += s_row[iw];
                     } else {
@@ -263,8 +273,8 @@ void conv_transpose(const KernelCall& c) {
               }
             }
           }
-        }
-      });
+        });
+      }
     }
   }
 }

@@ -163,6 +163,9 @@ describe('ConvTranspose against the scatter loops', () => {
     [[1, 2, 4, 4], [2, 3, 3, 3], { strides: [3, 2], outputPadding: [1, 1], dilations: [1, 2] }],
     [[1, 3, 7], [3, 2, 4], { strides: [3], pads: [2, 1] }],
     [[1, 2, 3, 2, 3], [2, 2, 2, 3, 2], { strides: [2, 1, 2], pads: [0, 1, 0, 1, 0, 0] }],
+    // 576 column rows x 300 per input row: the column matrix is made in bands of 3 input rows.
+    [[1, 2, 20, 300], [2, 64, 3, 3], { strides: [2, 2], pads: [1, 2, 0, 1], dilations: [2, 1] }],
+    [[1, 2, 4, 5, 300], [2, 16, 2, 3, 3], { strides: [1, 2, 2], pads: [1, 0, 1, 0, 1, 1] }],
   ];
   test.each(cases)('x=%j w=%j %j', (xs, ws, o) => {
     const x = rand(xs, 11), w = rand(ws, 13), b = rand([ws[1] * (o.group ?? 1)], 17);
