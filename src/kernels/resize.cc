@@ -462,6 +462,10 @@ void resize_common(const KernelCall& c, const ResizeOpts& o, const std::vector<d
     }
   }
   c.expect_out_shape(0, out);
+  if (o.mode != Mode::kNearest && c.attr_int("antialias", 0) != 0) {
+    // Antialiasing only changes linear and cubic downscaling.
+    for (double v : scale) c.check(v >= 1, "antialias is not supported when downscaling");
+  }
   std::vector<double> roi_start(static_cast<size_t>(rank), 0.0), roi_end(static_cast<size_t>(rank), 1.0);
   if (o.coord == Coord::kTfCropAndResize) {
     c.check(roi_in.size() == 2 * na, "roi must have " + std::to_string(2 * na) + " values for tf_crop_and_resize, got " + std::to_string(roi_in.size()));
@@ -496,7 +500,6 @@ ResizeOpts read_opts(const KernelCall& c) {
   o.cubic_a = c.attr_float("cubic_coeff_a", -0.75);
   o.exclude_outside = c.attr_int("exclude_outside", 0) != 0;
   o.extrapolation = static_cast<float>(c.attr_float("extrapolation_value", 0.0));
-  c.check(c.attr_int("antialias", 0) == 0, "antialias is not supported");
   return o;
 }
 

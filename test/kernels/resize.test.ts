@@ -220,6 +220,10 @@ describe('Resize: errors', () => {
   test('negative size', () => expect(() => run([x, null, null, i64([1, 1, -1, 2])])).toThrow(/sizes must be non-negative/));
   test('axis out of range', () => expect(() => run([x, null, null, i64([3])], { axes: [4] })).toThrow(/out of range/));
   test('tf_crop_and_resize without roi', () => expect(() => run([x, null, null, i64([1, 1, 3, 3])], { coordinate_transformation_mode: 'tf_crop_and_resize' })).toThrow(/roi must have 8 values/));
-  test('antialias is unsupported', () => expect(() => run([x, null, f32([1, 1, 0.5, 0.5])], { antialias: 1 })).toThrow(/antialias is not supported/));
+  test('antialias is unsupported for linear downscaling', () => expect(() => run([x, null, f32([1, 1, 0.5, 0.5])], { antialias: 1, mode: 'linear' })).toThrow(/antialias is not supported when downscaling/));
+  test('antialias changes nothing for nearest or upscaling', () => {
+    expect(run([x, null, f32([1, 1, 0.5, 0.5])], { antialias: 1 }).data).toEqual(run([x, null, f32([1, 1, 0.5, 0.5])]).data);
+    expect(run([x, null, f32([1, 1, 2, 3])], { antialias: 1, mode: 'linear' }).data).toEqual(run([x, null, f32([1, 1, 2, 3])], { mode: 'linear' }).data);
+  });
   test('unknown mode', () => expect(() => run([x, null, f32([1, 1, 2, 2])], { mode: 'area' })).toThrow(/mode/));
 });

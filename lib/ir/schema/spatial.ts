@@ -77,9 +77,14 @@ const RESIZE: OpSchema = {
   },
   layout: 'nchw',
   infer(c) {
-    if (c.int('antialias') !== 0) c.unsupported('antialias is not supported');
     const x = c.input(0);
-    const shape = resizeShape(c, x.shape, c.values(2), c.values(3), c.ints('axes'));
+    const scales = c.values(2);
+    const shape = resizeShape(c, x.shape, scales, c.values(3), c.ints('axes'));
+    if (c.int('antialias') !== 0 && c.str('mode') !== 'nearest') {
+      // Antialiasing only changes linear and cubic downscaling.
+      const down = scales !== undefined && scales.length > 0 ? scales.some((s) => s < 1) : shape.some((d, i) => d < x.shape[i]);
+      if (down) c.unsupported('antialias is not supported when downscaling');
+    }
     if (c.str('coordinate_transformation_mode') === 'tf_crop_and_resize') {
       const roi = c.values(1);
       const n = (c.ints('axes') ?? x.shape).length;
