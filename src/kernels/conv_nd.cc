@@ -86,7 +86,8 @@ ConvShapes conv_shapes(const KernelCall& c, bool transpose) {
     s.c_out = checked_mul(w.shape[1], s.group, "ConvTranspose: output channels");
   } else {
     s.c_out = w.shape[0];
-    c.check(w.shape[1] * s.group == s.c_in, "input channels (" + std::to_string(s.c_in) + ") must equal W.shape[1] * group (" + std::to_string(w.shape[1] * s.group) + ")");
+    const int64_t wc = checked_mul(w.shape[1], s.group, "Conv: W.shape[1] * group");
+    c.check(wc == s.c_in, "input channels (" + std::to_string(s.c_in) + ") must equal W.shape[1] * group (" + std::to_string(wc) + ")");
     c.check(s.c_out % s.group == 0, "output channels (" + std::to_string(s.c_out) + ") must be divisible by group");
   }
   if (const TensorRef* b = c.opt_in(2)) {
@@ -177,8 +178,9 @@ void conv_transpose(const KernelCall& c) {
     const int64_t in = s.spatial_in[i], k = s.kernel[i];
     c.check(op[i] < std::max(st[i], dl[i]), "output_padding must be smaller than the stride or the dilation");
     c.check(k >= 1 && k < spatial::kMaxDim, "kernel dims must be positive");
-    // Each term < 2^62: strides, dims and dilations are below 2^31.
-    const int64_t full = checked_mul(st[i], std::max<int64_t>(in - 1, 0), "ConvTranspose") + op[i] + (k - 1) * dl[i] + 1;
+    // (k - 1) * dilation < 2^62 (both below 2^31); the sum is checked.
+    int64_t full = checked_mul(st[i], std::max<int64_t>(in - 1, 0), "ConvTranspose");
+    c.check(!__builtin_add_overflow(full, op[i] + (k - 1) * dl[i] + 1, &full), "the output size overflows");
     int64_t out = 0, pb = 0, pe = 0;
     if (!oshape.empty() || ap == "SAME_UPPER" || ap == "SAME_LOWER") {
       out = !oshape.empty() ? oshape[i] : in * st[i];
