@@ -119,40 +119,53 @@ void conv(const KernelCall& c) {
   const int64_t cig = s.c_in / s.group, cog = s.c_out / s.group;
   const int64_t ks = g.k_size(), p_in = g.in_size(), p_out = g.out_size();
   const int64_t rows = checked_mul(cig, ks, "Conv: im2col rows");
-  std::vector<float> col(static_cast<size_t>(checked_mul(rows, p_out, "Conv: im2col buffer")));
+  // im2col a band of output rows ((d, h) pairs) at a time, about
+  // kColumnTileFloats: a 3-D layer's whole column matrix is hundreds of MB.
+  constexpr int64_t kColumnTileFloats = int64_t{1} << 19;
+  const int64_t out_rows = g.out[0] * g.out[1], row_len = g.out[2];
+  const int64_t band = std::max<int64_t>(1, std::min<int64_t>(out_rows, kColumnTileFloats / std::max<int64_t>(1, checked_mul(rows, row_len, "Conv"))));
+  std::vector<float> col(static_cast<size_t>(checked_mul(rows, checked_mul(band, row_len, "Conv"), "Conv: im2col buffer")));
   const float* x = c.in(0).as<float>();
   const float* w = c.in(1).as<float>();
   float* y = c.out(0).as<float>();
   for (int64_t n = 0; n < s.n; ++n) {
     for (int64_t gi = 0; gi < s.group; ++gi) {
       const float* xg = x + (n * s.c_in + gi * cig) * p_in;
-      // col[(ci, kd, kh, kw), (od, oh, ow)]
-      parallel_for(static_cast<size_t>(rows), parallel_grain(static_cast<size_t>(p_out)), [&](size_t lo, size_t hi) {
-        for (size_t row = lo; row < hi; ++row) {
-          int64_t rem = static_cast<int64_t>(row);
-          const int64_t kw = rem % g.k[2];
-          rem /= g.k[2];
-          const int64_t kh = rem % g.k[1];
-          rem /= g.k[1];
-          const int64_t kd = rem % g.k[0];
-          const int64_t ci = rem / g.k[0];
-          const float* xc = xg + ci * p_in;
-          float* dst = col.data() + row * static_cast<size_t>(p_out);
-          for (int64_t od = 0; od < g.out[0]; ++od) {
-            const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
-            for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+      for (int64_t r0 = 0; r0 < out_rows; r0 += band) {
+        const int64_t r1 = std::min(out_rows, r0 + band);
+        const int64_t cols_n = (r1 - r0) * row_len;
+        // col[(ci, kd, kh, kw), band of (od, oh, ow)]
+        parallel_for(static_cast<size_t>(rows), parallel_grain(static_cast<size_t>(cols_n)), [&](size_t lo, size_t hi) {
+          for (size_t row = lo; row < hi; ++row) {
+            int64_t rem = static_cast<int64_t>(row);
+            const int64_t kw = rem % g.k[2];
+            rem /= g.k[2];
+            const int64_t kh = rem % g.k[1];
+            rem /= g.k[1];
+            const int64_t kd = rem % g.k[0];
+            const int64_t ci = rem / g.k[0];
+            const float* xc = xg + ci * p_in;
+            float* dst = col.data() + row * static_cast<size_t>(cols_n);
+            for (int64_t rr = r0; rr < r1; ++rr) {
+              const int64_t od = rr / g.out[1], oh = rr % g.out[1];
+              const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
               const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
-              const bool row_in = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
+              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+                std::fill(dst, dst + row_len, 0.0f);
+                dst += row_len;
+                continue;
+              }
               const float* src = xc + (id * g.in[1] + ih) * g.in[2];
-              for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+              for (int64_t ow = 0; ow < row_len; ++ow) {
                 const int64_t iw = ow * g.s[2] - g.pb[2] + kw * g.d[2];
-                *dst++ = row_in && iw >= 0 && iw < g.in[2] ? src[iw] : 0.0f;
+                *dst++ = iw >= 0 && iw < g.in[2] ? src[iw] : 0.0f;
               }
             }
           }
-        }
-      });
-      sgemm(c, false, cog, p_out, rows, w + gi * cog * rows, rows, col.data(), p_out, y + (n * s.c_out + gi * cog) * p_out, p_out);
+        });
+        float* yb = y + (n * s.c_out + gi * cog) * p_out + r0 * row_len;
+        sgemm(c, false, cog, cols_n, rows, w + gi * cog * rows, rows, col.data(), cols_n, yb, p_out);
+      }
     }
   }
   add_bias(c, y, s.n, s.c_out, p_out);

@@ -138,6 +138,8 @@ describe('Conv over 1-3 spatial dims against the direct loops', () => {
     [[1, 2, 5, 6, 7], [3, 2, 3, 2, 3], { strides: [1, 2, 2], pads: [1, 0, 1, 1, 1, 0] }],
     [[1, 4, 4, 5, 5], [4, 1, 3, 3, 3], { group: 4, pads: [1, 1, 1, 1, 1, 1], dilations: [1, 2, 1] }],
     [[1, 3, 7, 8], [5, 3, 3, 3], { strides: [2, 1], pads: [1, 1, 0, 2] }],
+    // 216 im2col rows x 200 per output row: bands of 12 output rows, crossing depth slices.
+    [[1, 8, 6, 10, 200], [4, 8, 3, 3, 3], { pads: [1, 1, 1, 1, 1, 1] }],
   ];
   test.each(cases)('x=%j w=%j %j', (xs, ws, o) => {
     const x = rand(xs, 3), w = rand(ws, 5), b = rand([ws[0]], 7);
