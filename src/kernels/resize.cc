@@ -31,14 +31,16 @@ struct ResizeOpts {
   double cubic_a = -0.75;
   bool exclude_outside = false;
   float extrapolation = 0.0f;
+  bool antialias = false;
 };
 
 /// One axis: per output index, `n` taps.
 struct AxisTaps {
   int64_t out = 0;
-  std::vector<int64_t> idx;   // out * 4
-  std::vector<float> w;       // out * 4
-  std::vector<uint8_t> n;     // taps used
+  size_t K = 1;               // tap slots per output index
+  std::vector<int64_t> idx;   // out * K
+  std::vector<float> w;       // out * K
+  std::vector<uint16_t> n;    // taps used
   std::vector<uint8_t> oob;   // 1: extrapolation_value
   bool identity = true;
 };
@@ -77,98 +79,110 @@ int64_t nearest_index(Nearest m, double x, double scale) {
   return 0;
 }
 
-AxisTaps make_taps(const ResizeOpts& o, int64_t in, int64_t out, double scale, double roi_start, double roi_end) {
+/// The cubic convolution kernel of parameter a at distance d.
+double cubic_kernel(double a, double d) {
+  d = std::fabs(d);
+  if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d < 2) return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return 0;
+}
+
+/// Antialiasing widens the filter by 1/scale when downscaling (linear, cubic);
+/// the taps past this many per output make the call unsupported.
+constexpr int64_t kMaxTaps = 256;
+
+AxisTaps make_taps(const KernelCall& c, const ResizeOpts& o, int64_t in, int64_t out, double scale, double roi_start, double roi_end) {
   AxisTaps t;
   t.out = out;
   const size_t n = static_cast<size_t>(out);
-  t.idx.assign(n * 4, 0);
-  t.w.assign(n * 4, 0.0f);
   t.n.assign(n, 1);
   t.oob.assign(n, 0);
   t.identity = in == out;
   auto clampi = [in](int64_t i) { return std::min<int64_t>(std::max<int64_t>(i, 0), in - 1); };
+  const bool wide = o.antialias && o.mode != Mode::kNearest && scale < 1;
+  // Filter support in source pixels, as tap offsets from floor(x): [lo, hi).
+  int64_t lo = 0, hi = 1;
+  if (o.mode == Mode::kLinear) {
+    lo = wide ? static_cast<int64_t>(std::floor(-1 / scale)) + 1 : 0;
+    hi = wide ? 2 - lo : 2;
+  } else if (o.mode == Mode::kCubic) {
+    lo = wide ? static_cast<int64_t>(std::floor(-2 / scale)) + 1 : -1;
+    hi = wide ? 2 - lo : 3;
+  }
+  c.check(hi - lo <= kMaxTaps, "antialias with a scale this small is not supported");
+  const double fs = wide ? scale : 1.0;  // the filter is evaluated at distance·scale
+  std::vector<std::vector<std::pair<int64_t, double>>> taps(n);
+  size_t k_max = 1;
   for (int64_t i = 0; i < out; ++i) {
     double x = source_coord(o, static_cast<double>(i), scale, in, out, roi_start, roi_end);
     if (!std::isfinite(x)) x = 0;
     x = std::max(-1e9, std::min(1e9, x));  // keeps the int conversions defined
-    int64_t* idx = &t.idx[static_cast<size_t>(i) * 4];
-    float* w = &t.w[static_cast<size_t>(i) * 4];
-    uint8_t& cnt = t.n[static_cast<size_t>(i)];
+    auto& tp = taps[static_cast<size_t>(i)];
     if (o.coord == Coord::kTfCropAndResize && (x < 0 || x > static_cast<double>(in - 1))) {
       t.oob[static_cast<size_t>(i)] = 1;
       t.identity = false;
-      idx[0] = 0;
-      w[0] = 0;
+      tp.push_back({0, 0.0});
       continue;
     }
     if (o.mode == Mode::kNearest) {
-      idx[0] = clampi(nearest_index(o.nearest, x, scale));
-      w[0] = 1;
-    } else if (o.mode == Mode::kLinear) {
+      tp.push_back({clampi(nearest_index(o.nearest, x, scale)), 1.0});
+    } else {
       const double x0 = std::floor(x);
       const double f = x - x0;
       const int64_t i0 = static_cast<int64_t>(x0);
-      idx[0] = clampi(i0);
-      w[0] = static_cast<float>(1 - f);
-      if (f != 0) {
-        idx[1] = clampi(i0 + 1);
-        w[1] = static_cast<float>(f);
-        cnt = 2;
-      } else {
-        w[0] = 1;
-      }
-    } else {
-      const double x0 = std::floor(x);
-      const double tt = x - x0;
-      const int64_t i0 = static_cast<int64_t>(x0);
-      const double a = o.cubic_a;
-      auto far = [a](double d) { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; };  // 1 < d < 2
-      auto near = [a](double d) { return ((a + 2) * d - (a + 3)) * d * d + 1; };      // d <= 1
-      double c[4] = {far(tt + 1), near(tt), near(1 - tt), far(2 - tt)};
+      std::vector<double> cf;
       double sum = 0;
-      for (int k = 0; k < 4; ++k) {
-        const int64_t j = i0 - 1 + k;
-        if (o.exclude_outside && (j < 0 || j >= in)) c[k] = 0;
-        sum += c[k];
+      for (int64_t k = lo; k < hi; ++k) {
+        const double d = (static_cast<double>(k) - f) * fs;
+        const double v = o.mode == Mode::kLinear ? std::max(0.0, 1 - std::fabs(d)) : cubic_kernel(o.cubic_a, d);
+        cf.push_back(v);
+        sum += v;
       }
-      if (o.exclude_outside && sum != 0) {
-        for (double& v : c) v /= sum;
+      if (wide && sum != 0) {
+        for (double& v : cf) v /= sum;
       }
-      for (int k = 0; k < 4; ++k) {
-        idx[k] = clampi(i0 - 1 + k);
-        w[k] = static_cast<float>(c[k]);
+      if (o.exclude_outside) {
+        double s2 = 0;
+        for (int64_t k = lo; k < hi; ++k) {
+          const int64_t j = i0 + k;
+          if (j < 0 || j >= in) cf[static_cast<size_t>(k - lo)] = 0;
+          s2 += cf[static_cast<size_t>(k - lo)];
+        }
+        if (s2 != 0) {
+          for (double& v : cf) v /= s2;
+        }
       }
-      cnt = 4;
+      // Drop taps that weigh nothing (cubic at integral coordinates) and
+      // merge taps that clamping sent to one index: fewer taps, and an axis
+      // that maps i -> i is seen as the identity.
+      for (int64_t k = lo; k < hi; ++k) {
+        const double v = cf[static_cast<size_t>(k - lo)];
+        if (static_cast<float>(v) == 0.0f) continue;
+        const int64_t j = clampi(i0 + k);
+        bool merged = false;
+        for (auto& e : tp) {
+          if (e.first == j) {
+            e.second += v;
+            merged = true;
+          }
+        }
+        if (!merged) tp.push_back({j, v});
+      }
+      if (tp.empty()) tp.push_back({clampi(i0), 0.0});
     }
-    // Drop taps that weigh nothing (cubic at integral coordinates) and merge
-    // taps that clamping sent to one index: fewer taps, and an axis that
-    // maps i -> i is seen as the identity.
-    int m = 0;
-    for (int k = 0; k < cnt; ++k) {
-      if (w[k] == 0.0f) continue;
-      int at = -1;
-      for (int q = 0; q < m; ++q) {
-        if (idx[q] == idx[k]) at = q;
-      }
-      if (at >= 0) {
-        w[at] += w[k];
-      } else {
-        idx[m] = idx[k];
-        w[m] = w[k];
-        ++m;
-      }
+    k_max = std::max(k_max, tp.size());
+    if (!(tp.size() == 1 && tp[0].first == i && static_cast<float>(tp[0].second) == 1.0f)) t.identity = false;
+  }
+  t.K = k_max;
+  t.idx.assign(n * k_max, 0);
+  t.w.assign(n * k_max, 0.0f);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& tp = taps[i];
+    t.n[i] = static_cast<uint16_t>(tp.size());
+    for (size_t k = 0; k < k_max; ++k) {
+      t.idx[i * k_max + k] = k < tp.size() ? tp[k].first : tp[0].first;
+      t.w[i * k_max + k] = k < tp.size() ? static_cast<float>(tp[k].second) : 0.0f;
     }
-    if (m == 0) {
-      idx[0] = clampi(static_cast<int64_t>(std::floor(x)));
-      w[0] = 0.0f;
-      m = 1;
-    }
-    for (int k = m; k < 4; ++k) {
-      idx[k] = idx[0];
-      w[k] = 0.0f;
-    }
-    cnt = static_cast<uint8_t>(m);
-    if (!(cnt == 1 && idx[0] == i && w[0] == 1.0f)) t.identity = false;
   }
   return t;
 }
@@ -227,11 +241,6 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
   for (size_t a = 0; a < lead; ++a) planes *= static_cast<size_t>(p.out_shape[a]);
   const size_t tail = rank - lead;
 
-  auto max_taps = [&](size_t a) {
-    uint8_t m = 1;
-    for (uint8_t v : p.taps[a].n) m = std::max(m, v);
-    return m;
-  };
 
   if (tail <= 2 && tail >= 1) {
     // Planes of [H, W] (H = 1 when only the last axis is resized).
@@ -242,16 +251,15 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
       rows = p.taps[rank - 2];
     } else {
       rows.out = 1;
-      rows.idx.assign(4, 0);
-      rows.w.assign(4, 0.0f);
-      rows.w[0] = 1;
+      rows.K = 1;
+      rows.idx.assign(1, 0);
+      rows.w.assign(1, 1.0f);
       rows.n.assign(1, 1);
       rows.oob.assign(1, 0);
     }
     const AxisTaps& cols = p.taps[rank - 1];
-    const uint8_t col_taps = max_taps(rank - 1);
-    // Columns as col_taps gathers and weights (unused taps: weight 0, index of tap 0).
-    const size_t nt = col_taps;
+    // Columns as nt gathers and weights (unused taps: weight 0, index of tap 0).
+    const size_t nt = cols.K, rk = rows.K;
     std::vector<int32_t> ci(static_cast<size_t>(ow) * nt);
     std::vector<float> cwt(static_cast<size_t>(ow) * nt);
     bool any_col_oob = false;
@@ -259,8 +267,8 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
       const size_t s = static_cast<size_t>(j);
       for (size_t k = 0; k < nt; ++k) {
         const bool used = k < cols.n[s];
-        ci[s * nt + k] = static_cast<int32_t>(used ? cols.idx[s * 4 + k] : cols.idx[s * 4]);
-        cwt[s * nt + k] = used ? cols.w[s * 4 + k] : 0.0f;
+        ci[s * nt + k] = static_cast<int32_t>(used ? cols.idx[s * nt + k] : cols.idx[s * nt]);
+        cwt[s * nt + k] = used ? cols.w[s * nt + k] : 0.0f;
       }
       if (cols.oob[s]) any_col_oob = true;
     }
@@ -269,10 +277,9 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
       // Horizontally interpolated source rows, cached by (plane, row): an
       // upsampling by 2 reads each source row for about four output rows
       // (bilinear), eight (bicubic).
-      constexpr int kSlots = 8;
-      std::vector<float> hbuf(static_cast<size_t>(ow) * kSlots);
-      int64_t hkey[kSlots];
-      std::fill(hkey, hkey + kSlots, -1);
+      const int kSlots = static_cast<int>(std::max<size_t>(8, 2 * rk + 2));
+      std::vector<float> hbuf(static_cast<size_t>(ow) * static_cast<size_t>(kSlots));
+      std::vector<int64_t> hkey(static_cast<size_t>(kSlots), -1);
       int victim = 0;
       auto hrow = [&](const float* src, float* dst) {
         if (nt == 1) {
@@ -292,21 +299,21 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
           }
         }
       };
-      int64_t need[4];
-      const float* hp[4];
+      std::vector<int64_t> need(rk);
+      std::vector<const float*> hp(rk);
       auto fetch = [&](size_t plane, int64_t row, const float* src, int nneed) -> const float* {
         const int64_t key = static_cast<int64_t>(plane) * ih + row;
         for (int i = 0; i < kSlots; ++i) {
-          if (hkey[i] == key) return &hbuf[static_cast<size_t>(i) * static_cast<size_t>(ow)];
+          if (hkey[static_cast<size_t>(i)] == key) return &hbuf[static_cast<size_t>(i) * static_cast<size_t>(ow)];
         }
         // Evict round-robin, never a row this output row already holds.
         for (;;) {
           const int slot = victim;
           victim = (victim + 1) % kSlots;
           bool busy = false;
-          for (int k = 0; k < nneed; ++k) busy = busy || hkey[slot] == need[k];
+          for (int k = 0; k < nneed; ++k) busy = busy || hkey[static_cast<size_t>(slot)] == need[static_cast<size_t>(k)];
           if (busy) continue;
-          hkey[slot] = key;
+          hkey[static_cast<size_t>(slot)] = key;
           float* dst = &hbuf[static_cast<size_t>(slot) * static_cast<size_t>(ow)];
           hrow(src + row * iw, dst);
           return dst;
@@ -323,27 +330,35 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
         }
         const int rn = rows.n[r];
         if (rn == 1) {
-          const int64_t r0 = rows.idx[r * 4];
-          if (it > b && r > 0 && !rows.oob[r - 1] && rows.n[r - 1] == 1 && rows.idx[(r - 1) * 4] == r0) {
+          const int64_t r0 = rows.idx[r * rk];
+          if (it > b && r > 0 && !rows.oob[r - 1] && rows.n[r - 1] == 1 && rows.idx[(r - 1) * rk] == r0) {
             std::memcpy(dst, dst - ow, static_cast<size_t>(ow) * sizeof(float));  // nearest: the same source row again
           } else {
             hrow(src + r0 * iw, dst);
           }
         } else {
           for (int k = 0; k < rn; ++k) {
-            hp[k] = fetch(plane, rows.idx[r * 4 + static_cast<size_t>(k)], src, k);
-            need[k] = static_cast<int64_t>(plane) * ih + rows.idx[r * 4 + static_cast<size_t>(k)];
+            const size_t q = r * rk + static_cast<size_t>(k);
+            hp[static_cast<size_t>(k)] = fetch(plane, rows.idx[q], src, k);
+            need[static_cast<size_t>(k)] = static_cast<int64_t>(plane) * ih + rows.idx[q];
           }
+          const float* wr = &rows.w[r * rk];
           if (rn == 2) {
-            const float wy = rows.w[r * 4 + 1];
+            const float wy = wr[1];
             const float* a = hp[0];
             const float* bb = hp[1];
             for (int64_t j = 0; j < ow; ++j) dst[j] = a[j] + wy * (bb[j] - a[j]);
-          } else {
-            const float w0 = rows.w[r * 4], w1 = rows.w[r * 4 + 1], w2 = rows.w[r * 4 + 2], w3 = rows.w[r * 4 + 3];
+          } else if (rn <= 4) {
+            const float w0 = wr[0], w1 = wr[1], w2 = rn > 2 ? wr[2] : 0.0f, w3 = rn > 3 ? wr[3] : 0.0f;
             const float *a0 = hp[0], *a1 = hp[1], *a2 = rn > 2 ? hp[2] : hp[0], *a3 = rn > 3 ? hp[3] : hp[0];
-            const float v2 = rn > 2 ? w2 : 0.0f, v3 = rn > 3 ? w3 : 0.0f;
-            for (int64_t j = 0; j < ow; ++j) dst[j] = w0 * a0[j] + w1 * a1[j] + v2 * a2[j] + v3 * a3[j];
+            for (int64_t j = 0; j < ow; ++j) dst[j] = w0 * a0[j] + w1 * a1[j] + w2 * a2[j] + w3 * a3[j];
+          } else {
+            for (int64_t j = 0; j < ow; ++j) dst[j] = wr[0] * hp[0][j];
+            for (int k = 1; k < rn; ++k) {
+              const float wk = wr[k];
+              const float* a = hp[static_cast<size_t>(k)];
+              for (int64_t j = 0; j < ow; ++j) dst[j] += wk * a[j];
+            }
           }
         }
         if (any_col_oob) {
@@ -384,7 +399,7 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
           double w = 1;
           int64_t off = 0;
           for (size_t a = 0; a < rank; ++a) {
-            const size_t s = static_cast<size_t>(oi[a]) * 4 + static_cast<size_t>(k[a]);
+            const size_t s = static_cast<size_t>(oi[a]) * p.taps[a].K + static_cast<size_t>(k[a]);
             w *= p.taps[a].w[s];
             off += p.taps[a].idx[s] * in_strides[a];
           }
@@ -462,10 +477,6 @@ void resize_common(const KernelCall& c, const ResizeOpts& o, const std::vector<d
     }
   }
   c.expect_out_shape(0, out);
-  if (o.mode != Mode::kNearest && c.attr_int("antialias", 0) != 0) {
-    // Antialiasing only changes linear and cubic downscaling.
-    for (double v : scale) c.check(v >= 1, "antialias is not supported when downscaling");
-  }
   std::vector<double> roi_start(static_cast<size_t>(rank), 0.0), roi_end(static_cast<size_t>(rank), 1.0);
   if (o.coord == Coord::kTfCropAndResize) {
     c.check(roi_in.size() == 2 * na, "roi must have " + std::to_string(2 * na) + " values for tf_crop_and_resize, got " + std::to_string(roi_in.size()));
@@ -486,7 +497,7 @@ void resize_common(const KernelCall& c, const ResizeOpts& o, const std::vector<d
       p.taps.push_back(std::move(t));
       continue;
     }
-    p.taps.push_back(make_taps(o, x.shape[s], out[s], scale[s], roi_start[s], roi_end[s]));
+    p.taps.push_back(make_taps(c, o, x.shape[s], out[s], scale[s], roi_start[s], roi_end[s]));
   }
   if (y.count() == 0) return;
   run_plan(c, p, o);
@@ -500,6 +511,7 @@ ResizeOpts read_opts(const KernelCall& c) {
   o.cubic_a = c.attr_float("cubic_coeff_a", -0.75);
   o.exclude_outside = c.attr_int("exclude_outside", 0) != 0;
   o.extrapolation = static_cast<float>(c.attr_float("extrapolation_value", 0.0));
+  o.antialias = c.attr_int("antialias", 0) != 0;
   return o;
 }
 

@@ -81,9 +81,12 @@ const RESIZE: OpSchema = {
     const scales = c.values(2);
     const shape = resizeShape(c, x.shape, scales, c.values(3), c.ints('axes'));
     if (c.int('antialias') !== 0 && c.str('mode') !== 'nearest') {
-      // Antialiasing only changes linear and cubic downscaling.
-      const down = scales !== undefined && scales.length > 0 ? scales.some((s) => s < 1) : shape.some((d, i) => d < x.shape[i]);
-      if (down) c.unsupported('antialias is not supported when downscaling');
+      // Downscaling widens the filter by 1/scale: more than 256 taps is not supported (the kernel checks the same).
+      const support = c.str('mode') === 'linear' ? 1 : 2;
+      shape.forEach((d, i) => {
+        const s = d / x.shape[i];
+        if (x.shape[i] > 0 && s < 1 && 2 - 2 * (Math.floor(-support / s) + 1) > 256) c.unsupported('antialias with a scale this small is not supported');
+      });
     }
     if (c.str('coordinate_transformation_mode') === 'tf_crop_and_resize') {
       const roi = c.values(1);
