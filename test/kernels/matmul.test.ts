@@ -1,4 +1,4 @@
-// MatMul: numpy broadcasting of the batch dims and 1-D promotion, against a
+// MatMul and Einsum. MatMul: numpy broadcasting of the batch dims and 1-D promotion, against a
 // plain-JS triple loop; ONNX's node tests; errors.
 import * as nn from '../../lib';
 import { expectNodeCase, haveTestdata } from './onnx-node';
@@ -46,6 +46,7 @@ function refMatMul(a: nn.Tensor, b: nn.Tensor): { data: number[]; shape: number[
 
 (haveTestdata ? describe : describe.skip)('ONNX node tests', () => {
   test.each(['test_matmul_2d', 'test_matmul_3d', 'test_matmul_4d'])('%s', (name) => expectNodeCase(name));
+  test.each(['test_einsum_batch_diagonal', 'test_einsum_batch_matmul', 'test_einsum_inner_prod', 'test_einsum_sum', 'test_einsum_transpose'])('%s', (name) => expectNodeCase(name));
 });
 
 describe('MatMul', () => {
@@ -73,4 +74,57 @@ describe('MatMul', () => {
   });
   test('inner dims differ', () => expect(() => nn.runOp('MatMul', [rand([2, 3]), rand([4, 2])])).toThrow(/A's last dim \(3\) must equal B's second to last \(4\)/));
   test('batch dims do not broadcast', () => expect(() => nn.runOp('MatMul', [rand([2, 2, 3]), rand([3, 3, 2])])).toThrow(/do not broadcast/));
+});
+
+describe('Einsum', () => {
+  const es = (eq: string, ...xs: nn.Tensor[]) => nn.runOp('Einsum', xs, { equation: eq })[0];
+  const close = (got: ArrayLike<number>, want: ArrayLike<number>) => {
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-4 * (1 + Math.abs(want[i])));
+  };
+  test('a=[2,3,4] b=[2,4,5] "bij,bjk->bik" equals MatMul', () => {
+    const a = rand([2, 3, 4], 1), b = rand([2, 4, 5], 2);
+    const y = es('bij,bjk->bik', a, b);
+    expect([...y.shape]).toEqual([2, 3, 5]);
+    close(y.data as Float32Array, (nn.runOp('MatMul', [a, b])[0].data as Float32Array));
+  });
+  test('a=[3,4] b=[4,5] implicit output "ij,jk" = ik', () => {
+    const a = rand([3, 4], 3), b = rand([4, 5], 4);
+    close(es('ij,jk', a, b).data as Float32Array, refMatMul(a, b).data);
+  });
+  test('a=[2,1,3,4] b=[5,4,2] "...ij,...jk->...ik" broadcasts the ellipsis', () => {
+    const a = rand([2, 1, 3, 4], 5), b = rand([5, 4, 2], 6);
+    const y = es('...ij,...jk->...ik', a, b);
+    const want = refMatMul(a, b);
+    expect([...y.shape]).toEqual(want.shape);
+    close(y.data as Float32Array, want.data);
+  });
+  test('a=[4,4] trace "ii", diagonal "ii->i", transpose "ij->ji", sum "ij->"', () => {
+    const a = rand([4, 4], 7);
+    const d = [0, 1, 2, 3].map((i) => a.data[i * 5]);
+    close(es('ii', a).data as Float32Array, [d.reduce((x, y) => x + y, 0)]);
+    close(es('ii->i', a).data as Float32Array, d);
+    const t: number[] = [];
+    for (let j = 0; j < 4; j++) for (let i = 0; i < 4; i++) t.push(a.data[i * 4 + j]);
+    close(es('ij->ji', a).data as Float32Array, t);
+    close(es('ij->', a).data as Float32Array, [Array.from(a.data).reduce((x, y) => x + y, 0)]);
+  });
+  test('u=[3] v=[4] outer "i,j->ij", three inputs "ij,jk,kl->il"', () => {
+    const u = rand([3], 8), v = rand([4], 9);
+    const o: number[] = [];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) o.push(u.data[i] * v.data[j]);
+    close(es('i,j->ij', u, v).data as Float32Array, o);
+    const a = rand([2, 3], 10), b = rand([3, 4], 11), c = rand([4, 5], 12);
+    const ab = nn.tensor(Float32Array.from(refMatMul(a, b).data), [2, 4]);
+    close(es('ij,jk,kl->il', a, b, c).data as Float32Array, refMatMul(ab, c).data);
+  });
+  test('errors: term count, rank, dims, labels', () => {
+    const a = rand([2, 3]);
+    expect(() => es('ij,jk->ik', a)).toThrow(/2 terms for 1 inputs/);
+    expect(() => es('ijk->i', a)).toThrow(/3 labels for an input of rank 2/);
+    expect(() => es('ij,ij->i', a, rand([3, 2]))).toThrow(/does not match/);
+    expect(() => es('ij->k', a)).toThrow(/not in any input/);
+    expect(() => es('i1->i', a)).toThrow(/unexpected character/);
+    expect(() => es('ij->ii', a)).toThrow(/must not repeat/);
+  });
 });

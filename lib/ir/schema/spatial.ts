@@ -333,4 +333,87 @@ const MATMUL: OpSchema = {
   },
 };
 
-export const SPATIAL: readonly OpSchema[] = [RESIZE, UPSAMPLE, CONV, CONV_TRANSPOSE, ...POOLS, MATMUL];
+/** One einsum term: letter ids (0-51) in order, -1 for "...". */
+function einsumTerm(c: InferCtx, t: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < t.length; ) {
+    const ch = t[i];
+    if (ch === ' ') {
+      i++;
+    } else if (ch === '.') {
+      if (t.slice(i, i + 3) !== '...' || out.includes(-1)) c.fail('equation has a malformed or repeated "..."');
+      out.push(-1);
+      i += 3;
+    } else if (/[a-z]/.test(ch)) {
+      out.push(ch.charCodeAt(0) - 97);
+      i++;
+    } else if (/[A-Z]/.test(ch)) {
+      out.push(26 + ch.charCodeAt(0) - 65);
+      i++;
+    } else {
+      c.fail(`equation has an unexpected character '${ch}'`);
+    }
+  }
+  return out;
+}
+
+const EINSUM: OpSchema = {
+  name: 'Einsum',
+  doc: 'Einstein summation (reference loops; diagonals, "..." broadcasting, implicit output)',
+  inputs: [{ name: 'Inputs', dtypes: FLOAT, variadic: true }],
+  outputs: [{ name: 'Output' }],
+  attrs: { equation: { type: 'string', required: true } },
+  layout: 'any',
+  infer(c) {
+    const eq = c.str('equation');
+    const arrow = eq.indexOf('->');
+    const terms = (arrow < 0 ? eq : eq.slice(0, arrow)).split(',').map((t) => einsumTerm(c, t));
+    const n = c.inputs.length;
+    if (terms.length !== n) c.fail(`equation has ${terms.length} terms for ${n} inputs`);
+    let ell = 0;
+    terms.forEach((t, i) => {
+      const r = c.input(i).shape.length, letters = t.filter((l) => l >= 0).length;
+      if (t.includes(-1) ? r < letters : r !== letters) c.fail(`term ${i} has ${letters} labels for an input of rank ${r}`);
+      if (t.includes(-1)) ell = Math.max(ell, r - letters);
+    });
+    const dim = new Map<number, number>();
+    const count = new Array<number>(52).fill(0);
+    terms.forEach((t, i) => {
+      const shape = c.input(i).shape;
+      const ne = shape.length - t.filter((l) => l >= 0).length;
+      let axis = 0;
+      const bind = (label: number, d: number, bc: boolean) => {
+        const cur = dim.get(label);
+        if (cur === undefined || (bc && cur === 1)) dim.set(label, d);
+        else if (d !== cur && !(bc && d === 1)) c.fail(`dimension ${d} of input ${i} does not match ${cur}`);
+      };
+      for (const l of t) {
+        if (l < 0) for (let k = 0; k < ne; k++) bind(52 + (ell - ne) + k, shape[axis++], true);
+        else {
+          count[l]++;
+          bind(l, shape[axis++], false);
+        }
+      }
+    });
+    const ellLabels = Array.from({ length: ell }, (_, k) => 52 + k);
+    let outLabels: number[];
+    if (arrow >= 0) {
+      const o = einsumTerm(c, eq.slice(arrow + 2));
+      outLabels = [];
+      for (const l of o) {
+        if (l < 0) outLabels.push(...ellLabels);
+        else {
+          if (!dim.has(l)) c.fail('output label is not in any input');
+          if (outLabels.includes(l)) c.fail('output labels must not repeat');
+          outLabels.push(l);
+        }
+      }
+      if (!o.includes(-1) && ellLabels.some((l) => (dim.get(l) ?? 1) !== 1)) c.fail('the output must keep "..." when the inputs\' "..." dims are not 1');
+    } else {
+      outLabels = [...ellLabels, ...count.map((k, l) => (k === 1 ? l : -1)).filter((l) => l >= 0)];
+    }
+    return [{ dtype: 'float32', shape: outLabels.map((l) => dim.get(l) ?? 1) }];
+  },
+};
+
+export const SPATIAL: readonly OpSchema[] = [RESIZE, UPSAMPLE, CONV, CONV_TRANSPOSE, ...POOLS, MATMUL, EINSUM];
