@@ -240,9 +240,12 @@ void run_plan(const KernelCall& c, const ResizePlan& p, const ResizeOpts& o) {
   size_t planes = 1;
   for (size_t a = 0; a < lead; ++a) planes *= static_cast<size_t>(p.out_shape[a]);
   const size_t tail = rank - lead;
+  if (tail == 0) {  // every axis maps i -> i
+    std::memcpy(py, px, total * sizeof(float));
+    return;
+  }
 
-
-  if (tail <= 2 && tail >= 1) {
+  if (tail <= 2) {
     // Planes of [H, W] (H = 1 when only the last axis is resized).
     const int64_t ih = tail == 2 ? p.in_shape[rank - 2] : 1, iw = p.in_shape[rank - 1];
     const int64_t oh = tail == 2 ? p.out_shape[rank - 2] : 1, ow = p.out_shape[rank - 1];

@@ -227,6 +227,12 @@ describe('Resize: other ranks and attributes', () => {
     expect(() => run([x, null, null, new nn.TypedTensor('int32', Int32Array.from([1, 1, 4, 4]), [4])])).toThrow(/sizes.*int32 is not supported/);
   });
 
+  test('x=[2,3,4] scales all 1 (half_pixel, align_corners): a copy', () => {
+    const x = rand([2, 3, 4], 13);
+    expect(run([x, null, f32([1, 1, 1])], { mode: 'linear' }).data).toEqual(x.data);
+    expect(run([x, null, f32([1, 1, 1])], { mode: 'cubic', coordinate_transformation_mode: 'align_corners' }).data).toEqual(x.data);
+  });
+
   test('async: x=[1,2,3,3] → [6,6] equals sync', async () => {
     const x = rand([1, 2, 3, 3], 8);
     const [a] = await nn.async.runOp('Resize', [x, null, f32([1, 1, 2, 2])], { mode: 'linear' });
