@@ -27,6 +27,8 @@ export const NORM: readonly OpSchema[] = [
       { name: 'B', dtypes: FLOAT },
     ],
     outputs: [{ name: 'output' }],
+    // Each block's statistics are taken before it is written: safe in place.
+    inPlace: [[0, 0]],
     attrs: { epsilon: { type: 'float', default: 1e-5 } },
     layout: 'nchw',
     infer(c) {
@@ -46,6 +48,8 @@ export const NORM: readonly OpSchema[] = [
       { name: 'B', dtypes: FLOAT, optional: true },
     ],
     outputs: [{ name: 'Y' }, { name: 'Mean', optional: true }, { name: 'InvStdDev', optional: true }],
+    // Each block's statistics are taken before it is written: safe in place.
+    inPlace: [[0, 0]],
     attrs: { axis: { type: 'int', default: -1 }, epsilon: { type: 'float', default: 1e-5 }, stash_type: { type: 'int', default: 1 } },
     layout: 'any',
     infer(c) {
@@ -77,6 +81,8 @@ export const NORM: readonly OpSchema[] = [
       { name: 'bias', dtypes: FLOAT },
     ],
     outputs: [{ name: 'Y' }],
+    // Each block's statistics are taken before it is written: safe in place.
+    inPlace: [[0, 0]],
     attrs: { num_groups: { type: 'int', required: true }, epsilon: { type: 'float', default: 1e-5 }, stash_type: { type: 'int', default: 1 } },
     layout: 'nchw',
     infer(c) {
@@ -94,6 +100,8 @@ export const NORM: readonly OpSchema[] = [
     doc: '(X - mean) / (std + 1e-9) over axes',
     inputs: [{ name: 'X', dtypes: FLOAT }],
     outputs: [{ name: 'Y' }],
+    // Each block's statistics are taken before it is written: safe in place.
+    inPlace: [[0, 0]],
     attrs: { axes: { type: 'ints', default: [0, 2, 3] } },
     layout: 'any',
     infer(c) {
