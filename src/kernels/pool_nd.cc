@@ -24,10 +24,10 @@ struct PoolSetup {
   int64_t planes = 0;  // N·C
 };
 
-PoolSetup pool_setup(const KernelCall& c, bool ceil_allowed) {
+PoolSetup pool_setup(const KernelCall& c, bool ceil_allowed, DType dtype) {
   const TensorRef& x = c.in(0);
-  c.expect_dtype(x, DType::kFloat32, "X");
-  c.expect_dtype(c.out(0), DType::kFloat32, "Y");
+  c.expect_dtype(x, dtype, "X");
+  c.expect_dtype(c.out(0), dtype, "Y");
   c.check(x.rank() >= 3 && x.rank() <= 5, "X must have 3 to 5 dims (N, C and 1-3 spatial), got " + std::to_string(x.rank()));
   const std::vector<int64_t> spatial_in(x.shape.begin() + 2, x.shape.end());
   c.check(c.has_attr("kernel_shape"), "attribute \"kernel_shape\" is required");
@@ -40,11 +40,13 @@ PoolSetup pool_setup(const KernelCall& c, bool ceil_allowed) {
   return p;
 }
 
-void pool(const KernelCall& c, Kind kind) {
-  const PoolSetup p = pool_setup(c, true);
+/// T: float32 for every kind; uint8 and int8 for max (exact in float).
+template <typename T>
+void pool_t(const KernelCall& c, Kind kind, DType dtype) {
+  const PoolSetup p = pool_setup(c, true, dtype);
   const Geom& g = p.g;
-  const float* x = c.in(0).as<float>();
-  float* y = c.out(0).as<float>();
+  const T* x = c.in(0).as<T>();
+  T* y = c.out(0).as<T>();
   int64_t* ind = nullptr;
   bool col_major = false;
   if (kind == Kind::kMax && c.num_outputs() > 1 && c.outputs[1].present()) {
@@ -59,8 +61,8 @@ void pool(const KernelCall& c, Kind kind) {
   const int64_t p_in = g.in_size(), p_out = g.out_size();
   parallel_for(static_cast<size_t>(p.planes), parallel_grain(static_cast<size_t>(p_out * g.k_size())), [&](size_t lo, size_t hi) {
     for (size_t plane = lo; plane < hi; ++plane) {
-      const float* xp = x + plane * static_cast<size_t>(p_in);
-      float* yp = y + plane * static_cast<size_t>(p_out);
+      const T* xp = x + plane * static_cast<size_t>(p_in);
+      T* yp = y + plane * static_cast<size_t>(p_out);
       for (int64_t od = 0; od < g.out[0]; ++od) {
         for (int64_t oh = 0; oh < g.out[1]; ++oh) {
           for (int64_t ow = 0; ow < g.out[2]; ++ow) {
@@ -81,7 +83,7 @@ void pool(const KernelCall& c, Kind kind) {
                   if (hpad && iw >= -g.pb[2] && iw < g.in[2] + g.pe[2]) ++padded;
                   if (!hin || iw < 0 || iw >= g.in[2]) continue;
                   const int64_t at = (id * g.in[1] + ih) * g.in[2] + iw;
-                  const float v = xp[at];
+                  const float v = static_cast<float>(xp[at]);
                   ++count;
                   if (kind == Kind::kMax) {
                     if (v > best || best_at < 0) {
@@ -98,7 +100,7 @@ void pool(const KernelCall& c, Kind kind) {
             }
             const int64_t o = (od * g.out[1] + oh) * g.out[2] + ow;
             if (kind == Kind::kMax) {
-              yp[o] = best_at < 0 ? 0.0f : best;
+              yp[o] = static_cast<T>(best_at < 0 ? 0.0f : best);
               if (ind) {
                 int64_t at = best_at < 0 ? 0 : best_at;
                 if (col_major) {
@@ -112,9 +114,9 @@ void pool(const KernelCall& c, Kind kind) {
               }
             } else if (kind == Kind::kAvg) {
               const int64_t div = include_pad ? padded : count;
-              yp[o] = div > 0 ? static_cast<float>(acc / static_cast<double>(div)) : 0.0f;
+              yp[o] = static_cast<T>(div > 0 ? acc / static_cast<double>(div) : 0.0);
             } else {
-              yp[o] = static_cast<float>(std::pow(acc, 1.0 / pw));
+              yp[o] = static_cast<T>(std::pow(acc, 1.0 / pw));
             }
           }
         }
@@ -160,9 +162,14 @@ void global_pool(const KernelCall& c, Kind kind) {
   });
 }
 
-void max_pool(const KernelCall& c) { pool(c, Kind::kMax); }
-void average_pool(const KernelCall& c) { pool(c, Kind::kAvg); }
-void lp_pool(const KernelCall& c) { pool(c, Kind::kLp); }
+void max_pool(const KernelCall& c) {
+  const DType t = c.in(0).dtype;
+  if (t == DType::kUint8) return pool_t<uint8_t>(c, Kind::kMax, t);
+  if (t == DType::kInt8) return pool_t<int8_t>(c, Kind::kMax, t);
+  pool_t<float>(c, Kind::kMax, DType::kFloat32);
+}
+void average_pool(const KernelCall& c) { pool_t<float>(c, Kind::kAvg, DType::kFloat32); }
+void lp_pool(const KernelCall& c) { pool_t<float>(c, Kind::kLp, DType::kFloat32); }
 void global_max_pool(const KernelCall& c) { global_pool(c, Kind::kMax); }
 void global_average_pool(const KernelCall& c) { global_pool(c, Kind::kAvg); }
 void global_lp_pool(const KernelCall& c) { global_pool(c, Kind::kLp); }

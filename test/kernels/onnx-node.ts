@@ -26,6 +26,10 @@ function fromProto(t: Parameters<typeof dimsOf>[0]): nn.Tensor | nn.TypedTensor 
   if (dimsOf(t).some((d) => d === 0)) {
     return t.dataType === 7 ? new nn.TypedTensor('int64', new BigInt64Array(0), dimsOf(t)) : new nn.TypedTensor('float32', new Float32Array(0), dimsOf(t));
   }
+  if (t.dataType === 2 || t.dataType === 3) {
+    const bytes = t.rawData && t.rawData.length > 0 ? Uint8Array.from(t.rawData) : Uint8Array.from((t.int32Data ?? []).map((v) => v & 255));
+    return t.dataType === 2 ? new nn.TypedTensor('uint8', bytes, dimsOf(t)) : new nn.TypedTensor('int8', new Int8Array(bytes.buffer), dimsOf(t));
+  }
   if (t.dataType === 7 || t.dataType === 6) {
     const v = intsFromProto(t);
     return new nn.TypedTensor('int64', BigInt64Array.from(v.map((x) => BigInt(x))), dimsOf(t));

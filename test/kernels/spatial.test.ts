@@ -126,7 +126,7 @@ function refPool(kind: 'max' | 'avg' | 'lp', x: nn.Tensor, o: { kernel: number[]
     'test_averagepool_2d_precomputed_strides', 'test_averagepool_2d_same_lower', 'test_averagepool_2d_same_upper', 'test_averagepool_2d_strides', 'test_averagepool_3d_default',
     'test_maxpool_1d_default', 'test_maxpool_2d_ceil', 'test_maxpool_2d_default', 'test_maxpool_2d_dilations', 'test_maxpool_2d_pads', 'test_maxpool_2d_precomputed_pads',
     'test_maxpool_2d_precomputed_same_upper', 'test_maxpool_2d_precomputed_strides', 'test_maxpool_2d_same_lower', 'test_maxpool_2d_same_upper', 'test_maxpool_2d_strides',
-    'test_maxpool_3d_default', 'test_maxpool_with_argmax_2d_precomputed_pads', 'test_maxpool_with_argmax_2d_precomputed_strides',
+    'test_maxpool_3d_default', 'test_maxpool_2d_uint8', 'test_maxpool_with_argmax_2d_precomputed_pads', 'test_maxpool_with_argmax_2d_precomputed_strides',
     'test_globalaveragepool', 'test_globalaveragepool_precomputed', 'test_globalmaxpool', 'test_globalmaxpool_precomputed',
   ])('%s', (name) => expectNodeCase(name));
 });
@@ -225,6 +225,19 @@ describe('pools over 1-3 spatial dims', () => {
     const [y, idx] = nn.runOp('MaxPool', [x], { kernel_shape: [3], strides: [2], storage_order: 1 }, { numOutputs: 2 });
     const want = refPool('max', x, { kernel: [3], strides: [2] });
     expectClose(y.data as Float32Array, want.data);
+    expect(Array.from(idx.data as BigInt64Array, Number)).toEqual(want.idx);
+  });
+
+  test.each([
+    ['int8', Int8Array],
+    ['uint8', Uint8Array],
+  ] as const)('MaxPool %s x=[1,2,9] k=[3] s=[2] pads=[1,1]: same values and Indices as float', (dtype, Arr) => {
+    const f = rand([1, 2, 9], 30);
+    const q = Arr.from(Array.from(f.data, (v) => Math.round(v * 100) + (dtype === 'uint8' ? 100 : 0)));
+    const [y, idx] = nn.runOp('MaxPool', [new nn.TypedTensor(dtype, q, [1, 2, 9])], { kernel_shape: [3], strides: [2], pads: [1, 1] }, { numOutputs: 2 });
+    expect((y as nn.TypedTensor).dtype).toBe(dtype);
+    const want = refPool('max', nn.tensor(Float32Array.from(q), [1, 2, 9]), { kernel: [3], strides: [2], pads: [1, 1] });
+    expect(Array.from(y.data as Int8Array)).toEqual(Array.from(want.data));
     expect(Array.from(idx.data as BigInt64Array, Number)).toEqual(want.idx);
   });
 

@@ -6,7 +6,7 @@
  * Kernels: src/kernels/{resize,conv_nd,pool_nd,matmul}.cc.
  * @internal
  */
-import { FLOAT, INTS } from '../../dtype';
+import { DType, FLOAT } from '../../dtype';
 import type { InferCtx, NodeView, OpSchema, OutInfo, UpgradeCtx } from './types';
 
 const COORD_MODES = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', 'tf_half_pixel_for_nn'] as const;
@@ -256,18 +256,18 @@ const CONV_TRANSPOSE: OpSchema = {
   },
 };
 
-function poolSchema(name: string, doc: string, extra: OpSchema['attrs'], withIndices: boolean, allowCeil: boolean): OpSchema {
+function poolSchema(name: string, doc: string, extra: OpSchema['attrs'], withIndices: boolean, allowCeil: boolean, dtypes: readonly DType[] = FLOAT): OpSchema {
   return {
     name,
     doc,
-    inputs: [{ name: 'X', dtypes: FLOAT }],
+    inputs: [{ name: 'X', dtypes }],
     outputs: withIndices ? [{ name: 'Y' }, { name: 'Indices', optional: true }] : [{ name: 'Y' }],
     attrs: { ...WINDOW_ATTRS, kernel_shape: { type: 'ints', required: true }, ...extra },
     layout: 'nchw',
     infer(c) {
       const x = spatialInput(c);
       const shape = [x[0], x[1], ...windowOut(c, x.slice(2), c.ints('kernel_shape')!, allowCeil)];
-      const outs: OutInfo[] = [{ dtype: 'float32', shape }];
+      const outs: OutInfo[] = [{ dtype: c.input(0).dtype, shape }];
       if (withIndices && c.numOutputs > 1) outs.push({ dtype: 'int64', shape: [...shape] });
       return outs;
     },
@@ -291,7 +291,7 @@ function globalPool(name: string, doc: string, extra: OpSchema['attrs'] = {}): O
 }
 
 const POOLS: readonly OpSchema[] = [
-  poolSchema('MaxPool', 'Max over windows of 1-3 spatial dims, with the optional flat int64 Indices', { ceil_mode: { type: 'int', default: 0 }, storage_order: { type: 'int', default: 0 } }, true, true),
+  poolSchema('MaxPool', 'Max over windows of 1-3 spatial dims, with the optional flat int64 Indices', { ceil_mode: { type: 'int', default: 0 }, storage_order: { type: 'int', default: 0 } }, true, true, ['float32', 'uint8', 'int8']),
   poolSchema('AveragePool', 'Mean over windows of 1-3 spatial dims', { ceil_mode: { type: 'int', default: 0 }, count_include_pad: { type: 'int', default: 0 } }, false, true),
   poolSchema('LpPool', 'Lp norm over windows of 1-3 spatial dims', { ceil_mode: { type: 'int', default: 0 }, p: { type: 'int', default: 2 } }, false, true),
   globalPool('GlobalMaxPool', 'Max over all spatial dims'),
