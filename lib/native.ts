@@ -139,7 +139,7 @@ interface NativeCnnOps {
 /** @internal A compiled model (binding/model.cc). */
 export interface NativeProgram {
   runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): void;
-  run(inputs: Float32Array[], outputs: Float32Array[]): Promise<void>;
+  run(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): Promise<void>;
   dispose(): void;
   memoryBytes(): number;
   /** Conv steps planned by the last run: who runs each and how. */

@@ -69,7 +69,16 @@ const ALIGN = 16;
  * being recorded (e.g. the layer), for error messages and diagnostics.
  * With `dry`, the ops are only recorded and checked, and nothing is planned.
  */
-export function trace(inputs: { data: TypedData }[], consts: TypedData[], forward: () => { data: TypedData }[], label: () => string, dry = false): ProgramSpec {
+export function trace(
+  inputs: { data: TypedData }[],
+  constList: TypedData[],
+  forward: () => { data: TypedData }[],
+  label: () => string,
+  dry = false,
+  isConst: (buffer: ArrayBufferLike) => boolean = () => false,
+): ProgramSpec {
+  // Constants computed while planning (folded from shapes) join as they are first read.
+  const consts = [...constList];
   const known = new Map<ArrayBufferLike, Known[]>();
   const register = (arr: TypedData, k: Omit<Known, 'byteOffset' | 'size'>): Known => {
     const entry: Known = { ...k, byteOffset: arr.byteOffset, size: units(arr) };
@@ -100,6 +109,12 @@ export function trace(inputs: { data: TypedData }[], consts: TypedData[], forwar
         return { inter: base.index, offset, size: units(arr) };
       }
       return { kind: base.kind, index: base.index, offset, size: units(arr) };
+    }
+    if (isConst(arr.buffer)) {
+      // A value planning computed (folded): a constant of the program.
+      const entry = register(arr, { kind: 0, index: consts.length });
+      consts.push(arr);
+      return { kind: 0, index: entry.index, offset: 0, size: units(arr) };
     }
     // Never seen: the output buffer an op facade just allocated.
     const id = sizes.length;

@@ -10,7 +10,10 @@
  */
 import { NeonnError } from '../errors';
 import { Tensor } from '../tensor';
-import { Ctx, IntTensor, SUPPORTED_OPS, Value, evalNode, isSupported, valueFromProto } from './ops';
+import type { DType } from '../dtype';
+import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, valueFromProto } from './ops';
+import type { NodeView } from '../ir/schema/types';
+import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 
 /** One node still to run when the model runs. */
@@ -24,10 +27,13 @@ export interface Step {
   ops: string;
 }
 
-/** A graph input or output: name and declared shape (-1 for a symbolic or unknown dim). */
+/** A graph input or output: name, dtype and declared shape (-1 for a symbolic or unknown dim, named in `symbols`). */
 export interface Port {
   name: string;
   shape: number[];
+  /** The declared dims with their symbols: a number, or the dim's name (`'N'`, `'height'`; `'?'` when unnamed). */
+  dims: (number | string)[];
+  dtype: DType;
 }
 
 export interface Graph {
@@ -42,26 +48,40 @@ function nodeLabel(node: onnx.INodeProto, index: number): string {
   return `${node.opType ?? '?'} node #${index}${node.name ? ` "${node.name}"` : ''}`;
 }
 
-function isDefaultDomain(node: onnx.INodeProto): boolean {
-  return (node.domain ?? '') === '' || node.domain === 'ai.onnx';
-}
+
+const ELEM_DTYPES = new Map<number, DType>([
+  [onnx.TensorProto.DataType.FLOAT, 'float32'],
+  [onnx.TensorProto.DataType.DOUBLE, 'float32'],
+  [onnx.TensorProto.DataType.INT64, 'int64'],
+  [onnx.TensorProto.DataType.INT32, 'int32'],
+  [onnx.TensorProto.DataType.UINT8, 'uint8'],
+  [onnx.TensorProto.DataType.INT8, 'int8'],
+  [onnx.TensorProto.DataType.BOOL, 'bool'],
+  [onnx.TensorProto.DataType.FLOAT16, 'float16'],
+]);
 
 function portOf(v: onnx.IValueInfoProto, what: string): Port {
   const name = v.name ?? '';
   const tt = v.type?.tensorType;
   const elem = tt?.elemType ?? 0;
   const DT = onnx.TensorProto.DataType;
-  if (elem !== 0 && elem !== DT.FLOAT && elem !== DT.DOUBLE) {
-    throw new NeonnError(`loadOnnx: ${what} "${name}" has element type ${DT[elem] ?? elem}; only float tensors are supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
+  const dtype = elem === 0 ? 'float32' : ELEM_DTYPES.get(elem);
+  if (dtype === undefined) {
+    throw new NeonnError(`loadOnnx: ${what} "${name}" has element type ${DT[elem] ?? elem}, which is not supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
   }
+  const dims: (number | string)[] = [];
   const shape = (tt?.shape?.dim ?? []).map((d) => {
-    if (d.dimValue === null || d.dimValue === undefined || d.dimParam) return -1;
+    if (d.dimValue === null || d.dimValue === undefined || d.dimParam) {
+      dims.push(d.dimParam || '?');
+      return -1;
+    }
     const n = toInt(d.dimValue);
     if (n < 0) throw new RangeError(`loadOnnx: ${what} "${name}" has a negative dimension ${n}`);
+    dims.push(n === 0 ? '?' : n);
     return n === 0 ? -1 : n;
   });
   if (shape.every((d) => d > 0)) checkedCount(`${what} "${name}"`, shape);
-  return { name, shape };
+  return { name, shape, dims, dtype };
 }
 
 /**
@@ -76,14 +96,20 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   const nodes = graph.node ?? [];
 
   const unknown = nodes
-    .map((n, i) => (!isDefaultDomain(n) || !isSupported(n.opType ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
+    .map((n, i) => (!isSupported(n.opType ?? '', n.domain ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
     .filter((s): s is string => s !== null);
-  if (unknown.length > 0) {
-    throw new NeonnError(
-      `loadOnnx: unsupported ONNX op(s): ${unknown.join('; ')} (supported: ${SUPPORTED_OPS.join(', ')})`,
-      'ERR_NEONN_ONNX_UNSUPPORTED',
-      'loadOnnx',
-    );
+  // Attributes an op schema entry does not take (or string values it does not
+  // implement), every node at once, so that a model that cannot load says
+  // everything it lacks in one message.
+  const badAttrs = nodes
+    .map((n, i) => (unknown.length === 0 || isSupported(n.opType ?? '', n.domain ?? '') ? unsupportedAttrs(n, nodeLabel(n, i), opset) : null))
+    .filter((s): s is string => s !== null);
+  if (unknown.length > 0 || badAttrs.length > 0) {
+    const parts = [
+      ...(unknown.length > 0 ? [`unsupported ONNX op(s): ${unknown.join('; ')}`] : []),
+      ...(badAttrs.length > 0 ? [`unsupported attribute(s): ${badAttrs.join('; ')}`] : []),
+    ];
+    throw new NeonnError(`loadOnnx: ${parts.join('; and ')} (supported ops: ${SUPPORTED_OPS.join(', ')})`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
   }
 
   const consts = new Map<string, Value>();
@@ -117,6 +143,36 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   steps = removeAliases(steps, outputs);
   steps = fuseConv(steps, outputs, consts, opset);
   return { opset, inputs, outputs, consts, steps };
+}
+
+/**
+ * What of a node's attributes its op schema entry rejects as unsupported
+ * (ops the importer maps by hand check theirs when planned), or null.
+ */
+function unsupportedAttrs(node: onnx.INodeProto, label: string, opset: number): string | null {
+  const schema = schemaOf(node.opType ?? '', node.domain ?? '');
+  if (!schema || isHandled(node.opType ?? '', node.domain ?? '')) return null;
+  let view: NodeView;
+  try {
+    const ctx: Ctx = { node, label, opset, constant: () => true, activation: 'none' };
+    view = { inputs: [...(node.input ?? [])], outputs: [...(node.output ?? [])], attrs: attrsOf(ctx) };
+    // Older opsets' attributes that the entry's upgrade turns into inputs are not missing.
+    let serial = 0;
+    schema.upgrade?.(view, { opset, constant: () => `neonn::check${serial++}`, fail: (m) => onnxErrorThrow(m), unsupported: (m) => onnxErrorThrow(m) });
+  } catch (e) {
+    return `${label}: ${(e as Error).message.replace(/^loadOnnx: /, '').replace(`${label}: `, '')}`;
+  }
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(view.attrs)) {
+    const spec = schema.attrs[name];
+    if (spec === undefined) problems.push(`"${name}"`);
+    else if (spec.type === 'string' && spec.values && typeof value === 'string' && !spec.values.includes(value)) problems.push(`${name}=${JSON.stringify(value)}`);
+  }
+  return problems.length > 0 ? `${label}: ${problems.join(', ')}` : null;
+}
+
+function onnxErrorThrow(message: string): never {
+  throw onnxError(message, 'ERR_NEONN_ONNX_UNSUPPORTED');
 }
 
 /**

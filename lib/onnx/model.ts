@@ -19,7 +19,11 @@ import { maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
 import { Graph, IntTensor, Port, Value, buildGraph } from './graph';
-import { Ctx, MINUS_ONE, ONE, evalNode } from './ops';
+import { Ctx, MINUS_ONE, ONE, evalNode, typedOf } from './ops';
+import { DType, TypedData, allocate, holds } from '../dtype';
+import { TValue, execSchemaOp } from '../ir/exec';
+import { toOutput } from '../ir/ops';
+import { schemaOf } from '../ir/schema';
 import { decodeModel } from './proto';
 
 /** Options of {@link loadOnnx}. */
@@ -58,10 +62,37 @@ export interface OnnxLayer {
   readonly choice?: string;
 }
 
+/** Programs a model keeps, one per input shape: the most recently used ones. */
+const MAX_PROGRAMS = 8;
+
+/** A copy of a value into a buffer of its own, as a program step. */
+function copyValue(t: TValue, one: Tensor): TValue {
+  if (t.dtype === 'float32' && t.data.length > 0 && t instanceof Tensor) return typedOf(mul(t, one));
+  if (t.dtype === 'float32' && sizeOf(t.shape) > 0) return typedOf(mul(new Tensor(t.data as Float32Array, t.shape), one));
+  const identity = schemaOf('Identity');
+  if (!identity) throw new NeonnError(`loadOnnx: a ${t.dtype} graph output that is a constant or an input cannot be copied (no Identity kernel)`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
+  return execSchemaOp(identity, [t], {}, 1, { fail: (m) => rangeError('loadOnnx', m), unsupported: (m) => rangeError('loadOnnx', m) })[0];
+}
+
+/** A feed: a float32 tensor for a float input, a typed tensor of the input's dtype otherwise. */
+function checkFeed(op: string, name: string, dtype: DType, v: unknown): TValue {
+  if (dtype === 'float32') {
+    const x = checkTensor(op, name, v);
+    return { dtype, data: x.data, shape: x.shape };
+  }
+  if (typeof v !== 'object' || v === null) typeError(op, name, `a ${dtype} tensor { data, shape }`, v);
+  const { data, shape } = v as { data?: unknown; shape?: unknown };
+  if (!holds(dtype, data)) typeError(op, `${name}.data`, `the typed array of ${dtype}${dtype === 'int64' ? ' (BigInt64Array)' : ''}`, data);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) typeError(op, `${name}.shape`, 'an array of dimensions', shape);
+  if (sizeOf(shape) !== data.length) rangeError(op, `"${name}" shape ${fmtShape(shape)} needs ${sizeOf(shape)} elements, data has ${data.length}`);
+  return { dtype, data, shape };
+}
+
 interface Compiled {
   program: NativeProgram;
   spec: ProgramSpec;
   outShapes: number[][];
+  outDtypes: DType[];
   /** label → ONNX op types, per step */
   steps: { label: string; ops: string }[];
 }
@@ -94,6 +125,12 @@ export class OnnxModel {
   readonly inputShapes: readonly (readonly number[])[];
   /** Output shapes for the declared input shapes (-1 where they depend on a symbolic dim). */
   readonly outputShapes: readonly (readonly number[])[];
+  /** Declared input dims with their symbols, e.g. `[['N', 3, 'height', 'width']]` (`'?'` for an unnamed unknown dim). */
+  readonly inputDims: readonly (readonly (number | string)[])[];
+  /** Element types of the inputs (feeds of other types than float32 are TypedTensors or `{ data, shape }`). */
+  readonly inputDtypes: readonly DType[];
+  /** Element types of the outputs: a float32 output is a Tensor, any other a TypedTensor. */
+  readonly outputDtypes: readonly DType[];
   private graph: Graph;
   private readonly programs = new Map<string, Compiled>();
   private last: Compiled | undefined;
@@ -112,104 +149,165 @@ export class OnnxModel {
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
     this.inputShapes = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.shape])));
+    this.inputDims = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.dims])));
+    this.inputDtypes = Object.freeze(graph.inputs.map((i) => i.dtype));
     const isStatic = graph.inputs.every((i) => i.shape.length > 0 && i.shape.every((d) => d > 0)) || graph.inputs.length === 0;
     if (isStatic) {
       // Compile now: shape errors show at load, and the weights move to native memory once.
       const c = this.compiled(graph.inputs.map((i) => i.shape));
       this.outputShapes = Object.freeze(c.outShapes.map((s) => Object.freeze([...s])));
+      this.outputDtypes = Object.freeze([...c.outDtypes]);
       // Every shape is fixed: the JS copies of the weights are no longer needed.
       this.graph = { ...graph, consts: new Map() };
       this.weightsReleased = true;
     } else {
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
+      this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.dtype));
     }
   }
 
   private compiled(shapes: number[][]): Compiled {
     const key = shapes.map(fmtShape).join(';');
     const hit = this.programs.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // Most recently used last: the cache evicts from the front.
+      this.programs.delete(key);
+      this.programs.set(key, hit);
+      return hit;
+    }
     if (this.weightsReleased) {
       rangeError('OnnxModel', `the model was compiled for input shapes ${[...this.programs.keys()].join(' ')}, got ${key}`);
     }
     const g = this.graph;
-    const xs = shapes.map((s) => new Tensor(new Float32Array(sizeOf(s)), s));
+    const xs: Value[] = shapes.map((s, i) => {
+      const dtype = g.inputs[i].dtype;
+      if (dtype === 'float32') return new Tensor(new Float32Array(sizeOf(s)), s);
+      return { dtype, data: allocate(dtype, Math.max(1, sizeOf(s))), shape: s };
+    });
     const one = ONE;
+    // Values known when the program is planned, by buffer: the graph's
+    // constants and what planning computes from them and from shapes.
+    const knownBuffers = new Set<ArrayBufferLike>();
+    for (const v of g.consts.values()) if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+    const known = (v: Value): boolean => v instanceof IntTensor || knownBuffers.has(typedOf(v).data.buffer);
+    const markKnown = (v: Value): void => {
+      if (!(v instanceof IntTensor)) knownBuffers.add(typedOf(v).data.buffer);
+    };
     // Only the constants a step reads become program constants.
-    const used = new Set<Float32Array>([ONE.data, MINUS_ONE.data]);
+    const used = new Set<TypedData>([ONE.data, MINUS_ONE.data]);
     for (const s of g.steps) {
       for (const n of s.inputs) {
         const v = g.consts.get(n);
-        if (v instanceof Tensor) used.add(v.data);
+        if (v !== undefined && !(v instanceof IntTensor)) used.add(typedOf(v).data);
       }
     }
     for (const o of g.outputs) {
       const v = g.consts.get(o.name);
-      if (v instanceof Tensor) used.add(v.data);
+      if (v !== undefined && !(v instanceof IntTensor)) used.add(typedOf(v).data);
     }
     const fixed = new Set<ArrayBufferLike>([...used].map((d) => d.buffer));
-    xs.forEach((x) => fixed.add(x.data.buffer));
+    xs.forEach((x) => fixed.add(typedOf(x).data.buffer));
     let current = '';
     const outShapes: number[][] = [];
+    const outDtypes: DType[] = [];
     const steps: { label: string; ops: string }[] = [];
-    const spec = trace(xs, [...used], () => {
-      const env = new Map<string, Value>(g.consts);
-      g.inputs.forEach((p, i) => env.set(p.name, xs[i]));
-      for (const s of g.steps) {
-        current = s.label;
-        steps.push({ label: s.label, ops: s.ops });
-        const pin = this.algorithms.get(convKey(s.node));
-        const ctx: Ctx = { node: s.node, label: s.label, opset: g.opset, constant: (i) => g.consts.has(s.inputs[i]), activation: s.activation, ...(pin ? { algorithm: pin } : {}) };
-        const outs = evalNode(ctx, s.inputs.map((n) => (n === '' ? undefined : env.get(n))));
-        s.outputs.forEach((name, i) => {
-          if (name !== '' && outs[i] !== undefined) env.set(name, outs[i]);
-        });
-      }
-      current = 'graph outputs';
-      const taken = new Set<ArrayBufferLike>();
-      return g.outputs.map((o: Port) => {
-        const v = env.get(o.name);
-        if (!(v instanceof Tensor)) {
-          throw new NeonnError(`loadOnnx: graph output "${o.name}" is ${v instanceof IntTensor ? 'an integer tensor' : 'never computed'}; only float outputs are supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
+    const spec = trace(
+      xs.map(typedOf),
+      [...used],
+      () => {
+        const env = new Map<string, Value>(g.consts);
+        g.inputs.forEach((p, i) => env.set(p.name, xs[i]));
+        for (const s of g.steps) {
+          current = s.label;
+          steps.push({ label: s.label, ops: s.ops });
+          const pin = this.algorithms.get(convKey(s.node));
+          const ins = s.inputs.map((n) => (n === '' ? undefined : env.get(n)));
+          const ctx: Ctx = {
+            node: s.node,
+            label: s.label,
+            opset: g.opset,
+            constant: (i) => ins[i] !== undefined && known(ins[i]!),
+            activation: s.activation,
+            known,
+            markKnown,
+            ...(pin ? { algorithm: pin } : {}),
+          };
+          const outs = evalNode(ctx, ins);
+          s.outputs.forEach((name, i) => {
+            if (name !== '' && outs[i] !== undefined) env.set(name, outs[i]);
+          });
         }
-        outShapes.push([...v.shape]);
-        // An output that is an input, a constant or another output's buffer gets its own copy (x·1 is exact).
-        const t = fixed.has(v.data.buffer) || taken.has(v.data.buffer) ? mul(v, one) : v;
-        taken.add(t.data.buffer);
-        return t;
-      });
-    }, () => current);
-    const entry: Compiled = { program: createProgram(spec), spec, outShapes, steps };
+        current = 'graph outputs';
+        const taken = new Set<ArrayBufferLike>();
+        return g.outputs.map((o: Port) => {
+          const v = env.get(o.name);
+          if (v === undefined) {
+            throw new NeonnError(`loadOnnx: graph output "${o.name}" is never computed`, 'ERR_NEONN_ONNX_INVALID', 'loadOnnx');
+          }
+          let t = typedOf(v);
+          // An output that is an input, a constant, known at planning time or
+          // another output's buffer gets its own copy (x·1 is exact).
+          if (fixed.has(t.data.buffer) || taken.has(t.data.buffer) || known(v)) t = copyValue(t, one);
+          outShapes.push([...t.shape]);
+          outDtypes.push(t.dtype);
+          taken.add(t.data.buffer);
+          return t;
+        });
+      },
+      () => current,
+      false,
+      (buf) => knownBuffers.has(buf),
+    );
+    const entry: Compiled = { program: createProgram(spec), spec, outShapes, outDtypes, steps };
     this.programs.set(key, entry);
+    // Bounded: a model fed many sizes keeps the most recent programs only.
+    while (this.programs.size > MAX_PROGRAMS) {
+      const oldest = this.programs.keys().next().value as string;
+      this.programs.get(oldest)!.program.dispose();
+      this.programs.delete(oldest);
+    }
     this.last = entry;
     return entry;
   }
 
-  private prepare(op: string, feeds: unknown): { inputs: Float32Array[]; entry: Compiled; outs: Tensor[] } {
+  private prepare(op: string, feeds: unknown): { inputs: TypedData[]; entry: Compiled; outs: TValue[] } {
     if (this.disposed) throw new NeonnError(`${op}: the model was disposed`, 'ERR_NEONN_DISPOSED', op);
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds)) typeError(op, 'feeds', `an object { ${this.inputNames.map((n) => JSON.stringify(n)).join(', ')} }`, feeds);
     const rec = feeds as Record<string, unknown>;
     for (const k of Object.keys(rec)) {
       if (!this.inputNames.includes(k)) throw new TypeError(`${op}: unknown input ${JSON.stringify(k)} (the model's inputs: ${this.inputNames.join(', ')})`);
     }
+    const symbols = new Map<string, { size: number; input: string }>();
     const xs = this.inputNames.map((name, i) => {
       if (!(name in rec)) throw new TypeError(`${op}: input ${JSON.stringify(name)} is missing from the feeds`);
-      const x = checkTensor(op, name, rec[name]);
+      const dtype = this.graph.inputs[i].dtype;
+      const x = checkFeed(op, name, dtype, rec[name]);
       const want = this.inputShapes[i];
+      const dims = this.inputDims[i];
+      const declared = `[${dims.join(',')}]`;
       if (want.length > 0 && (x.shape.length !== want.length || want.some((d, k) => d > 0 && x.shape[k] !== d))) {
-        rangeError(op, `input "${name}" must have shape ${fmtShape(want.map((d) => (d > 0 ? d : -1)))}, got ${fmtShape(x.shape)}`);
+        rangeError(op, `input "${name}" must have shape ${declared}, got ${fmtShape(x.shape)}`);
       }
+      dims.forEach((d, k) => {
+        if (typeof d !== 'string' || d === '?') return;
+        const seen = symbols.get(d);
+        if (seen && seen.size !== x.shape[k]) {
+          rangeError(op, `input "${name}" must have shape ${declared} with ${d} = ${seen.size} (as input "${seen.input}" has it), got ${fmtShape(x.shape)}`);
+        }
+        symbols.set(d, { size: x.shape[k], input: name });
+      });
       return x;
     });
     const entry = this.compiled(xs.map((x) => [...x.shape]));
     this.last = entry;
-    const outs = entry.outShapes.map((s) => new Tensor(new Float32Array(sizeOf(s)), s));
+    const outs = entry.outShapes.map((s, i): TValue => ({ dtype: entry.outDtypes[i], shape: s, data: allocate(entry.outDtypes[i], Math.max(1, sizeOf(s))) }));
     return { inputs: xs.map((x) => x.data), entry, outs };
   }
 
-  private named(outs: Tensor[]): Record<string, Tensor> {
+  /** Outputs by name: float32 ones as Tensors, others as TypedTensors (see `outputDtypes`). */
+  private named(outs: TValue[]): Record<string, Tensor> {
     const r: Record<string, Tensor> = {};
-    this.outputNames.forEach((n, i) => (r[n] = outs[i]));
+    this.outputNames.forEach((n, i) => (r[n] = toOutput(outs[i]) as Tensor));
     return r;
   }
 
@@ -353,6 +451,12 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   return new OnnxModel(graph, pins);
 }
 
+/** A model file that cannot be read: the op, the path and why, with the system's code (ENOENT, EACCES, ...). */
+function unreadable(op: string, file: string, e: unknown): never {
+  const err = e as { code?: string; message?: string };
+  throw new NeonnError(`${op}: cannot read the model file ${JSON.stringify(file)}: ${err.message ?? String(e)}`, err.code ?? 'ERR_NEONN_FILE', op);
+}
+
 function asBytes(op: string, v: unknown): Uint8Array | string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return v;
@@ -372,11 +476,17 @@ function asBytes(op: string, v: unknown): Uint8Array | string {
  */
 export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: LoadOnnxOptions): Promise<OnnxModel> {
   const v = asBytes('loadOnnx', pathOrBytes);
-  return fromBytes('loadOnnx', typeof v === 'string' ? await fsp.readFile(v) : v, options);
+  return fromBytes('loadOnnx', typeof v === 'string' ? await fsp.readFile(v).catch((e: unknown) => unreadable('loadOnnx', v, e)) : v, options);
 }
 
 /** {@link loadOnnx} on the calling thread. */
 export function loadOnnxSync(pathOrBytes: string | Uint8Array | ArrayBuffer, options?: LoadOnnxOptions): OnnxModel {
   const v = asBytes('loadOnnxSync', pathOrBytes);
-  return fromBytes('loadOnnxSync', typeof v === 'string' ? readFileSync(v) : v, options);
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof v === 'string' ? readFileSync(v) : v;
+  } catch (e) {
+    return unreadable('loadOnnxSync', v as string, e);
+  }
+  return fromBytes('loadOnnxSync', bytes, options);
 }

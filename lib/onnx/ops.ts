@@ -15,7 +15,13 @@ import { gemm } from '../ops/gemm';
 import { concat, flatten, pad, reshape, transpose } from '../ops/layout';
 import { batchNorm, lrn } from '../ops/normalization';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
-import { Tensor, TensorLike, fmtShape } from '../tensor';
+import { Tensor, TensorLike, fmtShape, sizeOf } from '../tensor';
+import { DType, DTYPE_CODE, TypedData, fromNumbers, toNumbers } from '../dtype';
+import { TValue, execSchemaOp } from '../ir/exec';
+import { opNames } from '../ir/ops';
+import { schemaOf } from '../ir/schema';
+import type { AttrValue, NodeView, OpSchema } from '../ir/schema/types';
+import { recording } from '../ops/run';
 import {
   attrFloat,
   attrFloats,
@@ -29,27 +35,71 @@ import {
   hasAttr,
   intsFromProto,
   onnx,
+  smallTypedFromProto,
   tensorFromProto,
+  toInt,
 } from './proto';
 
 /** Integer tensors hold shapes, axes and pads (JS arrays): a few elements, never millions. */
 const MAX_INT_ELEMENTS = 2 ** 20;
 
-/** An integer tensor (shape, axes or pads): values row-major and a shape. */
-export class IntTensor {
+/**
+ * An integer tensor known when the model is planned (a shape, axes, pads):
+ * values row-major and a shape; as a typed value it is int64.
+ */
+export class IntTensor implements TValue {
+  private bigs?: BigInt64Array;
   constructor(
     readonly values: number[],
     readonly shape: number[],
   ) {}
+  get dtype(): 'int64' {
+    return 'int64';
+  }
+  get data(): BigInt64Array {
+    this.bigs ??= fromNumbers('int64', this.values) as BigInt64Array;
+    return this.bigs;
+  }
 }
 
-export type Value = Tensor | IntTensor;
+/**
+ * A value while a graph is folded or planned: a float32 Tensor, an
+ * IntTensor (integers known at planning time), or a typed value of any
+ * dtype (bool, uint8, int8, float16, integers computed from the data).
+ */
+export type Value = Tensor | IntTensor | TValue;
 
-/** FLOAT/DOUBLE become float32 Tensors, INT64/INT32 become {@link IntTensor}s. */
+/** A typed value as the handlers want it: float32 as a Tensor, known small integers as an IntTensor. */
+export function valueOfTyped(v: TValue, known: boolean): Value {
+  if (v instanceof Tensor || v instanceof IntTensor) return v;
+  const n = sizeOf(v.shape);
+  const data = v.data.length === n ? v.data : (v.data.subarray(0, n) as TypedData);
+  if (v.dtype === 'float32' && n > 0) return new Tensor(data as Float32Array, v.shape);
+  if (known && (v.dtype === 'int64' || v.dtype === 'int32') && n <= MAX_INT_ELEMENTS) return new IntTensor(toNumbers(data), [...v.shape]);
+  return { dtype: v.dtype, data, shape: [...v.shape] };
+}
+
+/** Any value as a typed value. */
+export function typedOf(v: Value): TValue {
+  if (v instanceof Tensor) return { dtype: 'float32', data: v.data, shape: v.shape };
+  return v;
+}
+
+/** FLOAT/DOUBLE become float32 Tensors, INT64/INT32 {@link IntTensor}s, the byte types and FLOAT16 typed values. */
 export function valueFromProto(t: onnx.ITensorProto): Value {
   const DT = onnx.TensorProto.DataType;
-  if (t.dataType === DT.FLOAT || t.dataType === DT.DOUBLE) return tensorFromProto(t);
-  if (t.dataType === DT.INT64 || t.dataType === DT.INT32) return new IntTensor(intsFromProto(t), dimsOf(t));
+  if (t.dataType === DT.FLOAT || t.dataType === DT.DOUBLE) {
+    const dims = dimsOf(t);
+    if (dims.some((d) => d === 0)) return { dtype: 'float32', data: new Float32Array(0), shape: dims };
+    return tensorFromProto(t);
+  }
+  if (t.dataType === DT.INT64 || t.dataType === DT.INT32) {
+    const dims = dimsOf(t);
+    const values = intsFromProto(t);
+    if (values.length <= MAX_INT_ELEMENTS) return new IntTensor(values, dims);
+    return { dtype: 'int64', data: fromNumbers('int64', values), shape: dims };
+  }
+  if (t.dataType === DT.UINT8 || t.dataType === DT.INT8 || t.dataType === DT.BOOL || t.dataType === DT.FLOAT16) return smallTypedFromProto(t);
   throw new NeonnError(
     `loadOnnx: tensor "${t.name ?? ''}": data type ${dataTypeName(t.dataType)} is not supported`,
     'ERR_NEONN_ONNX_UNSUPPORTED',
@@ -69,6 +119,10 @@ export interface Ctx {
   activation: 'none' | 'relu';
   /** The user's pin for this Conv (loadOnnx's `algorithms` option). */
   algorithm?: ConvAlgorithm;
+  /** Whether a value is known when the model is planned (default: every value is). */
+  known?: (v: Value) => boolean;
+  /** Records that a value computed now is known. */
+  markKnown?: (v: Value) => void;
 }
 
 type Handler = (ctx: Ctx, inputs: (Value | undefined)[]) => Value[];
@@ -84,8 +138,16 @@ function unsupported(ctx: Ctx, message: string): never {
 function float(ctx: Ctx, inputs: (Value | undefined)[], i: number): Tensor {
   const v = inputs[i];
   if (v === undefined) fail(ctx, `input ${i} is missing`);
-  if (v instanceof IntTensor) fail(ctx, `input ${i} must be a float tensor, got an integer tensor`);
+  if (!(v instanceof Tensor)) fail(ctx, `input ${i} must be a float tensor, got ${v.dtype}`, NOT_FLOAT);
   return v;
+}
+
+/** A handler's input of another kind than it handles: the op schema's kernel may take it. */
+const NOT_FLOAT = 'ERR_NEONN_ONNX_NOT_FLOAT';
+
+function asTensor(v: Value): Tensor {
+  if (v instanceof Tensor) return v;
+  throw new NeonnError(`a ${v.dtype} tensor where a float32 one is handled`, NOT_FLOAT, 'loadOnnx');
 }
 
 function optFloat(ctx: Ctx, inputs: (Value | undefined)[], i: number): Tensor | undefined {
@@ -94,7 +156,7 @@ function optFloat(ctx: Ctx, inputs: (Value | undefined)[], i: number): Tensor | 
 
 function intValue(ctx: Ctx, inputs: (Value | undefined)[], i: number): IntTensor {
   const v = inputs[i];
-  if (!(v instanceof IntTensor)) fail(ctx, `input ${i} must be an integer tensor (INT64)`);
+  if (!(v instanceof IntTensor)) fail(ctx, `input ${i} must be an integer tensor (INT64) known when the model is planned`, NOT_FLOAT);
   return v;
 }
 
@@ -244,7 +306,7 @@ function axesOf(ctx: Ctx, ins: (Value | undefined)[]): number[] | undefined {
 
 /** A shape-only op on either kind of value: floats get a view, integers a relabel. */
 function reshaped(v: Value, shape: number[]): Value {
-  return v instanceof IntTensor ? new IntTensor(v.values, shape) : view(v, shape);
+  return v instanceof IntTensor ? new IntTensor(v.values, shape) : view(asTensor(v), shape);
 }
 
 function valueOf(ctx: Ctx, ins: (Value | undefined)[], i: number): Value {
@@ -289,7 +351,7 @@ const HANDLERS: Record<string, Handler> = {
     }
     if (!ctx.constant(0)) unsupported(ctx, 'a float ConstantOfShape whose shape depends on the input is not supported');
     if (shape.some((d) => d === 0)) unsupported(ctx, `empty tensors (shape ${fmtShape(shape)}) are not supported`);
-    return [new Tensor(new Float32Array(n).fill(v.data[0] ?? 0), shape)];
+    return [new Tensor(new Float32Array(n).fill(asTensor(v).data[0] ?? 0), shape)];
   },
   Identity: (ctx, ins) => [valueOf(ctx, ins, 0)],
   // Inference: the identity. Its mask output, if anything reads it, is missing (an error there).
@@ -311,7 +373,7 @@ const HANDLERS: Record<string, Handler> = {
     const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
     if (data instanceof IntTensor) return [new IntTensor(gatherValues(data.values, [...data.shape], axis, indices), shape)];
     if (!ctx.constant(0)) unsupported(ctx, 'Gather on a computed float tensor is not supported');
-    return [new Tensor(Float32Array.from(gatherValues(data.data, [...data.shape], axis, indices)), shape)];
+    return [new Tensor(Float32Array.from(gatherValues(asTensor(data).data, [...data.shape], axis, indices)), shape)];
   },
   Unsqueeze: (ctx, ins) => {
     const v = valueOf(ctx, ins, 0);
@@ -472,7 +534,7 @@ const HANDLERS: Record<string, Handler> = {
       const y = reshape(new Tensor(new Float32Array(x.values.length), [...x.shape]), shape);
       return [new IntTensor(x.values, [...y.shape])];
     }
-    return [reshape(x, shape)];
+    return [reshape(asTensor(x), shape)];
   },
   Transpose: (ctx, ins) => {
     const x = float(ctx, ins, 0);
@@ -501,23 +563,121 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-/** The op types neonn maps (for messages and tests). */
-export const SUPPORTED_OPS: readonly string[] = Object.keys(HANDLERS).sort();
+/** The op types with a hand-written handler onto the backend-dispatched ops. */
+export const HANDLED_OPS: readonly string[] = Object.keys(HANDLERS).sort();
 
-/** Whether `opType` (in the default domain) has a handler. */
-export function isSupported(opType: string): boolean {
-  return Object.prototype.hasOwnProperty.call(HANDLERS, opType);
+/** The op types neonn maps (for messages and tests): handlers and op schema entries. */
+export const SUPPORTED_OPS: readonly string[] = [...new Set([...Object.keys(HANDLERS), ...opNames()])].sort();
+
+/** A node's attributes as the op schema takes them (ConstantOfShape's tensor `value` as `value` + `dtype`). */
+export function attrsOf(ctx: Ctx): Record<string, AttrValue> {
+  const AT = onnx.AttributeProto.AttributeType;
+  const out: Record<string, AttrValue> = {};
+  for (const a of ctx.node.attribute ?? []) {
+    const name = a.name ?? '';
+    switch (a.type) {
+      case AT.INT: out[name] = toInt(a.i); break;
+      case AT.FLOAT: out[name] = a.f ?? 0; break;
+      case AT.STRING: out[name] = Buffer.from(a.s ?? new Uint8Array()).toString('utf8'); break;
+      case AT.INTS: out[name] = (a.ints ?? []).map((x) => toInt(x)); break;
+      case AT.FLOATS: out[name] = [...(a.floats ?? [])]; break;
+      case AT.TENSOR: {
+        const v = typedOf(valueFromProto(a.t ?? {}));
+        if (v.data.length !== 1) unsupported(ctx, `attribute "${name}": a tensor of ${v.data.length} elements is not supported`);
+        out[name] = Number(v.data[0]);
+        out.dtype = onnxCode(v.dtype);
+        break;
+      }
+      default:
+        unsupported(ctx, `attribute "${name}" of type ${AT[a.type ?? 0] ?? String(a.type)} is not supported`);
+    }
+  }
+  return out;
+}
+
+function onnxCode(d: DType): number {
+  return DTYPE_CODE[d];
+}
+
+let upgradeSerial = 0;
+
+/** Runs a node through its op schema entry (generic kernel), upgrading older opset forms first. */
+function evalSchema(ctx: Ctx, schema: OpSchema, inputs: (Value | undefined)[]): Value[] {
+  const node = ctx.node;
+  const names = node.input ?? [];
+  const view: NodeView = { inputs: [...names], outputs: [...(node.output ?? [])], attrs: attrsOf(ctx) };
+  const added = new Map<string, Value>();
+  if (schema.upgrade) {
+    schema.upgrade(view, {
+      opset: ctx.opset,
+      constant: (dtype, shape, values) => {
+        const name = `neonn::upgraded${upgradeSerial++}`;
+        added.set(name, valueOfTyped({ dtype, shape, data: fromNumbers(dtype, values) }, true));
+        return name;
+      },
+      fail: (m) => fail(ctx, m),
+      unsupported: (m) => unsupported(ctx, m),
+    });
+  }
+  const byName = new Map<string, Value | undefined>();
+  names.forEach((n, i) => byName.set(n, inputs[i]));
+  const ins = view.inputs.map((n) => (n === '' ? undefined : added.has(n) ? added.get(n) : byName.get(n)));
+  // Trailing omitted optional inputs are dropped (ONNX lets a node list fewer).
+  while (ins.length > 0 && ins[ins.length - 1] === undefined) ins.pop();
+  const known = ctx.known ?? (() => true);
+  const allKnown = ins.every((v) => v === undefined || known(v));
+  const err = { fail: (m: string) => fail(ctx, m), unsupported: (m: string) => unsupported(ctx, m) };
+  const numOutputs = view.outputs.length;
+  const typed = ins.map((v) => (v === undefined ? undefined : typedOf(v)));
+  const run = (): TValue[] => execSchemaOp(schema, typed, view.attrs, numOutputs, err, (i) => ins[i] !== undefined && known(ins[i]!));
+  // Inputs all known: computed now (constant folding), even while a program is being planned.
+  const outs = allKnown ? recording(undefined, run) : run();
+  return outs.map((o) => {
+    const v = valueOfTyped(o, allKnown);
+    if (allKnown) ctx.markKnown?.(v);
+    return v;
+  });
+}
+
+/** Whether `opType` of `domain` has a hand-written handler. */
+export function isHandled(opType: string, domain = ''): boolean {
+  return (domain === '' || domain === 'ai.onnx') && Object.prototype.hasOwnProperty.call(HANDLERS, opType);
+}
+
+/** Whether the importer can run `opType` of `domain` at all (a handler or an op schema entry). */
+export function isSupported(opType: string, domain = ''): boolean {
+  const isDefault = domain === '' || domain === 'ai.onnx';
+  return (isDefault && Object.prototype.hasOwnProperty.call(HANDLERS, opType)) || schemaOf(opType, domain) !== undefined;
 }
 
 /**
- * Runs one node through the public op API. Errors that are not already
+ * Runs one node: through its hand-written handler onto the public ops (the
+ * hand-tuned, backend-dispatched kernels) where it has one and it applies,
+ * else through the op schema's generic kernel. Errors that are not already
  * neonn's own get the node's label in front.
  */
 export function evalNode(ctx: Ctx, inputs: (Value | undefined)[]): Value[] {
+  const opType = ctx.node.opType ?? '';
+  const domain = ctx.node.domain ?? '';
+  const isDefault = domain === '' || domain === 'ai.onnx';
+  const handler = isDefault && Object.prototype.hasOwnProperty.call(HANDLERS, opType) ? HANDLERS[opType] : undefined;
+  const schema = schemaOf(opType, domain);
   try {
-    return HANDLERS[ctx.node.opType ?? ''](ctx, inputs);
+    const plain = inputs.every((v) => v === undefined || v instanceof Tensor || v instanceof IntTensor);
+    if (handler && (plain || !schema)) {
+      try {
+        return handler(ctx, inputs);
+      } catch (e) {
+        // A form the handler does not take (1-D conv, integer data, ...): the schema's kernel may.
+        const code = (e as { code?: string }).code;
+        if (!schema || (code !== 'ERR_NEONN_ONNX_UNSUPPORTED' && code !== NOT_FLOAT)) throw e;
+      }
+    }
+    if (schema) return evalSchema(ctx, schema, inputs);
+    return unsupported(ctx, 'no kernel');
   } catch (e) {
     if (e instanceof Error && !e.message.includes(ctx.label)) e.message = `loadOnnx: ${ctx.label}: ${e.message}`;
+    if ((e as { code?: string }).code === NOT_FLOAT) (e as { code: string }).code = 'ERR_NEONN_ONNX_UNSUPPORTED';
     throw e;
   }
 }

@@ -272,3 +272,34 @@ export function attrTensor(node: Node, name: string): onnx.ITensorProto | undefi
   const a = attr(node, name, AT.TENSOR);
   return a === undefined ? undefined : a.t ?? undefined;
 }
+
+// ---- any dtype, as a typed value --------------------------------------------
+
+const BYTE_TYPES = new Map<number, { dtype: 'uint8' | 'int8' | 'bool' | 'float16'; bytes: number }>([
+  [DT.UINT8, { dtype: 'uint8', bytes: 1 }],
+  [DT.INT8, { dtype: 'int8', bytes: 1 }],
+  [DT.BOOL, { dtype: 'bool', bytes: 1 }],
+  [DT.FLOAT16, { dtype: 'float16', bytes: 2 }],
+]);
+
+/**
+ * A UINT8/INT8/BOOL/FLOAT16 TensorProto as its typed array (float16 as its
+ * bits) from raw_data or int32_data (where ONNX stores these types unpacked).
+ */
+export function smallTypedFromProto(t: onnx.ITensorProto): { dtype: 'uint8' | 'int8' | 'bool' | 'float16'; data: Uint8Array | Int8Array | Uint16Array; shape: number[] } {
+  rejectExternal(t);
+  const kind = BYTE_TYPES.get(t.dataType ?? 0);
+  if (!kind) throw new TypeError(`loadOnnx: ${label(t)}: unsupported data type ${dataTypeName(t.dataType)}`);
+  const dims = dimsOf(t);
+  const n = elementCount(dims);
+  const data = kind.dtype === 'float16' ? new Uint16Array(n) : kind.dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+  if (hasRaw(t)) {
+    const v = rawView(t, kind.bytes, n);
+    for (let i = 0; i < n; i++) data[i] = kind.bytes === 2 ? v.getUint16(i * 2, true) : kind.dtype === 'int8' ? v.getInt8(i) : v.getUint8(i);
+  } else {
+    const src = t.int32Data ?? [];
+    checkCount(t, 'int32_data', src.length, n);
+    for (let i = 0; i < n; i++) data[i] = kind.dtype === 'bool' ? (src[i] ? 1 : 0) : src[i];
+  }
+  return { dtype: kind.dtype, data, shape: dims };
+}

@@ -25,8 +25,8 @@ void unary_float(const KernelCall& c, F f) {
 
 }  // namespace neonn
 
-/// A float unary kernel NAME: `make` is `(const KernelCall& c) -> scalar function`.
-// Variadic: a `make` lambda with a comma in its body is several macro arguments.
+/// A float unary kernel NAME: the rest is `make`, a `(const KernelCall& c) ->
+/// scalar function` (variadic: a lambda's commas are not the macro's).
 #define NEONN_UNARY(NAME, ...)                                         \
   static void neonn_unary_##NAME(const ::neonn::KernelCall& c) {       \
     ::neonn::unary_float(c, (__VA_ARGS__)(c));                         \

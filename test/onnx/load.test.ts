@@ -168,7 +168,7 @@ describe('bad files', () => {
   test('unknown ops are all listed, by op type and node name, in one error', () => {
     const s: Spec = {
       nodes: [
-        { opType: 'Gelu', name: 'act1', input: ['x'], output: ['a'] },
+        { opType: 'GRU', name: 'act1', input: ['x'], output: ['a'] },
         { opType: 'Relu', input: ['a'], output: ['b'] },
         { opType: 'FusedConv', domain: 'com.microsoft', name: 'fc', input: ['b'], output: ['y'] },
       ],
@@ -183,7 +183,28 @@ describe('bad files', () => {
     }
     expect(err).toBeInstanceOf(nn.NeonnError);
     expect(err!.code).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
-    expect(err!.message).toMatch(/unsupported ONNX op\(s\): Gelu node #0 "act1"; com\.microsoft\.FusedConv node #2 "fc"/);
+    expect(err!.message).toMatch(/unsupported ONNX op\(s\): GRU node #0 "act1"; com\.microsoft\.FusedConv node #2 "fc"/);
+  });
+
+  test('unsupported attributes of every node are listed with the unsupported ops, in one error', () => {
+    const s: Spec = {
+      nodes: [
+        { opType: 'HardSigmoid', name: 'hs', input: ['x'], output: ['a'], attribute: [flt('gamma', 2)] },
+        { opType: 'Gelu', name: 'g', input: ['a'], output: ['b'], attribute: [{ name: 'approximate', type: AT.STRING, s: Buffer.from('cubic') }] },
+        { opType: 'GRU', name: 'r', input: ['b'], output: ['y'] },
+      ],
+      inputs: [port('x', [2])],
+      outputs: ['y'],
+    };
+    let err: nn.NeonnError | undefined;
+    try {
+      nn.loadOnnxSync(encode(s));
+    } catch (e) {
+      err = e as nn.NeonnError;
+    }
+    expect(err).toBeInstanceOf(nn.NeonnError);
+    expect(err!.code).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
+    expect(err!.message).toMatch(/unsupported ONNX op\(s\): GRU node #2 "r"; and unsupported attribute\(s\): HardSigmoid node #0 "hs": "gamma"; Gelu node #1 "g": approximate="cubic"/);
   });
 
   test('external data is not supported, clearly', () => {
@@ -193,6 +214,12 @@ describe('bad files', () => {
     };
     expect(() => nn.loadOnnxSync(encode(s))).toThrow(/tensor "w": external data \(data_location EXTERNAL\) is not supported/);
     expect(code(() => nn.loadOnnxSync(encode(s)))).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
+  });
+
+  test('a missing file names loadOnnx and the path', async () => {
+    await expect(nn.loadOnnx('/nonexistent/model.onnx')).rejects.toThrow(/^loadOnnx: cannot read the model file "\/nonexistent\/model.onnx": ENOENT/);
+    expect(() => nn.loadOnnxSync('/nonexistent/model.onnx')).toThrow(/^loadOnnxSync: cannot read the model file "\/nonexistent\/model.onnx": ENOENT/);
+    expect(code(() => nn.loadOnnxSync('/nonexistent/model.onnx'))).toBe('ENOENT');
   });
 
   test('a graph output nothing produces', () => {

@@ -6,11 +6,14 @@
  * @internal
  */
 import type { OpSchema } from './types';
+import { DATA_OPS } from './data';
 import { UNARY } from './unary';
+import { ELEMENTWISE } from './elementwise';
+import { REDUCE } from './reduce';
 import { SPATIAL } from './spatial';
 import { NORM } from './norm';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, SPATIAL, NORM];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS, SPATIAL, NORM];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {
