@@ -10,8 +10,10 @@ import { DATA_OPS } from './data';
 import { UNARY } from './unary';
 import { ELEMENTWISE } from './elementwise';
 import { REDUCE } from './reduce';
+import { SPATIAL } from './spatial';
+import { NORM } from './norm';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS, SPATIAL, NORM];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {
