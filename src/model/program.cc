@@ -34,7 +34,7 @@ Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
     for (const auto* list : {&s.kernel_inputs, &s.kernel_outputs}) {
       for (const KernelTensorSpec& t : *list) {
         if (!t.present) continue;
-        check_ref(t.ref, where);
+        check_ref(t.ref, where, true);  // a typed tensor may be empty (Resize's roi)
         size_t count = 1;
         for (int64_t d : t.shape) {
           NEONN_THROW_RANGEERROR_IF(d < 0 || (d > 0 && count > SIZE_MAX / static_cast<size_t>(d)), where + ": bad shape");
@@ -55,7 +55,7 @@ Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
   }
 }
 
-void Program::check_ref(const BufferRef& r, const std::string& where) const {
+void Program::check_ref(const BufferRef& r, const std::string& where, bool allow_empty) const {
   size_t limit = 0;
   switch (r.kind) {
     case BufferRef::Kind::kConst:
@@ -77,7 +77,7 @@ void Program::check_ref(const BufferRef& r, const std::string& where) const {
       limit = output_sizes_[r.index];
       break;
   }
-  NEONN_THROW_RANGEERROR_IF(r.offset > limit || r.size > limit - r.offset || r.size == 0,
+  NEONN_THROW_RANGEERROR_IF(r.offset > limit || r.size > limit - r.offset || (r.size == 0 && !allow_empty),
                             where + ": buffer [" + std::to_string(r.offset) + ", +" +
                                 std::to_string(r.size) + ") is outside its " +
                                 std::to_string(limit) + " floats");

@@ -90,7 +90,8 @@ class Program {
   const std::vector<size_t>& output_sizes() const { return output_sizes_; }
 
  private:
-  void check_ref(const BufferRef& r, const std::string& where) const;
+  /// `allow_empty`: a generic kernel's tensor may have no elements.
+  void check_ref(const BufferRef& r, const std::string& where, bool allow_empty = false) const;
   /// Runs conv step `i` through its plan, (re)made when the backend or the
   /// thread count changed since it was made.
   void run_conv_step(size_t i, const Backend& active, const ArgList& args);

@@ -26,13 +26,7 @@ interface IoSpec {
  */
 const PENDING: Record<string, string> = {
   mobilenetv2_int8: 'QuantizeLinear, QLinearConv, QLinearMatMul, com.microsoft QLinearAdd/QLinearGlobalAveragePool, DequantizeLinear are not in yet',
-  retinaface_qdq: 'QuantizeLinear, DequantizeLinear, Slice and Resize are not in yet',
-  nanodet_m: 'Split and Resize are not in yet',
-  ppocr_cls: 'Slice is not in yet',
-  ppocr_det: 'Resize and ConvTranspose are not in yet',
-  teams_bgseg: 'Resize is not in yet',
-  ulfd_rfb320: 'Slice is not in yet',
-  yunet: 'Resize is not in yet',
+  retinaface_qdq: 'QuantizeLinear and DequantizeLinear are not in yet',
 };
 
 function f32(file: string): Float32Array {
