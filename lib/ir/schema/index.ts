@@ -6,9 +6,10 @@
  * @internal
  */
 import type { OpSchema } from './types';
+import { QUANT } from './quant';
 import { UNARY } from './unary';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, QUANT];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {
