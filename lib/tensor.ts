@@ -32,6 +32,11 @@ export class Tensor implements TensorLike {
     this.shape = Object.freeze(checkShape('tensor', 'shape', shape ?? [data.length], data.length));
   }
 
+  /** The element type: always float32 (other dtypes are {@link TypedTensor}s). */
+  get dtype(): 'float32' {
+    return 'float32';
+  }
+
   /** Number of elements. */
   get size(): number {
     return this.data.length;

@@ -11,7 +11,8 @@
 import { NeonnError } from '../errors';
 import { Tensor } from '../tensor';
 import type { DType } from '../dtype';
-import { Ctx, IntTensor, SUPPORTED_OPS, Value, evalNode, isSupported, valueFromProto } from './ops';
+import { Ctx, IntTensor, SUPPORTED_OPS, Value, evalNode, isHandled, isSupported, valueFromProto } from './ops';
+import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 
 /** One node still to run when the model runs. */
@@ -46,9 +47,6 @@ function nodeLabel(node: onnx.INodeProto, index: number): string {
   return `${node.opType ?? '?'} node #${index}${node.name ? ` "${node.name}"` : ''}`;
 }
 
-function isDefaultDomain(node: onnx.INodeProto): boolean {
-  return (node.domain ?? '') === '' || node.domain === 'ai.onnx';
-}
 
 const ELEM_DTYPES = new Map<number, DType>([
   [onnx.TensorProto.DataType.FLOAT, 'float32'],
@@ -99,12 +97,18 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   const unknown = nodes
     .map((n, i) => (!isSupported(n.opType ?? '', n.domain ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
     .filter((s): s is string => s !== null);
-  if (unknown.length > 0) {
-    throw new NeonnError(
-      `loadOnnx: unsupported ONNX op(s): ${unknown.join('; ')} (supported: ${SUPPORTED_OPS.join(', ')})`,
-      'ERR_NEONN_ONNX_UNSUPPORTED',
-      'loadOnnx',
-    );
+  // Attributes an op schema entry does not take (or string values it does not
+  // implement), every node at once, so that a model that cannot load says
+  // everything it lacks in one message.
+  const badAttrs = nodes
+    .map((n, i) => (unknown.length === 0 || isSupported(n.opType ?? '', n.domain ?? '') ? unsupportedAttrs(n, nodeLabel(n, i)) : null))
+    .filter((s): s is string => s !== null);
+  if (unknown.length > 0 || badAttrs.length > 0) {
+    const parts = [
+      ...(unknown.length > 0 ? [`unsupported ONNX op(s): ${unknown.join('; ')}`] : []),
+      ...(badAttrs.length > 0 ? [`unsupported attribute(s): ${badAttrs.join('; ')}`] : []),
+    ];
+    throw new NeonnError(`loadOnnx: ${parts.join('; and ')} (supported ops: ${SUPPORTED_OPS.join(', ')})`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
   }
 
   const consts = new Map<string, Value>();
@@ -138,6 +142,29 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   steps = removeAliases(steps, outputs);
   steps = fuseConv(steps, outputs, consts, opset);
   return { opset, inputs, outputs, consts, steps };
+}
+
+/**
+ * What of a node's attributes its op schema entry rejects as unsupported
+ * (ops the importer maps by hand check theirs when planned), or null.
+ */
+function unsupportedAttrs(node: onnx.INodeProto, label: string): string | null {
+  const schema = schemaOf(node.opType ?? '', node.domain ?? '');
+  if (!schema || isHandled(node.opType ?? '', node.domain ?? '')) return null;
+  const problems: string[] = [];
+  for (const a of node.attribute ?? []) {
+    const name = a.name ?? '';
+    const spec = schema.attrs[name];
+    if (spec === undefined) {
+      // Maybe an attribute of an older opset, which the entry's upgrade turns into an input.
+      if (schema.upgrade) continue;
+      problems.push(`"${name}"`);
+    } else if (spec.type === 'string' && spec.values && a.s) {
+      const v = Buffer.from(a.s).toString('utf8');
+      if (!spec.values.includes(v)) problems.push(`${name}=${JSON.stringify(v)}`);
+    }
+  }
+  return problems.length > 0 ? `${label}: ${problems.join(', ')}` : null;
 }
 
 /**

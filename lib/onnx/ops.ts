@@ -563,6 +563,9 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
+/** The op types with a hand-written handler onto the backend-dispatched ops. */
+export const HANDLED_OPS: readonly string[] = Object.keys(HANDLERS).sort();
+
 /** The op types neonn maps (for messages and tests): handlers and op schema entries. */
 export const SUPPORTED_OPS: readonly string[] = [...new Set([...Object.keys(HANDLERS), ...opNames()])].sort();
 
@@ -634,6 +637,11 @@ function evalSchema(ctx: Ctx, schema: OpSchema, inputs: (Value | undefined)[]): 
     if (allKnown) ctx.markKnown?.(v);
     return v;
   });
+}
+
+/** Whether `opType` of `domain` has a hand-written handler. */
+export function isHandled(opType: string, domain = ''): boolean {
+  return (domain === '' || domain === 'ai.onnx') && Object.prototype.hasOwnProperty.call(HANDLERS, opType);
 }
 
 /** Whether the importer can run `opType` of `domain` at all (a handler or an op schema entry). */

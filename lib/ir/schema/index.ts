@@ -8,8 +8,10 @@
 import type { OpSchema } from './types';
 import { QUANT } from './quant';
 import { UNARY } from './unary';
+import { ELEMENTWISE } from './elementwise';
+import { REDUCE } from './reduce';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, QUANT];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, QUANT];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {

@@ -1,0 +1,203 @@
+/**
+ * Broadcasting arithmetic, comparison and logic ops, Where, Abs/Neg and
+ * Cast (kernels: src/kernels/elementwise.cc, elem_cast.cc), ONNX semantics.
+ *
+ * Broadcasting is numpy's (opset 7+). Opsets before 7 had `broadcast` and
+ * `axis` attributes on Add/Sub/Mul/Div/Pow/comparisons/logic: they are kept
+ * in the schema (no default) and honoured by `infer` and the kernels —
+ * broadcast=1 with an `axis` aligns B's dims at A's `axis` (ones elsewhere);
+ * broadcast=1 without `axis` aligns B's trailing dims, which numpy's rule
+ * already does (and broadcast=0 needs equal shapes, which numpy's accepts too).
+ * An `upgrade` cannot reshape a value, hence the attributes rather than a rewrite.
+ * Opset 1's `consumed_inputs` is dropped by `upgrade`.
+ * @internal
+ */
+import { ALL_DTYPES, DType, NUMERIC } from '../../dtype';
+import type { AttrSpec, InferCtx, NodeView, OpSchema, UpgradeCtx } from './types';
+
+/** Numpy/ONNX multidirectional broadcast of several shapes. */
+export function broadcastShapes(c: InferCtx, shapes: readonly (readonly number[])[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const j = rank - s.length + i;
+      const d = s[i];
+      if (d === out[j] || d === 1) continue;
+      if (out[j] === 1) out[j] = d;
+      else c.fail(`shapes ${shapes.map((x) => `[${x.join(',')}]`).join(' and ')} do not broadcast`);
+    }
+  }
+  return out;
+}
+
+/** B's shape as the kernel sees it: opset < 7's broadcast=1 + axis puts B's dims at A's axis. */
+function legacyB(c: InferCtx, a: readonly number[], b: readonly number[]): readonly number[] {
+  if (!c.hasAttr('broadcast') || c.int('broadcast') === 0 || !c.hasAttr('axis')) return b;
+  let axis = c.int('axis');
+  if (axis < 0) axis += a.length;
+  if (axis < 0 || axis + b.length > a.length) c.fail(`legacy broadcast: B of rank ${b.length} does not fit A of rank ${a.length} at axis ${c.int('axis')}`);
+  const s = new Array<number>(a.length).fill(1);
+  b.forEach((d, i) => (s[axis + i] = d));
+  return s;
+}
+
+const LEGACY: Record<string, AttrSpec> = { broadcast: { type: 'int' }, axis: { type: 'int' } };
+
+/** Drops opset 1's `consumed_inputs` (an optimisation hint with no effect on the result). */
+export function dropConsumed(node: NodeView, _c: UpgradeCtx): void {
+  delete node.attrs.consumed_inputs;
+}
+
+function binary(name: string, doc: string, dtypes: readonly DType[], out: 'same' | 'bool', extra: Record<string, AttrSpec> = {}): OpSchema {
+  return {
+    name,
+    doc,
+    inputs: [
+      { name: 'A', dtypes },
+      { name: 'B', dtypes },
+    ],
+    outputs: [{ name: 'C' }],
+    attrs: { ...LEGACY, ...extra },
+    inPlace: out === 'same' ? [[0, 0], [0, 1]] : undefined,
+    layout: 'any',
+    infer: (c) => {
+      const a = c.input(0), b = c.input(1);
+      if (a.dtype !== b.dtype) c.fail(`A and B must have one dtype, got ${a.dtype} and ${b.dtype}`);
+      return [{ dtype: out === 'same' ? a.dtype : 'bool', shape: broadcastShapes(c, [a.shape, legacyB(c, a.shape, b.shape)]) }];
+    },
+    upgrade: dropConsumed,
+  };
+}
+
+function variadic(name: string, doc: string, dtypes: readonly DType[]): OpSchema {
+  return {
+    name,
+    doc,
+    inputs: [{ name: 'data_0', dtypes, variadic: true }],
+    outputs: [{ name: 'result' }],
+    attrs: {},
+    inPlace: [[0, 0]],
+    layout: 'any',
+    infer: (c) => {
+      const ins = c.inputs.map((v, i) => v ?? c.fail(`input ${i} is required`));
+      if (ins.length === 0) c.fail('needs at least one input');
+      for (const v of ins) if (v.dtype !== ins[0].dtype) c.fail(`all inputs must have one dtype, got ${ins[0].dtype} and ${v.dtype}`);
+      return [{ dtype: ins[0].dtype, shape: broadcastShapes(c, ins.map((v) => v.shape)) }];
+    },
+    upgrade: dropConsumed,
+  };
+}
+
+function unaryTyped(name: string, doc: string, dtypes: readonly DType[]): OpSchema {
+  return {
+    name,
+    doc,
+    inputs: [{ name: 'X', dtypes }],
+    outputs: [{ name: 'Y' }],
+    attrs: {},
+    inPlace: [[0, 0]],
+    layout: 'any',
+    infer: (c) => [{ dtype: c.input(0).dtype, shape: [...c.input(0).shape] }],
+    upgrade: dropConsumed,
+  };
+}
+
+const ARITH: readonly DType[] = NUMERIC;
+const SIGNED: readonly DType[] = ['float32', 'int32', 'int64', 'int8'];
+const EXPONENT: readonly DType[] = ['float32', 'int32', 'int64'];
+
+/** ONNX TensorProto.DataType codes neonn holds, and their names. */
+const CODE_DTYPE: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16' };
+/** Cast opsets 1–5 named the type as a string. */
+const NAME_CODE: Readonly<Record<string, number>> = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 };
+
+export const ELEMENTWISE: readonly OpSchema[] = [
+  binary('Add', 'A + B (broadcast; integers wrap)', ARITH, 'same'),
+  binary('Sub', 'A − B (broadcast; integers wrap)', ARITH, 'same'),
+  binary('Mul', 'A · B (broadcast; integers wrap)', ARITH, 'same'),
+  binary('Div', 'A / B (broadcast; integers truncate toward zero, ÷0 is an error)', ARITH, 'same'),
+  binary('Mod', 'A mod B (fmod=0: sign of B, as Python; fmod=1: sign of A, as C)', ARITH, 'same', { fmod: { type: 'int', default: 0 } }),
+  {
+    name: 'Pow',
+    doc: 'A ^ B (broadcast; integer A with integer B: exact, wrapping)',
+    inputs: [
+      { name: 'X', dtypes: EXPONENT },
+      { name: 'Y', dtypes: EXPONENT },
+    ],
+    outputs: [{ name: 'Z' }],
+    attrs: LEGACY,
+    inPlace: [[0, 0]],
+    layout: 'any',
+    infer: (c) => {
+      const a = c.input(0), b = c.input(1);
+      return [{ dtype: a.dtype, shape: broadcastShapes(c, [a.shape, legacyB(c, a.shape, b.shape)]) }];
+    },
+  },
+  variadic('Sum', 'elementwise sum of 1..N broadcast inputs', ['float32', 'int32', 'int64']),
+  variadic('Mean', 'elementwise mean of 1..N broadcast inputs', ['float32']),
+  variadic('Min', 'elementwise minimum of 1..N broadcast inputs (NaN propagates)', ARITH),
+  variadic('Max', 'elementwise maximum of 1..N broadcast inputs (NaN propagates)', ARITH),
+  binary('Equal', 'A == B → bool (broadcast)', [...ARITH, 'bool'], 'bool'),
+  binary('Greater', 'A > B → bool (broadcast)', ARITH, 'bool'),
+  binary('Less', 'A < B → bool (broadcast)', ARITH, 'bool'),
+  binary('GreaterOrEqual', 'A ≥ B → bool (broadcast)', ARITH, 'bool'),
+  binary('LessOrEqual', 'A ≤ B → bool (broadcast)', ARITH, 'bool'),
+  binary('And', 'A ∧ B (bool, broadcast)', ['bool'], 'bool'),
+  binary('Or', 'A ∨ B (bool, broadcast)', ['bool'], 'bool'),
+  binary('Xor', 'A ⊕ B (bool, broadcast)', ['bool'], 'bool'),
+  unaryTyped('Not', '¬X (bool)', ['bool']),
+  unaryTyped('Abs', '|X| (integers wrap: |INT_MIN| = INT_MIN)', [...SIGNED, 'uint8']),
+  unaryTyped('Neg', '−X (integers wrap)', SIGNED),
+  {
+    name: 'Where',
+    doc: 'condition ? X : Y (3-way broadcast)',
+    inputs: [
+      { name: 'condition', dtypes: ['bool'] },
+      { name: 'X', dtypes: ALL_DTYPES },
+      { name: 'Y', dtypes: ALL_DTYPES },
+    ],
+    outputs: [{ name: 'output' }],
+    attrs: {},
+    layout: 'any',
+    infer: (c) => {
+      const x = c.input(1), y = c.input(2);
+      if (x.dtype !== y.dtype) c.fail(`X and Y must have one dtype, got ${x.dtype} and ${y.dtype}`);
+      return [{ dtype: x.dtype, shape: broadcastShapes(c, [c.input(0).shape, x.shape, y.shape]) }];
+    },
+  },
+  {
+    name: 'Cast',
+    doc: 'converts to the dtype `to` (float→int truncates toward zero; float16 rounds to nearest even)',
+    inputs: [{ name: 'input', dtypes: ALL_DTYPES }],
+    outputs: [{ name: 'output' }],
+    attrs: { to: { type: 'int', required: true }, saturate: { type: 'int', default: 1 } },
+    layout: 'any',
+    infer: (c) => {
+      const to = CODE_DTYPE[c.int('to')];
+      if (to === undefined) c.unsupported(`"to" = ${c.int('to')} is not a dtype neonn holds (${Object.keys(CODE_DTYPE).join(', ')})`);
+      return [{ dtype: to, shape: [...c.input(0).shape] }];
+    },
+    upgrade: (node, c) => {
+      const to = node.attrs.to;
+      if (typeof to === 'string') {
+        const code = NAME_CODE[to.toUpperCase()];
+        if (code === undefined) c.unsupported(`Cast to ${to} is not supported`);
+        node.attrs.to = code;
+      }
+    },
+  },
+  {
+    name: 'CastLike',
+    doc: 'converts to the dtype of target_type',
+    inputs: [
+      { name: 'input', dtypes: ALL_DTYPES },
+      { name: 'target_type', dtypes: ALL_DTYPES },
+    ],
+    outputs: [{ name: 'output' }],
+    attrs: { saturate: { type: 'int', default: 1 } },
+    layout: 'any',
+    kernel: 'Cast',
+    infer: (c) => [{ dtype: c.input(1).dtype, shape: [...c.input(0).shape] }],
+  },
+];
