@@ -24,10 +24,7 @@ interface IoSpec {
  * models are reported as SKIPPED; one that loads and matches makes the
  * 'pending list only shrinks' test fail, so the list cannot go stale.
  */
-const PENDING: Record<string, string> = {
-  mobilenetv2_int8: 'QuantizeLinear, QLinearConv, QLinearMatMul, com.microsoft QLinearAdd/QLinearGlobalAveragePool, DequantizeLinear are not in yet',
-  retinaface_qdq: 'QuantizeLinear and DequantizeLinear are not in yet',
-};
+const PENDING: Record<string, string> = {};
 
 function f32(file: string): Float32Array {
   const b = readFileSync(file);

@@ -7,13 +7,14 @@
  */
 import type { OpSchema } from './types';
 import { DATA_OPS } from './data';
+import { QUANT } from './quant';
 import { UNARY } from './unary';
 import { ELEMENTWISE } from './elementwise';
 import { REDUCE } from './reduce';
 import { SPATIAL } from './spatial';
 import { NORM } from './norm';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS, SPATIAL, NORM];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS, SPATIAL, NORM, QUANT];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {

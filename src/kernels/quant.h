@@ -1,0 +1,42 @@
+// Shared pieces of the quantized kernels (quant*.cc): the 8-bit ranges,
+// checked scale/zero-point reading and ONNX's rounding.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "kernel.h"
+
+namespace neonn {
+
+bool is_q8(DType t);
+/// The saturation range of a quantized type (uint8 [0, 255], int8 [-128, 127], int32).
+int32_t q_lo(DType t);
+int32_t q_hi(DType t);
+/// Element i of an integer tensor (uint8, int8, int32, int64).
+int64_t int_at(const TensorRef& t, size_t i);
+
+/// Scales (checked finite and > 0) and zero points (0 when omitted), one per channel or one.
+struct QuantParams {
+  std::vector<float> scale;
+  std::vector<int32_t> zp;
+};
+/// Reads a float32 scale tensor and an optional zero point of dtype `qtype`
+/// with as many elements; RangeError naming `what` for a bad scale or zero point.
+QuantParams quant_params(const KernelCall& c, const TensorRef& scale, const TensorRef* zp, DType qtype, const char* what);
+/// Same, and the scale must have one element.
+QuantParams scalar_params(const KernelCall& c, const TensorRef& scale, const TensorRef* zp, DType qtype, const char* what);
+float scale_value(const KernelCall& c, const TensorRef& s, size_t i, const char* what);
+
+/// saturate(round_half_even(v) + zp) into [lo, hi]; NaN counts as 0.
+inline int32_t quantize_value(float v, int32_t zp, int32_t lo, int32_t hi) {
+  float r = std::nearbyint(v);  // the default rounding mode: to nearest, ties to even
+  if (r != r) r = 0.0f;
+  double q = static_cast<double>(r) + zp;
+  if (q < lo) q = lo;
+  if (q > hi) q = hi;
+  return static_cast<int32_t>(q);
+}
+
+}  // namespace neonn
