@@ -16,7 +16,9 @@
 # Settings (a CMake variable wins over the environment variable of that name):
 #   NEONN_TARGET           linux-x64 | linux-arm64 | linux-arm
 #                          (default: from CMAKE_SYSTEM_PROCESSOR)
-#   NEONN_DEPS_CACHE       cache root (default: <this dir>/.cache); outlives build dirs
+#   NEONN_DEPS_CACHE       cache root, outside the clone so a fresh clone reuses it
+#                          (default: $XDG_CACHE_HOME/neonn-deps, else ~/.cache/neonn-deps,
+#                          else <this dir>/.cache when there is no home); outlives build dirs
 #   NEONN_OPENBLAS_SOURCE  OpenBLAS source: a directory or a tarball, used instead
 #                          of the pinned release / Debian source package
 #   NEONN_OPENBLAS_CC      C compiler for OpenBLAS (default: see _neonn_ob_pick_cc)
@@ -70,7 +72,14 @@ if(NOT NEONN_TARGET)
                       "set NEONN_TARGET to linux-x64, linux-arm64 or linux-arm")
 endif()
 
-_neonn_ob_setting(NEONN_DEPS_CACHE NEONN_DEPS_CACHE "${_NEONN_OB_DIR}/.cache")
+if(DEFINED ENV{XDG_CACHE_HOME} AND NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+  set(_neonn_default_cache "$ENV{XDG_CACHE_HOME}/neonn-deps")
+elseif(DEFINED ENV{HOME} AND NOT "$ENV{HOME}" STREQUAL "" AND IS_DIRECTORY "$ENV{HOME}")
+  set(_neonn_default_cache "$ENV{HOME}/.cache/neonn-deps")
+else()
+  set(_neonn_default_cache "${_NEONN_OB_DIR}/.cache")
+endif()
+_neonn_ob_setting(NEONN_DEPS_CACHE NEONN_DEPS_CACHE "${_neonn_default_cache}")
 get_filename_component(NEONN_DEPS_CACHE "${NEONN_DEPS_CACHE}" ABSOLUTE BASE_DIR "${CMAKE_SOURCE_DIR}")
 
 # Per-target table:

@@ -46,6 +46,7 @@ EOT
 fi
 
 # npm ci runs the root project's install script (the native build, OpenBLAS
-# included: a few minutes the first time, cached in deps/.cache after) and
+# included: a few minutes the first time, cached in ~/.cache/neonn-deps after, so
+# a fresh clone reuses it) and
 # prepare (TypeScript).
 if [ -f package-lock.json ]; then npm ci; else npm install; fi

@@ -164,7 +164,7 @@ describe('npm pack, then npm install of the tarball with its prebuilds', () => {
  * An OpenBLAS cache holding both builds for this machine, so that the source
  * build below compiles the addon but does not rebuild OpenBLAS (5+ minutes):
  * NEONN_DEPS_CACHE, else the one this checkout's own builds used, else the
- * default deps/.cache.
+ * default ~/.cache/neonn-deps (or the older deps/.cache).
  */
 function openblasCache(): string | null {
   const candidates: string[] = [];
@@ -177,6 +177,8 @@ function openblasCache(): string | null {
       if (m) candidates.push(m[1]);
     }
   }
+  const xdg = process.env.XDG_CACHE_HOME || (process.env.HOME ? path.join(process.env.HOME, '.cache') : '');
+  if (xdg) candidates.push(path.join(xdg, 'neonn-deps'));
   candidates.push(path.join(root, 'deps', '.cache'));
   const has = (cache: string, flavour: string): boolean =>
     fs.existsSync(cache) &&
