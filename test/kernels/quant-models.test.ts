@@ -64,17 +64,32 @@ function report(name: string, l: Loaded): void {
   if (l.skip) console.warn(`quant-models: ${name} SKIPPED — needs what neonn does not have yet:\n  ${l.skip}`);
 }
 
-/** The scale of the DequantizeLinear that produces graph output `out`. */
+/** The first float of a TensorProto (float_data or little-endian raw_data). */
+function firstFloat(t: onnx.ITensorProto): number {
+  if (t.floatData && t.floatData.length) return t.floatData[0];
+  const raw = t.rawData;
+  if (!raw || raw.byteLength < 4) throw new Error(`tensor ${t.name ?? ''} holds no float`);
+  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getFloat32(0, true);
+}
+
+/**
+ * The scale of the DequantizeLinear that produces graph output `out`: an
+ * initializer, or the `value` of a Constant node (exporters emit both).
+ */
 function outputScale(file: string, out: string): number {
   const m = onnx.ModelProto.decode(fs.readFileSync(file));
   const g = m.graph!;
   const node = g.node!.find((n) => n.opType === 'DequantizeLinear' && n.output![0] === out);
   if (!node) throw new Error(`no DequantizeLinear produces ${out}`);
-  const init = g.initializer!.find((t) => t.name === node.input![1]);
-  if (!init) throw new Error(`the scale of ${out} is not an initializer`);
-  if (init.floatData && init.floatData.length) return init.floatData[0];
-  const raw = init.rawData!;
-  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getFloat32(0, true);
+  const name = node.input![1];
+  const init = g.initializer!.find((t) => t.name === name);
+  if (init) return firstFloat(init);
+  const constant = g.node!.find((n) => n.opType === 'Constant' && n.output![0] === name);
+  const value = constant?.attribute?.find((a) => a.name === 'value')?.t;
+  if (value) return firstFloat(value);
+  const valueFloat = constant?.attribute?.find((a) => a.name === 'value_float');
+  if (valueFloat && typeof valueFloat.f === 'number') return valueFloat.f;
+  throw new Error(`the scale of ${out} (${name}) is neither an initializer nor a Constant`);
 }
 
 /** Elements of `got` more than `tol` from `want`, and the largest difference. */
