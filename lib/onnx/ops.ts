@@ -49,17 +49,16 @@ const MAX_INT_ELEMENTS = 2 ** 20;
  * values row-major and a shape; as a typed value it is int64.
  */
 export class IntTensor implements TValue {
-  private bigs?: BigInt64Array;
+  private typed?: BigInt64Array | Int32Array;
   constructor(
     readonly values: number[],
     readonly shape: number[],
+    /** int32 values stay int32 (a model's int32 input, an INT32 constant): ONNX keeps the dtype through shape ops. */
+    readonly dtype: 'int64' | 'int32' = 'int64',
   ) {}
-  get dtype(): 'int64' {
-    return 'int64';
-  }
-  get data(): BigInt64Array {
-    this.bigs ??= fromNumbers('int64', this.values) as BigInt64Array;
-    return this.bigs;
+  get data(): BigInt64Array | Int32Array {
+    this.typed ??= fromNumbers(this.dtype, this.values) as BigInt64Array | Int32Array;
+    return this.typed;
   }
 }
 
@@ -76,7 +75,7 @@ export function valueOfTyped(v: TValue, known: boolean): Value {
   const n = sizeOf(v.shape);
   const data = v.data.length === n ? v.data : (v.data.subarray(0, n) as TypedData);
   if (v.dtype === 'float32' && n > 0) return new Tensor(data as Float32Array, v.shape);
-  if (known && (v.dtype === 'int64' || v.dtype === 'int32') && n <= MAX_INT_ELEMENTS) return new IntTensor(toNumbers(data), [...v.shape]);
+  if (known && (v.dtype === 'int64' || v.dtype === 'int32') && n <= MAX_INT_ELEMENTS) return new IntTensor(toNumbers(data), [...v.shape], v.dtype);
   return { dtype: v.dtype, data, shape: [...v.shape] };
 }
 
@@ -104,8 +103,9 @@ export function valueFromProto(t: onnx.ITensorProto): Value {
       if (t.dataType !== DT.INT64 || !(e instanceof RangeError)) throw e;
       return { dtype: 'int64', data: int64FromProto(t), shape: dims };
     }
-    if (values.length <= MAX_INT_ELEMENTS) return new IntTensor(values, dims);
-    return { dtype: 'int64', data: fromNumbers('int64', values), shape: dims };
+    const dtype = t.dataType === DT.INT32 ? 'int32' : 'int64';
+    if (values.length <= MAX_INT_ELEMENTS) return new IntTensor(values, dims, dtype);
+    return { dtype, data: fromNumbers(dtype, values), shape: dims };
   }
   if (t.dataType === DT.UINT8 || t.dataType === DT.INT8 || t.dataType === DT.BOOL || t.dataType === DT.FLOAT16) return smallTypedFromProto(t);
   throw new NeonnError(
@@ -314,7 +314,7 @@ function axesOf(ctx: Ctx, ins: (Value | undefined)[]): number[] | undefined {
 
 /** A shape-only op on either kind of value: floats get a view, integers a relabel. */
 function reshaped(v: Value, shape: number[]): Value {
-  return v instanceof IntTensor ? new IntTensor(v.values, shape) : view(asTensor(v), shape);
+  return v instanceof IntTensor ? new IntTensor(v.values, shape, v.dtype) : view(asTensor(v), shape);
 }
 
 function valueOf(ctx: Ctx, ins: (Value | undefined)[], i: number): Value {
@@ -355,7 +355,7 @@ const HANDLERS: Record<string, Handler> = {
     const v = t ? valueFromProto(t) : new Tensor(Float32Array.of(0), [1]);
     if (v instanceof IntTensor) {
       if (n > MAX_INT_ELEMENTS) unsupported(ctx, `an integer tensor of ${n} elements is not supported (shape values only, at most ${MAX_INT_ELEMENTS})`);
-      return [new IntTensor(new Array<number>(n).fill(v.values[0] ?? 0), shape)];
+      return [new IntTensor(new Array<number>(n).fill(v.values[0] ?? 0), shape, v.dtype)];
     }
     if (!ctx.constant(0)) unsupported(ctx, 'a float ConstantOfShape whose shape depends on the input is not supported');
     if (shape.some((d) => d === 0)) unsupported(ctx, `empty tensors (shape ${fmtShape(shape)}) are not supported`);
@@ -375,7 +375,7 @@ const HANDLERS: Record<string, Handler> = {
       return i < 0 ? i + dim : i;
     });
     const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
-    if (data instanceof IntTensor) return [new IntTensor(gatherValues(data.values, [...data.shape], axis, indices), shape)];
+    if (data instanceof IntTensor) return [new IntTensor(gatherValues(data.values, [...data.shape], axis, indices), shape, data.dtype)];
     if (!ctx.constant(0)) unsupported(ctx, 'Gather on a computed float tensor is not supported');
     return [new Tensor(Float32Array.from(gatherValues(asTensor(data).data, [...data.shape], axis, indices)), shape)];
   },
@@ -516,11 +516,11 @@ const HANDLERS: Record<string, Handler> = {
   ],
 
   Concat: (ctx, ins) => {
-    if (ins.length > 0 && ins.every((v) => v instanceof IntTensor)) {
+    if (ins.length > 0 && ins.every((v) => v instanceof IntTensor && v.dtype === (ins[0] as IntTensor).dtype)) {
       const vs = ins as IntTensor[];
       if (vs.some((v) => v.shape.length !== 1)) unsupported(ctx, 'integer Concat of tensors other than 1-D is not supported');
       const values = vs.flatMap((v) => v.values);
-      return [new IntTensor(values, [values.length])];
+      return [new IntTensor(values, [values.length], vs[0].dtype)];
     }
     const xs = ins.map((_, i) => float(ctx, ins, i));
     if (xs.length === 0) fail(ctx, 'no inputs');
@@ -536,7 +536,7 @@ const HANDLERS: Record<string, Handler> = {
     if (attrInt(ctx.node, 'allowzero', 0) === 1 && shape.includes(0)) unsupported(ctx, 'allowzero=1 with a 0 dim (an empty tensor) is not supported');
     if (x instanceof IntTensor) {
       const y = reshape(new Tensor(new Float32Array(x.values.length), [...x.shape]), shape);
-      return [new IntTensor(x.values, [...y.shape])];
+      return [new IntTensor(x.values, [...y.shape], x.dtype)];
     }
     return [reshape(asTensor(x), shape)];
   },
