@@ -145,13 +145,14 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
                                 " inputs and " + std::to_string(output_sizes_.size()) +
                                 " outputs");
   for (size_t i = 0; i < inputs.size(); ++i) {
-    NEONN_THROW_RANGEERROR_IF(inputs[i].data == nullptr || inputs[i].size != input_sizes_[i],
+    // An empty input (ReduceSum's empty axes) may have no storage at all.
+    NEONN_THROW_RANGEERROR_IF((inputs[i].data == nullptr && input_sizes_[i] != 0) || inputs[i].size != input_sizes_[i],
                               "model: input " + std::to_string(i) + " has " +
                                   std::to_string(inputs[i].size) + " elements, expected " +
                                   std::to_string(input_sizes_[i]));
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
-    NEONN_THROW_RANGEERROR_IF(outputs[i].data == nullptr || outputs[i].size != output_sizes_[i],
+    NEONN_THROW_RANGEERROR_IF((outputs[i].data == nullptr && output_sizes_[i] != 0) || outputs[i].size != output_sizes_[i],
                               "model: output " + std::to_string(i) + " has " +
                                   std::to_string(outputs[i].size) + " elements, expected " +
                                   std::to_string(output_sizes_[i]));
