@@ -197,7 +197,10 @@ export class OnnxModel {
     const xs: Value[] = shapes.map((s, i) => {
       const dtype = g.inputs[i].dtype;
       const p = planned[i];
-      if (p) return valueOfTyped({ dtype, data: p.data.slice() as TypedData, shape: s }, true);
+      // An int64 input planned by value becomes an IntTensor; an int32 one stays int32 (known by its
+      // buffer, below): widened, the program would take int64 data for it, and the kernels it feeds
+      // would see int64 where the model has int32.
+      if (p) return valueOfTyped({ dtype, data: p.data.slice() as TypedData, shape: s }, dtype === 'int64');
       if (dtype === 'float32') return new Tensor(new Float32Array(sizeOf(s)), s);
       return { dtype, data: allocate(dtype, Math.max(1, sizeOf(s))), shape: s };
     });
