@@ -39,6 +39,8 @@ export const LISTED_OPS: readonly string[] = [
   'Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Clip', 'Softmax', 'LogSoftmax', 'BatchNormalization',
   'LRN', 'Concat', 'Flatten', 'Reshape', 'Transpose', 'Gemm', 'GlobalAveragePool', 'Identity', 'Dropout', 'Constant',
   'ConstantOfShape', 'Sum',
+  // after issue 10: the OCR recognizers' recurrent ops
+  'LSTM',
 ];
 const LISTED = new Set(LISTED_OPS);
 
