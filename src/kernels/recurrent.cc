@@ -1,4 +1,4 @@
-// ONNX's recurrent ops over float32 sequences. One driver does what they
+// ONNX's recurrent ops LSTM, GRU and RNN over float32 sequences. One driver does what they
 // share: the checks and shapes, the input projection X·Wᵀ + Wb of every time
 // step at once (one GEMM per direction on the active backend), the
 // directions, sequence_lens (reverse starts at each row's own last step;
@@ -397,8 +397,66 @@ void lstm(const KernelCall& c) {
   });
 }
 
+// GRU, gates z, r, h in W, R and B:
+//   z = f(Xz + Hrz)   r = f(Xr + Hrr)   Hₜ = (1 − z)⊙h̃ + z⊙Hₜ₋₁
+//   h̃ = g(Xh + (r⊙Hₜ₋₁)·Rhᵀ + Rbh)       linear_before_reset 0
+//   h̃ = g(Xh + r⊙(Hₜ₋₁·Rhᵀ + Rbh))       linear_before_reset 1
+void gru(const KernelCall& c) {
+  const Problem p = parse(c, {3, {"Sigmoid", "Tanh"}, false});
+  const bool lbr = c.attr_int("linear_before_reset", 0) != 0;
+  const int64_t hid = p.hidden, gh = p.gh();
+  const size_t n = static_cast<size_t>(hid);
+  // linear_before_reset 0: the driver computes Hₜ₋₁·Rᵀ for z and r; h's needs r first.
+  std::vector<float> rh(lbr ? 0 : static_cast<size_t>(std::max<int64_t>(1, p.batch * hid)));
+  drive(p, lbr ? gh : 2 * hid, [&](const Step& s) {
+    const Activation &fa = s.acts[0], &ga = s.acts[1];
+    s.rows([&](int64_t b) {
+      float* g = s.hr + b * gh;
+      const float* xw = s.xw_row(b);
+      for (int64_t j = 0; j < 2 * hid; ++j) g[j] = s.clip(g[j] + xw[j]);
+      fa.apply(g, 2 * n);
+      if (!lbr) {
+        const float* h = s.h + b * hid;
+        for (int64_t j = 0; j < hid; ++j) rh[static_cast<size_t>(b * hid + j)] = g[hid + j] * h[j];
+      }
+    });
+    // The driver left Rbh in h's columns: they become Rbh + (r⊙Hₜ₋₁)·Rhᵀ.
+    if (!lbr) {
+      gemm_abt(static_cast<int>(p.batch), static_cast<int>(hid), static_cast<int>(hid), rh.data(), static_cast<int>(hid),
+               s.r + 2 * hid * hid, static_cast<int>(hid), 1.0f, s.hr + 2 * hid, static_cast<int>(gh));
+    }
+    s.rows([&](int64_t b) {
+      float* g = s.hr + b * gh;
+      const float* xw = s.xw_row(b);
+      float* h = s.h + b * hid;
+      const float *z = g, *r = g + hid;
+      float* hh = g + 2 * hid;
+      for (int64_t j = 0; j < hid; ++j) hh[j] = s.clip(xw[2 * hid + j] + (lbr ? r[j] * hh[j] : hh[j]));
+      ga.apply(hh, n);
+      for (int64_t j = 0; j < hid; ++j) h[j] = (1.0f - z[j]) * hh[j] + z[j] * h[j];
+    });
+  });
+}
+
+// RNN: Hₜ = f(Xₜ·Wᵀ + Hₜ₋₁·Rᵀ + Wb + Rb).
+void rnn(const KernelCall& c) {
+  const Problem p = parse(c, {1, {"Tanh"}, false});
+  const int64_t hid = p.hidden;
+  drive(p, hid, [&](const Step& s) {
+    s.rows([&](int64_t b) {
+      const float* g = s.hr + b * hid;
+      const float* xw = s.xw_row(b);
+      float* h = s.h + b * hid;
+      for (int64_t j = 0; j < hid; ++j) h[j] = s.clip(g[j] + xw[j]);
+      s.acts[0].apply(h, static_cast<size_t>(hid));
+    });
+  });
+}
+
 }  // namespace
 
 NEONN_KERNEL(LSTM, lstm);
+NEONN_KERNEL(GRU, gru);
+NEONN_KERNEL(RNN, rnn);
 
 }  // namespace neonn

@@ -1,7 +1,8 @@
-// LSTM (and the recurrent driver it shares with GRU and RNN) through
-// nn.runOp / nn.async.runOp against a plain-JS recurrence written from
-// ONNX's equations: directions, sequence_lens, initial states, peepholes,
-// layout 1, clip, input_forget, other activations; and the argument errors.
+// LSTM, GRU and RNN (one recurrent driver, three cells) through nn.runOp /
+// nn.async.runOp against a plain-JS recurrence written from ONNX's
+// equations: directions, sequence_lens, initial states, peepholes, layout 1,
+// clip, input_forget, linear_before_reset, other activations; and the
+// argument errors.
 import * as nn from '../../lib';
 
 function rand(shape: number[], seed: number, scale = 1): nn.Tensor {
@@ -99,6 +100,33 @@ function refLstm(x: nn.Tensor, w: nn.Tensor, r: nn.Tensor, b: nn.Tensor | null, 
   });
 }
 
+function refGru(x: nn.Tensor, w: nn.Tensor, r: nn.Tensor, b: nn.Tensor | null, h0: nn.Tensor | null, o: RefOpts & { lbr: boolean }) {
+  const hid = r.shape[2];
+  const clip = (v: number): number => (o.clip === undefined ? v : Math.max(-o.clip, Math.min(o.clip, v)));
+  return refRecurrent(x, w, r, b, [h0], o, (d, xw, hr, [h], [f, g]) => {
+    const z = h.map((_, j) => f(clip(xw(j) + hr(j))));
+    const rg = h.map((_, j) => f(clip(xw(hid + j) + hr(hid + j))));
+    const hn: number[] = [];
+    for (let j = 0; j < hid; j++) {
+      let lin: number;
+      if (o.lbr) lin = rg[j] * hr(2 * hid + j);
+      else {
+        // (r⊙Hₜ₋₁)·Rhᵀ + Rbh
+        lin = b ? b.data[d * 6 * hid + 3 * hid + 2 * hid + j] : 0;
+        for (let k = 0; k < hid; k++) lin += rg[k] * h[k] * r.data[(d * 3 * hid + 2 * hid + j) * hid + k];
+      }
+      const hh = g(clip(xw(2 * hid + j) + lin));
+      hn.push((1 - z[j]) * hh + z[j] * h[j]);
+    }
+    return [hn];
+  });
+}
+
+function refRnn(x: nn.Tensor, w: nn.Tensor, r: nn.Tensor, b: nn.Tensor | null, h0: nn.Tensor | null, o: RefOpts) {
+  const clip = (v: number): number => (o.clip === undefined ? v : Math.max(-o.clip, Math.min(o.clip, v)));
+  return refRecurrent(x, w, r, b, [h0], o, (_d, xw, hr, [h], [f]) => [h.map((_, j) => f(clip(xw(j) + hr(j))))]);
+}
+
 /** Swaps the first two dims of a tensor (layout 0 <-> 1 for X and the states; Y needs [1,2,0,3]). */
 function transpose(t: { data: Float32Array; shape: readonly number[] }, perm: number[]): nn.Tensor {
   const shape = perm.map((p) => t.shape[p]);
@@ -116,16 +144,18 @@ function transpose(t: { data: Float32Array; shape: readonly number[] }, perm: nu
 
 const DEFAULT_LSTM: [string, number, number][] = [['Sigmoid', 0, 0], ['Tanh', 0, 0], ['Tanh', 0, 0]];
 
-function lstmCase(seq: number, batch: number, inp: number, hid: number, dirs: number, seed: number) {
+function cellCase(gates: number, seq: number, batch: number, inp: number, hid: number, dirs: number, seed: number) {
   return {
     x: rand([seq, batch, inp], seed),
-    w: rand([dirs, 4 * hid, inp], seed + 1, 0.5),
-    r: rand([dirs, 4 * hid, hid], seed + 2, 0.5),
-    b: rand([dirs, 8 * hid], seed + 3, 0.5),
+    w: rand([dirs, gates * hid, inp], seed + 1, 0.5),
+    r: rand([dirs, gates * hid, hid], seed + 2, 0.5),
+    b: rand([dirs, 2 * gates * hid], seed + 3, 0.5),
     h0: rand([dirs, batch, hid], seed + 4),
-    c0: rand([dirs, batch, hid], seed + 5),
-    p: rand([dirs, 3 * hid], seed + 6, 0.5),
   };
+}
+
+function lstmCase(seq: number, batch: number, inp: number, hid: number, dirs: number, seed: number) {
+  return { ...cellCase(4, seq, batch, inp, hid, dirs, seed), c0: rand([dirs, batch, hid], seed + 5), p: rand([dirs, 3 * hid], seed + 6, 0.5) };
 }
 
 const lens = (v: number[]): nn.TypedTensor => new nn.TypedTensor('int32', Int32Array.from(v), [v.length]);
@@ -233,5 +263,68 @@ describe('LSTM argument errors (before native work)', () => {
   });
   test('sequence_lens values past seq_length: a RangeError from the kernel', () => {
     expect(() => nn.runOp('LSTM', [k.x, k.w, k.r, null, lens([3, 4])])).toThrow(/sequence_lens values must be in \[0, seq_length\]/);
+  });
+});
+
+describe('GRU against a JS recurrence', () => {
+  const acts = (dirs: number): [string, number, number][] => Array.from({ length: dirs }, () => [['Sigmoid', 0, 0], ['Tanh', 0, 0]] as [string, number, number][]).flat();
+  test.each([
+    ['forward', 0, [4, 4]],
+    ['forward', 1, [4, 2]],
+    ['reverse', 0, [3, 4]],
+    ['bidirectional', 1, [2, 4]],
+    ['bidirectional', 0, [4, 1]],
+  ] as const)('direction %s, linear_before_reset %d, sequence_lens %j: Y and Y_h', (direction, lbr, ls) => {
+    const dirs = direction === 'bidirectional' ? 2 : 1;
+    const k = cellCase(3, 4, 2, 3, 5, dirs, 71 + lbr);
+    const want = refGru(k.x, k.w, k.r, k.b, k.h0, { direction, lens: [...ls], lbr: lbr === 1, acts: acts(dirs) });
+    const outs = nn.runOp('GRU', [k.x, k.w, k.r, k.b, lens([...ls]), k.h0], { direction, linear_before_reset: lbr }, { numOutputs: 2 });
+    expect(outs.map((t) => t.shape)).toEqual([[4, dirs, 2, 5], [dirs, 2, 5]]);
+    expectClose(data(outs[0]), want.y);
+    expectClose(data(outs[1]), want.finals[0]);
+  });
+
+  test('layout 1, clip, Relu for g; async gives the sync results', async () => {
+    const k = cellCase(3, 3, 2, 4, 3, 1, 81);
+    const a: [string, number, number][] = [['Sigmoid', 0, 0], ['Relu', 0, 0]];
+    const want = refGru(k.x, k.w, k.r, k.b, k.h0, { direction: 'forward', lbr: false, clip: 0.5, acts: a });
+    const swap = [1, 0, 2];
+    const ins = [transpose(k.x, swap), k.w, k.r, k.b, null, transpose(k.h0, swap)];
+    const attrs = { layout: 1, clip: 0.5, activations: ['Sigmoid', 'Relu'] };
+    const outs = nn.runOp('GRU', ins, attrs, { numOutputs: 2 });
+    expectClose(data(outs[0]), transpose({ data: want.y, shape: [3, 1, 2, 3] }, [2, 0, 1, 3]).data);
+    expectClose(data(outs[1]), transpose({ data: want.finals[0], shape: [1, 2, 3] }, swap).data);
+    const async = await nn.async.runOp('GRU', ins, attrs, { numOutputs: 2 });
+    async.forEach((t, i) => expect(Array.from(data(t))).toEqual(Array.from(data(outs[i]))));
+  });
+
+  test('errors: W with LSTM\'s gate count, a third output', () => {
+    const k = cellCase(3, 2, 1, 2, 3, 1, 91);
+    expect(() => nn.runOp('GRU', [k.x, rand([1, 12, 2], 1), k.r])).toThrow(/GRU: W .*must have shape \[1,9,2\], got \[1,12,2\]/);
+    expect(() => nn.runOp('GRU', [k.x, k.w, k.r], {}, { numOutputs: 3 })).toThrow(/has at most 2 outputs/);
+    expect(() => nn.runOp('GRU', [k.x, k.w, k.r], { input_forget: 1 })).toThrow(/attribute "input_forget" is not supported/);
+  });
+});
+
+describe('RNN against a JS recurrence', () => {
+  test.each([
+    ['forward', [3, 3, 3]],
+    ['reverse', [1, 3, 2]],
+    ['bidirectional', [3, 0, 2]],
+  ] as const)('direction %s, sequence_lens %j: Y and Y_h', (direction, ls) => {
+    const dirs = direction === 'bidirectional' ? 2 : 1;
+    const k = cellCase(1, 3, 3, 4, 5, dirs, 101);
+    const want = refRnn(k.x, k.w, k.r, k.b, k.h0, { direction, lens: [...ls], acts: Array.from({ length: dirs }, (): [string, number, number] => ['Tanh', 0, 0]) });
+    const outs = nn.runOp('RNN', [k.x, k.w, k.r, k.b, lens([...ls]), k.h0], { direction }, { numOutputs: 2 });
+    expectClose(data(outs[0]), want.y);
+    expectClose(data(outs[1]), want.finals[0]);
+  });
+
+  test('layout 1 with Relu and no bias or initial state', () => {
+    const k = cellCase(1, 4, 2, 3, 3, 1, 111);
+    const want = refRnn(k.x, k.w, k.r, null, null, { direction: 'forward', acts: [['Relu', 0, 0]] });
+    const outs = nn.runOp('RNN', [transpose(k.x, [1, 0, 2]), k.w, k.r], { layout: 1, activations: ['Relu'] }, { numOutputs: 2 });
+    expectClose(data(outs[0]), transpose({ data: want.y, shape: [4, 1, 2, 3] }, [2, 0, 1, 3]).data);
+    expectClose(data(outs[1]), transpose({ data: want.finals[0], shape: [1, 2, 3] }, [1, 0, 2]).data);
   });
 });

@@ -40,7 +40,7 @@ export const LISTED_OPS: readonly string[] = [
   'LRN', 'Concat', 'Flatten', 'Reshape', 'Transpose', 'Gemm', 'GlobalAveragePool', 'Identity', 'Dropout', 'Constant',
   'ConstantOfShape', 'Sum',
   // after issue 10: the OCR recognizers' recurrent ops
-  'LSTM',
+  'LSTM', 'GRU', 'RNN',
 ];
 const LISTED = new Set(LISTED_OPS);
 

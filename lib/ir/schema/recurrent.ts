@@ -122,4 +122,22 @@ export const RECURRENT: readonly OpSchema[] = [
     extraOutputs: [{ name: 'Y_c', optional: true }],
     extraAttrs: { input_forget: { type: 'int', default: 0 } },
   }),
+  recurrent({
+    name: 'GRU',
+    doc: 'Gated recurrent unit over a sequence (gates z,r,h; linear_before_reset; forward, reverse or bidirectional)',
+    gates: 3,
+    activations: ['Sigmoid', 'Tanh'],
+    extraInputs: [],
+    extraOutputs: [],
+    extraAttrs: { linear_before_reset: { type: 'int', default: 0 } },
+  }),
+  recurrent({
+    name: 'RNN',
+    doc: 'Simple recurrent layer Hₜ = f(Xₜ·Wᵀ + Hₜ₋₁·Rᵀ + Wb + Rb) (forward, reverse or bidirectional)',
+    gates: 1,
+    activations: ['Tanh'],
+    extraInputs: [],
+    extraOutputs: [],
+    extraAttrs: {},
+  }),
 ];
