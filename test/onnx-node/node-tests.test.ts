@@ -41,6 +41,8 @@ export const LISTED_OPS: readonly string[] = [
   'ConstantOfShape', 'Sum',
   // after issue 10: the OCR recognizers' recurrent ops
   'LSTM', 'GRU', 'RNN',
+  // and small ops they or other OCR nets use
+  'Sign', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Celu', 'CumSum',
 ];
 const LISTED = new Set(LISTED_OPS);
 
