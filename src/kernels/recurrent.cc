@@ -239,6 +239,20 @@ void gemm_abt(int m, int n, int k, const float* a, int lda, const float* b, int 
     return;
   }
   Registry& reg = Registry::instance();
+  const Backend& be = reg.resolve(reg.active(), Op::kGemm);
+  if (m == 1) {
+    // One row (batch 1, the usual OCR case): a matrix-vector product, C = B·a, with no packing of B.
+    SgemvArgs v;
+    v.m = n;
+    v.n = k;
+    v.a = b;
+    v.lda = ldb;
+    v.x = a;
+    v.beta = beta;
+    v.y = out;
+    be.sgemv(v);
+    return;
+  }
   SgemmArgs s;
   s.trans_b = true;
   s.m = m;
@@ -251,7 +265,7 @@ void gemm_abt(int m, int n, int k, const float* a, int lda, const float* b, int 
   s.beta = beta;
   s.c = out;
   s.ldc = ldc;
-  reg.resolve(reg.active(), Op::kGemm).sgemm(s);
+  be.sgemm(s);
 }
 
 /// One step of one direction, as a cell sees it.

@@ -221,6 +221,14 @@ describe('LSTM against a JS recurrence', () => {
     expect(Math.max(...data(outs[0]).map((v, i) => Math.abs(v - dflt.y[i])))).toBeGreaterThan(1e-3);
   });
 
+  test('batch 1 (the matrix-vector path), bidirectional', () => {
+    const k = lstmCase(6, 1, 5, 7, 2, 57);
+    const want = refLstm(k.x, k.w, k.r, k.b, k.h0, k.c0, k.p, { direction: 'bidirectional', acts: [...DEFAULT_LSTM, ...DEFAULT_LSTM] });
+    const outs = nn.runOp('LSTM', [k.x, k.w, k.r, k.b, null, k.h0, k.c0, k.p], { direction: 'bidirectional' }, { numOutputs: 3 });
+    expectClose(data(outs[0]), want.y);
+    expectClose(data(outs[2]), want.finals[1]);
+  });
+
   test('async gives the sync results', async () => {
     const k = lstmCase(5, 2, 3, 4, 2, 51);
     const ins = [k.x, k.w, k.r, k.b, lens([5, 2]), k.h0, k.c0, k.p];
@@ -274,12 +282,14 @@ describe('GRU against a JS recurrence', () => {
     ['reverse', 0, [3, 4]],
     ['bidirectional', 1, [2, 4]],
     ['bidirectional', 0, [4, 1]],
+    ['bidirectional', 0, [3]],
   ] as const)('direction %s, linear_before_reset %d, sequence_lens %j: Y and Y_h', (direction, lbr, ls) => {
     const dirs = direction === 'bidirectional' ? 2 : 1;
-    const k = cellCase(3, 4, 2, 3, 5, dirs, 71 + lbr);
+    const batch = ls.length;
+    const k = cellCase(3, 4, batch, 3, 5, dirs, 71 + lbr);
     const want = refGru(k.x, k.w, k.r, k.b, k.h0, { direction, lens: [...ls], lbr: lbr === 1, acts: acts(dirs) });
     const outs = nn.runOp('GRU', [k.x, k.w, k.r, k.b, lens([...ls]), k.h0], { direction, linear_before_reset: lbr }, { numOutputs: 2 });
-    expect(outs.map((t) => t.shape)).toEqual([[4, dirs, 2, 5], [dirs, 2, 5]]);
+    expect(outs.map((t) => t.shape)).toEqual([[4, dirs, batch, 5], [dirs, batch, 5]]);
     expectClose(data(outs[0]), want.y);
     expectClose(data(outs[1]), want.finals[0]);
   });
