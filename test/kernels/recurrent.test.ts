@@ -1,8 +1,8 @@
 // LSTM, GRU and RNN (one recurrent driver, three cells) through nn.runOp /
 // nn.async.runOp against a plain-JS recurrence written from ONNX's
 // equations: directions, sequence_lens, initial states, peepholes, layout 1,
-// clip, input_forget, linear_before_reset, other activations; and the
-// argument errors.
+// clip, input_forget, linear_before_reset, other activations; the argument
+// errors, and the kernel's own re-checks when the schema is bypassed.
 import * as nn from '../../lib';
 
 function rand(shape: number[], seed: number, scale = 1): nn.Tensor {
@@ -336,5 +336,27 @@ describe('RNN against a JS recurrence', () => {
     const outs = nn.runOp('RNN', [transpose(k.x, [1, 0, 2]), k.w, k.r], { layout: 1, activations: ['Relu'] }, { numOutputs: 2 });
     expectClose(data(outs[0]), transpose({ data: want.y, shape: [4, 1, 2, 3] }, [2, 0, 1, 3]).data);
     expectClose(data(outs[1]), transpose({ data: want.finals[0], shape: [1, 2, 3] }, [1, 0, 2]).data);
+  });
+});
+
+describe('native re-checks (the schema checks bypassed)', () => {
+  const binding = require('../../lib/native').binding;
+  const t = (shape: number[], dtype = 1) => ({ data: new Float32Array(Math.max(1, shape.reduce((a, b) => a * b, 1))), shape, dtype });
+  const ins = () => [t([3, 2, 4]), t([1, 20, 4]), t([1, 20, 5])];
+  test('W of the wrong shape, a missing hidden dim match, a wrong output shape', () => {
+    expect(() => binding.kernelSync('LSTM', [t([3, 2, 4]), t([1, 20, 3]), t([1, 20, 5])], [t([3, 1, 2, 5])], {})).toThrow(/LSTM: W has the wrong shape/);
+    expect(() => binding.kernelSync('LSTM', ins(), [t([3, 1, 2, 5])], { hidden_size: 4 })).toThrow(/hidden_size does not match R/);
+    expect(() => binding.kernelSync('LSTM', ins(), [t([3, 1, 2, 4])], {})).toThrow(/LSTM: output 0 must have shape \[3,1,2,5\]/);
+    expect(() => binding.kernelSync('GRU', ins(), [t([3, 1, 2, 5])], {})).toThrow(/GRU: W has the wrong shape/);
+  });
+  test('activations: not a list of strings, an unknown name, a mixed list', () => {
+    expect(() => binding.kernelSync('LSTM', ins(), [t([3, 1, 2, 5])], { activations: [1, 2, 3] })).toThrow(/attribute "activations" must be a list of strings/);
+    expect(() => binding.kernelSync('LSTM', ins(), [t([3, 1, 2, 5])], { activations: ['Sigmoid', 'Gelu', 'Tanh'] })).toThrow(/activation "Gelu" is not supported/);
+    expect(() => binding.kernelSync('LSTM', ins(), [t([3, 1, 2, 5])], { activations: ['Sigmoid', 2, 'Tanh'] })).toThrow(/attribute "activations" must hold strings only/);
+  });
+  test('direction and layout values, too many outputs', () => {
+    expect(() => binding.kernelSync('RNN', [t([3, 2, 4]), t([1, 5, 4]), t([1, 5, 5])], [t([3, 1, 2, 5])], { direction: 'up' })).toThrow(/direction must be forward, reverse or bidirectional/);
+    expect(() => binding.kernelSync('RNN', [t([3, 2, 4]), t([1, 5, 4]), t([1, 5, 5])], [t([3, 1, 2, 5])], { layout: 3 })).toThrow(/layout must be 0 or 1/);
+    expect(() => binding.kernelSync('RNN', [t([3, 2, 4]), t([1, 5, 4]), t([1, 5, 5])], [t([3, 1, 2, 5]), t([1, 2, 5]), t([1, 2, 5])], {})).toThrow(/has 1 to 2 outputs/);
   });
 });
