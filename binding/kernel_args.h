@@ -92,7 +92,7 @@ inline std::vector<TensorRef> tensor_list(Napi::Env env, const Napi::Value& v, c
   return out;
 }
 
-/// { name: number | number[] | string } -> attribute list (in property order).
+/// { name: number | number[] | string | string[] } -> attribute list (in property order).
 inline std::vector<std::pair<std::string, Attr>> attrs_value(const Napi::Value& v, const std::string& what) {
   std::vector<std::pair<std::string, Attr>> out;
   if (is_nullish(v)) return out;
@@ -110,16 +110,23 @@ inline std::vector<std::pair<std::string, Attr>> attrs_value(const Napi::Value& 
       a.kind = Attr::Kind::kString;
       a.text = x.As<Napi::String>().Utf8Value();
     } else if (x.IsArray()) {
-      a.kind = Attr::Kind::kNumbers;
       Napi::Array l = x.As<Napi::Array>();
       NEONN_THROW_RANGEERROR_IF(l.Length() > (1u << 20), what + ": attribute \"" + name + "\" is too long");
+      // A list of strings when its first element is one; an empty list is kNumbers.
+      const bool strings = l.Length() > 0 && l.Get(0u).IsString();
+      a.kind = strings ? Attr::Kind::kStrings : Attr::Kind::kNumbers;
       for (uint32_t k = 0; k < l.Length(); ++k) {
         Napi::Value e = l.Get(k);
-        NEONN_THROW_TYPEERROR_IF(!e.IsNumber(), what + ": attribute \"" + name + "\" must hold numbers");
-        a.numbers.push_back(e.As<Napi::Number>().DoubleValue());
+        if (strings) {
+          NEONN_THROW_TYPEERROR_IF(!e.IsString(), what + ": attribute \"" + name + "\" must hold strings only");
+          a.texts.push_back(e.As<Napi::String>().Utf8Value());
+        } else {
+          NEONN_THROW_TYPEERROR_IF(!e.IsNumber(), what + ": attribute \"" + name + "\" must hold numbers");
+          a.numbers.push_back(e.As<Napi::Number>().DoubleValue());
+        }
       }
     } else {
-      throw_type_error(what + ": attribute \"" + name + "\" must be a number, an array of numbers or a string");
+      throw_type_error(what + ": attribute \"" + name + "\" must be a number, a string or an array of either");
     }
     out.emplace_back(name, std::move(a));
   }

@@ -156,8 +156,8 @@ export interface NativeTensor {
 
 /** The op schema's generic kernels: see binding/kernels.cc. */
 interface NativeKernels {
-  kernelSync(name: string, inputs: (NativeTensor | null)[], outputs: NativeTensor[], attrs: Record<string, number | readonly number[] | string>): void;
-  kernel(name: string, inputs: (NativeTensor | null)[], outputs: NativeTensor[], attrs: Record<string, number | readonly number[] | string>): Promise<void>;
+  kernelSync(name: string, inputs: (NativeTensor | null)[], outputs: NativeTensor[], attrs: Record<string, number | readonly number[] | string | readonly string[]>): void;
+  kernel(name: string, inputs: (NativeTensor | null)[], outputs: NativeTensor[], attrs: Record<string, number | readonly number[] | string | readonly string[]>): Promise<void>;
   kernelNames(): string[];
 }
 

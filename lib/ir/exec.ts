@@ -76,6 +76,9 @@ export function checkAttrs(schema: OpSchema, attrs: Readonly<Record<string, Attr
         if (typeof v !== 'string') err.fail(`attribute "${name}" must be a string, got ${describe(v)}`);
         if (spec.values && !spec.values.includes(v)) err.unsupported(`attribute "${name}" = ${JSON.stringify(v)} is not supported (${spec.values.map((x) => JSON.stringify(x)).join(', ')})`);
         break;
+      case 'strings':
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) err.fail(`attribute "${name}" must be a list of strings, got ${describe(v)}`);
+        break;
     }
     out[name] = v;
   }
@@ -119,6 +122,7 @@ export function inferContext(schema: OpSchema, inputs: readonly (InferInput | un
     ints: (n) => attr(n) as number[] | undefined,
     floats: (n) => attr(n) as number[] | undefined,
     str: (n) => attr(n) as string,
+    strs: (n) => attr(n) as string[] | undefined,
     hasAttr: (n) => attr(n) !== undefined,
     fail: err.fail,
     unsupported: err.unsupported,

@@ -197,6 +197,7 @@ export class OnnxModel {
     const xs: Value[] = shapes.map((s, i) => {
       const dtype = g.inputs[i].dtype;
       const p = planned[i];
+      // Planned by value: an IntTensor of the input's own dtype (int32 stays int32).
       if (p) return valueOfTyped({ dtype, data: p.data.slice() as TypedData, shape: s }, true);
       if (dtype === 'float32') return new Tensor(new Float32Array(sizeOf(s)), s);
       return { dtype, data: allocate(dtype, Math.max(1, sizeOf(s))), shape: s };

@@ -585,6 +585,7 @@ export function attrsOf(ctx: Ctx): Record<string, AttrValue> {
       case AT.STRING: out[name] = Buffer.from(a.s ?? new Uint8Array()).toString('utf8'); break;
       case AT.INTS: out[name] = (a.ints ?? []).map((x) => toIntSaturated(x)); break;
       case AT.FLOATS: out[name] = [...(a.floats ?? [])]; break;
+      case AT.STRINGS: out[name] = (a.strings ?? []).map((x) => Buffer.from(x).toString('utf8')); break;
       case AT.TENSOR: {
         const v = typedOf(valueFromProto(a.t ?? {}));
         if (v.data.length !== 1) unsupported(ctx, `attribute "${name}": a tensor of ${v.data.length} elements is not supported`);

@@ -1,4 +1,4 @@
-// Broadcasting arithmetic, comparison and logic ops, Where, Abs/Neg, ONNX
+// Broadcasting arithmetic, comparison and logic ops, Where, Abs/Neg/Sign, ONNX
 // semantics (numpy multidirectional broadcasting; opset < 7's `broadcast` +
 // `axis` form too: B's dims aligned at A's `axis`).
 //
@@ -308,7 +308,7 @@ void where(const KernelCall& c) {
   }
 }
 
-// --- Abs, Neg (typed) ----------------------------------------------------------
+// --- Abs, Neg, Sign (typed) ----------------------------------------------------------
 
 template <typename F>
 void unary_typed(const KernelCall& c, F make) {
@@ -349,6 +349,19 @@ void neg(const KernelCall& c) {
   });
 }
 
+void sign(const KernelCall& c) {
+  unary_typed(c, [](auto t) {
+    using T = decltype(t);
+    return [](T v) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        return v > 0 ? T{1} : v < 0 ? T{-1} : v;  // 0 and NaN as they are
+      } else {
+        return static_cast<T>((T{0} < v) - (v < T{0}));
+      }
+    };
+  });
+}
+
 }  // namespace
 
 NEONN_KERNEL(Add, add);
@@ -373,5 +386,6 @@ NEONN_KERNEL(Not, not_);
 NEONN_KERNEL(Where, where);
 NEONN_KERNEL(Abs, abs_);
 NEONN_KERNEL(Neg, neg);
+NEONN_KERNEL(Sign, sign);
 
 }  // namespace neonn

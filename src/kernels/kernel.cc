@@ -124,6 +124,13 @@ const std::string& KernelCall::attr_string(const char* name) const {
   return a.text;
 }
 
+std::vector<std::string> KernelCall::attr_strings(const char* name) const {
+  const Attr& a = attr(name);
+  if (a.kind == Attr::Kind::kNumbers && a.numbers.empty()) return {};
+  check(a.kind == Attr::Kind::kStrings, std::string("attribute \"") + name + "\" must be a list of strings");
+  return a.texts;
+}
+
 void KernelCall::expect_dtype(const TensorRef& t, DType want, const char* what) const {
   if (t.dtype != want) {
     throw_range_error(op + ": " + what + " must be " + dtype_name(want) + ", got " + dtype_name(t.dtype));

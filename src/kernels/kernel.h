@@ -56,13 +56,14 @@ struct TensorRef {
   }
 };
 
-/// One attribute value: a number, a list of numbers or a string.
+/// One attribute value: a number, a list of numbers, a string or a list of strings.
 struct Attr {
-  enum class Kind : uint8_t { kNumber, kNumbers, kString };
+  enum class Kind : uint8_t { kNumber, kNumbers, kString, kStrings };
   Kind kind = Kind::kNumber;
   double number = 0;
   std::vector<double> numbers;
   std::string text;
+  std::vector<std::string> texts;
 };
 
 class KernelCall {
@@ -87,6 +88,8 @@ class KernelCall {
   std::vector<int64_t> attr_ints(const char* name) const;
   std::vector<double> attr_floats(const char* name) const;
   const std::string& attr_string(const char* name) const;
+  /// A list of strings (an empty list, which JS cannot type, is accepted as either kind).
+  std::vector<std::string> attr_strings(const char* name) const;
   /// The attribute when present, else `dflt`.
   int64_t attr_int(const char* name, int64_t dflt) const;
   double attr_float(const char* name, double dflt) const;

@@ -361,8 +361,49 @@ void topk(const KernelCall& c) {
   });
 }
 
+// CumSum: y[..., k, ...] = Σ x[..., j, ...] over j ≤ k (j < k exclusive; j ≥ k, j > k reversed),
+// accumulated in the element type (integers wrap), as onnxruntime does.
+void cumsum(const KernelCall& c) {
+  const TensorRef& x = c.in(0);
+  const TensorRef& y = c.out(0);
+  c.check(x.dtype == DType::kFloat32 || x.dtype == DType::kInt32 || x.dtype == DType::kInt64, std::string("x of type ") + dtype_name(x.dtype) + " is not supported");
+  c.expect_dtype(y, x.dtype, "y");
+  c.expect_out_shape(0, x.shape);
+  const std::vector<int64_t> av = c.int_values(c.in(1), "axis");
+  c.check(av.size() == 1, "axis must hold one value");
+  const int64_t axis = normalize_axis(av[0], static_cast<int64_t>(x.rank()), c.op);
+  const bool exclusive = c.attr_int("exclusive", 0) != 0, reverse = c.attr_int("reverse", 0) != 0;
+  size_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= static_cast<size_t>(x.shape[static_cast<size_t>(i)]);
+  for (size_t i = static_cast<size_t>(axis) + 1; i < x.rank(); ++i) inner *= static_cast<size_t>(x.shape[i]);
+  const size_t n = static_cast<size_t>(x.shape[static_cast<size_t>(axis)]);
+  dispatch_numeric(c, x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.as<T>();
+    T* py = y.as<T>();
+    parallel_for(outer * inner, parallel_grain(n), [&](size_t b, size_t e) {
+      for (size_t line = b; line < e; ++line) {
+        const size_t base = (line / inner) * n * inner + line % inner;
+        T acc{0};
+        for (size_t s = 0; s < n; ++s) {
+          const size_t at = base + (reverse ? n - 1 - s : s) * inner;
+          const T v = px[at];  // read before the write: y may be x
+          if (exclusive) {
+            py[at] = acc;
+            acc = wrap_add(acc, v);
+          } else {
+            acc = wrap_add(acc, v);
+            py[at] = acc;
+          }
+        }
+      }
+    });
+  });
+}
+
 }  // namespace
 
+NEONN_KERNEL(CumSum, cumsum);
 NEONN_KERNEL(ReduceSum, reduce<Red::kSum>);
 NEONN_KERNEL(ReduceMean, reduce<Red::kMean>);
 NEONN_KERNEL(ReduceMax, reduce<Red::kMax>);

@@ -37,6 +37,15 @@ NEONN_UNARY(Erf, [](C) { return [](float x) { return std::erf(x); }; });
 NEONN_UNARY(Sin, [](C) { return [](float x) { return std::sin(x); }; });
 NEONN_UNARY(Cos, [](C) { return [](float x) { return std::cos(x); }; });
 NEONN_UNARY(Tanh, [](C) { return [](float x) { return std::tanh(x); }; });
+NEONN_UNARY(Tan, [](C) { return [](float x) { return std::tan(x); }; });
+NEONN_UNARY(Asin, [](C) { return [](float x) { return std::asin(x); }; });
+NEONN_UNARY(Acos, [](C) { return [](float x) { return std::acos(x); }; });
+NEONN_UNARY(Atan, [](C) { return [](float x) { return std::atan(x); }; });
+NEONN_UNARY(Sinh, [](C) { return [](float x) { return std::sinh(x); }; });
+NEONN_UNARY(Cosh, [](C) { return [](float x) { return std::cosh(x); }; });
+NEONN_UNARY(Asinh, [](C) { return [](float x) { return std::asinh(x); }; });
+NEONN_UNARY(Acosh, [](C) { return [](float x) { return std::acosh(x); }; });
+NEONN_UNARY(Atanh, [](C) { return [](float x) { return std::atanh(x); }; });
 
 // --- activations ---
 inline float softplus(float x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
@@ -63,6 +72,11 @@ NEONN_UNARY(Selu, [](C c) {
   const float a = static_cast<float>(c.attr_float("alpha", 1.67326319217681884765625));
   const float g = static_cast<float>(c.attr_float("gamma", 1.05070102214813232421875));
   return [=](float x) { return x > 0 ? g * x : g * a * std::expm1(x); };
+});
+NEONN_UNARY(Celu, [](C c) {
+  const float a = static_cast<float>(c.attr_float("alpha", 1.0));
+  c.check(a != 0.0f, "alpha must not be 0");
+  return [=](float x) { return std::max(0.0f, x) + std::min(0.0f, a * std::expm1(x / a)); };
 });
 NEONN_UNARY(Gelu, [](C c) {
   const bool tanh_form = c.has_attr("approximate") && c.attr_string("approximate") == "tanh";

@@ -98,6 +98,17 @@ describe('float unary ops, [2,3,5] and special values', () => {
     ['Sin', Math.sin],
     ['Cos', Math.cos],
     ['Tanh', Math.tanh],
+    ['Tan', Math.tan],
+    ['Asin', Math.asin],
+    ['Acos', Math.acos],
+    ['Atan', Math.atan],
+    ['Sinh', Math.sinh],
+    ['Cosh', Math.cosh],
+    ['Asinh', Math.asinh],
+    ['Acosh', Math.acosh],
+    ['Atanh', Math.atanh],
+    ['Celu', (v) => Math.max(0, v) + Math.min(0, Math.exp(v) - 1)],
+    ['Celu', (v) => Math.max(0, v) + Math.min(0, 2 * (Math.exp(v / 2) - 1)), { alpha: 2 }],
     ['Sigmoid', (v) => 1 / (1 + Math.exp(-v))],
     ['Relu', (v) => Math.max(0, v)],
     ['LeakyRelu', (v) => (v >= 0 ? v : 0.01 * v)],
@@ -113,7 +124,9 @@ describe('float unary ops, [2,3,5] and special values', () => {
     ['Gelu', (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))), { approximate: 'tanh' }],
   ];
   it.each(cases.map(([op, f, attrs]) => [op, f, attrs ?? {}] as const))('%s %p', (op, f, attrs) => {
-    const x = op === 'Sqrt' || op === 'Log' ? xs.map(Math.abs) : xs;
+    // Asin, Acos, Atanh over [-1, 1] on half the values (NaN outside, checked too), Acosh over [1, 5] on half.
+    const inverse = ['Asin', 'Acos', 'Atanh'].includes(op) ? xs.map((v, i) => (i % 2 ? v / 4 : v)) : op === 'Acosh' ? xs.map((v, i) => (i % 2 ? 1 + Math.abs(v) : v)) : xs;
+    const x = op === 'Sqrt' || op === 'Log' ? xs.map(Math.abs) : inverse;
     const y = one(op, [F(x, [2, 3, 5])], attrs) as nn.Tensor;
     expect(y.shape).toEqual([2, 3, 5]);
     expectClose(y.data, [...x].map(f), 2e-5, 2e-6);
@@ -135,7 +148,8 @@ describe('float unary ops, [2,3,5] and special values', () => {
     expectClose(y.data, [...x].map(Math.tanh), 1e-5, 1e-6);
   });
 
-  it('rejects non-float input and unknown approximate', () => {
+  it('rejects non-float input, unknown approximate, Celu alpha 0', () => {
+    expect(() => one('Celu', [F([1], [1])], { alpha: 0 })).toThrow(/Celu: alpha must not be 0/);
     expect(() => one('Sqrt', [T('int32', new Int32Array([4]), [1])])).toThrow(/not supported/);
     expect(() => one('Gelu', [F([1], [1])], { approximate: 'fast' })).toThrow(/approximate/);
   });
@@ -147,7 +161,15 @@ describe('float unary ops, [2,3,5] and special values', () => {
   });
 });
 
-describe('Abs and Neg over float32, int32, int64, int8', () => {
+describe('Abs, Neg and Sign over float32, int32, int64, int8', () => {
+  it('Sign: float32 keeps 0 and NaN; integer types; uint8', () => {
+    expectClose((one('Sign', [F([-2.5, 3, 0, NaN, -Infinity, 1e-30], [2, 3])]) as nn.Tensor).data, [-1, 1, 0, NaN, -1, 1]);
+    expect([...(one('Sign', [T('int32', Int32Array.from([-7, 0, 9, -2147483648]), [4])]) as nn.TypedTensor).data]).toEqual([-1, 0, 1, -1]);
+    expect([...(one('Sign', [T('int64', BigInt64Array.from([-(2n ** 62n), 0n, 5n]), [3])]) as nn.TypedTensor).data]).toEqual([-1n, 0n, 1n]);
+    expect([...(one('Sign', [T('int8', Int8Array.from([-128, 0, 127]), [3])]) as nn.TypedTensor).data]).toEqual([-1, 0, 1]);
+    expect([...(one('Sign', [T('uint8', Uint8Array.from([0, 200]), [2])]) as nn.TypedTensor).data]).toEqual([0, 1]);
+    expect(() => one('Sign', [T('bool', Uint8Array.from([1]), [1])])).toThrow(/not supported/);
+  });
   it('float32 [2,2]', () => {
     const x = F([-1.5, 2, -0, NaN], [2, 2]);
     expectClose((one('Abs', [x]) as nn.Tensor).data, [1.5, 2, 0, NaN]);

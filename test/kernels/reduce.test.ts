@@ -1,4 +1,4 @@
-// Reductions, ArgMax/ArgMin and TopK (src/kernels/reduce.cc) against
+// Reductions, ArgMax/ArgMin, TopK and CumSum (src/kernels/reduce.cc) against
 // plain-JS references: [2,3,4] float32 over every axes form (input,
 // negative, none, noop_with_empty_axes, keepdims 0/1), int32/int64, empty
 // axes of size 0, the opset upgrades and the error cases.
@@ -252,5 +252,46 @@ describe('TopK', () => {
     schemaOf('TopK')!.upgrade!(node, { opset: 1, constant: (dtype, shape, values) => (made.push({ dtype, shape, values }), 'k_const'), fail: (m: string) => { throw new Error(m); }, unsupported: (m: string) => { throw new Error(m); } });
     expect(node).toEqual({ inputs: ['x', 'k_const'], outputs: ['v', 'i'], attrs: { axis: 0 } });
     expect(made).toEqual([{ dtype: 'int64', shape: [1], values: [4] }]);
+  });
+});
+
+describe('CumSum', () => {
+  /** Running sums along `axis` of a row-major [d0, d1, d2] array, from plain loops. */
+  function refCumSum(x: number[], shape: number[], axis: number, exclusive: boolean, reverse: boolean): number[] {
+    const st = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    const y = new Array<number>(x.length).fill(0);
+    for (let i = 0; i < x.length; i++) {
+      const k = Math.floor(i / st[axis]) % shape[axis];
+      for (let j = 0; j < shape[axis]; j++) {
+        const take = reverse ? (exclusive ? j > k : j >= k) : exclusive ? j < k : j <= k;
+        if (take) y[i] += x[i + (j - k) * st[axis]];
+      }
+    }
+    return y;
+  }
+  const shape = [2, 3, 4];
+  const xs = [...randomData(24, 9)].map((v) => Math.round(v * 10));
+  const forms: [number, number, number][] = [];
+  for (const axis of [0, 1, 2, -1]) for (const exclusive of [0, 1]) for (const reverse of [0, 1]) forms.push([axis, exclusive, reverse]);
+  test.each(forms)('float32 [2,3,4] axis %d exclusive %d reverse %d', (axis, exclusive, reverse) => {
+    const y = run('CumSum', [F(xs, shape), T('int64', BigInt64Array.from([BigInt(axis)]), [])], { exclusive, reverse })[0] as nn.Tensor;
+    expect(y.shape).toEqual(shape);
+    expectClose(y.data, refCumSum(xs, shape, axis < 0 ? axis + 3 : axis, exclusive === 1, reverse === 1));
+  });
+  test('int32 and int64 (axis as an int32 [1] tensor), integers wrap; async', async () => {
+    const i32 = T('int32', Int32Array.from([2147483647, 1, 5, -5]), [2, 2]);
+    const ax = T('int32', Int32Array.from([1]), [1]);
+    expect([...(run('CumSum', [i32, ax])[0] as nn.TypedTensor).data]).toEqual([2147483647, -2147483648, 5, 0]);
+    const i64 = T('int64', BigInt64Array.from([1n, 2n, 3n, 2n ** 53n]), [4]);
+    const ax0 = T('int64', BigInt64Array.from([0n]), []);
+    expect([...(run('CumSum', [i64, ax0], { exclusive: 1, reverse: 1 })[0] as nn.TypedTensor).data]).toEqual([5n + 2n ** 53n, 3n + 2n ** 53n, 2n ** 53n, 0n]);
+    const [y] = await nn.async.runOp('CumSum', [F(xs, shape), ax0], { reverse: 1 });
+    expectClose((y as nn.Tensor).data, refCumSum(xs, shape, 0, false, true));
+  });
+  test('errors: axis out of range, axis of several values, int8 data', () => {
+    const x = F(xs, shape);
+    expect(() => run('CumSum', [x, T('int64', BigInt64Array.from([3n]), [])])).toThrow(/CumSum: axis 3 is out of range for rank 3/);
+    expect(() => run('CumSum', [x, T('int64', BigInt64Array.from([0n, 1n]), [2])])).toThrow(/axis must be a scalar/);
+    expect(() => run('CumSum', [T('int8', Int8Array.from([1]), [1]), T('int64', BigInt64Array.from([0n]), [])])).toThrow(/input 0 \("x"\) of type int8 is not supported/);
   });
 });

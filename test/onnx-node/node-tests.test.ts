@@ -39,6 +39,10 @@ export const LISTED_OPS: readonly string[] = [
   'Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Clip', 'Softmax', 'LogSoftmax', 'BatchNormalization',
   'LRN', 'Concat', 'Flatten', 'Reshape', 'Transpose', 'Gemm', 'GlobalAveragePool', 'Identity', 'Dropout', 'Constant',
   'ConstantOfShape', 'Sum',
+  // after issue 10: the OCR recognizers' recurrent ops
+  'LSTM', 'GRU', 'RNN',
+  // and small ops they or other OCR nets use
+  'Sign', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Celu', 'CumSum',
 ];
 const LISTED = new Set(LISTED_OPS);
 

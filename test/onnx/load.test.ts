@@ -168,7 +168,7 @@ describe('bad files', () => {
   test('unknown ops are all listed, by op type and node name, in one error', () => {
     const s: Spec = {
       nodes: [
-        { opType: 'GRU', name: 'act1', input: ['x'], output: ['a'] },
+        { opType: 'Det', name: 'act1', input: ['x'], output: ['a'] },
         { opType: 'Relu', input: ['a'], output: ['b'] },
         { opType: 'FusedConv', domain: 'com.microsoft', name: 'fc', input: ['b'], output: ['y'] },
       ],
@@ -183,7 +183,7 @@ describe('bad files', () => {
     }
     expect(err).toBeInstanceOf(nn.NeonnError);
     expect(err!.code).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
-    expect(err!.message).toMatch(/unsupported ONNX op\(s\): GRU node #0 "act1"; com\.microsoft\.FusedConv node #2 "fc"/);
+    expect(err!.message).toMatch(/unsupported ONNX op\(s\): Det node #0 "act1"; com\.microsoft\.FusedConv node #2 "fc"/);
   });
 
   test('unsupported attributes of every node are listed with the unsupported ops, in one error', () => {
@@ -191,7 +191,7 @@ describe('bad files', () => {
       nodes: [
         { opType: 'HardSigmoid', name: 'hs', input: ['x'], output: ['a'], attribute: [flt('gamma', 2)] },
         { opType: 'Gelu', name: 'g', input: ['a'], output: ['b'], attribute: [{ name: 'approximate', type: AT.STRING, s: Buffer.from('cubic') }] },
-        { opType: 'GRU', name: 'r', input: ['b'], output: ['y'] },
+        { opType: 'Det', name: 'r', input: ['b'], output: ['y'] },
       ],
       inputs: [port('x', [2])],
       outputs: ['y'],
@@ -204,7 +204,7 @@ describe('bad files', () => {
     }
     expect(err).toBeInstanceOf(nn.NeonnError);
     expect(err!.code).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
-    expect(err!.message).toMatch(/unsupported ONNX op\(s\): GRU node #2 "r"; and unsupported attribute\(s\): HardSigmoid node #0 "hs": "gamma"; Gelu node #1 "g": approximate="cubic"/);
+    expect(err!.message).toMatch(/unsupported ONNX op\(s\): Det node #2 "r"; and unsupported attribute\(s\): HardSigmoid node #0 "hs": "gamma"; Gelu node #1 "g": approximate="cubic"/);
   });
 
   test('external data is not supported, clearly', () => {

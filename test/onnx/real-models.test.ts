@@ -4,12 +4,12 @@
 // async, at 1 and 2 threads. Models with symbolic input dims also run at a
 // second input size, checked against onnxruntime-node run in a child process
 // (inside jest's sandbox its native tensors fail its own instanceof checks).
-import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, readFileSync, readdirSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as nn from '../../lib';
 import { availableBackends, reportUnavailable } from '../helpers';
+import { hasOrt, ortRun } from './ort-run';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DIR = path.resolve(ROOT, '../shared/real-models');
@@ -45,7 +45,6 @@ function relError(got: Float32Array, want: Float32Array): number {
 }
 
 const models = existsSync(DIR) ? readdirSync(DIR).filter((d) => existsSync(path.join(DIR, d, 'io.json'))).sort() : [];
-const hasOrt = spawnSync(process.execPath, ['-e', "require('onnxruntime-node')"], { cwd: ROOT }).status === 0;
 const backends = availableBackends();
 reportUnavailable('real models');
 
@@ -95,46 +94,6 @@ describe.each(models.filter((m) => !(m in PENDING)))('%s', (name) => {
     });
   });
 });
-
-/** Inputs with symbolic dims run at another size; onnxruntime-node gives the expected outputs. */
-function ortRun(bytes: Uint8Array, feeds: Record<string, nn.Tensor>): Record<string, { data: Float32Array; dims: number[] }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'neonn-real-'));
-  try {
-    writeFileSync(path.join(dir, 'model.onnx'), bytes);
-    const names = Object.keys(feeds);
-    names.forEach((n, i) => writeFileSync(path.join(dir, `in${i}.bin`), feeds[n].data));
-    const script = `
-      const ort = require('onnxruntime-node');
-      const fs = require('fs');
-      const dir = ${JSON.stringify(dir)};
-      const names = ${JSON.stringify(names)};
-      const shapes = ${JSON.stringify(names.map((n) => feeds[n].shape))};
-      (async () => {
-        const s = await ort.InferenceSession.create(dir + '/model.onnx', { intraOpNumThreads: 1 });
-        const feeds = {};
-        names.forEach((n, i) => {
-          const b = fs.readFileSync(dir + '/in' + i + '.bin');
-          feeds[n] = new ort.Tensor('float32', new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), shapes[i]);
-        });
-        const r = await s.run(feeds);
-        const meta = {};
-        s.outputNames.forEach((n, k) => {
-          const y = r[n];
-          fs.writeFileSync(dir + '/out' + k + '.bin', Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength));
-          meta[n] = { file: 'out' + k + '.bin', dims: y.dims };
-        });
-        fs.writeFileSync(dir + '/meta.json', JSON.stringify(meta));
-      })().catch((e) => { console.error(e); process.exit(1); });`;
-    const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
-    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as Record<string, { file: string; dims: number[] }>;
-    const out: Record<string, { data: Float32Array; dims: number[] }> = {};
-    for (const [n, m] of Object.entries(meta)) out[n] = { data: f32(path.join(dir, m.file)), dims: m.dims };
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * A second size for each symbolic spatial dim: one detector stride (32) more

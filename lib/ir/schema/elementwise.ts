@@ -1,5 +1,5 @@
 /**
- * Broadcasting arithmetic, comparison and logic ops, Where, Abs/Neg and
+ * Broadcasting arithmetic, comparison and logic ops, Where, Abs/Neg/Sign and
  * Cast (kernels: src/kernels/elementwise.cc, elem_cast.cc), ONNX semantics.
  *
  * Broadcasting is numpy's (opset 7+). Opsets before 7 had `broadcast` and
@@ -149,6 +149,7 @@ export const ELEMENTWISE: readonly OpSchema[] = [
   unaryTyped('Not', '¬X (bool)', ['bool']),
   unaryTyped('Abs', '|X| (integers wrap: |INT_MIN| = INT_MIN)', [...SIGNED, 'uint8']),
   unaryTyped('Neg', '−X (integers wrap)', SIGNED),
+  unaryTyped('Sign', '−1, 0 or 1 by the sign of X (NaN stays NaN)', ARITH),
   {
     name: 'Where',
     doc: 'condition ? X : Y (3-way broadcast)',

@@ -13,8 +13,9 @@ import { ELEMENTWISE } from './elementwise';
 import { REDUCE } from './reduce';
 import { SPATIAL } from './spatial';
 import { NORM } from './norm';
+import { RECURRENT } from './recurrent';
 
-const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS, SPATIAL, NORM, QUANT];
+const GROUPS: readonly (readonly OpSchema[])[] = [UNARY, ELEMENTWISE, REDUCE, DATA_OPS, SPATIAL, NORM, RECURRENT, QUANT];
 
 /** Every op by `domain:name` ('' domain for ONNX's default). */
 export const SCHEMA: ReadonlyMap<string, OpSchema> = (() => {

@@ -1,5 +1,5 @@
 /**
- * Reductions, ArgMax/ArgMin and TopK (kernels: src/kernels/reduce.cc), ONNX
+ * Reductions, ArgMax/ArgMin, TopK and CumSum (kernels: src/kernels/reduce.cc), ONNX
  * semantics. The schema is the newest form: the axes of ReduceX are an
  * optional constant input (ReduceSum from opset 13, the others from 18) and
  * TopK's K an input (opset 10); `upgrade` turns the older attributes into
@@ -131,6 +131,30 @@ export const REDUCE: readonly OpSchema[] = [
       delete node.attrs.k;
       if (typeof k !== 'number') return c.fail('attribute "k" is required');
       node.inputs[1] = c.constant('int64', [1], [k]);
+    },
+  },
+  {
+    name: 'CumSum',
+    doc: 'running sum along axis (exclusive: without the element itself; reverse: from the end)',
+    inputs: [
+      { name: 'x', dtypes: REDUCIBLE },
+      // Read by the kernel: it does not decide the output's shape.
+      { name: 'axis', dtypes: ['int32', 'int64'] },
+    ],
+    outputs: [{ name: 'y' }],
+    attrs: { exclusive: { type: 'int', default: 0 }, reverse: { type: 'int', default: 0 } },
+    layout: 'any',
+    infer: (c) => {
+      const x = c.input(0);
+      const a = c.input(1);
+      const r = x.shape.length;
+      if (r === 0) c.fail('x must have rank >= 1');
+      if (a.shape.length > 1 || a.shape.reduce((p, d) => p * d, 1) !== 1) c.fail(`axis must be a scalar (or hold one value), got shape [${a.shape.join(',')}]`);
+      if (a.value !== undefined) {
+        const axis = Number(a.value[0]);
+        if (axis < -r || axis >= r) c.fail(`axis ${axis} is out of range for rank ${r}`);
+      }
+      return [{ dtype: x.dtype, shape: [...x.shape] }];
     },
   },
 ];

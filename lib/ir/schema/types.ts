@@ -8,13 +8,13 @@
  */
 import type { DType, TypedData } from '../../dtype';
 
-export type AttrValue = number | readonly number[] | string;
+export type AttrValue = number | readonly number[] | string | readonly string[];
 
 export interface AttrSpec {
-  type: 'int' | 'float' | 'ints' | 'floats' | 'string';
+  type: 'int' | 'float' | 'ints' | 'floats' | 'string' | 'strings';
   /** Used when the node does not set the attribute; absent and no default: not passed. */
   default?: AttrValue;
-  /** A string attribute's accepted values. */
+  /** A string attribute's accepted values (each of a strings attribute's). */
   values?: readonly string[];
   /** Must be set (no default makes sense). */
   required?: boolean;
@@ -73,6 +73,7 @@ export interface InferCtx {
   ints(name: string): number[] | undefined;
   floats(name: string): number[] | undefined;
   str(name: string): string;
+  strs(name: string): string[] | undefined;
   /** Whether the node sets the attribute or the schema gives it a default. */
   hasAttr(name: string): boolean;
   /** The inputs or attributes are inconsistent: RangeError / ERR_NEONN_ONNX_INVALID. */
