@@ -100,3 +100,8 @@ export type { SaveOnnxOptions } from './onnx/export';
 export { zoo } from './zoo';
 export type { ZooOptions, ZooModelName } from './zoo';
 // --- end ONNX export and the model zoo ---
+
+// --- vision post-processing ---
+export { vision } from './vision';
+export type { BoxFormat, NmsOptions, Detection, SsdPriorsOptions, DecodePriorsOptions, DecodeGridOptions, TopK, VisionInput } from './vision';
+// --- end vision post-processing ---
