@@ -105,3 +105,8 @@ export type { ZooOptions, ZooModelName } from './zoo';
 export { vision } from './vision';
 export type { BoxFormat, NmsOptions, Detection, SsdPriorsOptions, DecodePriorsOptions, DecodeGridOptions, TopK, VisionInput } from './vision';
 // --- end vision post-processing ---
+
+// --- image preprocessing ---
+export { image, ImageTransform } from './image';
+export type { BoxMapOptions, ImageOptions, ImageInput, ImageFit, PixelData, LoadImageOptions } from './image';
+// --- end image preprocessing ---
