@@ -19,6 +19,12 @@ export interface SsdPriorsOptions {
   minSizes: number[][];
   /** Clip the priors to [0, 1]; ULFD does, RetinaFace does not. Default false. */
   clip?: boolean;
+  /**
+   * Where a cell's centre lies when the stride does not divide the input:
+   * `'stride'` (default, RetinaFace) at `(col + 0.5) * stride / width`;
+   * `'cells'` (ULFD's exported models) at `(col + 0.5) / cols`, the map stretched over the input.
+   */
+  centers?: 'stride' | 'cells';
 }
 
 function positiveInt(op: string, name: string, v: unknown): number {
@@ -48,19 +54,19 @@ function stridesArg(op: string, v: unknown): number[] {
  * The prior boxes of an SSD-style head, in the order such heads emit them:
  * feature map by feature map, row by row, column by column, size by size.
  * A prior's centre is the cell's centre, `((col + 0.5) * stride / width, (row + 0.5) * stride / height)`,
- * on a `ceil(height / stride) × ceil(width / stride)` map.
+ * on a `ceil(height / stride) × ceil(width / stride)` map (see `centers` for the other convention).
  * @returns `[P, 4]` cxcywh priors, normalized to the input size
  * @throws {TypeError} for a missing or wrongly typed option
  * @throws {RangeError} for a non-positive size or stride, or as many size lists as strides not given
  * @example
  * // Ultra-Light-Fast-Generic-Face-Detector RFB-320 (4420 priors)
  * const priors = nn.vision.ssdPriors({ inputSize: [240, 320], strides: [8, 16, 32, 64],
- *   minSizes: [[10, 16, 24], [32, 48], [64, 96], [128, 192, 256]], clip: true });
+ *   minSizes: [[10, 16, 24], [32, 48], [64, 96], [128, 192, 256]], clip: true, centers: 'cells' });
  */
 export function ssdPriors(options: SsdPriorsOptions): Tensor {
   const op = 'ssdPriors';
   if (options === undefined) typeError(op, 'options', 'an object', options);
-  const o = checkOptions(op, options, new Set(['inputSize', 'strides', 'minSizes', 'clip']));
+  const o = checkOptions(op, options, new Set(['inputSize', 'strides', 'minSizes', 'clip', 'centers']));
   const [h, w] = sizeArg(op, 'inputSize', o.inputSize);
   const strides = stridesArg(op, o.strides);
   if (!Array.isArray(o.minSizes)) typeError(op, 'minSizes', 'an array of arrays of sizes', o.minSizes);
@@ -70,6 +76,7 @@ export function ssdPriors(options: SsdPriorsOptions): Tensor {
     return l.map((v: unknown, j) => positiveNumber(op, `minSizes[${k}][${j}]`, v));
   });
   const clip = optBool(op, 'clip', o.clip);
+  const byCells = optEnum(op, 'centers', o.centers, ['stride', 'cells'] as const, 'stride') === 'cells';
   let total = 0;
   strides.forEach((s, k) => (total += Math.ceil(h / s) * Math.ceil(w / s) * sizes[k].length));
   const out = new Float32Array(total * 4);
@@ -80,8 +87,8 @@ export function ssdPriors(options: SsdPriorsOptions): Tensor {
     for (let row = 0; row < fh; row++) {
       for (let col = 0; col < fw; col++) {
         for (const m of sizes[k]) {
-          out[p++] = c(((col + 0.5) * s) / w);
-          out[p++] = c(((row + 0.5) * s) / h);
+          out[p++] = c(byCells ? (col + 0.5) / fw : ((col + 0.5) * s) / w);
+          out[p++] = c(byCells ? (row + 0.5) / fh : ((row + 0.5) * s) / h);
           out[p++] = c(m / w);
           out[p++] = c(m / h);
         }
