@@ -14,7 +14,10 @@ const ROOT = path.resolve(__dirname, '../..');
 const MODELS = path.resolve(ROOT, '../shared/real-models');
 const DIR = path.join(MODELS, 'ulfd_rfb320');
 const IMAGES = path.join(MODELS, 'images');
-const f32 = (file: string): Float32Array => new Float32Array(readFileSync(path.join(DIR, file)).buffer.slice(0));
+const f32 = (file: string): Float32Array => {
+  const b = readFileSync(path.join(DIR, file));
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+};
 
 /** Every box inside the photo, non-empty, face-sized. */
 function expectInside(faces: Face[], width: number, height: number): void {

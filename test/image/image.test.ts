@@ -115,7 +115,8 @@ describe('fromPixels', () => {
 
 describe('load (sharp)', () => {
   test('faces1.jpg at 240×320, as the ulfd_rfb320 reference input was made (jpeg-js decode): within 3 levels', async () => {
-    const ref = new Float32Array(readFileSync('/work/shared/real-models/ulfd_rfb320/input_0.f32').buffer.slice(0));
+    const b = readFileSync('/work/shared/real-models/ulfd_rfb320/input_0.f32');
+    const ref = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
     const { tensor, transform } = await load(path.join(IMAGES, 'faces1.jpg'), { size: [240, 320], mean: 127, std: 128 });
     expect(tensor.shape).toEqual([1, 3, 240, 320]);
     expect(transform).toMatchObject({ width: 720, height: 478, inputWidth: 320, inputHeight: 240 });
