@@ -109,6 +109,23 @@ describe('nms: property, against the naive O(N^2) NMS', () => {
       },
     ), { numRuns: 300 });
   });
+  test('same result with small and huge boxes mixed (huge ones skip the grid) and empty or inverted boxes', () => {
+    const small = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }))
+      .map(([x, y, w, h]) => [x, y, x + w, y + h]);
+    const huge = fc.tuple(fc.integer({ min: -50, max: 300 }), fc.integer({ min: -50, max: 300 }), fc.integer({ min: 50, max: 400 }), fc.integer({ min: 50, max: 400 }))
+      .map(([x, y, w, h]) => [x, y, x + w, y + h]);
+    const inverted = fc.tuple(coord, coord, coord, coord).map(([a, b, c, d]) => [a + c, b + d, a, b]);
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.oneof({ arbitrary: small, weight: 6 }, { arbitrary: huge, weight: 2 }, { arbitrary: inverted, weight: 1 }), fc.integer({ min: 0, max: 20 }).map((v) => v / 20)), { minLength: 1, maxLength: 150 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (rows, iouThreshold) => {
+        const boxes = rows.map((r) => r[0]);
+        const scores = rows.map((r) => r[1]);
+        const got = nms(Float32Array.from(boxes.flat()), Float32Array.from(scores), { iouThreshold });
+        expect(got.map((d) => d.index)).toEqual(naiveNms(boxes, scores, iouThreshold, -Infinity));
+      },
+    ), { numRuns: 200 });
+  });
   test('classAware equals the naive NMS run class by class, merged by score', () => {
     fc.assert(fc.property(
       fc.array(fc.tuple(box, fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }))), { minLength: 1, maxLength: 40 }),
