@@ -166,7 +166,7 @@ export interface DecodeGridOptions {
    * - `'yolox'`: `(dx, dy, log w, log h)`: centre `(col + dx) * s`, size `exp(log w) * s`.
    */
   mode: 'distance' | 'yolox';
-  /** Added to a cell's column and row to make its point; default 0 (NanoDet, YOLOX), YOLOv8 uses 0.5. */
+  /** Added to a cell's column and row to make its point: 0.5 for cell centres (NanoDet-m's GFL head, YOLOv8); default 0 (YOLOX, NanoDet-Plus). */
   offset?: number;
   /** Format of the result; default `'xyxy'`. */
   format?: BoxFormat;
@@ -178,8 +178,8 @@ export interface DecodeGridOptions {
  * @returns `[N, 4]` boxes (xyxy unless `format` says otherwise), in input pixels
  * @throws {RangeError} if N is not the number of cells, a row's width does not fit the mode, or a value is NaN
  * @example
- * // NanoDet-m at 416×416: 8 bins per side
- * const boxes = nn.vision.decodeGrid(reg, { inputSize: [416, 416], strides: [8, 16, 32], mode: 'distance' });
+ * // NanoDet-m at 416×416: reg [3549, 32], 8 bins per side
+ * const boxes = nn.vision.decodeGrid(reg, { inputSize: [416, 416], strides: [8, 16, 32], mode: 'distance', offset: 0.5 });
  */
 export function decodeGrid(pred: VisionInput, options: DecodeGridOptions): Tensor {
   const op = 'decodeGrid';
