@@ -1,6 +1,7 @@
 /**
  * Finds the faces in a photo with Ultra-Light-Fast-Generic-Face-Detector
- * (RFB-320, 240×320 input) and prints one box per face, in the photo's pixels.
+ * (RFB-320, 240×320 input) and prints one box per face, in the photo's pixels;
+ * with a third argument, writes the photo with the boxes drawn (PNG or JPEG).
  *
  *   node examples/dist/faces.js <model.onnx> <photo.jpg> [annotated.jpg]
  *
@@ -10,6 +11,7 @@
  * variance 0.2; `nn.vision.ssdPriors` makes the same priors, for heads that
  * leave the decoding to you: `nn.vision.decodePriors`).
  */
+import { writeFileSync } from 'fs';
 import * as nn from 'neonn';
 
 /** One face, in the photo's pixels. */
@@ -54,18 +56,6 @@ export async function findFaces(model: nn.OnnxModel, photo: string | Uint8Array)
   return facesFromOutputs(out.scores, out.boxes, transform);
 }
 
-/** Draws the boxes on the photo (sharp, SVG overlay) and writes it; the format follows the file's extension. */
-export async function drawFaces(photo: string | Uint8Array, faces: Face[], file: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sharp = require('sharp') as typeof import('sharp');
-  const img = sharp(photo).rotate();
-  const { width, height } = await sharp(await img.toBuffer()).metadata();
-  const rects = faces.map(({ box: [x1, y1, x2, y2] }) =>
-    `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="lime" stroke-width="3"/>`);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects.join('')}</svg>`;
-  await img.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]).toFile(file);
-}
-
 async function main(args: string[]): Promise<void> {
   const [modelPath, photo, annotated] = args;
   if (modelPath === undefined || photo === undefined) {
@@ -78,7 +68,9 @@ async function main(args: string[]): Promise<void> {
   console.log(`${faces.length} face(s) in ${photo}`);
   for (const f of faces) console.log(`  score ${f.score.toFixed(3)}  box [${f.box.map((v) => v.toFixed(1)).join(', ')}]`);
   if (annotated !== undefined) {
-    await drawFaces(photo, faces, annotated);
+    const format = /\.png$/i.test(annotated) ? 'png' : 'jpeg';
+    const image = await nn.vision.drawBoxes(photo, faces.map((f) => ({ box: f.box, label: f.score.toFixed(2) })), { format });
+    writeFileSync(annotated, image);
     console.log(`wrote ${annotated}`);
   }
   model.dispose();

@@ -103,7 +103,7 @@ export type { ZooOptions, ZooModelName } from './zoo';
 
 // --- vision post-processing ---
 export { vision } from './vision';
-export type { BoxFormat, NmsOptions, Detection, SsdPriorsOptions, DecodePriorsOptions, DecodeGridOptions, TopK, VisionInput } from './vision';
+export type { BoxFormat, NmsOptions, Detection, SsdPriorsOptions, DecodePriorsOptions, DecodeGridOptions, TopK, VisionInput, DrawBox, DrawBoxesOptions } from './vision';
 // --- end vision post-processing ---
 
 // --- image preprocessing ---
