@@ -3,7 +3,7 @@
  * from the model's coordinates back to the photo.
  */
 import { fromPixels } from './pixels';
-import { load } from './load';
+import { load, loadBatch } from './load';
 
 export { ImageTransform } from './transform';
 export type { BoxMapOptions } from './transform';
@@ -15,4 +15,4 @@ export type { LoadImageOptions } from './load';
  * @example
  * const { tensor, transform } = await nn.image.load('faces.jpg', { size: [240, 320], mean: 127, std: 128 });
  */
-export const image = Object.freeze({ load, fromPixels });
+export const image = Object.freeze({ load, loadBatch, fromPixels });

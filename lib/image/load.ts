@@ -2,10 +2,11 @@
  * `nn.image.load`: decodes a photo with sharp (an optional peer dependency,
  * required on first use only), then makes the model input with fromPixels.
  */
-import { NeonnError, typeError } from '../errors';
+import { NeonnError, rangeError, typeError } from '../errors';
 import { TypedTensor } from '../ir/ops';
 import { Tensor } from '../tensor';
 import { ImageInput, ImageOptions, convert } from './pixels';
+import { ImageTransform } from './transform';
 
 /** The part of sharp's API used here. */
 interface SharpLike {
@@ -87,4 +88,28 @@ export async function load(pathOrBuffer: string | Uint8Array, options?: LoadImag
     channels = 1;
   }
   return convert(op, pixels, info.width, info.height, channels, rest);
+}
+
+/**
+ * Several photos as one batch: each decoded and made into the input as
+ * {@link load} does (in parallel), stacked along the batch axis.
+ * @param photos - file paths or encoded bytes, at least one
+ * @param options - as {@link load}; `size` is required (the photos must come out the same size)
+ * @returns `{ tensor, transforms }`: `[N, C, H, W]` (or `[N, H, W, C]`) and one transform per photo
+ * @throws {TypeError} for a non-array or a bad option
+ * @throws {RangeError} for an empty list or a missing `size`
+ * @example
+ * const { tensor, transforms } = await nn.image.loadBatch(['a.jpg', 'b.jpg'], { size: [224, 224], scale: 1 / 255 });
+ */
+export async function loadBatch(photos: readonly (string | Uint8Array)[], options: LoadImageOptions & { size: [number, number] }): Promise<{ tensor: Tensor; transforms: ImageTransform[] }> {
+  const op = 'image.loadBatch';
+  if (!Array.isArray(photos)) typeError(op, 'photos', 'an array of file paths or buffers', photos);
+  if (photos.length === 0) rangeError(op, '"photos" is empty');
+  if (options === undefined || options === null || options.size === undefined) rangeError(op, '"size" is required: every photo must come out the same size');
+  if (options.dtype !== undefined && options.dtype !== 'float32') rangeError(op, "batches are float32 (dtype 'uint8': load them one by one)");
+  const each = await Promise.all(photos.map((p) => load(p, options)));
+  const per = each[0].tensor.data.length;
+  const data = new Float32Array(per * each.length);
+  each.forEach((e, i) => data.set(e.tensor.data, i * per));
+  return { tensor: new Tensor(data, [each.length, ...each[0].tensor.shape.slice(1)]), transforms: each.map((e) => e.transform) };
 }

@@ -159,6 +159,18 @@ describe('load (sharp)', () => {
     expect(err).toMatchObject({ name: 'NeonnError', code: 'ERR_NEONN_SHARP_MISSING' });
     expect(err.message).toMatch(/needs the optional package sharp.*npm install sharp.*nn\.image\.fromPixels/);
   });
+  test('loadBatch stacks photos along the batch axis, one transform each', async () => {
+    const photos = [path.join(IMAGES, 'faces1.jpg'), readFileSync(path.join(IMAGES, 'dog.jpg'))];
+    const opts = { size: [48, 64] as [number, number], fit: 'contain' as const, scale: 1 / 255 };
+    const { tensor, transforms } = await image.loadBatch(photos, opts);
+    expect(tensor.shape).toEqual([2, 3, 48, 64]);
+    expect(transforms.map((t) => [t.width, t.height])).toEqual([[720, 478], [768, 576]]);
+    const one = await load(photos[1], opts);
+    expect(Array.from(tensor.data.subarray(3 * 48 * 64))).toEqual(Array.from(one.tensor.data));
+    await expect(image.loadBatch([], opts)).rejects.toThrow(/"photos" is empty/);
+    await expect(image.loadBatch(photos, {} as never)).rejects.toThrow(/"size" is required/);
+    await expect(image.loadBatch('a.jpg' as never, opts)).rejects.toThrow(TypeError);
+  });
   test('ImageTransform is exported as a class', () => {
     expect(new ImageTransform(10, 10, 5, 5, 0.5, 0.5, 0, 0).toOriginal(5, 5)).toEqual([10, 10]);
   });
