@@ -7,7 +7,7 @@
 import { rangeError, typeError } from '../errors';
 import { TypedTensor } from '../ir/ops';
 import { Tensor } from '../tensor';
-import { checkOptions, optEnum } from '../validate';
+import { checkOptions, optEnum, optFinite } from '../validate';
 import { ImageTransform } from './transform';
 
 /** How the photo is fitted into `size`. */
@@ -134,7 +134,7 @@ export function convert(op: string, data: unknown, width: unknown, height: unkno
   if (dtype === 'uint8' && (o.scale !== undefined || o.mean !== undefined || o.std !== undefined)) {
     rangeError(op, "\"scale\", \"mean\" and \"std\" do not apply to dtype 'uint8'");
   }
-  const scale = perChannel(op, 'scale', o.scale, 1, 1, finite, 'a finite number')[0];
+  const scale = optFinite(op, 'scale', o.scale, 1);
   const mean = perChannel(op, 'mean', o.mean, 0, oc, finite, 'a finite number');
   const std = perChannel(op, 'std', o.std, 1, oc, (x) => Number.isFinite(x) && x !== 0, 'a finite non-zero number');
 
