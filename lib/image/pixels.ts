@@ -70,8 +70,9 @@ function perChannel(op: string, name: string, v: unknown, dflt: number, c: numbe
 }
 
 /** Per output coordinate: the two source indices and the weight of the second (half-pixel centres, clamped). */
-function taps(out: number, resized: number, shift: number, src: number): { i0: Int32Array; i1: Int32Array; w: Float32Array; inside: Uint8Array } {
-  const i0 = new Int32Array(out), i1 = new Int32Array(out), w = new Float32Array(out), inside = new Uint8Array(out);
+function taps(out: number, resized: number, shift: number, src: number): { i0: Int32Array; i1: Int32Array; w: Float64Array; inside: Uint8Array } {
+  // float64 weights: the rounding to 8 bits must not depend on float32 error.
+  const i0 = new Int32Array(out), i1 = new Int32Array(out), w = new Float64Array(out), inside = new Uint8Array(out);
   const ratio = src / resized;
   for (let x = 0; x < out; x++) {
     const u = x - shift; // coordinate in the resized photo

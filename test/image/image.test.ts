@@ -2,7 +2,9 @@ import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { image, ImageTransform } from '../../lib/image';
+import type { ImageOptions } from '../../lib/image';
 import { NeonnError } from '../../lib/errors';
+import * as jpeg from 'jpeg-js';
 
 const { fromPixels, load } = image;
 const IMAGES = '/work/shared/real-models/images';
@@ -112,6 +114,42 @@ describe('fromPixels', () => {
   ])('argument case %#', (f, E, re) => {
     expect(f).toThrow(E);
     expect(f).toThrow(re);
+  });
+});
+
+describe('fromPixels reproduces the shared models\' reference inputs (made from jpeg-js pixels)', () => {
+  const ref = (model: string): Float32Array => {
+    const b = readFileSync(path.join(IMAGES, '..', model, 'input_0.f32'));
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  };
+  const decode = (photo: string): { data: Uint8Array; width: number; height: number } =>
+    jpeg.decode(readFileSync(path.join(IMAGES, photo)), { useTArray: true, formatAsRGBA: false });
+  test.each([
+    ['ulfd_rfb320', 'faces1.jpg', { size: [240, 320], mean: 127, std: 128 }],
+    ['ppocr_cls', 'bus.jpg', { size: [48, 192], scale: 1 / 255, mean: 0.5, std: 0.5 }],
+    ['nanodet_m', 'bus.jpg', { size: [416, 416], channels: 'bgr', mean: [103.53, 116.28, 123.675], std: [57.375, 57.12, 58.395] }],
+  ] as [string, string, ImageOptions][])('%s from %s: identical', (model, photo, options) => {
+    const px = decode(photo);
+    const { tensor } = fromPixels(px.data, px.width, px.height, 3, options);
+    const want = ref(model);
+    expect(tensor.data.length).toBe(want.length);
+    let differ = 0;
+    for (let i = 0; i < want.length; i++) if (tensor.data[i] !== want[i]) differ++;
+    expect(differ).toBe(0);
+  });
+  test('mobilenetv2_int8 from dog.jpg: all but a few values identical, those off by one level (a .5 rounded the other way)', () => {
+    const px = decode('dog.jpg');
+    const std = [0.229, 0.224, 0.225];
+    const { tensor } = fromPixels(px.data, px.width, px.height, 3, { size: [224, 224], scale: 1 / 255, mean: [0.485, 0.456, 0.406], std });
+    const want = ref('mobilenetv2_int8');
+    let off = 0, worst = 0;
+    for (let i = 0; i < want.length; i++) {
+      const levels = Math.abs(want[i] - tensor.data[i]) * std[Math.floor(i / (224 * 224))] * 255;
+      worst = Math.max(worst, levels);
+      if (levels > 0.01) off++;
+    }
+    expect(worst).toBeLessThan(1.01);
+    expect(off).toBeLessThan(20);
   });
 });
 
