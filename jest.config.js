@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The examples import the package by name, as users do.
+  moduleNameMapper: { '^neonn$': '<rootDir>/lib/index.ts' },
   globalSetup: '<rootDir>/test/global-setup.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
   // Native addons and jest's per-file module registry: load the addon once

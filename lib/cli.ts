@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `neonn` command: `neonn info`, `neonn bench`, `neonn build`.
+ * The `neonn` command: `neonn info`, `bench`, `build`, `run`, `inspect`.
+ * Every command declares its flags (lib/cli/args.ts): an unknown flag or a
+ * bad value is one line on stderr and exit code 2, before any work.
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
+import { CommandSpec, Parsed, UsageError, intValue, nameList, parseArgs } from './cli/args';
+import { INSPECT, inspect } from './cli/inspect';
+import { RUN, run as runModel } from './cli/run';
 
-const USAGE = `usage: neonn <command>
+const USAGE = `usage: neonn <command> [options]    (neonn <command> --help for its options; neonn --version)
 
+  run      run an ONNX model on a photo (--image) or a raw tensor (--input): output shapes, summaries, top-k
+  inspect  an ONNX model's inputs/outputs (symbolic dims), op counts, and which backend runs what
   info     backends (availability, versions, OpenBLAS config and core), CPU features, threads
   bench    the zoo models on each backend at 1 and N threads vs onnxruntime-node: table, JSON, SVG;
            then the conv layers of the classic CNNs on each backend (each NNPACK algorithm apart)
@@ -17,6 +24,55 @@ const USAGE = `usage: neonn <command>
 environment: NEONN_BACKEND, NEONN_THREADS, NEONN_NNPACK_LIBRARY (see README)`;
 
 const root = path.resolve(__dirname, '..');
+
+const INFO: CommandSpec = {
+  name: 'info',
+  help: 'usage: neonn info [--json]\n\n  backends (availability, versions, OpenBLAS config and core), CPU features, threads\n\n  --json   print the diagnostics as JSON',
+  flags: { '--json': 'bool' },
+  positionals: [0, 0],
+};
+
+const BENCH: CommandSpec = {
+  name: 'bench',
+  help: `usage: neonn bench [options]
+
+  the zoo models on each backend at 1 and N threads vs onnxruntime-node (table, JSON, SVG),
+  then the conv layers of the classic CNNs on each backend
+
+  --quick            a short run (three models, fewer runs)
+  --models a,b       zoo models to run
+  --backends x,y     backends to run (default: every available one but reference)
+  --reference        include the reference backend
+  --runs <R>         timed runs per pair
+  --json <path>      where the models' JSON goes (the layers' JSON beside it)
+  --svg <path>       where the chart goes
+  --no-layers        skip the conv layers`,
+  flags: {
+    '--quick': 'bool', '--models': 'value', '--backends': 'value', '--reference': 'bool', '--runs': 'value',
+    '--json': 'value', '--svg': 'value', '--no-layers': 'bool',
+  },
+  positionals: [0, 0],
+};
+
+const BUILD: CommandSpec = {
+  name: 'build',
+  help: 'usage: neonn build\n\n  compile the native addon from source (cmake-js), e.g. when no prebuild matches',
+  flags: {},
+  positionals: [0, 0],
+};
+
+/** Checks bench's values here: bench/models.js would otherwise start a full run on a typo. */
+function checkBench({ flags }: Parsed): void {
+  const v = (f: string): string | undefined => flags.get(f) as string | undefined;
+  if (v('--runs') !== undefined) intValue('bench', '--runs', v('--runs')!);
+  if (v('--models') !== undefined) nameList('bench', '--models', v('--models')!);
+  if (v('--backends') !== undefined) nameList('bench', '--backends', v('--backends')!);
+}
+
+function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(root, 'package.json')) as { version: string }).version;
+}
 
 function info(json: boolean): void {
   // Loaded lazily so that `neonn build` works when the addon does not load.
@@ -65,37 +121,59 @@ function layerArgs(args: string[]): string[] {
   return out;
 }
 
-function main(argv: string[]): number {
+const COMMANDS: Readonly<Record<string, CommandSpec>> = { info: INFO, bench: BENCH, build: BUILD, run: RUN, inspect: INSPECT };
+
+async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v') {
+    if (rest.length > 0) throw new UsageError(`neonn --version: unexpected argument ${JSON.stringify(rest[0])}`);
+    console.log(version());
+    return 0;
+  }
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    const topic = cmd === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && COMMANDS[topic] === undefined) throw new UsageError(`neonn help: unknown command ${JSON.stringify(topic)}`);
+    console.log(topic !== undefined ? COMMANDS[topic].help : USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  const spec = COMMANDS[cmd];
+  if (spec === undefined) {
+    throw new UsageError(`neonn: unknown ${cmd.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(cmd)}; commands: ${Object.keys(COMMANDS).join(', ')} (neonn --help)`);
+  }
+  const parsed = parseArgs(spec, rest);
+  if (parsed.flags.has('--help')) {
+    console.log(spec.help);
+    return 0;
+  }
   switch (cmd) {
     case 'info':
-      info(rest.includes('--json'));
+      info(parsed.flags.has('--json'));
       return 0;
     case 'bench': {
+      checkBench(parsed);
       const args = rest.filter((a) => a !== '--no-layers');
       const status = run(path.join(root, 'bench', 'models.js'), args);
       if (status !== 0 || rest.includes('--no-layers')) return status;
       return run(path.join(root, 'bench', 'layers.js'), layerArgs(args));
     }
     case 'build':
-      return run(path.join(root, 'scripts', 'install.js'), rest, { ...process.env, NEONN_BUILD_FROM_SOURCE: '1' });
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return cmd === undefined ? 1 : 0;
+      return run(path.join(root, 'scripts', 'install.js'), [], { ...process.env, NEONN_BUILD_FROM_SOURCE: '1' });
+    case 'run':
+      return runModel(parsed);
     default:
-      console.error(`neonn: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
-      return 1;
+      return inspect(parsed);
   }
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    console.error((err as Error).message);
-    process.exitCode = 1;
-  }
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      // One line, no stack: a usage error exits with 2, a failure of the work with 1.
+      console.error(err instanceof UsageError ? err.message : `neonn: ${err.message.split('\n')[0]}`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    },
+  );
 }

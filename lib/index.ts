@@ -100,3 +100,13 @@ export type { SaveOnnxOptions } from './onnx/export';
 export { zoo } from './zoo';
 export type { ZooOptions, ZooModelName } from './zoo';
 // --- end ONNX export and the model zoo ---
+
+// --- vision post-processing ---
+export { vision } from './vision';
+export type { BoxFormat, NmsOptions, Detection, SsdPriorsOptions, DecodePriorsOptions, DecodeGridOptions, TopK, VisionInput, DrawBox, DrawBoxesOptions } from './vision';
+// --- end vision post-processing ---
+
+// --- image preprocessing ---
+export { image, ImageTransform } from './image';
+export type { BoxMapOptions, ImageOptions, ImageInput, ImageFit, PixelData, LoadImageOptions } from './image';
+// --- end image preprocessing ---

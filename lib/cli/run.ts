@@ -1,0 +1,182 @@
+/**
+ * `neonn run model.onnx --image photo.jpg | --input x.npy`: one inference,
+ * then each output's shape and a summary (top-k for a classifier's output).
+ */
+import * as path from 'path';
+import { CommandSpec, Parsed, UsageError, intValue, numberList, numberValue, sizeValue } from './args';
+import { readTensorFile } from './npy';
+import type * as NN from '../index';
+
+export const RUN: CommandSpec = {
+  name: 'run',
+  help: `usage: neonn run <model.onnx> (--image <photo> | --input <x.npy|x.f32>) [options]
+
+  runs the model once and prints each output's shape, dtype, min/max/mean,
+  and the top-k entries of a classifier-shaped output ([1, K] or [K])
+
+  --image <photo>   a JPEG/PNG/WebP/... (needs the optional package sharp), made into the model's input:
+    --size HxW      input height and width (default: the model's; required when they are symbolic)
+    --fit <mode>    fill (default, stretch) | contain (letterbox) | cover (centre crop)
+    --bgr           channel order BGR (default RGB); a 1-channel input is gray
+    --scale <s>     multiply each 8-bit value first (default 1; 1/255 allowed)
+    --mean a,b,c    subtract (after scaling), one value or one per channel (default 0)
+    --std a,b,c     divide (last), one value or one per channel (default 1)
+  --input <file>    a raw tensor: .npy (float32/float64, C order) or headerless float32 in the input's shape
+    --shape AxBxC.. the shape of a headerless file, for an input with symbolic dims (e.g. 1x3x48x192)
+  --top <k>         how many entries of a classifier's output (default 5)
+  --json            print one JSON object instead of text`,
+  flags: {
+    '--image': 'value', '--input': 'value', '--size': 'value', '--fit': 'value', '--bgr': 'bool', '--scale': 'value',
+    '--mean': 'value', '--std': 'value', '--top': 'value', '--json': 'bool', '--shape': 'value',
+  },
+  positionals: [1, 1],
+  positionalName: 'model.onnx',
+};
+
+interface RunOptions {
+  model: string;
+  image?: string;
+  input?: string;
+  size?: [number, number];
+  fit: 'fill' | 'contain' | 'cover';
+  bgr: boolean;
+  scale?: number;
+  mean?: number[];
+  std?: number[];
+  top: number;
+  json: boolean;
+  shape?: number[];
+}
+
+/** Checks every flag's value before any work. */
+function options({ flags, positionals }: Parsed): RunOptions {
+  const get = (f: string): string | undefined => flags.get(f) as string | undefined;
+  const image = get('--image'), input = get('--input');
+  if ((image === undefined) === (input === undefined)) throw new UsageError('neonn run: give one of --image <photo> or --input <file>');
+  const imageOnly = ['--size', '--fit', '--bgr', '--scale', '--mean', '--std'].filter((f) => flags.has(f));
+  if (input !== undefined && imageOnly.length > 0) throw new UsageError(`neonn run: ${imageOnly[0]} applies to --image only`);
+  if (image !== undefined && flags.has('--shape')) throw new UsageError('neonn run: --shape applies to --input only');
+  const fit = get('--fit') ?? 'fill';
+  if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') throw new UsageError(`neonn run: --fit must be fill, contain or cover, got ${JSON.stringify(fit)}`);
+  const v = (f: string): string | undefined => get(f);
+  return {
+    model: positionals[0],
+    image,
+    input,
+    size: v('--size') === undefined ? undefined : sizeValue('run', '--size', v('--size')!),
+    fit,
+    bgr: flags.has('--bgr'),
+    scale: v('--scale') === undefined ? undefined : numberValue('run', '--scale', v('--scale')!),
+    mean: v('--mean') === undefined ? undefined : numberList('run', '--mean', v('--mean')!, 3),
+    std: v('--std') === undefined ? undefined : numberList('run', '--std', v('--std')!, 3),
+    top: v('--top') === undefined ? 5 : intValue('run', '--top', v('--top')!),
+    json: flags.has('--json'),
+    shape: v('--shape') === undefined ? undefined : v('--shape')!.split(/[xX×]/).map((d) => intValue('run', '--shape', d)),
+  };
+}
+
+/** What one output looks like in the report. */
+interface OutputSummary {
+  name: string;
+  shape: number[];
+  dtype: string;
+  min: number;
+  max: number;
+  mean: number;
+  /** For a classifier-shaped output: the top entries; `p` when the values are not probabilities already. */
+  top?: { index: number; value: number; p?: number }[];
+}
+
+function summarize(nn: typeof NN, name: string, t: NN.Tensor | NN.TypedTensor, top: number): OutputSummary {
+  const data = t.data as ArrayLike<number | bigint>;
+  let min = Infinity, max = -Infinity, sum = 0;
+  const values = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const x = Number(data[i]);
+    values[i] = x;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+  }
+  const s: OutputSummary = { name, shape: [...t.shape], dtype: t.dtype, min, max, mean: data.length ? sum / data.length : NaN };
+  // Classifier-shaped: [K] or [1, K].
+  const k0 = t.shape.length === 1 ? t.shape[0] : t.shape.length === 2 && t.shape[0] === 1 ? t.shape[1] : 0;
+  if (k0 >= 2 && !values.some((x) => x !== x)) {
+    const k = Math.min(top, k0);
+    const probabilities = min >= 0 && Math.abs(sum - 1) < 1e-3;
+    const p = probabilities ? undefined : nn.vision.softmax(values).data;
+    const best = nn.vision.topK(values, k);
+    s.top = Array.from(best.indices, (index, j) => ({ index, value: best.values.data[j], ...(p ? { p: p[index] } : {}) }));
+  }
+  return s;
+}
+
+const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(3) : x.toPrecision(4));
+
+/** `neonn run`: returns the exit code. */
+export async function run(parsed: Parsed): Promise<number> {
+  const o = options(parsed);
+  // Loaded here, not at the top: `neonn --help` and usage errors must not need the addon.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nn = require('../index') as typeof NN;
+  const model = await nn.loadOnnx(o.model);
+  try {
+    if (model.inputNames.length !== 1) {
+      throw new UsageError(`neonn run: ${path.basename(o.model)} has ${model.inputNames.length} inputs (${model.inputNames.join(', ')}); run feeds one`);
+    }
+    if (model.inputDtypes[0] !== 'float32') throw new UsageError(`neonn run: input "${model.inputNames[0]}" is ${model.inputDtypes[0]}; run feeds float32 only`);
+    const dims = model.inputDims[0];
+    let x: NN.Tensor;
+    let source: string;
+    if (o.image !== undefined) {
+      if (dims.length !== 4) throw new UsageError(`neonn run: input "${model.inputNames[0]}" has rank ${dims.length}; --image needs a 4-D image input (use --input)`);
+      const isC = (d: number | string): boolean => d === 1 || d === 3;
+      const layout = isC(dims[1]) ? 'nchw' : isC(dims[3]) ? 'nhwc' : undefined;
+      if (layout === undefined) throw new UsageError(`neonn run: input "${model.inputNames[0]}" [${dims.join(',')}] has no 1- or 3-channel axis; use --input`);
+      const [hd, wd, c] = layout === 'nchw' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]];
+      const size = o.size ?? (typeof hd === 'number' && hd > 0 && typeof wd === 'number' && wd > 0 ? [hd, wd] as [number, number] : undefined);
+      if (size === undefined) throw new UsageError(`neonn run: input "${model.inputNames[0]}" [${dims.join(',')}] has a symbolic height or width; give --size HxW`);
+      const channels = c === 1 ? 'gray' : o.bgr ? 'bgr' : 'rgb';
+      for (const [flag, v] of [['--mean', o.mean], ['--std', o.std]] as const) {
+        if (c === 1 && v !== undefined && v.length > 1) throw new UsageError(`neonn run: ${flag} takes one value for a 1-channel input`);
+      }
+      const perChannel = (v: number[] | undefined): number | number[] | undefined => (v && (c === 1 || v.length === 1) ? v[0] : v);
+      const img = await nn.image.load(o.image, { size, fit: o.fit, channels, layout, scale: o.scale, mean: perChannel(o.mean), std: perChannel(o.std) });
+      x = img.tensor;
+      source = `${o.image} (${img.transform.width}x${img.transform.height}, ${o.fit}, ${channels})`;
+    } else {
+      const raw = readTensorFile(o.input!);
+      if (raw.shape !== undefined && o.shape !== undefined) throw new UsageError(`neonn run: ${o.input} is a .npy, which gives its own shape; leave out --shape`);
+      let shape = raw.shape ?? o.shape;
+      if (shape === undefined) {
+        const known = dims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : -1));
+        if (known.includes(-1)) throw new UsageError(`neonn run: input "${model.inputNames[0]}" [${dims.join(',')}] has symbolic dims; give --shape (or use a .npy)`);
+        shape = known;
+      }
+      const need = shape.reduce((a, d) => a * d, 1);
+      if (need !== raw.data.length) throw new UsageError(`neonn run: ${o.input} holds ${raw.data.length} floats; input "${model.inputNames[0]}" [${shape.join(',')}] needs ${need}`);
+      x = nn.tensor(raw.data, shape);
+      source = o.input!;
+    }
+    const t0 = process.hrtime.bigint();
+    const out = await model.run({ [model.inputNames[0]]: x });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const outputs = model.outputNames.map((n) => summarize(nn, n, out[n], o.top));
+    if (o.json) {
+      console.log(JSON.stringify({ model: o.model, input: { name: model.inputNames[0], shape: [...x.shape], source }, ms, backend: nn.getBackend(), outputs }, null, 2));
+      return 0;
+    }
+    console.log(`${o.model}: input "${model.inputNames[0]}" [${x.shape.join(',')}] from ${source}; ran in ${ms.toFixed(1)} ms (backend ${nn.getBackend()})`);
+    const width = Math.max(...outputs.map((s) => s.name.length));
+    for (const s of outputs) {
+      console.log(`${s.name.padEnd(width)}  [${s.shape.join(',')}] ${s.dtype}  min ${fmt(s.min)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}`);
+      if (s.top) {
+        const entries = s.top.map((e) => `#${e.index} ${fmt(e.value)}${e.p !== undefined ? ` (p ${fmt(e.p)})` : ''}`);
+        console.log(`${''.padEnd(width)}  top ${s.top.length}: ${entries.join(', ')}`);
+      }
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
