@@ -5,8 +5,11 @@
 // safety suites against it: NEONN_ADDON_PATH points lib/native.ts at it,
 // LD_PRELOAD puts the ASan runtime first (node itself is not instrumented).
 // Fails on any sanitizer report, in jest's workers or in the children the
-// tests spawn: every report is also written under a log directory, checked
-// after the run. Leak detection is off: node frees little at exit by design.
+// tests spawn: every ASan report is also written under a log directory,
+// checked after the run; a UBSan finding aborts its process (it is built
+// with -fno-sanitize-recover; UBSan in the ASan runtime reports to stderr
+// only), which fails the test that ran it. Leak detection is off: node frees
+// little at exit by design.
 //
 //   npm run test:asan [-- --no-build] [-- <jest path patterns>]
 'use strict';
@@ -64,25 +67,32 @@ function asanRuntime() {
   return fs.realpathSync(file);
 }
 
+/**
+ * What a process needs to run neonn's sanitizer build: the addon, libasan
+ * first, every finding fatal; ASan reports also go to files under `logs`.
+ */
+function sanitizerEnv(logs) {
+  if (!fs.existsSync(addon)) {
+    console.error(`neonn: ${addon} is missing: build it with npm run test:asan`);
+    process.exit(1);
+  }
+  return {
+    NEONN_ADDON_PATH: addon,
+    LD_PRELOAD: [asanRuntime(), process.env.LD_PRELOAD].filter(Boolean).join(':'),
+    ASAN_OPTIONS: `detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=${logs}/asan:log_exe_name=1`,
+    UBSAN_OPTIONS: `halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=${logs}/ubsan:log_exe_name=1`,
+  };
+}
+
 function main() {
   const args = process.argv.slice(2);
   const noBuild = args.includes('--no-build');
   const patterns = args.filter((a) => a !== '--no-build');
   const t0 = Date.now();
   if (!noBuild) build();
-  if (!fs.existsSync(addon)) {
-    console.error(`test:asan: ${addon} is missing (run without --no-build)`);
-    process.exit(1);
-  }
   const built = Date.now();
   const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-asan-'));
-  const env = {
-    ...process.env,
-    NEONN_ADDON_PATH: addon,
-    LD_PRELOAD: [asanRuntime(), process.env.LD_PRELOAD].filter(Boolean).join(':'),
-    ASAN_OPTIONS: `detect_leaks=0:halt_on_error=1:abort_on_error=1:log_path=${logs}/asan:log_exe_name=1`,
-    UBSAN_OPTIONS: `halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=${logs}/ubsan:log_exe_name=1`,
-  };
+  const env = { ...process.env, ...sanitizerEnv(logs) };
   const jest = require.resolve('jest/bin/jest', { paths: [root] });
   const status = run(process.execPath, [jest, '--ci', '--maxWorkers=2', ...(patterns.length > 0 ? patterns : SUITES)], { env });
   const reports = fs.readdirSync(logs).map((f) => path.join(logs, f));
@@ -95,4 +105,6 @@ function main() {
   process.exit(reports.length > 0 ? 1 : status);
 }
 
-main();
+if (require.main === module) main();
+
+module.exports = { sanitizerEnv };
