@@ -182,8 +182,10 @@ Napi::Value ParallelCheckSync(const Napi::CallbackInfo& info) {
 // parallelCheck(counts, grain, throwAt, throwKind, flags): Promise<void>
 Napi::Value ParallelCheckAsync(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const ParallelCheck c = parse_parallel_check(info);
-    return OpWorker::Start(new OpWorker(info.Env(), "neonn:parallelCheck", [c] { c.run(); }, {info[0]}));
+    ParallelCheck c = parse_parallel_check(info);
+    auto owned = std::make_unique<OwnedBuffers>(info.Env(), "parallelCheck");
+    c.counts.data = static_cast<float*>(owned->copy_result(info.Env(), info[0], "counts"));
+    return OpWorker::Start(new OpWorker(info.Env(), "neonn:parallelCheck", [c] { c.run(); }, std::move(owned)));
   });
 }
 

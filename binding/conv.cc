@@ -19,8 +19,7 @@ Napi::Value Conv2dSync(const Napi::CallbackInfo& info) {
 
 // conv2d(x, w, bias, out, n, cIn, h, w, cOut, kH, kW, group, sH, sW, dH, dW, pT, pL, pB, pR, activation): Promise<void>
 Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kConv2d, "neonn:conv2d", decode_conv2d, run_conv2d,
-                     {info[0], info[1], info[2], info[3]});
+  return async_entry(info, Op::kConv2d, "neonn:conv2d", decode_conv2d, run_conv2d, 3);
 }
 
 // fullyConnectedSync(x, w, bias, out, n, inFeatures, outFeatures): void
@@ -31,7 +30,7 @@ Napi::Value FullyConnectedSync(const Napi::CallbackInfo& info) {
 // fullyConnected(x, w, bias, out, n, inFeatures, outFeatures): Promise<void>
 Napi::Value FullyConnectedAsync(const Napi::CallbackInfo& info) {
   return async_entry(info, Op::kFullyConnected, "neonn:fullyConnected", decode_fully_connected,
-                     run_fully_connected, {info[0], info[1], info[2], info[3]});
+                     run_fully_connected, 3);
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ Napi::Value UnarySync(const Napi::CallbackInfo& info) {
 
 // unary(x, out, kind, alpha, min, max): Promise<void>
 Napi::Value UnaryAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kUnary, "neonn:unary", decode_unary, run_unary, {info[0], info[1]});
+  return async_entry(info, Op::kUnary, "neonn:unary", decode_unary, run_unary, 1);
 }
 
 // binarySync(a, b, out, kind, aRank, ...aDims, bRank, ...bDims): void
@@ -26,8 +26,7 @@ Napi::Value BinarySync(const Napi::CallbackInfo& info) {
 
 // binary(a, b, out, kind, aRank, ...aDims, bRank, ...bDims): Promise<void>
 Napi::Value BinaryAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kBinary, "neonn:binary", decode_binary, run_binary,
-                     {info[0], info[1], info[2]});
+  return async_entry(info, Op::kBinary, "neonn:binary", decode_binary, run_binary, 2);
 }
 
 // preluSync(x, slope, out, xRank, ...xDims, slopeRank, ...slopeDims): void
@@ -37,8 +36,7 @@ Napi::Value PreluSync(const Napi::CallbackInfo& info) {
 
 // prelu(x, slope, out, xRank, ...xDims, slopeRank, ...slopeDims): Promise<void>
 Napi::Value PreluAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kPrelu, "neonn:prelu", decode_prelu, run_prelu,
-                     {info[0], info[1], info[2]});
+  return async_entry(info, Op::kPrelu, "neonn:prelu", decode_prelu, run_prelu, 2);
 }
 
 // softmaxSync(x, out, log, axis, rank, ...dims): void
@@ -48,8 +46,7 @@ Napi::Value SoftmaxSync(const Napi::CallbackInfo& info) {
 
 // softmax(x, out, log, axis, rank, ...dims): Promise<void>
 Napi::Value SoftmaxAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kSoftmax, "neonn:softmax", decode_softmax, run_softmax,
-                     {info[0], info[1]});
+  return async_entry(info, Op::kSoftmax, "neonn:softmax", decode_softmax, run_softmax, 1);
 }
 
 }  // namespace

@@ -15,8 +15,7 @@ Napi::Value GemmSync(const Napi::CallbackInfo& info) {
 
 // gemm(a, b, c | null, out, aRows, aCols, bRows, bCols, cRows, cCols, flags, alpha, beta): Promise<void>
 Napi::Value GemmAsync(const Napi::CallbackInfo& info) {
-  return async_entry<GemmCall>(info, Op::kGemm, "neonn:gemm", decode_gemm, run_gemm,
-                               {info[0], info[1], info[2], info[3]});
+  return async_entry<GemmCall>(info, Op::kGemm, "neonn:gemm", decode_gemm, run_gemm, 3);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ inline DType dtype_value(const Napi::Value& v, const std::string& what) {
 
 /// { data: TypedArray, shape, dtype } -> TensorRef over the typed array's memory;
 /// null/undefined -> an omitted tensor. The typed array must hold at least the
-/// shape's bytes (a detached buffer holds none).
+/// shape's bytes; a detached one is ERR_NEONN_DETACHED.
 inline TensorRef tensor_value(Napi::Env env, const Napi::Value& v, const std::string& what) {
   TensorRef t;
   if (is_nullish(v)) return t;
@@ -58,29 +58,11 @@ inline TensorRef tensor_value(Napi::Env env, const Napi::Value& v, const std::st
   Napi::Object o = v.As<Napi::Object>();
   t.dtype = dtype_value(o.Get("dtype"), what);
   t.shape = shape_value(o.Get("shape"), what);
-  Napi::Value data = o.Get("data");
-  bool is_typed = false;
-  if (napi_is_typedarray(env, data, &is_typed) != napi_ok || !is_typed) {
-    throw_type_error(what + ": expected data to be a typed array");
-  }
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* ptr = nullptr;
-  NEONN_THROW_TYPEERROR_IF(napi_get_typedarray_info(env, data, &type, &length, &ptr, nullptr, nullptr) != napi_ok,
-                           what + ": unreadable typed array");
-  size_t elem = 0;
-  switch (type) {
-    case napi_float32_array: case napi_int32_array: case napi_uint32_array: elem = 4; break;
-    case napi_bigint64_array: case napi_biguint64_array: case napi_float64_array: elem = 8; break;
-    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: elem = 1; break;
-    case napi_int16_array: case napi_uint16_array: elem = 2; break;
-    default: throw_type_error(what + ": unsupported typed array");
-  }
+  const TypedView view = typed_view(env, o.Get("data"), what, "data");
   const size_t need = shape_count(t.shape, what) * dtype_size(t.dtype);
-  NEONN_THROW_RANGEERROR_IF(length > SIZE_MAX / elem || length * elem < need,
-                            what + ": data has " + std::to_string(length * elem) + " bytes, " + dtype_name(t.dtype) +
-                                " shape needs " + std::to_string(need) + " (detached buffer?)");
-  t.data = ptr;
+  NEONN_THROW_RANGEERROR_IF(view.bytes < need, what + ": data has " + std::to_string(view.bytes) + " bytes, " +
+                                                   dtype_name(t.dtype) + " shape needs " + std::to_string(need));
+  t.data = view.data;
   return t;
 }
 

@@ -3,6 +3,11 @@
 // (lib/ir/ops.ts) derives every op's checks from the schema before calling.
 #include <napi.h>
 
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "../src/kernels/kernel.h"
 #include "kernel_args.h"
 #include "op_worker.h"
@@ -34,16 +39,20 @@ Napi::Value KernelSync(const Napi::CallbackInfo& info) {
 // kernel(name, inputs, outputs, attrs): Promise<void>
 Napi::Value KernelAsync(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    KernelCall call = call_value(info);
-    std::vector<Napi::Value> keep;
+    KernelCall call = call_value(info);  // every check on the caller's buffers
+    // Then the work gets native copies (owned_buffers.h); outputs are copied back in OnOK.
+    auto owned = std::make_unique<OwnedBuffers>(info.Env(), call.op);
     for (size_t k = 1; k <= 2; ++k) {
+      std::vector<TensorRef>& list = k == 1 ? call.inputs : call.outputs;
       Napi::Array a = info[k].As<Napi::Array>();
       for (uint32_t i = 0; i < a.Length(); ++i) {
-        Napi::Value t = a.Get(i);
-        if (t.IsObject()) keep.push_back(t.As<Napi::Object>().Get("data"));
+        if (list[i].data == nullptr) continue;  // an omitted input
+        const Napi::Value data = a.Get(i).As<Napi::Object>().Get("data");
+        const std::string what = (k == 1 ? "inputs[" : "outputs[") + std::to_string(i) + "].data";
+        list[i].data = k == 1 ? owned->copy(info.Env(), data, what) : owned->copy_result(info.Env(), data, what);
       }
     }
-    auto* worker = new OpWorker(info.Env(), "neonn:kernel", [call] { run_kernel(call); }, keep);
+    auto* worker = new OpWorker(info.Env(), "neonn:kernel", [call] { run_kernel(call); }, std::move(owned));
     return OpWorker::Start(worker);
   });
 }

@@ -17,8 +17,7 @@ Napi::Value ConcatSync(const Napi::CallbackInfo& info) {
 
 // concat(tensors, out, axis, rank, ...dims of each tensor): Promise<void>
 Napi::Value ConcatAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kConcat, "neonn:concat", decode_concat, run_concat,
-                     {info[0], info[1]});
+  return async_entry(info, Op::kConcat, "neonn:concat", decode_concat, run_concat, 1);
 }
 
 // transposeSync(x, out, rank, ...dims, ...perm): void
@@ -28,8 +27,7 @@ Napi::Value TransposeSync(const Napi::CallbackInfo& info) {
 
 // transpose(x, out, rank, ...dims, ...perm): Promise<void>
 Napi::Value TransposeAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kTranspose, "neonn:transpose", decode_transpose, run_transpose,
-                     {info[0], info[1]});
+  return async_entry(info, Op::kTranspose, "neonn:transpose", decode_transpose, run_transpose, 1);
 }
 
 // padSync(x, out, value, rank, ...dims, ...pads): void
@@ -39,7 +37,7 @@ Napi::Value PadSync(const Napi::CallbackInfo& info) {
 
 // pad(x, out, value, rank, ...dims, ...pads): Promise<void>
 Napi::Value PadAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kPad, "neonn:pad", decode_pad, run_pad, {info[0], info[1]});
+  return async_entry(info, Op::kPad, "neonn:pad", decode_pad, run_pad, 1);
 }
 
 }  // namespace

@@ -75,27 +75,10 @@ StepArg arg_value(const Napi::Value& v) {
 /// counted in floats; a tensor of another dtype fills ceil(bytes / 4) of
 /// them, and its steps read only its own bytes).
 MutableFloatSpan typed_value(napi_env env, napi_value v, const char* name, size_t* bytes = nullptr) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
-    throw_type_error(std::string(kOp) + ": expected \"" + name + "\" to be a typed array");
-  }
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  napi_value buffer;
-  size_t byte_offset = 0;
-  NEONN_THROW_TYPEERROR_IF(napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &byte_offset) != napi_ok,
-                           std::string(kOp) + ": unreadable typed array \"" + name + "\"");
-  size_t elem = 4;
-  switch (type) {
-    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: elem = 1; break;
-    case napi_int16_array: case napi_uint16_array: elem = 2; break;
-    case napi_bigint64_array: case napi_biguint64_array: case napi_float64_array: elem = 8; break;
-    default: break;
-  }
-  NEONN_THROW_RANGEERROR_IF(byte_offset % 4 != 0, std::string(kOp) + ": \"" + name + "\" must start at a multiple of 4 bytes");
-  if (bytes != nullptr) *bytes = length * elem;
-  return MutableFloatSpan{static_cast<float*>(data), (length * elem + 3) / 4};
+  const TypedView t = typed_view(env, v, kOp, name);
+  NEONN_THROW_RANGEERROR_IF(t.byte_offset % 4 != 0, std::string(kOp) + ": \"" + name + "\" must start at a multiple of 4 bytes");
+  if (bytes != nullptr) *bytes = t.bytes;
+  return MutableFloatSpan{static_cast<float*>(t.data), (t.bytes + 3) / 4};
 }
 
 std::vector<FloatSpan> input_spans(const Napi::Value& v) {
@@ -247,14 +230,21 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Program> p = live();
       sync_external(info.Env());  // plans made by an earlier async run
-      std::vector<FloatSpan> ins = input_spans(info[0]);
+      std::vector<FloatSpan> ins = input_spans(info[0]);  // checked on the caller's buffers
       std::vector<MutableFloatSpan> outs = output_spans(info[1]);
-      std::vector<Napi::Value> keep{info.This()};
-      for (uint32_t i = 0; i < info[0].As<Napi::Array>().Length(); ++i) keep.push_back(info[0].As<Napi::Array>().Get(i));
-      for (uint32_t i = 0; i < info[1].As<Napi::Array>().Length(); ++i) keep.push_back(info[1].As<Napi::Array>().Get(i));
+      // The run reads and writes native copies (owned_buffers.h): a caller's
+      // buffer detached mid-run is never touched; outputs are copied out in OnOK.
+      auto owned = std::make_unique<OwnedBuffers>(info.Env(), "model");
+      Napi::Array in_a = info[0].As<Napi::Array>(), out_a = info[1].As<Napi::Array>();
+      for (uint32_t i = 0; i < in_a.Length(); ++i) {
+        ins[i].data = static_cast<const float*>(owned->copy(info.Env(), in_a.Get(i), "inputs[" + std::to_string(i) + "]"));
+      }
+      for (uint32_t i = 0; i < out_a.Length(); ++i) {
+        outs[i].data = static_cast<float*>(owned->copy_result(info.Env(), out_a.Get(i), "outputs[" + std::to_string(i) + "]"));
+      }
       const Backend* active = &Registry::instance().active();
       auto* worker = new OpWorker(
-          info.Env(), "neonn:model", [p, ins, outs, active] { p->run(*active, ins, outs); }, keep);
+          info.Env(), "neonn:model", [p, ins, outs, active] { p->run(*active, ins, outs); }, std::move(owned));
       return OpWorker::Start(worker);
     });
   }

@@ -16,8 +16,7 @@ Napi::Value BatchNormSync(const Napi::CallbackInfo& info) {
 
 // batchNorm(x, scale, bias, mean, variance, out, epsilon, rank, ...dims): Promise<void>
 Napi::Value BatchNormAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kBatchNorm, "neonn:batchNorm", decode_batch_norm, run_batch_norm,
-                     {info[0], info[1], info[2], info[3], info[4], info[5]});
+  return async_entry(info, Op::kBatchNorm, "neonn:batchNorm", decode_batch_norm, run_batch_norm, 5);
 }
 
 // lrnSync(x, out, size, alpha, beta, bias, rank, ...dims): void
@@ -27,7 +26,7 @@ Napi::Value LrnSync(const Napi::CallbackInfo& info) {
 
 // lrn(x, out, size, alpha, beta, bias, rank, ...dims): Promise<void>
 Napi::Value LrnAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kLrn, "neonn:lrn", decode_lrn, run_lrn, {info[0], info[1]});
+  return async_entry(info, Op::kLrn, "neonn:lrn", decode_lrn, run_lrn, 1);
 }
 
 }  // namespace

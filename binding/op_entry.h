@@ -6,7 +6,10 @@
 
 #include <napi.h>
 
-#include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../src/registry.h"
 #include "args.h"
@@ -35,18 +38,59 @@ Napi::Value sync_entry(const Napi::CallbackInfo& info, Op op, DecodeFn<Call> dec
   });
 }
 
-/// Decodes now (argument errors throw synchronously), runs on the libuv pool;
-/// `keep_alive`: the JS values whose buffers the work reads or writes.
+/// The call's arguments with every Float32Array (and each one in a list)
+/// replaced by a native copy; argument `out` is the result, copied back
+/// when the work is done (see OwnedBuffers).
+inline ValueArgs owned_args(const Napi::CallbackInfo& info, size_t out, OwnedBuffers& owned) {
+  napi_env env = info.Env();
+  auto is_float32 = [env](const Napi::Value& v) {
+    napi_typedarray_type type;
+    return v.IsTypedArray() &&
+           napi_get_typedarray_info(env, v, &type, nullptr, nullptr, nullptr, nullptr) == napi_ok &&
+           type == napi_float32_array;
+  };
+  std::vector<ValueArgs::Value> values(info.Length());
+  for (size_t i = 0; i < info.Length(); ++i) {
+    const Napi::Value v = info[i];
+    ValueArgs::Value& a = values[i];
+    const std::string what = i == out ? "out" : "argument " + std::to_string(i);
+    if (v.IsNumber()) {
+      a.kind = ValueArgs::Value::Kind::kNumber;
+      a.number = v.As<Napi::Number>().DoubleValue();
+    } else if (is_float32(v)) {
+      a.kind = ValueArgs::Value::Kind::kSpan;
+      void* p = i == out ? owned.copy_result(env, v, what) : owned.copy(env, v, what);
+      a.span = MutableFloatSpan{static_cast<float*>(p), v.As<Napi::Float32Array>().ElementLength()};
+    } else if (v.IsArray()) {
+      a.kind = ValueArgs::Value::Kind::kSpanList;
+      Napi::Array list = v.As<Napi::Array>();
+      for (uint32_t k = 0; k < list.Length(); ++k) {
+        const Napi::Value e = list.Get(k);
+        NEONN_THROW_TYPEERROR_IF(!is_float32(e), what + "[" + std::to_string(k) + "] must be a Float32Array");
+        a.spans.push_back(FloatSpan{static_cast<const float*>(owned.copy(env, e, what)),
+                                    e.As<Napi::Float32Array>().ElementLength()});
+      }
+    }  // anything else: null (the checking decode already refused what the op cannot take)
+  }
+  return ValueArgs(std::move(values));
+}
+
+/// Decodes now (argument errors throw synchronously), runs on the libuv pool
+/// on native copies of the buffers; argument `out` receives the result.
 template <typename Call>
 Napi::Value async_entry(const Napi::CallbackInfo& info, Op op, const char* resource,
-                        DecodeFn<Call> decode, RunFn<Call> run,
-                        std::initializer_list<Napi::Value> keep_alive) {
+                        DecodeFn<Call> decode, RunFn<Call> run, size_t out) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Call call = decode(NapiArgs(info));
+    // Every check (sizes, overlaps, detached buffers) on the caller's own
+    // buffers, then the same decode over the copies the work will use.
+    decode(NapiArgs(info));
+    const std::string name(resource);
+    auto owned = std::make_unique<OwnedBuffers>(info.Env(), name.compare(0, 6, "neonn:") == 0 ? name.substr(6) : name);
+    const Call call = decode(owned_args(info, out, *owned));
     // Resolved now: a setBackend() after queueing does not change a queued op.
     const Backend* backend = &resolve_active(op);
     auto* worker = new OpWorker(
-        info.Env(), resource, [call, backend, run] { run(*backend, call); }, keep_alive);
+        info.Env(), resource, [call, backend, run] { run(*backend, call); }, std::move(owned));
     return OpWorker::Start(worker);
   });
 }

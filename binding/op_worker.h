@@ -1,39 +1,33 @@
-// One async worker for every op: the work runs in Execute() on the libuv pool,
-// every JS value it touches stays referenced until the promise settles, and any
+// One async worker for every op: the work runs in Execute() on the libuv pool
+// on native copies of its buffers (owned_buffers.h: a referenced typed array
+// can still be detached and freed), results are copied out in OnOK, and any
 // C++ exception becomes a rejection (never an abort).
 #pragma once
 
 #include <napi.h>
 
 #include <functional>
-#include <initializer_list>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "args.h"
+#include "owned_buffers.h"
 
 namespace neonn {
 namespace binding {
 
 class OpWorker final : public Napi::AsyncWorker {
  public:
-  /// `keep_alive`: the typed arrays (or objects) the work reads or writes.
+  /// `buffers`: the native copies the work reads and writes (may be null
+  /// when it touches no JS memory); their results are copied out in OnOK.
   OpWorker(Napi::Env env, const char* resource, std::function<void()> work,
-           std::initializer_list<Napi::Value> keep_alive)
-      : OpWorker(env, resource, std::move(work), std::vector<Napi::Value>(keep_alive)) {}
-
-  /// Same, for a list of values known only at run time.
-  OpWorker(Napi::Env env, const char* resource, std::function<void()> work,
-           const std::vector<Napi::Value>& keep_alive)
+           std::unique_ptr<OwnedBuffers> buffers)
       : Napi::AsyncWorker(env, resource),
         deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)) {
-    refs_.reserve(keep_alive.size());
-    for (const Napi::Value& v : keep_alive) {
-      if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    }
-  }
+        work_(std::move(work)),
+        buffers_(std::move(buffers)) {}
 
   /// Queues the worker (which deletes itself when done) and returns its promise.
   static Napi::Promise Start(OpWorker* worker) {
@@ -57,7 +51,17 @@ class OpWorker final : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    if (buffers_) {
+      try {
+        buffers_->copy_out(Env());
+      } catch (const Error& e) {
+        deferred_.Reject(to_js_error(Env(), e.kind(), e.code(), e.what()).Value());
+        return;
+      }
+    }
+    deferred_.Resolve(Env().Undefined());
+  }
 
   void OnError(const Napi::Error& /*unused*/) override {
     Napi::HandleScope scope(Env());
@@ -74,7 +78,7 @@ class OpWorker final : public Napi::AsyncWorker {
 
   Napi::Promise::Deferred deferred_;
   std::function<void()> work_;
-  std::vector<Napi::ObjectReference> refs_;
+  std::unique_ptr<OwnedBuffers> buffers_;
   ErrorKind kind_ = ErrorKind::kInternal;
   std::string code_ = "ERR_NEONN_INTERNAL";
   std::string message_;

@@ -19,8 +19,7 @@ Napi::Value Pool2dSync(const Napi::CallbackInfo& info) {
 
 // pool2d(x, out, kind, n, c, h, w, kH, kW, sH, sW, dH, dW, pT, pL, pB, pR, flags): Promise<void>
 Napi::Value Pool2dAsync(const Napi::CallbackInfo& info) {
-  return async_entry(info, Op::kPool2d, "neonn:pool2d", decode_pool2d, run_pool2d,
-                     {info[0], info[1]});
+  return async_entry(info, Op::kPool2d, "neonn:pool2d", decode_pool2d, run_pool2d, 1);
 }
 
 }  // namespace

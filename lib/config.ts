@@ -24,6 +24,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   NEONN_XNNPACK_LIBRARY: 'path to libXNNPACK.so for the xnnpack backend (default: libXNNPACK.so.0 from the library path)',
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',
   NEONN_DEPS_CACHE: 'build time: where the OpenBLAS builds are cached (default deps/.cache)',
+  NEONN_ADDON_PATH: 'load this neonn.node instead of the prebuild or build/Release (npm run test:asan: the sanitizer build)',
 };
 
 /**
@@ -47,4 +48,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function nonEmpty(v: string | undefined): string | undefined {
   const t = v?.trim();
   return t === undefined || t === '' ? undefined : t;
+}
+
+/**
+ * NEONN_ADDON_PATH: an explicit addon file to load (the sanitizer build in
+ * build-asan/), or undefined for the usual search. Read apart from
+ * readConfig: the addon loads before anything else is configured.
+ */
+export function addonPathFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return nonEmpty(env.NEONN_ADDON_PATH);
 }

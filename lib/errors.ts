@@ -80,3 +80,19 @@ export function fromNative(err: unknown, op: string, backend: string, stackFrom?
   if (stack !== undefined) out.stack = `${out.name}: ${out.message}\n${stack.split('\n').slice(1).join('\n')}`;
   return out;
 }
+
+/**
+ * Throws `NeonnError` code `ERR_NEONN_DETACHED` when `data`'s buffer was
+ * detached (transferred with structuredClone/postMessage): it then reads as
+ * 0 elements. Called where a size check failed with 0 elements and a
+ * non-empty shape, so a detached buffer gets this error, not a size one.
+ */
+export function checkAttached(op: string, name: string, data: ArrayBufferView, wanted: number): void {
+  // ArrayBuffer.prototype.detached is newer than Node 20: use it when present,
+  // else a 0-byte buffer under a view that should hold data means detached.
+  const buffer = data.buffer as ArrayBufferLike & { detached?: boolean };
+  const detached = typeof buffer.detached === 'boolean' ? buffer.detached : buffer.byteLength === 0 && wanted > 0;
+  if (detached) {
+    throw new NeonnError(`${op}: "${name}" is backed by a detached ArrayBuffer (transferred or detached)`, 'ERR_NEONN_DETACHED', op);
+  }
+}

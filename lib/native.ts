@@ -5,6 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { addonPathFromEnv } from './config';
+
 /** What the native side reports per backend. */
 export interface NativeBackendInfo {
   name: string;
@@ -197,12 +199,8 @@ function glibcVersion(): string {
   }
 }
 
-function loadFailure(cause: unknown): Error {
+function loadFailure(cause: unknown, tried = [path.join(packageRoot, 'build', 'Release', 'neonn.node'), path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)]): Error {
   const armv = (process.config.variables as { arm_version?: string }).arm_version;
-  const tried = [
-    path.join(packageRoot, 'build', 'Release', 'neonn.node'),
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`),
-  ];
   const lines = [
     'neonn: could not load the native addon.',
     `  platform=${process.platform} arch=${process.arch}${armv ? ` armv=${armv}` : ''} glibc=${glibcVersion()} node=${process.versions.node} napi=${process.versions.napi}`,
@@ -224,6 +222,15 @@ function loadFailure(cause: unknown): Error {
 }
 
 function load(): NativeBinding {
+  const explicit = addonPathFromEnv();
+  if (explicit !== undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(path.resolve(explicit)) as NativeBinding;
+    } catch (err) {
+      throw loadFailure(err, [path.resolve(explicit)]);
+    }
+  }
   try {
     // node-gyp-build: prebuilds/<platform>-<arch>/ first, else build/Release.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,7 +3,7 @@
  * {@link Tensor} (or any `{ data: Float32Array, shape: number[] }` whose sizes
  * agree) and returns one backed by a Float32Array it allocated or by `out`.
  */
-import { describe, rangeError, typeError } from './errors';
+import { checkAttached, describe, rangeError, typeError } from './errors';
 
 /** The largest rank neonn accepts. */
 export const MAX_RANK = 8;
@@ -110,6 +110,7 @@ export function checkShape(op: string, name: string, shape: unknown, length?: nu
 export function checkTensor(op: string, name: string, value: unknown): TensorLike {
   if (value instanceof Tensor) {
     if (value.data.length !== sizeOf(value.shape)) {
+      checkAttached(op, name, value.data, sizeOf(value.shape));
       rangeError(op, `"${name}" data has ${value.data.length} elements (detached buffer?), shape ${fmtShape(value.shape)} needs ${sizeOf(value.shape)}`);
     }
     return value;
@@ -119,6 +120,7 @@ export function checkTensor(op: string, name: string, value: unknown): TensorLik
   if (!(data instanceof Float32Array)) {
     typeError(op, name, 'a float32 Tensor', data === undefined ? value : data);
   }
+  if (Array.isArray(shape) && data.length === 0) checkAttached(op, name, data, sizeOf(shape as number[]));
   checkShape(op, `${name}.shape`, shape, data.length);
   return value as TensorLike;
 }

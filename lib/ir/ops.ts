@@ -3,7 +3,7 @@
  * schema callable directly, its checks and its native call derived from the
  * schema entry (ONNX semantics, ONNX attribute names).
  */
-import { NeonnError, fromNative, typeError } from '../errors';
+import { NeonnError, checkAttached, fromNative, typeError } from '../errors';
 import { DType, DTYPE_CODE, TypedData, allocate, dtypeOfData, holds } from '../dtype';
 import { binding } from '../native';
 import { Tensor, sizeOf } from '../tensor';
@@ -48,6 +48,7 @@ function toValue(op: string, i: number, v: OpInput): TValue | undefined {
   if (dtype === undefined || !holds(dtype, data)) typeError(op, `inputs[${i}].data`, 'a typed array matching its dtype', data);
   const shape = (v as { shape?: unknown }).shape;
   if (!Array.isArray(shape)) typeError(op, `inputs[${i}].shape`, 'an array of dimensions', shape);
+  if (data.length === 0) checkAttached(op, `inputs[${i}]`, data, sizeOf(shape));
   if (!shape.every((d) => Number.isInteger(d) && d >= 0) || sizeOf(shape) !== data.length) {
     throw new RangeError(`${op}: inputs[${i}] shape [${shape.join(',')}] does not match its ${data.length} elements (detached buffer?)`);
   }

@@ -337,6 +337,21 @@ export function createProgram(spec: ProgramSpec): NativeProgram {
   }
 }
 
+/**
+ * Runs a compiled program on the libuv pool. The native side copies the
+ * inputs when the run starts and the outputs back when it ends; a failure
+ * (ERR_NEONN_DETACHED: an output was transferred meanwhile) becomes a
+ * NeonnError with the stack of `stackFrom`, made where the caller called.
+ */
+export async function runProgram(op: string, program: NativeProgram, inputs: ArrayBufferView[], outputs: ArrayBufferView[], stackFrom: Error): Promise<void> {
+  const backend = binding.getBackend();
+  try {
+    await program.run(inputs, outputs);
+  } catch (err) {
+    throw fromNative(err, op, backend, stackFrom);
+  }
+}
+
 /** Native bytes held by a set of compiled programs (weights copies + arenas). */
 export function programsMemory(programs: Iterable<{ program: NativeProgram }>): number {
   let n = 0;

@@ -13,7 +13,7 @@ import { flatten } from '../ops/layout';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, checkShape, checkTensor, fmtShape } from '../tensor';
 import { Layer, LayerWeights } from './layers';
-import { createProgram, disposePrograms, programsMemory, trace } from './program';
+import { createProgram, disposePrograms, programsMemory, runProgram, trace } from './program';
 
 /** Options of {@link Sequential}. */
 export interface SequentialOptions {
@@ -250,7 +250,8 @@ export class Sequential {
    */
   async predict(x: TensorLike): Promise<Tensor> {
     const p = this.prepare('predict', x);
-    const run = this.queue.then(() => p.entry.program.run([p.x.data], [p.out.data]));
+    const stack = new Error();
+    const run = this.queue.then(() => runProgram('predict', p.entry.program, [p.x.data], [p.out.data], stack));
     this.queue = run.catch(() => undefined);
     await run;
     return p.out;

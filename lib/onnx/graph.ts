@@ -115,6 +115,14 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   const consts = new Map<string, Value>();
   for (const t of graph.initializer ?? []) consts.set(t.name ?? '', valueFromProto(t));
   const inputs = (graph.input ?? []).filter((i) => !consts.has(i.name ?? '')).map((i) => portOf(i, 'input'));
+  const seen = new Map<string, number>();
+  (graph.input ?? []).forEach((input, i) => {
+    const name = input.name ?? '';
+    const first = seen.get(name);
+    // Two inputs with one name would each need a feed under that name: no run could ever pass.
+    if (first !== undefined) throw onnxError(`graph inputs ${first} and ${i} are both named ${JSON.stringify(name)}`);
+    seen.set(name, i);
+  });
   const outputs = (graph.output ?? []).map((o) => portOf(o, 'output'));
   if (outputs.length === 0) throw onnxError('the graph has no outputs');
 

@@ -6,10 +6,10 @@
  * the whole graph on the libuv pool.
  */
 import { promises as fsp, readFileSync } from 'fs';
-import { NeonnError, typeError, rangeError } from '../errors';
+import { NeonnError, checkAttached, typeError, rangeError } from '../errors';
 import { backends, getBackend } from '../backends';
 import type { NativeProgram } from '../native';
-import { ProgramSpec, createProgram, disposePrograms, programsMemory, trace } from '../model/program';
+import { ProgramSpec, createProgram, disposePrograms, programsMemory, runProgram, trace } from '../model/program';
 import { CONV_ALGORITHMS, ConvAlgorithm, conv2d, fullyConnected } from '../ops/conv';
 import { add, mul, prelu, relu, softmax } from '../ops/elementwise';
 import { gemm } from '../ops/gemm';
@@ -92,6 +92,7 @@ function checkFeed(op: string, name: string, dtype: DType, v: unknown): TValue {
   const { data, shape } = v as { data?: unknown; shape?: unknown };
   if (!holds(dtype, data)) typeError(op, `${name}.data`, `the typed array of ${dtype}${dtype === 'int64' ? ' (BigInt64Array)' : ''}`, data);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) typeError(op, `${name}.shape`, 'an array of dimensions', shape);
+  if (data.length === 0) checkAttached(op, name, data, sizeOf(shape));
   if (sizeOf(shape) !== data.length) rangeError(op, `"${name}" shape ${fmtShape(shape)} needs ${sizeOf(shape)} elements, data has ${data.length}`);
   return { dtype, data, shape };
 }
@@ -355,7 +356,8 @@ export class OnnxModel {
   /** Runs the whole graph on the libuv pool; calls on one model run one after another. */
   async run(feeds: OnnxFeeds): Promise<Record<string, Tensor>> {
     const p = this.prepare('run', feeds);
-    const go = this.queue.then(() => p.entry.program.run(p.inputs, p.outs.map((t) => t.data)));
+    const stack = new Error();
+    const go = this.queue.then(() => runProgram('run', p.entry.program, p.inputs, p.outs.map((t) => t.data), stack));
     this.queue = go.catch(() => undefined);
     await go;
     return this.named(p.outs);

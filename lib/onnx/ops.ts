@@ -685,7 +685,8 @@ export function evalNode(ctx: Ctx, inputs: (Value | undefined)[]): Value[] {
     if (schema) return evalSchema(ctx, schema, inputs);
     return unsupported(ctx, 'no kernel');
   } catch (e) {
-    if (e instanceof Error && !e.message.includes(ctx.label)) e.message = `loadOnnx: ${ctx.label}: ${e.message}`;
+    // One "loadOnnx: " prefix, then the node: the message may carry the prefix already.
+    if (e instanceof Error && !e.message.includes(ctx.label)) e.message = `loadOnnx: ${ctx.label}: ${e.message.replace(/^loadOnnx: /, '')}`;
     if ((e as { code?: string }).code === NOT_FLOAT) (e as { code: string }).code = 'ERR_NEONN_ONNX_UNSUPPORTED';
     throw e;
   }

@@ -19,6 +19,11 @@ export function onnxError(message: string, code = 'ERR_NEONN_ONNX_INVALID'): Neo
   return new NeonnError(`loadOnnx: ${message}`, code, 'loadOnnx');
 }
 
+/** An int64 in the file past ±(2^53 − 1), where sizes, indices and shapes never are. */
+function unsafeInt(value: string): NeonnError {
+  return onnxError(`int64 value ${value} is not a safe JS integer (beyond ±(2^53 - 1))`);
+}
+
 /** protobufjs decodes int64 as a Long object (the `long` package is installed) or a number. */
 type Int64 = number | { toNumber(): number; toString(): string };
 
@@ -28,7 +33,7 @@ export function toInt(v: Int64 | null | undefined): number {
   if (typeof v === 'number') return v;
   const n = v.toNumber();
   if (!Number.isSafeInteger(n) || String(n) !== v.toString()) {
-    throw new RangeError(`int64 value ${v.toString()} is not a safe JS integer`);
+    throw unsafeInt(v.toString());
   }
   return n;
 }
@@ -146,7 +151,7 @@ interface Layout {
 
 function bigToNumber(big: bigint): number {
   if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`int64 value ${big} is not a safe JS integer`);
+    throw unsafeInt(String(big));
   }
   return Number(big);
 }
@@ -230,7 +235,9 @@ function attr(node: Node, name: string, type: onnx.AttributeProto.AttributeType)
   if (a === undefined) return undefined;
   // Files from old exporters may leave `type` unset (0); trust the field then.
   if (a.type && a.type !== type) {
-    throw new TypeError(`loadOnnx: ${nodeLabel(node)}: attribute "${name}" has type ${AT[a.type]}, expected ${AT[type]}`);
+    // An unknown type number has no name: say the number (AT[99] is undefined).
+    const got = AT[a.type] ?? `${a.type} (not an ONNX attribute type)`;
+    throw new TypeError(`loadOnnx: ${nodeLabel(node)}: attribute "${name}" has type ${got}, expected ${AT[type]}`);
   }
   return a;
 }

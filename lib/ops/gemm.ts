@@ -104,8 +104,10 @@ export function gemm(a: TensorLike, b: TensorLike, options?: GemmOptions): Tenso
 }
 
 /**
- * {@link gemm} on the libuv thread pool: the event loop stays free, and every
- * input is kept alive until the promise settles. Argument errors reject.
+ * {@link gemm} on the libuv thread pool: the event loop stays free; the
+ * inputs are copied when the call starts, so they may be changed or
+ * transferred afterwards. Argument errors reject; an `out` transferred before
+ * the result is written rejects with `ERR_NEONN_DETACHED`.
  * @example
  * const y = await nn.async.gemm(a, b);
  */

@@ -158,7 +158,8 @@ void KernelCall::check(bool ok, const std::string& message) const {
 std::vector<int64_t> KernelCall::int_values(const TensorRef& t, const char* what) const {
   std::vector<int64_t> v(t.count());
   if (t.dtype == DType::kInt64) {
-    std::memcpy(v.data(), t.data, v.size() * 8);
+    // An empty tensor (ReduceMin's empty axes) may have no storage: memcpy of null is UB even for 0 bytes.
+    if (!v.empty()) std::memcpy(v.data(), t.data, v.size() * 8);
   } else if (t.dtype == DType::kInt32) {
     const int32_t* p = t.as<int32_t>();
     for (size_t i = 0; i < v.size(); ++i) v[i] = p[i];

@@ -7,45 +7,7 @@ import * as path from 'path';
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
 import { expectClose, randomTensor } from '../helpers';
-
-const DT = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
-type Attr = onnx.IAttributeProto;
-type Node = onnx.INodeProto;
-
-const ints = (name: string, v: number[]): Attr => ({ name, type: AT.INTS, ints: v });
-const int = (name: string, v: number): Attr => ({ name, type: AT.INT, i: v });
-const flt = (name: string, v: number): Attr => ({ name, type: AT.FLOAT, f: v });
-
-function floatInit(name: string, t: nn.TensorLike): onnx.ITensorProto {
-  return { name, dims: [...t.shape], dataType: DT.FLOAT, floatData: [...t.data] };
-}
-function intInit(name: string, values: number[], dims = [values.length]): onnx.ITensorProto {
-  return { name, dims, dataType: DT.INT64, int64Data: values };
-}
-function port(name: string, shape?: (number | string)[]): onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType: DT.FLOAT, ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
-  };
-}
-
-interface Spec {
-  nodes: Node[];
-  inputs: onnx.IValueInfoProto[];
-  outputs: string[];
-  inits?: onnx.ITensorProto[];
-  opset?: number;
-}
-function encode(s: Spec): Uint8Array {
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: 7,
-      opsetImport: [{ domain: '', version: s.opset ?? 13 }],
-      graph: { name: 'g', node: s.nodes, input: s.inputs, output: s.outputs.map((o) => port(o)), initializer: s.inits ?? [] },
-    }),
-  ).finish();
-}
+import { AT, DT, Node, Spec, code, encode, flt, floatInit, int, intInit, ints, port } from './builders';
 
 /** Loads, runs once on `x` (fed to input "x"), disposes; returns the first output. */
 function run1(s: Spec, x: nn.Tensor): nn.Tensor {
@@ -55,15 +17,6 @@ function run1(s: Spec, x: nn.Tensor): nn.Tensor {
   } finally {
     m.dispose();
   }
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? (e as Error).name;
-  }
-  return 'no error';
 }
 
 const x4 = randomTensor([1, 2, 3, 3], 1);
