@@ -20,7 +20,7 @@ const seconds = Number(argOf('--seconds') ?? (quick ? 0.1 : 0.25));
 // This machine is shared and noisy: JS and native are measured in alternating
 // rounds and each keeps its best round, so both see the same conditions.
 const rounds = Number(argOf('--rounds') ?? (quick ? 2 : 3));
-const jsonOut = argOf('--json') ?? path.join(__dirname, 'results', 'gemm.json');
+const jsonOut = argOf('--json') ?? path.join(process.cwd(), 'neonn-bench', 'gemm.json');
 
 function argOf(name) {
   const i = args.indexOf(name);

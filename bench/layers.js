@@ -28,7 +28,7 @@ const argOf = (name) => {
 };
 const quick = args.includes('--quick');
 const seconds = Number(argOf('--seconds') ?? (quick ? 0.1 : 0.3));
-const jsonOut = argOf('--json') ?? path.join(__dirname, 'results', 'layers.json');
+const jsonOut = argOf('--json') ?? path.join(process.cwd(), 'neonn-bench', 'layers.json');
 
 // [name, Cin, H(=W), Cout, k, stride, pad, group]; H is the layer's input size.
 /** @type {Record<string, [string, number, number, number, number, number, number, number][]>} */

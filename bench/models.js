@@ -11,8 +11,13 @@
 // so peak RSS is that pair's alone and neither runtime's idle spinning threads
 // disturb the other: all neonn pairs run first, then all onnxruntime pairs.
 //
-//   npx neonn bench [--quick] [--models squeezenet,resnet50] [--backends openblas] [--reference]
-//                   [--runs R] [--json PATH] [--svg PATH]
+//   npx neonn bench [--quick] [--models squeezenet,resnet50,./my.onnx] [--size HxW] [--backends openblas]
+//                   [--reference] [--runs R] [--json PATH] [--svg PATH]
+//
+// --models takes zoo names and paths of .onnx files (the user's own model: its
+// float inputs are fed at their declared shapes, a symbolic N as 1 and
+// symbolic H, W from --size). Results go to ./neonn-bench/ in the current
+// directory unless --json / --svg say otherwise.
 'use strict';
 
 const fs = require('fs');
@@ -32,11 +37,14 @@ function median(xs) {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-/** @param {{ runtime: 'neonn' | 'ort', file: string, backend: string, threads: number, runs: number, warmup: number }} spec */
+/** @param {{ runtime: 'neonn' | 'ort', file: string, shapes: number[][], backend: string, threads: number, runs: number, warmup: number }} spec */
 async function child(spec) {
   const bytes = fs.readFileSync(spec.file);
-  const input = new Float32Array(3 * 224 * 224);
-  for (let i = 0; i < input.length; i++) input[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+  const inputs = spec.shapes.map((/** @type {number[]} */ shape) => {
+    const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+    return x;
+  });
   const times = [];
   let loadMs;
   if (spec.runtime === 'neonn') {
@@ -46,7 +54,9 @@ async function child(spec) {
     const t0 = now();
     const model = await nn.loadOnnx(bytes);
     loadMs = now() - t0;
-    const feeds = { [model.inputNames[0]]: nn.tensor(input, [1, 3, 224, 224]) };
+    /** @type {Record<string, any>} */
+    const feeds = {};
+    model.inputNames.forEach((/** @type {string} */ n, /** @type {number} */ i) => (feeds[n] = nn.tensor(inputs[i], spec.shapes[i])));
     for (let i = 0; i < spec.warmup; i++) await model.run(feeds);
     for (let i = 0; i < spec.runs; i++) {
       const t = now();
@@ -59,7 +69,9 @@ async function child(spec) {
     const t0 = now();
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: spec.threads, interOpNumThreads: 1 });
     loadMs = now() - t0;
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, 224, 224]) };
+    /** @type {Record<string, any>} */
+    const feeds = {};
+    session.inputNames.forEach((/** @type {string} */ n, /** @type {number} */ i) => (feeds[n] = new ort.Tensor('float32', inputs[i], spec.shapes[i])));
     for (let i = 0; i < spec.warmup; i++) await session.run(feeds);
     for (let i = 0; i < spec.runs; i++) {
       const t = now();
@@ -90,15 +102,17 @@ function attrOf(node, name, dflt) {
  * Every other op passes its first input's shape on, except the few that
  * change it (pools, Concat, Flatten/Reshape).
  * @param {Uint8Array} bytes
+ * @param {number[][]} inputShapes  the fed graph inputs' shapes, in order
  */
-function countFlops(bytes) {
+function countFlops(bytes, inputShapes) {
   const { onnx } = require('onnx-proto');
   const m = onnx.ModelProto.decode(bytes);
   const g = /** @type {any} */ (m.graph);
   /** @type {Map<string, number[]>} */
   const shapes = new Map();
   for (const t of g.initializer ?? []) shapes.set(t.name, (t.dims ?? []).map(Number));
-  for (const i of g.input ?? []) if (!shapes.has(i.name)) shapes.set(i.name, i.type.tensorType.shape.dim.map((/** @type {any} */ d) => Number(d.dimValue) || 1));
+  const fed = (g.input ?? []).filter((/** @type {any} */ i) => !shapes.has(i.name));
+  fed.forEach((/** @type {any} */ i, /** @type {number} */ k) => shapes.set(i.name, inputShapes[k]));
   let flops = 0;
   for (const node of g.node ?? []) {
     const ins = (node.input ?? []).map((/** @type {string} */ n) => shapes.get(n));
@@ -143,6 +157,45 @@ function countFlops(bytes) {
 
 // ---------------------------------------------------------------------------
 // Parent.
+
+/** A --models entry that names a file rather than a zoo model. @param {string} m */
+function isFile(m) {
+  return m.endsWith('.onnx') || m.includes('/');
+}
+
+/** `--size HxW` as [H, W], or undefined. @param {string | undefined} v */
+function parseSize(v) {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new RangeError(`--size must be HxW (e.g. 320x320), got ${JSON.stringify(v)}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * The shapes a user's model is fed at: its declared input dims, a symbolic
+ * batch as 1 and symbolic spatial dims (rank-4 inputs) from --size.
+ * @param {any} nn @param {Uint8Array} bytes @param {string} file @param {number[] | undefined} size
+ */
+async function feedShapes(nn, bytes, file, size) {
+  const model = await nn.loadOnnx(bytes);
+  try {
+    return model.inputDims.map((/** @type {(number | string)[]} */ dims, /** @type {number} */ i) => {
+      const name = model.inputNames[i];
+      if (model.inputDtypes[i] !== 'float32') {
+        throw new RangeError(`${file}: input "${name}" is ${model.inputDtypes[i]}; bench feeds float32 inputs only`);
+      }
+      return dims.map((d, k) => {
+        if (typeof d === 'number') return d;
+        if (k === 0) return 1;
+        if (dims.length === 4 && k >= 2 && size) return size[k - 2];
+        throw new RangeError(`${file}: input "${name}" has symbolic dim ${d} (shape [${dims.join(',')}]): give --size HxW`);
+      });
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
 
 /** @param {number} v */
 const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -251,11 +304,18 @@ async function main() {
   const quick = args.includes('--quick');
   const runs = Number(argOf('--runs') ?? (quick ? 8 : 15));
   const warmup = quick ? 1 : 2;
-  const jsonOut = argOf('--json') ?? path.join(__dirname, 'results', 'models.json');
-  const svgOut = argOf('--svg') ?? (argOf('--json') ? jsonOut.replace(/\.json$/, '') + '.svg' : path.join(__dirname, 'results', 'models.svg'));
+  const jsonOut = argOf('--json') ?? path.join(process.cwd(), 'neonn-bench', 'models.json');
+  const svgOut = argOf('--svg') ?? jsonOut.replace(/\.json$/, '') + '.svg';
   const names = /** @type {readonly string[]} */ (nn.zoo.names);
   const modelNames = (argOf('--models') ?? (quick ? 'squeezenet,googlenet,mobilenetV2' : names.join(','))).split(',');
-  for (const m of modelNames) if (!names.includes(m)) throw new RangeError(`unknown model ${m}; known: ${names.join(', ')}`);
+  const size = parseSize(argOf('--size'));
+  for (const m of modelNames) {
+    if (isFile(m)) {
+      if (!fs.existsSync(m)) throw new RangeError(`model file ${m} does not exist`);
+    } else if (!names.includes(m)) {
+      throw new RangeError(`unknown model ${m}; known: ${names.join(', ')}, or a path to a .onnx file`);
+    }
+  }
   const available = nn.backends().filter((b) => b.available).map((b) => b.name);
   const backendNames = (argOf('--backends') ?? available.filter((b) => b !== 'reference' || args.includes('--reference')).join(',')).split(',');
   for (const b of backendNames) if (!available.includes(b)) throw new RangeError(`backend ${b} is not available here; available: ${available.join(', ')}`);
@@ -272,20 +332,31 @@ async function main() {
   if (underEmulation()) console.error('WARNING: running under emulation (qemu): these timings mean nothing about real hardware');
   const pi = piPeak(readPiModel());
 
-  console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1, 224×224, median of ${runs} runs after ${warmup} warm-up${quick ? ' (quick)' : ''}`);
+  console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1 (zoo models at 224×224), median of ${runs} runs after ${warmup} warm-up${quick ? ' (quick)' : ''}`);
   if (pi) console.log(`${describePeak(pi)}; "% of Pi peak" is against the cores in use (threads × ${pi.ghz} GHz × ${pi.flopsPerCycle})`);
   console.log('each pair runs in its own process: peak RSS is that pair\'s maxRSS (node itself included); load = loadOnnx / InferenceSession.create on the bytes\n');
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-'));
   /** @type {{ model: string, file: string, flops: number }[]} */
-  const models = modelNames.map((model) => {
-    const bytes = /** @type {any} */ (nn.zoo.onnx)[model]({ seed: 1 });
-    const file = path.join(tmp, `${model}.onnx`);
-    fs.writeFileSync(file, bytes);
-    return { model, file, flops: countFlops(bytes) };
-  });
+  const models = await Promise.all(
+    modelNames.map(async (model) => {
+      if (isFile(model)) {
+        const bytes = fs.readFileSync(model);
+        const shapes = await feedShapes(nn, bytes, model, size);
+        // A file called model.onnx is named by its folder (real-models/yunet/model.onnx: yunet).
+        const base = path.basename(model, '.onnx');
+        const label = base === 'model' ? path.basename(path.dirname(path.resolve(model))) : base;
+        return { model: label, file: path.resolve(model), shapes, flops: countFlops(bytes, shapes) };
+      }
+      const bytes = /** @type {any} */ (nn.zoo.onnx)[model]({ seed: 1 });
+      const file = path.join(tmp, `${model}.onnx`);
+      fs.writeFileSync(file, bytes);
+      const shapes = [[1, 3, 224, 224]];
+      return { model, file, shapes, flops: countFlops(bytes, shapes) };
+    }),
+  );
 
-  /** @type {{ runtime: 'neonn' | 'ort', model: string, file: string, flops: number, backend: string, threads: number }[]} */
+  /** @type {{ runtime: 'neonn' | 'ort', model: string, file: string, shapes: number[][], flops: number, backend: string, threads: number }[]} */
   const pairs = [];
   // Phase 1: neonn; phase 2: onnxruntime. Never interleaved.
   for (const m of models) for (const backend of backendNames) for (const threads of threadCounts) pairs.push({ runtime: 'neonn', ...m, backend, threads });
@@ -297,7 +368,7 @@ async function main() {
   for (const p of pairs) {
     const label = `${p.model} ${p.backend} t${p.threads}`;
     bar.label(label);
-    const spec = { runtime: p.runtime, file: p.file, backend: p.backend, threads: p.threads, runs, warmup };
+    const spec = { runtime: p.runtime, file: p.file, shapes: p.shapes, backend: p.backend, threads: p.threads, runs, warmup };
     const r = spawnSync(process.execPath, [__filename, '--child', JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: String(p.threads) } });
     const line = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
     if (!line) {
@@ -331,12 +402,18 @@ async function main() {
   fs.writeFileSync(jsonOut, JSON.stringify({ cpu: os.cpus()[0]?.model, cores: os.cpus().length, date: new Date().toISOString(), node: process.version, quick, runs, warmup, ort: ortFound, emulated: underEmulation(), pi, rows, failures }, null, 2));
   const chartRows = rows.map((r) => ({ model: r.model, runtime: r.runtime, medianMs: r.medianMs, label: `${r.runtime === 'ort' ? 'onnxruntime' : `neonn ${r.backend}`} t${r.threads}` }));
   fs.mkdirSync(path.dirname(svgOut), { recursive: true });
-  fs.writeFileSync(svgOut, svgChart(chartRows, `neonn vs onnxruntime-node — batch 1, 224×224, ${os.cpus()[0]?.model ?? 'cpu'}`));
+  fs.writeFileSync(svgOut, svgChart(chartRows, `neonn vs onnxruntime-node — batch 1, ${os.cpus()[0]?.model ?? 'cpu'}`));
   console.log(`JSON: ${path.relative(process.cwd(), jsonOut)}\nSVG:  ${path.relative(process.cwd(), svgOut)}`);
   if (failures.length) process.exitCode = 1;
 }
 
 main().catch((err) => {
+  // A bad argument (unknown model, symbolic dims without --size): one line, exit 2.
+  if (err instanceof RangeError) {
+    console.error(`neonn bench: ${err.message}`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(err && err.stack ? err.stack : err);
   process.exitCode = 1;
 });

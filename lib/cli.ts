@@ -5,6 +5,7 @@
  * bad value is one line on stderr and exit code 2, before any work.
  */
 import { spawnSync } from 'child_process';
+import { existsSync } from 'fs';
 import * as path from 'path';
 import { CommandSpec, Parsed, UsageError, intValue, nameList, parseArgs } from './cli/args';
 import { INSPECT, inspect } from './cli/inspect';
@@ -40,15 +41,19 @@ const BENCH: CommandSpec = {
   then the conv layers of the classic CNNs on each backend
 
   --quick            a short run (three models, fewer runs)
-  --models a,b       zoo models to run
+  --models a,b       zoo models and/or .onnx files to run (a file's float inputs are fed at
+                     their declared shapes: symbolic batch 1, symbolic H and W from --size;
+                     with a file the conv-layer part is skipped)
+  --size <HxW>       spatial size for models with symbolic H and W
   --backends x,y     backends to run (default: every available one but reference)
   --reference        include the reference backend
   --runs <R>         timed runs per pair
-  --json <path>      where the models' JSON goes (the layers' JSON beside it)
+  --json <path>      where the models' JSON goes (the layers' JSON beside it;
+                     default ./neonn-bench/ in the current directory)
   --svg <path>       where the chart goes
   --no-layers        skip the conv layers`,
   flags: {
-    '--quick': 'bool', '--models': 'value', '--backends': 'value', '--reference': 'bool', '--runs': 'value',
+    '--quick': 'bool', '--models': 'value', '--size': 'value', '--backends': 'value', '--reference': 'bool', '--runs': 'value',
     '--json': 'value', '--svg': 'value', '--no-layers': 'bool',
   },
   positionals: [0, 0],
@@ -65,8 +70,20 @@ const BUILD: CommandSpec = {
 function checkBench({ flags }: Parsed): void {
   const v = (f: string): string | undefined => flags.get(f) as string | undefined;
   if (v('--runs') !== undefined) intValue('bench', '--runs', v('--runs')!);
-  if (v('--models') !== undefined) nameList('bench', '--models', v('--models')!);
+  if (v('--models') !== undefined) {
+    for (const m of nameList('bench', '--models', v('--models')!)) {
+      if ((m.endsWith('.onnx') || m.includes('/')) && !existsSync(m)) throw new UsageError(`neonn bench: --models: no such file ${JSON.stringify(m)}`);
+    }
+  }
   if (v('--backends') !== undefined) nameList('bench', '--backends', v('--backends')!);
+  const size = v('--size');
+  if (size !== undefined && !/^[1-9]\d*x[1-9]\d*$/.test(size)) throw new UsageError(`neonn bench: --size must be HxW (e.g. 320x320), got ${JSON.stringify(size)}`);
+}
+
+/** Whether `--models` names a file (the user's own model) rather than only zoo models. */
+function benchesFiles(args: string[]): boolean {
+  const i = args.indexOf('--models');
+  return i >= 0 && (args[i + 1] ?? '').split(',').some((m) => m.endsWith('.onnx') || m.includes('/'));
 }
 
 function version(): string {
@@ -153,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
       checkBench(parsed);
       const args = rest.filter((a) => a !== '--no-layers');
       const status = run(path.join(root, 'bench', 'models.js'), args);
-      if (status !== 0 || rest.includes('--no-layers')) return status;
+      if (status !== 0 || rest.includes('--no-layers') || benchesFiles(args)) return status;
       return run(path.join(root, 'bench', 'layers.js'), layerArgs(args));
     }
     case 'build':

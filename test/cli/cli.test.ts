@@ -1,7 +1,7 @@
 // The built CLI (dist/cli.js, `npm test` builds it first) as a user runs it:
 // a child process, its stdout, stderr and exit code.
 import { spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -52,6 +52,8 @@ describe('neonn: usage errors are one line on stderr, exit code 2, before any wo
     [['bench', '--quick', '--frob'], /^neonn bench: unknown flag --frob \(known: --quick --models/],
     [['bench', '--models', 'a,,b'], /^neonn bench: --models takes comma-separated names/],
     [['bench', 'extra'], /^neonn bench: unexpected argument "extra" \(it takes none\)$/],
+    [['bench', '--models', 'missing/model.onnx'], /^neonn bench: --models: no such file "missing\/model\.onnx"$/],
+    [['bench', '--size', '320'], /^neonn bench: --size must be HxW \(e\.g\. 320x320\), got "320"$/],
     [['info', '--verbose'], /^neonn info: unknown flag --verbose \(known: --json\)$/],
     [['build', '--fast'], /^neonn build: unknown flag --fast \(it takes none\)$/],
     [['run'], /^neonn run: missing model\.onnx$/],
@@ -189,5 +191,30 @@ describe('neonn inspect', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^neonn: loadOnnx: not a valid ONNX model/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('neonn bench --models <file.onnx>: a user model, results in the current directory', () => {
+  test('a fixed-size model runs on the named backend and its JSON lands in ./neonn-bench/', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-cli-'));
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--models', model('mnist8'), '--backends', 'reference', '--runs', '1'], { encoding: 'utf8', cwd, timeout: 240000 });
+    expect(r.stderr).not.toMatch(/Error|failed:/);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(readFileSync(path.join(cwd, 'neonn-bench', 'models.json'), 'utf8')) as { rows: { model: string; runtime: string; backend: string; medianMs: number }[] };
+    const mine = out.rows.filter((row) => row.runtime === 'neonn');
+    expect(mine.length).toBeGreaterThan(0);
+    for (const row of mine) {
+      expect(row).toMatchObject({ model: 'mnist8', backend: 'reference' });
+      expect(row.medianMs).toBeGreaterThan(0);
+    }
+    expect(readFileSync(path.join(cwd, 'neonn-bench', 'models.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  test('a model with symbolic H and W asks for --size: one line, exit 2, nothing written', () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-cli-'));
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--models', model('yunet'), '--backends', 'reference', '--runs', '1'], { encoding: 'utf8', cwd, timeout: 120000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^neonn bench: .*yunet\/model\.onnx: input "input" has symbolic dim height .*give --size HxW$/);
+    expect(existsSync(path.join(cwd, 'neonn-bench'))).toBe(false);
   });
 });
