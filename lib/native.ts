@@ -148,7 +148,6 @@ export interface NativeProgram {
   plannedLayers(): { step: number; label: string; resolved: string; backend: string; algorithm: string; bytes: number; note?: string }[];
 }
 
-/** @internal The addon's exports. */
 /** A tensor of the generic kernel interface (binding/kernel_args.h). dtype: ONNX code. */
 export interface NativeTensor {
   data: ArrayBufferView;
@@ -163,6 +162,7 @@ interface NativeKernels {
   kernelNames(): string[];
 }
 
+/** @internal The addon's exports. */
 export interface NativeBinding extends NativeCnnOps, NativeKernels {
   napiVersion: number;
   NeonnProgram: new (spec: unknown) => NativeProgram;

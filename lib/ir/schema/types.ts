@@ -1,12 +1,14 @@
+import type { DType, TypedData } from '../../dtype';
+
 /**
  * The op schema's vocabulary: how one op is declared once — named inputs and
  * outputs, typed attributes with defaults, accepted dtypes, in-place pairs,
  * layouts, output inference — so that the argument checks, the native call,
  * the planner's metadata and the ONNX mapping all come from that one entry.
- * See docs/adding-an-op.md.
- * @internal
+ * See docs/adding-an-op.md. (Not marked internal: the public runOp and
+ * TypedTensor types name AttrValue; a file-level internal tag would strip the
+ * declaration after it from the .d.ts.)
  */
-import type { DType, TypedData } from '../../dtype';
 
 export type AttrValue = number | readonly number[] | string | readonly string[];
 
