@@ -1,0 +1,24 @@
+// Quick start for a CommonJS TypeScript project (tsc's default "module": "commonjs"):
+// no top-level await there, so the work goes in an async main().
+import * as nn from 'neonn';
+
+async function main() {
+  const model = new nn.Sequential([
+    nn.layers.conv2d({ filters: 16, kernel: 3, pads: 1 }),
+    nn.layers.batchNorm(),                        // folded into the conv when compiled
+    nn.layers.relu(),                             // fused into the conv
+    nn.layers.maxPool2d({ kernel: 2, strides: 2 }),
+    nn.layers.flatten(),
+    nn.layers.dense({ units: 10 }),
+    nn.layers.softmax(),
+  ], { inputShape: [3, 32, 32], seed: 42 });      // weights: given, or seeded random
+
+  const x = nn.tensor(new Float32Array(3 * 32 * 32).fill(0.5), [1, 3, 32, 32]); // zero-copy
+  const y = await model.predict(x);               // whole forward pass on the libuv pool
+  console.log(nn.getBackend(), y.shape);          // auto [ 1, 10 ]
+  await nn.saveModel(model, '/tmp/neonn-readme-model');
+  const again = await nn.loadModel('/tmp/neonn-readme-model');
+  console.log(again.predictSync(x).data[0] === y.data[0]); // true
+}
+
+main().catch((err) => { console.error(err); process.exitCode = 1; });
