@@ -99,6 +99,9 @@ export { saveOnnx } from './onnx/export';
 export type { SaveOnnxOptions } from './onnx/export';
 export { zoo } from './zoo';
 export type { ZooOptions, ZooModelName } from './zoo';
+export type { TypedData } from './dtype';
+export type { AttrValue } from './ir/schema/types';
+export type { Pair, Pads } from './model/layers';
 // --- end ONNX export and the model zoo ---
 
 // --- vision post-processing ---

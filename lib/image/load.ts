@@ -40,7 +40,7 @@ export function loadSharp(op: string): SharpLike {
   }
 }
 
-/** Options of {@link load}: those of fromPixels, and whether to apply the photo's EXIF orientation. */
+/** Options of `load`: those of fromPixels, and whether to apply the photo's EXIF orientation. */
 export interface LoadImageOptions extends ImageOptions {
   /** Rotate as the photo's EXIF orientation says (as viewers show it); default true. */
   autoOrient?: boolean;
@@ -51,7 +51,7 @@ export interface LoadImageOptions extends ImageOptions {
  * makes a model input of it. Needs the optional package `sharp`.
  * @param pathOrBuffer - a file path or the encoded bytes
  * @param options - size, fit, channels, normalization, layout: see {@link ImageOptions}
- * @returns `{ tensor, transform }`, as {@link fromPixels}
+ * @returns `{ tensor, transform }`, as `fromPixels`
  * @throws {TypeError} for a wrong argument type or option
  * @throws {NeonnError} `ERR_NEONN_SHARP_MISSING` when sharp is not installed, `ERR_NEONN_IMAGE_DECODE` for an unreadable image
  * @example
@@ -92,9 +92,9 @@ export async function load(pathOrBuffer: string | Uint8Array, options?: LoadImag
 
 /**
  * Several photos as one batch: each decoded and made into the input as
- * {@link load} does (in parallel), stacked along the batch axis.
+ * `load` does (in parallel), stacked along the batch axis.
  * @param photos - file paths or encoded bytes, at least one
- * @param options - as {@link load}; `size` is required (the photos must come out the same size)
+ * @param options - as `load`; `size` is required (the photos must come out the same size)
  * @returns `{ tensor, transforms }`: `[N, C, H, W]` (or `[N, H, W, C]`) and one transform per photo
  * @throws {TypeError} for a non-array or a bad option
  * @throws {RangeError} for an empty list or a missing `size`

@@ -13,7 +13,7 @@ import { ImageTransform } from './transform';
 /** How the photo is fitted into `size`. */
 export type ImageFit = 'fill' | 'contain' | 'cover';
 
-/** Options of {@link fromPixels} and {@link load}. */
+/** Options of `nn.image.fromPixels` and `nn.image.load`. */
 export interface ImageOptions {
   /** The model input's `[height, width]`; default the photo's size. */
   size?: [number, number];
@@ -38,7 +38,7 @@ export interface ImageOptions {
   dtype?: 'float32' | 'uint8';
 }
 
-/** What {@link fromPixels} and {@link load} return. */
+/** What `nn.image.fromPixels` and `nn.image.load` return. */
 export interface ImageInput<T = Tensor> {
   /** `[1, C, H, W]` (or `[1, H, W, C]`): a float32 Tensor, or a uint8 TypedTensor with `dtype: 'uint8'`. */
   tensor: T;
@@ -46,7 +46,7 @@ export interface ImageInput<T = Tensor> {
   transform: ImageTransform;
 }
 
-/** The 8-bit pixel buffers {@link fromPixels} takes. */
+/** The 8-bit pixel buffers `fromPixels` takes. */
 export type PixelData = Uint8Array | Uint8ClampedArray;
 
 const OPTIONS = new Set(['size', 'fit', 'pad', 'channels', 'scale', 'mean', 'std', 'layout', 'dtype']);

@@ -141,7 +141,7 @@ export const layers = {
     const { weights, ...rest } = c;
     return make('dense', { ...rest, activation: activationOf(op, c.activation), useBias: c.useBias === undefined ? true : optBool(op, 'useBias', c.useBias) }, checkWeights(op, weights, ['w', 'b']));
   },
-  /** @alias dense */
+  /** Another name for {@link layers.dense}: the same layer. */
   fullyConnected(config: DenseLayerConfig & { weights?: { w: TensorLike; b?: TensorLike } }): Layer {
     return layers.dense(config);
   },

@@ -9,7 +9,7 @@ import { checkOptions, optEnum } from '../validate';
 /** A box to draw: `[x1, y1, x2, y2]` in the photo's pixels, or an object with an optional label. */
 export type DrawBox = readonly [number, number, number, number] | { box: readonly number[]; label?: string };
 
-/** Options of {@link drawBoxes}. */
+/** Options of `drawBoxes`. */
 export interface DrawBoxesOptions {
   /** Output format; default `'jpeg'`. */
   format?: 'jpeg' | 'png';

@@ -11,7 +11,7 @@ import { checkOptions, optBool, optEnum } from '../validate';
 import { BOX_FORMATS, BoxFormat, iouAt, toXyxyAt } from './boxes';
 import { VisionInput, asMatrix, checkNumbers, numberIn } from './common';
 
-/** Options of {@link nms}. */
+/** Options of `nms`. */
 export interface NmsOptions {
   /** A candidate is suppressed when its IoU with a kept box is above this; default 0.5. */
   iouThreshold?: number;

@@ -9,7 +9,7 @@ import { checkOptions, optBool, optEnum } from '../validate';
 import { BOX_FORMATS, BoxFormat, fromXyxyAt } from './boxes';
 import { VisionInput, asMatrix, checkNumbers } from './common';
 
-/** Options of {@link ssdPriors}. */
+/** Options of `ssdPriors`. */
 export interface SsdPriorsOptions {
   /** The model's input `[height, width]` in pixels. */
   inputSize: [number, number];
@@ -98,7 +98,7 @@ export function ssdPriors(options: SsdPriorsOptions): Tensor {
   return new Tensor(out, [total, 4]);
 }
 
-/** Options of {@link decodePriors}. */
+/** Options of `decodePriors`. */
 export interface DecodePriorsOptions {
   /** Centre and size variances; default `[0.1, 0.2]`. */
   variances?: [number, number];
@@ -112,7 +112,7 @@ export interface DecodePriorsOptions {
  * Decodes an SSD-style head's box regression against its priors:
  * `cx = pcx + dx * v0 * pw`, `cy = pcy + dy * v0 * ph`, `w = pw * exp(dw * v1)`, `h = ph * exp(dh * v1)`.
  * @param loc - `[P, 4]` regression (dx, dy, dw, dh); leading dims of 1 allowed
- * @param priors - `[P, 4]` cxcywh priors, as {@link ssdPriors} makes them
+ * @param priors - `[P, 4]` cxcywh priors, as `ssdPriors` makes them
  * @returns `[P, 4]` boxes (xyxy unless `format` says otherwise)
  * @throws {RangeError} if the row counts disagree or a value is NaN
  * @example
@@ -152,7 +152,7 @@ export function decodePriors(loc: VisionInput, priors: VisionInput, options?: De
   return new Tensor(out, [l.rows, 4]);
 }
 
-/** Options of {@link decodeGrid}. */
+/** Options of `decodeGrid`. */
 export interface DecodeGridOptions {
   /** The model's input `[height, width]` in pixels. */
   inputSize: [number, number];

@@ -40,7 +40,7 @@ export function softmax(x: VisionInput, axis = -1): Tensor {
   return new Tensor(out, x instanceof Float32Array ? [data.length] : [...shape]);
 }
 
-/** The result of {@link topK}. */
+/** The result of `topK`. */
 export interface TopK {
   /** `[..., k]`: the k largest values of each row, largest first. */
   values: Tensor;
