@@ -2,6 +2,7 @@
  * `neonn run model.onnx --image photo.jpg | --input x.npy`: one inference,
  * then each output's shape and a summary (top-k for a classifier's output).
  */
+import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { CommandSpec, Parsed, UsageError, intValue, numberList, numberValue, sizeValue } from './args';
 import { readTensorFile } from './npy';
@@ -24,10 +25,20 @@ export const RUN: CommandSpec = {
   --input <file>    a raw tensor: .npy (float32/float64, C order) or headerless float32 in the input's shape
     --shape AxBxC.. the shape of a headerless file, for an input with symbolic dims (e.g. 1x3x48x192)
   --top <k>         how many entries of a classifier's output (default 5)
-  --json            print one JSON object instead of text`,
+  --json            print one JSON object instead of text
+  --draw <out.jpg>  a detector: draw its boxes on the photo (with --image; .jpg or .png), after NMS:
+    --boxes <name>  the output holding the boxes, [N,4] or [1,N,4], in input pixels (or see --normalized)
+    --scores <name> the output holding their scores, [N], [N,C] or with a leading 1; with C = 2 the
+                    columns are (background, object) and column 1 is the score, otherwise the best class
+    --box-format f  xyxy (default) | xywh | cxcywh
+    --normalized    boxes are fractions of the input's width and height (SSD-style heads)
+    --score-threshold <s>  drop boxes scoring below s (default 0.5)
+    --iou <t>       NMS IoU threshold (default 0.45)`,
   flags: {
     '--image': 'value', '--input': 'value', '--size': 'value', '--fit': 'value', '--bgr': 'bool', '--scale': 'value',
     '--mean': 'value', '--std': 'value', '--top': 'value', '--json': 'bool', '--shape': 'value',
+    '--draw': 'value', '--boxes': 'value', '--scores': 'value', '--box-format': 'value', '--normalized': 'bool',
+    '--score-threshold': 'value', '--iou': 'value',
   },
   positionals: [1, 1],
   positionalName: 'model.onnx',
@@ -46,6 +57,43 @@ interface RunOptions {
   top: number;
   json: boolean;
   shape?: number[];
+  draw?: DrawOptions;
+}
+
+/** `--draw` and its companions. */
+interface DrawOptions {
+  file: string;
+  boxes: string;
+  scores: string;
+  format: 'xyxy' | 'xywh' | 'cxcywh';
+  normalized: boolean;
+  scoreThreshold: number;
+  iou: number;
+}
+
+/** Checks `--draw` and its companion flags: all or none, and only with --image. */
+function drawOptions(get: (f: string) => string | undefined, flags: Parsed['flags'], image: string | undefined): DrawOptions | undefined {
+  const companions = ['--boxes', '--scores', '--box-format', '--normalized', '--score-threshold', '--iou'].filter((f) => flags.has(f));
+  const file = get('--draw');
+  if (file === undefined) {
+    if (companions.length > 0) throw new UsageError(`neonn run: ${companions[0]} applies to --draw only`);
+    return undefined;
+  }
+  if (image === undefined) throw new UsageError('neonn run: --draw needs --image (the photo to draw on)');
+  if (!/\.(jpe?g|png)$/i.test(file)) throw new UsageError(`neonn run: --draw writes .jpg or .png, got ${JSON.stringify(file)}`);
+  const boxes = get('--boxes');
+  const scores = get('--scores');
+  if (boxes === undefined || scores === undefined) throw new UsageError('neonn run: --draw needs --boxes <output> and --scores <output>');
+  const format = get('--box-format') ?? 'xyxy';
+  if (format !== 'xyxy' && format !== 'xywh' && format !== 'cxcywh') throw new UsageError(`neonn run: --box-format must be xyxy, xywh or cxcywh, got ${JSON.stringify(format)}`);
+  const unit = (flag: string, dflt: number): number => {
+    const v = get(flag);
+    if (v === undefined) return dflt;
+    const x = numberValue('run', flag, v);
+    if (!(x >= 0 && x <= 1)) throw new UsageError(`neonn run: ${flag} must be from 0 to 1, got ${JSON.stringify(v)}`);
+    return x;
+  };
+  return { file, boxes, scores, format, normalized: flags.has('--normalized'), scoreThreshold: unit('--score-threshold', 0.5), iou: unit('--iou', 0.45) };
 }
 
 /** Checks every flag's value before any work. */
@@ -72,6 +120,7 @@ function options({ flags, positionals }: Parsed): RunOptions {
     top: v('--top') === undefined ? 5 : intValue('run', '--top', v('--top')!),
     json: flags.has('--json'),
     shape: v('--shape') === undefined ? undefined : v('--shape')!.split(/[xX×]/).map((d) => intValue('run', '--shape', d)),
+    draw: drawOptions(get, flags, image),
   };
 }
 
@@ -128,6 +177,7 @@ export async function run(parsed: Parsed): Promise<number> {
     const dims = model.inputDims[0];
     let x: NN.Tensor;
     let source: string;
+    let transform: NN.ImageTransform | undefined;
     if (o.image !== undefined) {
       if (dims.length !== 4) throw new UsageError(`neonn run: input "${model.inputNames[0]}" has rank ${dims.length}; --image needs a 4-D image input (use --input)`);
       const isC = (d: number | string): boolean => d === 1 || d === 3;
@@ -143,6 +193,7 @@ export async function run(parsed: Parsed): Promise<number> {
       const perChannel = (v: number[] | undefined): number | number[] | undefined => (v && (c === 1 || v.length === 1) ? v[0] : v);
       const img = await nn.image.load(o.image, { size, fit: o.fit, channels, layout, scale: o.scale, mean: perChannel(o.mean), std: perChannel(o.std) });
       x = img.tensor;
+      transform = img.transform;
       source = `${o.image} (${img.transform.width}x${img.transform.height}, ${o.fit}, ${channels})`;
     } else {
       const raw = readTensorFile(o.input!);
@@ -162,8 +213,9 @@ export async function run(parsed: Parsed): Promise<number> {
     const out = await model.run({ [model.inputNames[0]]: x });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const outputs = model.outputNames.map((n) => summarize(nn, n, out[n], o.top));
+    const drawn = o.draw ? await draw(nn, o.image!, o.draw, out, model.outputNames, transform!, x.shape) : undefined;
     if (o.json) {
-      console.log(JSON.stringify({ model: o.model, input: { name: model.inputNames[0], shape: [...x.shape], source }, ms, backend: nn.getBackend(), outputs }, null, 2));
+      console.log(JSON.stringify({ model: o.model, input: { name: model.inputNames[0], shape: [...x.shape], source }, ms, backend: nn.getBackend(), outputs, ...(drawn ? { detections: drawn } : {}) }, null, 2));
       return 0;
     }
     console.log(`${o.model}: input "${model.inputNames[0]}" [${x.shape.join(',')}] from ${source}; ran in ${ms.toFixed(1)} ms (backend ${nn.getBackend()})`);
@@ -175,8 +227,62 @@ export async function run(parsed: Parsed): Promise<number> {
         console.log(`${''.padEnd(width)}  top ${s.top.length}: ${entries.join(', ')}`);
       }
     }
+    if (drawn) console.log(`${drawn.length} box(es) after NMS drawn on ${o.draw!.file}`);
     return 0;
   } finally {
     model.dispose();
   }
+}
+
+/** A detection as `--draw` reports it: in the photo's pixels. */
+interface Drawn {
+  box: [number, number, number, number];
+  score: number;
+  classId: number;
+}
+
+/** NMS over the named outputs, boxes mapped back to the photo, drawn and written: `--draw`. */
+async function draw(nn: typeof NN, photo: string, d: DrawOptions, out: Record<string, NN.Tensor | NN.TypedTensor>, names: readonly string[], transform: NN.ImageTransform, inputShape: readonly number[]): Promise<Drawn[]> {
+  const pick = (flag: string, name: string): NN.Tensor => {
+    const t = out[name];
+    if (t === undefined) throw new UsageError(`neonn run: ${flag} ${JSON.stringify(name)} is not an output (outputs: ${names.join(', ')})`);
+    if (t.dtype !== 'float32') throw new UsageError(`neonn run: ${flag} ${JSON.stringify(name)} is ${t.dtype}, not float32`);
+    return t as NN.Tensor;
+  };
+  const boxes = pick('--boxes', d.boxes);
+  const scores = pick('--scores', d.scores);
+  const bs = boxes.shape.filter((dim, i) => !(i === 0 && dim === 1 && boxes.shape.length === 3));
+  if (bs.length !== 2 || bs[1] !== 4) throw new UsageError(`neonn run: --boxes ${JSON.stringify(d.boxes)} is [${boxes.shape.join(',')}], not [N,4] or [1,N,4]`);
+  const n = bs[0];
+  // A leading batch of 1 goes: [1,N,C] -> [N,C], [1,N] -> [N].
+  let ss = [...scores.shape];
+  if ((ss.length === 3 && ss[0] === 1) || (ss.length === 2 && ss[0] === 1 && ss[1] === n && n !== 1)) ss = ss.slice(1);
+  const classes = ss.length === 1 ? 1 : ss[1];
+  if (ss[0] !== n || ss.length > 2) throw new UsageError(`neonn run: --scores ${JSON.stringify(d.scores)} is [${scores.shape.join(',')}]; with ${n} boxes it must be [N], [N,C] or have a leading 1`);
+  // (background, object) pairs: the object column; otherwise every class.
+  let sc: NN.Tensor = scores;
+  let classOffset = 0;
+  if (classes === 2) {
+    const col = new Float32Array(n);
+    for (let i = 0; i < n; i++) col[i] = scores.data[i * 2 + 1];
+    sc = nn.tensor(col, [n]);
+    classOffset = 1;
+  }
+  const kept = nn.vision.nms(nn.tensor(boxes.data, [n, 4]), classes === 2 ? sc : nn.tensor(scores.data, classes === 1 ? [n] : [n, classes]), {
+    iouThreshold: d.iou,
+    scoreThreshold: d.scoreThreshold,
+    format: d.format,
+  });
+  const [h, w] = inputShape.length === 4 && (inputShape[1] === 1 || inputShape[1] === 3) ? [inputShape[2], inputShape[3]] : [inputShape[1], inputShape[2]];
+  const detections: Drawn[] = kept.map((k) => {
+    const box = d.normalized ? ([k.box[0] * w, k.box[1] * h, k.box[2] * w, k.box[3] * h] as [number, number, number, number]) : k.box;
+    return { box: transform.boxToOriginal(box), score: k.score, classId: k.classId + classOffset };
+  });
+  const bytes = await nn.vision.drawBoxes(
+    photo,
+    detections.map((det) => ({ box: det.box, label: `${classes > 2 ? `${det.classId} ` : ''}${det.score.toFixed(2)}` })),
+    { format: /\.png$/i.test(d.file) ? 'png' : 'jpeg' },
+  );
+  writeFileSync(d.file, bytes);
+  return detections;
 }

@@ -70,6 +70,12 @@ describe('neonn: usage errors are one line on stderr, exit code 2, before any wo
     [['run', dummy, '--json=yes', '--image', 'a.jpg'], /^neonn run: --json takes no value$/],
     [['run', dummy, '--image', 'a.jpg', '--shape', '1x3'], /^neonn run: --shape applies to --input only$/],
     [['run', dummy, '--input', 'x.f32', '--shape', '1x3xq'], /^neonn run: --shape must be an integer >= 1, got "q"$/],
+    [['run', dummy, '--image', 'a.jpg', '--boxes', 'b'], /^neonn run: --boxes applies to --draw only$/],
+    [['run', dummy, '--input', 'x.f32', '--draw', 'o.jpg', '--boxes', 'b', '--scores', 's'], /^neonn run: --draw needs --image \(the photo to draw on\)$/],
+    [['run', dummy, '--image', 'a.jpg', '--draw', 'o.gif', '--boxes', 'b', '--scores', 's'], /^neonn run: --draw writes \.jpg or \.png, got "o\.gif"$/],
+    [['run', dummy, '--image', 'a.jpg', '--draw', 'o.jpg', '--boxes', 'b'], /^neonn run: --draw needs --boxes <output> and --scores <output>$/],
+    [['run', dummy, '--image', 'a.jpg', '--draw', 'o.jpg', '--boxes', 'b', '--scores', 's', '--box-format', 'ltrb'], /^neonn run: --box-format must be xyxy, xywh or cxcywh, got "ltrb"$/],
+    [['run', dummy, '--image', 'a.jpg', '--draw', 'o.jpg', '--boxes', 'b', '--scores', 's', '--iou', '2'], /^neonn run: --iou must be from 0 to 1, got "2"$/],
     [['inspect'], /^neonn inspect: missing model\.onnx$/],
     [['inspect', 'a.onnx', 'b.onnx'], /^neonn inspect: unexpected argument "b\.onnx"$/],
   ])('neonn %p', (args, message) => {
@@ -216,5 +222,40 @@ describe('neonn bench --models <file.onnx>: a user model, results in the current
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n').pop()).toMatch(/^neonn bench: .*yunet\/model\.onnx: input "input" has symbolic dim height .*give --size HxW$/);
     expect(existsSync(path.join(cwd, 'neonn-bench'))).toBe(false);
+  });
+});
+
+describe('neonn run --draw: a detector\'s boxes after NMS, drawn on the photo', () => {
+  test('ulfd_rfb320 on faces1.jpg: faces found, boxes in the photo, a PNG of the photo\'s size written', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'neonn-draw-'));
+    const out = path.join(dir, 'faces.png');
+    const r = neonn('run', model('ulfd_rfb320'), '--image', path.join(IMAGES, 'faces1.jpg'), '--mean', '127', '--std', '128', '--json',
+      '--draw', out, '--boxes', 'boxes', '--scores', 'scores', '--normalized', '--score-threshold', '0.7', '--iou', '0.3');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { detections: { box: number[]; score: number; classId: number }[] };
+    const png = readFileSync(out);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    // The photo's own size: the boxes were mapped back from the 320x240 input.
+    expect(report.detections.length).toBeGreaterThanOrEqual(40);
+    let last = Infinity;
+    for (const d of report.detections) {
+      expect(d.classId).toBe(1);
+      expect(d.score).toBeGreaterThanOrEqual(0.7);
+      expect(d.score).toBeLessThanOrEqual(last);
+      last = d.score;
+      const [x1, y1, x2, y2] = d.box;
+      expect(x1).toBeLessThan(x2);
+      expect(y1).toBeLessThan(y2);
+      expect(x1).toBeGreaterThan(-5);
+      expect(y1).toBeGreaterThan(-5);
+      expect(x2).toBeLessThan(width + 5);
+      expect(y2).toBeLessThan(height + 5);
+      // Faces in this group photo are 15-60 px boxes, not the 320x240 input's scale.
+      expect(x2 - x1).toBeGreaterThan(8);
+      expect(x2 - x1).toBeLessThan(80);
+    }
+    expect(width).toBeGreaterThan(320);
   });
 });
