@@ -143,6 +143,32 @@ describe('npm pack, then npm install of the tarball with its prebuilds', () => {
     expectConvRight(got);
   });
 
+  test("the README's first example, as written, in a fresh `npm init -y` project with the tarball: tsc (CommonJS, strict), then node", () => {
+    const fresh = path.join(work, 'readme-consumer');
+    fs.mkdirSync(fresh);
+    sh('npm', ['init', '-y'], fresh);
+    sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', pack()], fresh);
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const m = /<!-- readme-example[^>]*-->\s*```ts\n([\s\S]*?)```/.exec(readme);
+    expect(m).not.toBeNull();
+    fs.writeFileSync(path.join(fresh, 'index.ts'), m![1]);
+    // What `npm i -D typescript @types/node` would add, taken from this checkout (no network needed);
+    // @types/node may already be there, through a dependency of neonn's.
+    const typesNode = path.join(fresh, 'node_modules', '@types', 'node');
+    if (!fs.existsSync(typesNode)) {
+      fs.mkdirSync(path.dirname(typesNode), { recursive: true });
+      fs.symlinkSync(path.join(root, 'node_modules', '@types', 'node'), typesNode, 'dir');
+    }
+    // tsc --init's settings: CommonJS, strict, esModuleInterop; no skipLibCheck, so neonn's .d.ts are checked.
+    const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--module', 'commonjs', '--target', 'es2016', '--strict', '--esModuleInterop', 'index.ts'], { cwd: fresh, encoding: 'utf8' });
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+    expect(tsc.status).toBe(0);
+    const r = runNode(fresh, ['index.js']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['auto [ 1, 10 ]', 'true']);
+  }, 180_000);
+
   describe.each(ARM_PLATFORMS.map((p) => ({ ...p, cpu: p.cpus[0] })))('the same project under emulated $arch node, -cpu $cpu', (p) => {
     const why = emulationMissing(p) ?? prebuildMissing(root, p);
     if (why !== null) {
