@@ -3,7 +3,7 @@
 // mutant in a child process with a time and memory cap. A case whose child
 // dies (signal, abort, sanitizer) is a crash, one that outlives the time cap
 // a hang, one whose RSS passes the memory cap runaway memory: each is saved
-// to test/fuzz-corpus/<kind>-<hash>.onnx, which test/fuzz/replay.test.ts
+// to test/fuzz-corpus/<kind>-<hash>.onnx.hex (hex text), which test/fuzz/replay.test.ts
 // replays forever after. Exit code 1 when this run found a new one.
 //
 // Seeds: ../shared/real-models/*/model.onnx (NEONN_FUZZ_SEEDS: other
@@ -14,7 +14,7 @@
 //
 //   npm run fuzz -- [--seconds 60] [--jobs 2] [--timeout-ms 10000] [--max-rss-mb 1500] [--seed S] [--corpus DIR] [--asan]
 //   (--asan: the children load build-asan/ under libasan, as npm run test:asan builds it; 30 s, 3 GB caps)
-//   node scripts/fuzz.js --case <file.onnx>   one case, in this process: prints {"outcome": ...}
+//   node scripts/fuzz.js --case <file.onnx[.hex]>   one case, in this process: prints {"outcome": ...}
 //   node scripts/fuzz.js --serve              case paths on stdin (what the pool's children run)
 'use strict';
 
@@ -37,12 +37,26 @@ function isClean(e) {
   return (e.name === 'TypeError' || e.name === 'RangeError') && /^[A-Za-z][\w.]*: /.test(String(e.message));
 }
 
+/**
+ * The corpus keeps its cases as hex text (`<kind>-<hash>.onnx.hex`, 64 bytes a
+ * line): reviewable in a diff, and no binaries in git. A plain .onnx loads as is.
+ */
+function toHex(bytes) {
+  const hex = Buffer.from(bytes).toString('hex');
+  return `${hex.replace(/(.{128})/g, '$1\n').replace(/\n$/, '')}\n`;
+}
+
+function readCase(file) {
+  const raw = fs.readFileSync(file);
+  return file.endsWith('.hex') ? Buffer.from(raw.toString('latin1').replace(/\s+/g, ''), 'hex') : raw;
+}
+
 function runCase(file, report = (o) => process.stdout.write(`${JSON.stringify(o)}\n`)) {
   const nn = require(root);
   const { allocate } = require(path.join(root, 'dist', 'dtype'));
   let m;
   try {
-    m = nn.loadOnnxSync(fs.readFileSync(file));
+    m = nn.loadOnnxSync(readCase(file));
   } catch (e) {
     return report({ outcome: isClean(e) ? 'error' : 'unclean', stage: 'load', message: String(e && e.message).slice(0, 300) });
   }
@@ -376,10 +390,10 @@ async function fuzz(args) {
         if (res.outcome === 'unclean' && unclean.size < 20) unclean.set(res.detail, `${path.basename(path.dirname(file))}: ${m.how}`);
       } else {
         counts[res.kind]++;
-        const name = `${res.kind}-${crypto.createHash('sha1').update(m.bytes).digest('hex').slice(0, 12)}.onnx`;
+        const name = `${res.kind}-${crypto.createHash('sha1').update(m.bytes).digest('hex').slice(0, 12)}.onnx.hex`;
         if (!known.has(name)) {
           known.add(name);
-          fs.writeFileSync(path.join(corpusDir, name), m.bytes);
+          fs.writeFileSync(path.join(corpusDir, name), toHex(m.bytes));
           found.push(`${name}: ${path.basename(path.dirname(file))}, ${m.how}: ${res.detail}`);
           console.log(`fuzz: NEW ${res.kind}: ${path.relative(root, path.join(corpusDir, name))} (${path.basename(path.dirname(file))}, ${m.how}) ${res.detail}`);
         }
