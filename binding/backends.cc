@@ -1,5 +1,8 @@
 // backends(), setBackend(), getBackend(), setThreads(), getThreads().
 #include <napi.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <mutex>
 #include <set>
@@ -81,6 +84,19 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 // onlineCores(): number
 Napi::Value OnlineCores(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Registry::online_cores());
+}
+
+// mallocInUse(): number — bytes the C heap has handed out and not had back
+// (glibc's mallinfo2: uordblks + hblkhd), or -1 without glibc 2.33+. Unlike RSS
+// it does not move when malloc's arenas keep freed pages, so a leak shows as
+// steady growth (test/onnx/memory.test.ts).
+Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  return Napi::Number::New(info.Env(), static_cast<double>(mi.uordblks + mi.hblkhd));
+#else
+  return Napi::Number::New(info.Env(), -1);
+#endif
 }
 
 // buildInfo(): { flavour, target, compiler }
@@ -199,6 +215,7 @@ void RegisterBackends(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("onlineCores", Napi::Function::New(env, OnlineCores, "onlineCores"));
+  exports.Set("mallocInUse", Napi::Function::New(env, MallocInUse, "mallocInUse"));
   exports.Set("parallelCheckSync", Napi::Function::New(env, ParallelCheckSync, "parallelCheckSync"));
   exports.Set("parallelCheck", Napi::Function::New(env, ParallelCheckAsync, "parallelCheck"));
 }

@@ -20,6 +20,13 @@ export interface Diagnostics {
   readonly backend: string;
   readonly threads: number;
   readonly backends: BackendInfo[];
+  /**
+   * Process memory in bytes: `rss`, and `mallocInUse`, the C heap handed out and
+   * not yet freed (glibc's mallinfo2; absent where glibc cannot say). RSS also
+   * counts pages malloc keeps after a free; `mallocInUse` does not, so a native
+   * leak shows there as steady growth.
+   */
+  readonly memory: { rss: number; mallocInUse?: number };
   /** Each loaded ONNX model still alive: its steps, and the backend and kernels each runs on. */
   readonly models: { inputNames: readonly string[]; outputNames: readonly string[]; layers: OnnxLayer[] }[];
 }
@@ -44,6 +51,12 @@ export function diagnostics(): Diagnostics {
     backend: getBackend(),
     threads: getThreads(),
     backends: backends(),
+    memory: memory(),
     models: liveOnnxModels().map((m) => ({ inputNames: m.inputNames, outputNames: m.outputNames, layers: m.layers() })),
   };
+}
+
+function memory(): { rss: number; mallocInUse?: number } {
+  const inUse = binding.mallocInUse();
+  return inUse >= 0 ? { rss: process.memoryUsage.rss(), mallocInUse: inUse } : { rss: process.memoryUsage.rss() };
 }

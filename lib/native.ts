@@ -172,6 +172,8 @@ export interface NativeBinding extends NativeCnnOps, NativeKernels {
   setThreads(n: number): void;
   getThreads(): number;
   onlineCores(): number;
+  /** Bytes of C heap in use (glibc mallinfo2), or -1 where glibc cannot say. */
+  mallocInUse(): number;
   /** Test hook for neonn's worker pool: counts[i] += 1 per item over parallel_for; see binding/backends.cc. */
   parallelCheckSync(counts: Float32Array, grain: number, throwAt: number, throwKind: number, flags: number): number;
   parallelCheck(counts: Float32Array, grain: number, throwAt: number, throwKind: number, flags: number): Promise<void>;

@@ -21,3 +21,16 @@ test('a loaded model shows up with its layers and their backends; a disposed one
   m.dispose();
   expect(nn.diagnostics().models.length).toBe(before);
 });
+
+test('memory: RSS, and the C heap in use, which follows a native allocation and its release', () => {
+  const d = nn.diagnostics();
+  expect(d.memory.rss).toBeGreaterThan(0);
+  expect(d.memory.mallocInUse).toBeGreaterThan(0); // glibc: every target neonn builds for
+  // A 64 MB native buffer (a Float32Array's store comes from the C heap) moves it.
+  let big: Float32Array | null = new Float32Array(16 * 2 ** 20).fill(1);
+  const held = nn.diagnostics().memory.mallocInUse as number;
+  expect(held - (d.memory.mallocInUse as number)).toBeGreaterThan(60 * 2 ** 20);
+  expect(big[big.length - 1]).toBe(1);
+  big = null;
+  void big;
+});
