@@ -18,8 +18,8 @@ import { batchNorm, lrn } from '../ops/normalization';
 import { maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
-import { Graph, IntTensor, Port, Value, buildGraph } from './graph';
-import { Ctx, MINUS_ONE, ONE, evalNode, typedOf, valueOfTyped } from './ops';
+import { Graph, IntTensor, Port, Step, Value, buildGraph } from './graph';
+import { Ctx, MINUS_ONE, ONE, evalNode, isHandled, typedOf, valueOfTyped } from './ops';
 import { DType, TypedData, allocate, holds } from '../dtype';
 import { TValue, execSchemaOp } from '../ir/exec';
 import { toOutput } from '../ir/ops';
@@ -62,11 +62,51 @@ export interface OnnxLayer {
   readonly choice?: string;
 }
 
-/** Integer and bool inputs up to this many elements are planned on by value (shapes may derive from them). */
+/** Inputs planned on by value have at most this many elements. */
 const PLANNED_VALUES = 1024;
 
-function valuesPlanned(dtype: DType, count: number): boolean {
-  return dtype !== 'float32' && dtype !== 'float16' && count <= PLANNED_VALUES;
+/** Inputs of hand-written handlers whose values planning reads (the op schema says it for the rest). */
+const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Clip: [1, 2], Pad: [2] };
+
+function readsValueAt(step: Step, slot: number): boolean {
+  const op = step.node.opType ?? '';
+  const domain = step.node.domain ?? '';
+  if (isHandled(op, domain) && HANDLER_VALUE_SLOTS[op]?.includes(slot)) return true;
+  const schema = schemaOf(op, domain);
+  if (!schema || schema.inputs.length === 0) return false;
+  return schema.inputs[Math.min(slot, schema.inputs.length - 1)].constant === true;
+}
+
+/**
+ * Which inputs a model is planned on by value, when small: integer and bool
+ * ones (shapes may derive from them, as ONNX's node tests feed Slice's starts
+ * or Reshape's shape), and float ones that feed only inputs whose values
+ * planning reads (Resize's scales, Clip's bounds, Range's start). A float input
+ * that any op reads as data is never planned on: each new value would cost a
+ * new program.
+ */
+function inputsByValue(g: Graph): boolean[] {
+  return g.inputs.map((p) => {
+    if (p.dtype !== 'float32' && p.dtype !== 'float16') return true;
+    if (p.dtype !== 'float32') return false;
+    let uses = 0;
+    let onlyValues = true;
+    for (const s of g.steps) {
+      s.inputs.forEach((n, slot) => {
+        if (n !== p.name) return;
+        uses++;
+        if (!readsValueAt(s, slot)) onlyValues = false;
+      });
+    }
+    return uses > 0 && onlyValues && !g.outputs.some((o) => o.name === p.name);
+  });
+}
+
+/** A plan-cache key for values planned on (floats by their bits: -0 and NaNs stay apart). */
+function valueKey(v: TValue): string {
+  if (v.dtype !== 'float32') return v.data.join(',');
+  const d = v.data as Float32Array;
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex');
 }
 
 /** Programs a model keeps, one per input shape: the most recently used ones. */
@@ -150,6 +190,13 @@ export class OnnxModel {
 
   private readonly algorithms: ReadonlyMap<string, ConvAlgorithm>;
 
+  /** Per input: whether it is planned on by value when small (see {@link inputsByValue}). */
+  private readonly byValue: boolean[];
+
+  private valuesPlanned(input: number, count: number): boolean {
+    return this.byValue[input] && count <= PLANNED_VALUES;
+  }
+
   /** @internal use {@link loadOnnx} */
   constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map()) {
     liveModels.add(new WeakRef(this));
@@ -161,7 +208,8 @@ export class OnnxModel {
     this.inputDims = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.dims])));
     this.inputDtypes = Object.freeze(graph.inputs.map((i) => i.dtype));
     // Planned at load when every input shape is fixed and no input's values are planned on.
-    const isStatic = graph.inputs.every((i) => i.shape.length > 0 && i.shape.every((d) => d > 0) && !valuesPlanned(i.dtype, sizeOf(i.shape))) || graph.inputs.length === 0;
+    this.byValue = inputsByValue(graph);
+    const isStatic = graph.inputs.every((i, k) => i.shape.length > 0 && i.shape.every((d) => d > 0) && !this.valuesPlanned(k, sizeOf(i.shape))) || graph.inputs.length === 0;
     if (isStatic) {
       // Compile now: shape errors show at load, and the weights move to native memory once.
       const c = this.compiled(graph.inputs.map((i) => i.shape));
@@ -182,8 +230,8 @@ export class OnnxModel {
    * Slice's starts or Reshape's shape).
    */
   private compiled(shapes: number[][], feeds?: TValue[]): Compiled {
-    const planned = shapes.map((s, i) => (feeds && valuesPlanned(feeds[i].dtype, feeds[i].data.length) ? feeds[i] : undefined));
-    const key = shapes.map((s, i) => `${fmtShape(s)}${planned[i] ? `=${planned[i]!.data.join(',')}` : ''}`).join(';');
+    const planned = shapes.map((s, i) => (feeds && this.valuesPlanned(i, feeds[i].data.length) ? feeds[i] : undefined));
+    const key = shapes.map((s, i) => `${fmtShape(s)}${planned[i] ? `=${valueKey(planned[i]!)}` : ''}`).join(';');
     const hit = this.programs.get(key);
     if (hit) {
       // Most recently used last: the cache evicts from the front.

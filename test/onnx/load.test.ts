@@ -419,3 +419,51 @@ describe('operators across opsets', () => {
     expectClose(run1(one('LRN', 1, { attribute: [int('size', 3)] }), x).data, nn.lrn(x, { size: 3 }).data);
   });
 });
+
+describe('small float inputs whose values planning reads', () => {
+  // Clip's bounds and Resize's scales fed as graph inputs: the model is planned
+  // on their values, one program per value, and a new value gives new results.
+  const clip: Spec = {
+    nodes: [{ opType: 'Clip', input: ['x', 'lo', 'hi'], output: ['y'] }],
+    inputs: [port('x', [2, 3]), port('lo', []), port('hi', [])],
+    outputs: ['y'],
+  };
+  const xs = nn.tensor(new Float32Array([-3, -1, 0, 0.5, 2, 7]), [2, 3]);
+  const scalar = (v: number): nn.Tensor => nn.tensor(new Float32Array([v]), []);
+
+  test('Clip with bounds fed: each run clips to the bounds it was given', async () => {
+    const m = nn.loadOnnxSync(encode(clip));
+    expect(Array.from(m.runSync({ x: xs, lo: scalar(-1), hi: scalar(1) }).y.data)).toEqual([-1, -1, 0, 0.5, 1, 1]);
+    expect(Array.from(m.runSync({ x: xs, lo: scalar(0), hi: scalar(5) }).y.data)).toEqual([0, 0, 0, 0.5, 2, 5]);
+    expect(Array.from((await m.run({ x: xs, lo: scalar(-1), hi: scalar(1) })).y.data)).toEqual([-1, -1, 0, 0.5, 1, 1]);
+    m.dispose();
+  });
+
+  test('Resize with scales fed: the output shape follows the scales', () => {
+    const s: Spec = {
+      nodes: [{ opType: 'Resize', input: ['x', '', 'scales'], output: ['y'], attribute: [{ name: 'mode', type: AT.STRING, s: Buffer.from('nearest') }] }],
+      inputs: [port('x', [1, 1, 2, 2]), port('scales', [4])],
+      outputs: ['y'],
+    };
+    const m = nn.loadOnnxSync(encode(s));
+    const x = nn.tensor(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2]);
+    const y2 = m.runSync({ x, scales: nn.tensor(new Float32Array([1, 1, 2, 2]), [4]) }).y;
+    expect(y2.shape).toEqual([1, 1, 4, 4]);
+    expect(Array.from(y2.data.subarray(0, 4))).toEqual([1, 1, 2, 2]);
+    const y3 = m.runSync({ x, scales: nn.tensor(new Float32Array([1, 1, 3, 1]), [4]) }).y;
+    expect(y3.shape).toEqual([1, 1, 6, 2]);
+    m.dispose();
+  });
+
+  test('a float input that an op also reads as data is not planned on: Clip of a bound stays refused', () => {
+    const s: Spec = {
+      nodes: [
+        { opType: 'Clip', input: ['x', 'lo'], output: ['y'] },
+        { opType: 'Add', input: ['y', 'lo'], output: ['z'] },
+      ],
+      inputs: [port('x', [2, 3]), port('lo', [])],
+      outputs: ['z'],
+    };
+    expect(() => nn.loadOnnxSync(encode(s)).runSync({ x: xs, lo: scalar(0) })).toThrow(/input 1 must be a constant/);
+  });
+});
