@@ -66,7 +66,7 @@ export interface OnnxLayer {
 const PLANNED_VALUES = 1024;
 
 /** Inputs of hand-written handlers whose values planning reads (the op schema says it for the rest). */
-const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Clip: [1, 2], Pad: [2] };
+const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Pad: [2] };
 
 function readsValueAt(step: Step, slot: number): boolean {
   const op = step.node.opType ?? '';
@@ -81,7 +81,7 @@ function readsValueAt(step: Step, slot: number): boolean {
  * Which inputs a model is planned on by value, when small: integer and bool
  * ones (shapes may derive from them, as ONNX's node tests feed Slice's starts
  * or Reshape's shape), and float ones that feed only inputs whose values
- * planning reads (Resize's scales, Clip's bounds, Range's start). A float input
+ * planning reads (Resize's scales, Range's start). A float input
  * that any op reads as data is never planned on: each new value would cost a
  * new program.
  */

@@ -6,6 +6,7 @@
 // Div and Mod truncate toward zero as C does (Mod fmod=0: the result takes
 // the divisor's sign, as Python's %), and an integer division by zero is a
 // RangeError rather than a crash.
+#include <limits>
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -362,6 +363,38 @@ void sign(const KernelCall& c) {
   });
 }
 
+// --- Clip (every numeric dtype; bounds read when the kernel runs) ------------------
+
+void clip(const KernelCall& c) {
+  const TensorRef& x = c.in(0);
+  const TensorRef* lo = c.opt_in(1);
+  const TensorRef* hi = c.opt_in(2);
+  const TensorRef& y = c.out(0);
+  c.expect_dtype(y, x.dtype, "output");
+  c.expect_out_shape(0, x.shape);
+  for (const TensorRef* b : {lo, hi}) {
+    if (b == nullptr) continue;
+    c.expect_dtype(*b, x.dtype, b == lo ? "min" : "max");
+    c.check(b->count() == 1, std::string(b == lo ? "min" : "max") + " must hold one value");
+  }
+  dispatch_numeric(c, x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T low = lo ? lo->as<T>()[0] : std::numeric_limits<T>::lowest();
+    const T high = hi ? hi->as<T>()[0] : std::numeric_limits<T>::max();
+    const T* px = x.as<T>();
+    T* py = y.as<T>();
+    // min(max(x, low), high): all `high` when low > high, as ONNX says; NaN stays NaN.
+    parallel_for(x.count(), parallel_grain(1), [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        T v = px[i];
+        if (v < low) v = low;
+        if (v > high) v = high;
+        py[i] = v;
+      }
+    });
+  });
+}
+
 }  // namespace
 
 NEONN_KERNEL(Add, add);
@@ -387,5 +420,6 @@ NEONN_KERNEL(Where, where);
 NEONN_KERNEL(Abs, abs_);
 NEONN_KERNEL(Neg, neg);
 NEONN_KERNEL(Sign, sign);
+NEONN_KERNEL(Clip, clip);
 
 }  // namespace neonn

@@ -188,6 +188,36 @@ describe('Abs, Neg and Sign over float32, int32, int64, int8', () => {
   });
 });
 
+describe('Clip over every numeric dtype, bounds read when it runs', () => {
+  const clipJs = (xs: number[], lo: number, hi: number) => xs.map((v) => (Number.isNaN(v) ? v : Math.min(Math.max(v, lo), hi)));
+  it('float32: both bounds, one, none; NaN stays NaN; min > max gives max', async () => {
+    const xs = Array.from(randomData(24, 5)).map((v) => v * 4);
+    xs[3] = NaN;
+    const x = F(xs, [2, 3, 4]);
+    const b = (v: number) => F([v], []);
+    expectClose((one('Clip', [x, b(-1), b(1.5)]) as nn.Tensor).data, clipJs(xs, -1, 1.5));
+    expectClose((one('Clip', [x, b(-0.5)]) as nn.Tensor).data, clipJs(xs, -0.5, Infinity));
+    expectClose((one('Clip', [x, null, b(0.25)]) as nn.Tensor).data, clipJs(xs, -Infinity, 0.25));
+    expectClose((one('Clip', [x]) as nn.Tensor).data, xs);
+    expectClose((one('Clip', [x, b(2), b(1)]) as nn.Tensor).data, xs.map((v) => (Number.isNaN(v) ? v : 1)));
+    const [ya] = await nn.async.runOp('Clip', [x, b(-1), b(1.5)]);
+    expectClose((ya as nn.Tensor).data, clipJs(xs, -1, 1.5));
+  });
+  it('int8, uint8, int32, int64 at their extremes', () => {
+    expect([...(one('Clip', [T('int8', Int8Array.from([-128, -3, 4, 127]), [4]), T('int8', Int8Array.from([-5]), []), T('int8', Int8Array.from([5]), [])]) as nn.TypedTensor).data]).toEqual([-5, -3, 4, 5]);
+    expect([...(one('Clip', [T('uint8', Uint8Array.from([0, 9, 255]), [3]), T('uint8', Uint8Array.from([3]), [1])]) as nn.TypedTensor).data]).toEqual([3, 9, 255]);
+    expect([...(one('Clip', [T('int32', Int32Array.from([-2147483648, 7]), [2]), null, T('int32', Int32Array.from([0]), [])]) as nn.TypedTensor).data]).toEqual([-2147483648, 0]);
+    expect([...(one('Clip', [T('int64', BigInt64Array.from([-(2n ** 63n), 2n ** 62n]), [2]), T('int64', BigInt64Array.from([-(2n ** 40n)]), [])]) as nn.TypedTensor).data]).toEqual([-(2n ** 40n), 2n ** 62n]);
+  });
+  it('bounds of another dtype or not scalars are RangeErrors', () => {
+    const x = F([1, 2], [2]);
+    expect(() => one('Clip', [x, T('int32', Int32Array.from([0]), [])])).toThrow(RangeError);
+    expect(() => one('Clip', [x, T('int32', Int32Array.from([0]), [])])).toThrow(/min must have the input's dtype float32, got int32/);
+    expect(() => one('Clip', [x, F([0, 1], [2])])).toThrow(/min must be a scalar, got shape \[2\]/);
+    expect(() => one('Clip', [T('bool', Uint8Array.from([1]), [1])])).toThrow(/not supported/);
+  });
+});
+
 describe('binary arithmetic with broadcasting', () => {
   const shapes: [number[], number[]][] = [
     [[2, 3, 4], [2, 3, 4]],

@@ -421,31 +421,58 @@ describe('operators across opsets', () => {
 });
 
 describe('small float inputs whose values planning reads', () => {
-  // Clip's bounds and Resize's scales fed as graph inputs: the model is planned
-  // on their values, one program per value, and a new value gives new results.
-  const clip: Spec = {
-    nodes: [{ opType: 'Clip', input: ['x', 'lo', 'hi'], output: ['y'] }],
-    inputs: [port('x', [2, 3]), port('lo', []), port('hi', [])],
-    outputs: ['y'],
-  };
+  // Resize's scales fed as a graph input: the model is planned on their
+  // values, one program per value, and a new value gives a new shape. Clip's
+  // bounds need no planning: its kernel reads them when it runs.
   const xs = nn.tensor(new Float32Array([-3, -1, 0, 0.5, 2, 7]), [2, 3]);
   const scalar = (v: number): nn.Tensor => nn.tensor(new Float32Array([v]), []);
+  const nearest = { name: 'mode', type: AT.STRING, s: Buffer.from('nearest') };
 
-  test('Clip with bounds fed: each run clips to the bounds it was given', async () => {
-    const m = nn.loadOnnxSync(encode(clip));
-    expect(Array.from(m.runSync({ x: xs, lo: scalar(-1), hi: scalar(1) }).y.data)).toEqual([-1, -1, 0, 0.5, 1, 1]);
-    expect(Array.from(m.runSync({ x: xs, lo: scalar(0), hi: scalar(5) }).y.data)).toEqual([0, 0, 0, 0.5, 2, 5]);
-    expect(Array.from((await m.run({ x: xs, lo: scalar(-1), hi: scalar(1) })).y.data)).toEqual([-1, -1, 0, 0.5, 1, 1]);
+  test('Clip with bounds fed, or computed from the data: each run clips to its bounds', async () => {
+    const fed = nn.loadOnnxSync(encode({
+      nodes: [{ opType: 'Clip', input: ['x', 'lo', 'hi'], output: ['y'] }],
+      inputs: [port('x', [2, 3]), port('lo', []), port('hi', [])],
+      outputs: ['y'],
+    }));
+    expect(Array.from(fed.runSync({ x: xs, lo: scalar(-1), hi: scalar(1) }).y.data)).toEqual([-1, -1, 0, 0.5, 1, 1]);
+    expect(Array.from(fed.runSync({ x: xs, lo: scalar(0), hi: scalar(5) }).y.data)).toEqual([0, 0, 0, 0.5, 2, 5]);
+    expect(Array.from((await fed.run({ x: xs, lo: scalar(-1), hi: scalar(1) })).y.data)).toEqual([-1, -1, 0, 0.5, 1, 1]);
+    // min > max: every value is max, as ONNX says.
+    expect(Array.from(fed.runSync({ x: xs, lo: scalar(3), hi: scalar(2) }).y.data)).toEqual([2, 2, 2, 2, 2, 2]);
+    fed.dispose();
+    // The upper bound is the input's largest value minus 1 (ReduceMax → Sub): computed, not known when planning.
+    const computed = nn.loadOnnxSync(encode({
+      nodes: [
+        { opType: 'ReduceMax', input: ['x'], output: ['m'], attribute: [int('keepdims', 0)] },
+        { opType: 'Sub', input: ['m', 'one'], output: ['hi'] },
+        { opType: 'Clip', input: ['x', '', 'hi'], output: ['y'] },
+      ],
+      inputs: [port('x', [2, 3])],
+      outputs: ['y'],
+      inits: [floatInit('one', scalar(1))],
+    }));
+    expect(Array.from(computed.runSync({ x: xs }).y.data)).toEqual([-3, -1, 0, 0.5, 2, 6]);
+    computed.dispose();
+  });
+
+  test('Clip on integers', () => {
+    const m = nn.loadOnnxSync(encode({
+      nodes: [{ opType: 'Clip', input: ['x', 'lo', 'hi'], output: ['y'] }],
+      inputs: [{ name: 'x', type: { tensorType: { elemType: DT.INT8, shape: { dim: [{ dimValue: 4 }] } } } }],
+      outputs: ['y'],
+      inits: [{ name: 'lo', dims: [], dataType: DT.INT8, int32Data: [-5] }, { name: 'hi', dims: [], dataType: DT.INT8, int32Data: [5] }],
+    }));
+    const y = m.runSync({ x: nn.runOp('Cast', [nn.tensor(new Float32Array([-128, -3, 4, 127]), [4])], { to: DT.INT8 })[0] as unknown as nn.Tensor }).y;
+    expect(Array.from(y.data as unknown as Int8Array)).toEqual([-5, -3, 4, 5]);
     m.dispose();
   });
 
   test('Resize with scales fed: the output shape follows the scales', () => {
-    const s: Spec = {
-      nodes: [{ opType: 'Resize', input: ['x', '', 'scales'], output: ['y'], attribute: [{ name: 'mode', type: AT.STRING, s: Buffer.from('nearest') }] }],
+    const m = nn.loadOnnxSync(encode({
+      nodes: [{ opType: 'Resize', input: ['x', '', 'scales'], output: ['y'], attribute: [nearest] }],
       inputs: [port('x', [1, 1, 2, 2]), port('scales', [4])],
       outputs: ['y'],
-    };
-    const m = nn.loadOnnxSync(encode(s));
+    }));
     const x = nn.tensor(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2]);
     const y2 = m.runSync({ x, scales: nn.tensor(new Float32Array([1, 1, 2, 2]), [4]) }).y;
     expect(y2.shape).toEqual([1, 1, 4, 4]);
@@ -455,15 +482,15 @@ describe('small float inputs whose values planning reads', () => {
     m.dispose();
   });
 
-  test('a float input that an op also reads as data is not planned on: Clip of a bound stays refused', () => {
+  test('a float input that an op also reads as data is not planned on: Resize with those scales is refused', () => {
     const s: Spec = {
       nodes: [
-        { opType: 'Clip', input: ['x', 'lo'], output: ['y'] },
-        { opType: 'Add', input: ['y', 'lo'], output: ['z'] },
+        { opType: 'Resize', input: ['x', '', 'scales'], output: ['y'], attribute: [nearest] },
+        { opType: 'ReduceSum', input: ['scales'], output: ['s'] },
       ],
-      inputs: [port('x', [2, 3]), port('lo', [])],
-      outputs: ['z'],
+      inputs: [port('x', [1, 1, 2, 2]), port('scales', [4])],
+      outputs: ['y', 's'],
     };
-    expect(() => nn.loadOnnxSync(encode(s)).runSync({ x: xs, lo: scalar(0) })).toThrow(/input 1 must be a constant/);
+    expect(() => nn.loadOnnxSync(encode(s))).toThrow(/"scales"\) must be known when the model is planned/);
   });
 });

@@ -151,6 +151,30 @@ export const ELEMENTWISE: readonly OpSchema[] = [
   unaryTyped('Neg', '−X (integers wrap)', SIGNED),
   unaryTyped('Sign', '−1, 0 or 1 by the sign of X (NaN stays NaN)', ARITH),
   {
+    name: 'Clip',
+    doc: 'min(max(input, min), max) with scalar bounds read when it runs (all max when min > max; NaN stays NaN)',
+    inputs: [
+      { name: 'input', dtypes: ARITH },
+      { name: 'min', dtypes: ARITH, optional: true },
+      { name: 'max', dtypes: ARITH, optional: true },
+    ],
+    outputs: [{ name: 'output' }],
+    attrs: {},
+    inPlace: [[0, 0]],
+    layout: 'any',
+    infer: (c) => {
+      const x = c.input(0);
+      for (const i of [1, 2]) {
+        if (!c.has(i)) continue;
+        const b = c.input(i);
+        const what = i === 1 ? 'min' : 'max';
+        if (b.dtype !== x.dtype) c.fail(`${what} must have the input's dtype ${x.dtype}, got ${b.dtype}`);
+        if (b.shape.reduce((a, d) => a * d, 1) !== 1) c.fail(`${what} must be a scalar, got shape [${b.shape.join(',')}]`);
+      }
+      return [{ dtype: x.dtype, shape: [...x.shape] }];
+    },
+  },
+  {
     name: 'Where',
     doc: 'condition ? X : Y (3-way broadcast)',
     inputs: [
