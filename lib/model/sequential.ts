@@ -1,19 +1,23 @@
 /**
- * A linear stack of layers, compiled to a native program: batch-norm folded
- * into the preceding conv, ReLU fused, dropout removed, flatten a view, and
- * intermediate buffers reused. `predict` runs the whole forward pass on the
- * libuv pool; calls on one model run one after another.
+ * A linear stack of layers. It compiles through the same graph as an
+ * imported ONNX model (model/graph.ts builds it; the importer's passes fold
+ * batch norm into the preceding conv, fuse ReLU, drop dropout, make flatten a
+ * view, and plan the arena), so no pass exists twice. `predict` runs the
+ * whole forward pass on the libuv pool; calls on one model run one after
+ * another.
  */
 import { NeonnError, rangeError, typeError } from '../errors';
-import type { NativeProgram } from '../native';
 import { conv2d, fullyConnected } from '../ops/conv';
 import { batchNorm, lrn } from '../ops/normalization';
 import { leakyRelu, relu, sigmoid, softmax, tanh } from '../ops/elementwise';
 import { flatten } from '../ops/layout';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
+import { buildGraph } from '../onnx/graph';
+import { OnnxModel } from '../onnx/model';
 import { Tensor, TensorLike, checkShape, checkTensor, fmtShape } from '../tensor';
+import { sequentialGraph } from './graph';
 import { Layer, LayerWeights } from './layers';
-import { createProgram, disposePrograms, programsMemory, runProgram, trace } from './program';
+import { trace } from './program';
 
 /** Options of {@link Sequential}. */
 export interface SequentialOptions {
@@ -99,8 +103,8 @@ export class Sequential {
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
   private readonly built: Built[];
-  private readonly programs = new Map<number, { program: NativeProgram; outShape: number[] }>();
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The compiled graph (made on first use; one program per batch size, the most recent kept). */
+  private graphModel: OnnxModel | undefined;
   private disposed = false;
 
   /**
@@ -176,61 +180,20 @@ export class Sequential {
     return out;
   }
 
-  /** Folding and fusion: what actually runs. */
-  private units(): Unit[] {
-    const units: Unit[] = [];
-    for (let i = 0; i < this.built.length; i++) {
-      const b = this.built[i];
-      const label = `layer ${i} (${b.layer.type})`;
-      if (b.layer.type === 'dropout') continue;
-      const last = units[units.length - 1];
-      if (b.layer.type === 'batchNorm' && last?.layer.type === 'conv2d' && last.activation === 'none') {
-        last.weights = foldBatchNorm(last.weights, b.weights, b.layer.config.epsilon as number);
-        last.label += ` + ${label}`;
-        continue;
-      }
-      if (b.layer.type === 'relu' && last?.layer.type === 'conv2d' && last.activation === 'none') {
-        last.activation = 'relu';
-        last.label += ` + ${label}`;
-        continue;
-      }
-      units.push({ label, layer: b.layer, weights: b.weights, activation: (b.layer.config.activation as 'none' | 'relu' | undefined) ?? 'none' });
-    }
-    return units;
+  /** The model's graph, compiled by the ONNX importer's passes and planner. */
+  private compiled(): OnnxModel {
+    if (!this.graphModel) this.graphModel = new OnnxModel(buildGraph(sequentialGraph(this).toModel()), new Map(), false);
+    return this.graphModel;
   }
 
-  private compiled(batch: number): { program: NativeProgram; outShape: number[] } {
-    const hit = this.programs.get(batch);
-    if (hit) return hit;
-    const units = this.units();
-    const x = new Tensor(new Float32Array(batch * this.inputShape.reduce((a, b) => a * b, 1)), [batch, ...this.inputShape]);
-    const consts = units.flatMap((u) => Object.values(u.weights).map((w) => w.data));
-    let current = '';
-    let outShape: number[] = [];
-    const spec = trace([x], consts, () => {
-      let t: TensorLike = x;
-      for (const u of units) {
-        current = u.label;
-        t = applyLayer(u, t, t !== x);
-      }
-      outShape = [...t.shape];
-      return [t];
-    }, () => current);
-    const entry = { program: createProgram(spec), outShape };
-    this.programs.set(batch, entry);
-    return entry;
-  }
-
-  private prepare(op: string, xIn: unknown): { x: TensorLike; entry: { program: NativeProgram; outShape: number[] }; out: Tensor } {
+  private prepare(op: string, xIn: unknown): TensorLike {
     if (this.disposed) throw new NeonnError(`${op}: the model was disposed`, 'ERR_NEONN_DISPOSED', op);
     const x = checkTensor(op, 'x', xIn);
     const want = this.inputShape;
     if (x.shape.length !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
       rangeError(op, `"x" must have shape [N,${want.join(',')}], got ${fmtShape(x.shape)}`);
     }
-    const entry = this.compiled(x.shape[0]);
-    const out = new Tensor(new Float32Array(entry.outShape.reduce((a, b) => a * b, 1)), entry.outShape);
-    return { x, entry, out };
+    return x;
   }
 
   /**
@@ -239,9 +202,8 @@ export class Sequential {
    * @throws {RangeError} when `x` has the wrong shape
    */
   predictSync(x: TensorLike): Tensor {
-    const p = this.prepare('predictSync', x);
-    p.entry.program.runSync([p.x.data], [p.out.data]);
-    return p.out;
+    const input = this.prepare('predictSync', x);
+    return this.compiled().runSync({ input }).output;
   }
 
   /**
@@ -249,22 +211,18 @@ export class Sequential {
    * Calls on one model run one after another.
    */
   async predict(x: TensorLike): Promise<Tensor> {
-    const p = this.prepare('predict', x);
-    const stack = new Error();
-    const run = this.queue.then(() => runProgram('predict', p.entry.program, [p.x.data], [p.out.data], stack));
-    this.queue = run.catch(() => undefined);
-    await run;
-    return p.out;
+    const input = this.prepare('predict', x);
+    return (await this.compiled().run({ input })).output;
   }
 
   /** Native memory held by the compiled programs (weights copies + arenas), in bytes. */
   memoryBytes(): number {
-    return programsMemory(this.programs.values());
+    return this.graphModel?.memoryBytes() ?? 0;
   }
 
   /** Frees the native memory now (a run in flight finishes first). Later calls throw. */
   dispose(): void {
-    disposePrograms(this.programs);
+    this.graphModel?.dispose();
     this.disposed = true;
   }
 }
@@ -278,22 +236,7 @@ function withLayer<T>(index: number, layer: Layer, fn: () => T): T {
   }
 }
 
-/** w' = w·s, b' = (b − mean)·s + beta with s = scale / sqrt(var + eps), per output channel. */
-function foldBatchNorm(conv: Record<string, Tensor>, bn: Record<string, Tensor>, epsilon: number): Record<string, Tensor> {
-  const w = conv.w;
-  const cout = w.shape[0];
-  const per = w.size / cout;
-  const nw = new Float32Array(w.size);
-  const nb = new Float32Array(cout);
-  for (let o = 0; o < cout; o++) {
-    const s = bn.scale.data[o] / Math.sqrt(bn.variance.data[o] + epsilon);
-    for (let k = 0; k < per; k++) nw[o * per + k] = w.data[o * per + k] * s;
-    nb[o] = ((conv.b ? conv.b.data[o] : 0) - bn.mean.data[o]) * s + bn.bias.data[o];
-  }
-  return { w: new Tensor(nw, w.shape), b: new Tensor(nb, [cout]) };
-}
-
-/** One unit through the public ops (recorded into a program while tracing). */
+/** One layer through the public ops: the constructor's shape check (a dry trace records and checks, runs nothing). */
 function applyLayer(u: Unit, t: TensorLike, mayOverwrite: boolean): TensorLike {
   const c = u.layer.config as Record<string, unknown>;
   const inPlace = mayOverwrite ? { out: t } : {};

@@ -1,205 +1,24 @@
 /**
- * ONNX export: a small graph builder over the `onnx-proto` schema types
- * (protobufjs static code), and `saveOnnx`, which writes a {@link Sequential}
- * model as an ONNX model that onnxruntime (or `loadOnnx`) runs unchanged.
- * Models are opset 13, IR version 7, producer "neonn".
+ * ONNX export: `saveOnnx`, which writes a {@link Sequential} model as an ONNX
+ * model that onnxruntime (or `loadOnnx`) runs unchanged (the graph is
+ * model/graph.ts's; the builder, re-exported here, is builder.ts's).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 
-import type { onnx as OnnxNs } from 'onnx-proto';
-
-import { NeonnError, rangeError, typeError } from '../errors';
+import { rangeError, typeError } from '../errors';
+import { sequentialGraph } from '../model/graph';
 import { Sequential } from '../model/sequential';
-import type { Tensor } from '../tensor';
 import { checkOptions } from '../validate';
+import type { OnnxDim } from './builder';
 
-/** The opset every exported model imports (default domain). */
-export const EXPORT_OPSET = 13;
-/** IR version 7: the one that goes with opset 13 (ONNX 1.8). */
-export const EXPORT_IR_VERSION = 7;
-
-const FLOAT = 1; // TensorProto.DataType.FLOAT
-
-// onnx-proto is loaded on first use: importing neonn must not pay for (or
-// depend on) the protobuf code when nothing is exported.
-let onnxNs: typeof OnnxNs | undefined;
-function schema(): typeof OnnxNs {
-  if (!onnxNs) {
-    try {
-      onnxNs = (require('onnx-proto') as { onnx: typeof OnnxNs }).onnx;
-    } catch (err) {
-      throw new NeonnError(`ONNX export needs the npm package "onnx-proto" (npm install onnx-proto): ${(err as Error).message}`, 'ERR_NEONN_MISSING_DEPENDENCY', 'saveOnnx');
-    }
-  }
-  return onnxNs;
-}
-
-/** A typed node attribute: ONNX distinguishes 1 (INT) from 1.0 (FLOAT), JS numbers don't. */
-export type OnnxAttribute =
-  | { readonly kind: 'int'; readonly value: number }
-  | { readonly kind: 'float'; readonly value: number }
-  | { readonly kind: 'ints'; readonly value: readonly number[] }
-  | { readonly kind: 'floats'; readonly value: readonly number[] }
-  | { readonly kind: 'string'; readonly value: string };
-
-/** Attribute constructors: `{ kernel_shape: attr.ints([3, 3]), epsilon: attr.float(1e-5) }`. */
-export const attr = {
-  int: (value: number): OnnxAttribute => ({ kind: 'int', value }),
-  float: (value: number): OnnxAttribute => ({ kind: 'float', value }),
-  ints: (value: readonly number[]): OnnxAttribute => ({ kind: 'ints', value: [...value] }),
-  floats: (value: readonly number[]): OnnxAttribute => ({ kind: 'floats', value: [...value] }),
-  string: (value: string): OnnxAttribute => ({ kind: 'string', value }),
-};
-
-/** A dimension: a size, or a name for a dynamic one (e.g. `'N'` for the batch). */
-export type OnnxDim = number | string;
-
-function encodeAttribute(name: string, a: OnnxAttribute): OnnxNs.IAttributeProto {
-  const T = schema().AttributeProto.AttributeType;
-  switch (a.kind) {
-    case 'int':
-      return { name, type: T.INT, i: a.value };
-    case 'float':
-      return { name, type: T.FLOAT, f: a.value };
-    case 'ints':
-      return { name, type: T.INTS, ints: [...a.value] };
-    case 'floats':
-      return { name, type: T.FLOATS, floats: [...a.value] };
-    case 'string':
-      return { name, type: T.STRING, s: Buffer.from(a.value, 'utf8') };
-  }
-}
-
-function valueInfo(name: string, dims: readonly OnnxDim[]): OnnxNs.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  };
-}
-
-/** Float32 data as little-endian bytes (ONNX raw_data is little-endian whatever the host). */
-function littleEndianBytes(data: Float32Array): Uint8Array {
-  if (os.endianness() === 'LE') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Uint8Array(data.byteLength);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
-  return out;
-}
-
-/**
- * Builds one ONNX graph: inputs, float initializers, nodes in topological
- * order, outputs. Every name is checked when it is used, so a builder bug is
- * an error here rather than a model onnxruntime refuses.
- * @example
- * const g = new OnnxGraphBuilder('tiny');
- * const x = g.addInput('x', ['N', 4]);
- * const w = g.addInitializer('w', new Float32Array(8), [2, 4]);
- * g.addOutput(g.addNode('Gemm', [x, w], { transB: attr.int(1) }), ['N', 2]);
- * const bytes = g.toBytes();
- */
-export class OnnxGraphBuilder {
-  private readonly inputs: OnnxNs.IValueInfoProto[] = [];
-  private readonly outputs: OnnxNs.IValueInfoProto[] = [];
-  private readonly initializers: OnnxNs.ITensorProto[] = [];
-  private readonly nodes: OnnxNs.INodeProto[] = [];
-  private readonly defined = new Set<string>();
-  private readonly counters = new Map<string, number>();
-  /** Number of float parameters in the initializers. */
-  parameterCount = 0;
-
-  constructor(readonly name: string) {}
-
-  /** A fresh value name `prefix`, `prefix_1`, … */
-  uniqueName(prefix: string): string {
-    const n = this.counters.get(prefix) ?? 0;
-    this.counters.set(prefix, n + 1);
-    const name = n === 0 ? prefix : `${prefix}_${n}`;
-    return this.defined.has(name) ? this.uniqueName(prefix) : name;
-  }
-
-  private define(name: string): string {
-    if (this.defined.has(name)) rangeError('OnnxGraphBuilder', `the name ${JSON.stringify(name)} is already defined`);
-    this.defined.add(name);
-    return name;
-  }
-
-  /** Declares a graph input; returns its name. */
-  addInput(name: string, dims: readonly OnnxDim[]): string {
-    this.inputs.push(valueInfo(this.define(name), dims));
-    return name;
-  }
-
-  /** Declares an already defined value as a graph output. */
-  addOutput(name: string, dims: readonly OnnxDim[]): void {
-    if (!this.defined.has(name)) rangeError('OnnxGraphBuilder', `output ${JSON.stringify(name)} is not defined`);
-    this.outputs.push(valueInfo(name, dims));
-  }
-
-  /** A float32 initializer (stored as raw_data); returns its name. */
-  addInitializer(name: string, data: Float32Array, dims: readonly number[]): string {
-    const size = dims.reduce((a, b) => a * b, 1);
-    if (size !== data.length) rangeError('OnnxGraphBuilder', `initializer ${JSON.stringify(name)} has ${data.length} values, its dims [${dims.join(',')}] need ${size}`);
-    this.initializers.push({ name: this.define(name), dataType: FLOAT, dims: [...dims], rawData: littleEndianBytes(data) });
-    this.parameterCount += size;
-    return name;
-  }
-
-  /**
-   * Appends a node. Its inputs must be defined already (nodes go in
-   * topological order); `''` is an omitted optional input.
-   * @returns the name of its first output (made unique from the op type unless `outputs` names them)
-   */
-  addNode(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, OnnxAttribute>> = {}, outputs?: readonly string[]): string {
-    for (const i of inputs) {
-      if (i !== '' && !this.defined.has(i)) rangeError('OnnxGraphBuilder', `${opType} input ${JSON.stringify(i)} is not defined`);
-    }
-    const outs = (outputs ?? [this.uniqueName(opType.toLowerCase())]).map((o) => this.define(o));
-    this.nodes.push({
-      opType,
-      name: `${opType}_${this.nodes.length}`,
-      input: [...inputs],
-      output: outs,
-      attribute: Object.entries(attributes).map(([k, v]) => encodeAttribute(k, v)),
-    });
-    return outs[0];
-  }
-
-  /** The serialized ModelProto. */
-  toBytes(docString = ''): Uint8Array {
-    if (this.outputs.length === 0) rangeError('OnnxGraphBuilder', 'the graph has no outputs');
-    const { ModelProto } = schema();
-    return ModelProto.encode({
-      irVersion: EXPORT_IR_VERSION,
-      opsetImport: [{ domain: '', version: EXPORT_OPSET }],
-      producerName: 'neonn',
-      producerVersion: '0.1.0',
-      docString,
-      graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
-    }).finish();
-  }
-}
+export { EXPORT_IR_VERSION, EXPORT_OPSET, OnnxGraphBuilder, attr } from './builder';
+export type { OnnxAttribute, OnnxDim } from './builder';
 
 /** Options of {@link saveOnnx}. */
 export interface SaveOnnxOptions {
   /** A fixed batch size; by default the batch dimension is dynamic (named `N`). */
   batch?: number;
 }
-
-function pair(v: unknown, dflt: number): [number, number] {
-  if (v === undefined) return [dflt, dflt];
-  return Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number];
-}
-
-/** neonn pads (number, [h, w] or [top, left, bottom, right]) as ONNX pads [x1_begin, x2_begin, x1_end, x2_end]. */
-function onnxPads(v: unknown): number[] {
-  if (Array.isArray(v) && v.length === 4) return v.map(Number);
-  const [h, w] = pair(v, 0);
-  return [h, w, h, w];
-}
-
-/** Layers without attributes or weights, and their ONNX op. */
-const PARAMETERLESS: Record<string, string> = { globalAvgPool: 'GlobalAveragePool', relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' };
 
 /**
  * Writes a neonn model as ONNX (opset 13): conv2d → Conv, dense → Gemm
@@ -226,75 +45,7 @@ export function saveOnnx(model: Sequential, path?: string, options?: SaveOnnxOpt
     if (!Number.isInteger(o.batch) || o.batch < 1) rangeError(op, `"batch" must be a positive integer, got ${String(o.batch)}`);
   }
   const batch: OnnxDim = o.batch ?? 'N';
-  const g = new OnnxGraphBuilder('neonn_sequential');
-  let x = g.addInput('input', [batch, ...model.inputShape]);
-  let rank = model.inputShape.length + 1;
-  model.layers.forEach((layer, i) => {
-    const c = layer.config as Record<string, unknown>;
-    const prefix = `layer${i}_${layer.type}`;
-    const weight = (key: string): string => {
-      const t: Tensor = layer.weights[key];
-      return g.addInitializer(`${prefix}.${key}`, t.data, t.shape);
-    };
-    switch (layer.type) {
-      case 'conv2d': {
-        const w = layer.weights.w;
-        x = g.addNode('Conv', layer.weights.b ? [x, weight('w'), weight('b')] : [x, weight('w')], {
-          kernel_shape: attr.ints([w.shape[2], w.shape[3]]),
-          strides: attr.ints(pair(c.strides, 1)),
-          pads: attr.ints(onnxPads(c.pads)),
-          dilations: attr.ints(pair(c.dilations, 1)),
-          group: attr.int((c.group as number | undefined) ?? 1),
-        });
-        if (c.activation === 'relu') x = g.addNode('Relu', [x]);
-        break;
-      }
-      case 'dense':
-        if (rank !== 2) x = g.addNode('Flatten', [x], { axis: attr.int(1) });
-        rank = 2;
-        x = g.addNode('Gemm', layer.weights.b ? [x, weight('w'), weight('b')] : [x, weight('w')], { transB: attr.int(1) });
-        if (c.activation === 'relu') x = g.addNode('Relu', [x]);
-        break;
-      case 'maxPool2d':
-      case 'avgPool2d': {
-        const k = pair(c.kernel, 1);
-        const common = { kernel_shape: attr.ints(k), strides: attr.ints(pair(c.strides, 1)), pads: attr.ints(onnxPads(c.pads)), ceil_mode: attr.int(c.ceil ? 1 : 0) };
-        x =
-          layer.type === 'maxPool2d'
-            ? g.addNode('MaxPool', [x], { ...common, dilations: attr.ints(pair(c.dilations, 1)) })
-            : g.addNode('AveragePool', [x], { ...common, count_include_pad: attr.int(c.countIncludePad ? 1 : 0) });
-        break;
-      }
-      case 'globalAvgPool':
-      case 'relu':
-      case 'sigmoid':
-      case 'tanh':
-        x = g.addNode(PARAMETERLESS[layer.type], [x]);
-        break;
-      case 'leakyRelu':
-        x = g.addNode('LeakyRelu', [x], { alpha: attr.float(c.alpha as number) });
-        break;
-      case 'softmax':
-        x = g.addNode('Softmax', [x], { axis: attr.int(c.axis as number) });
-        break;
-      case 'batchNorm':
-        x = g.addNode('BatchNormalization', [x, weight('scale'), weight('bias'), weight('mean'), weight('variance')], { epsilon: attr.float(c.epsilon as number) });
-        break;
-      case 'lrn':
-        x = g.addNode('LRN', [x], { size: attr.int(c.size as number), alpha: attr.float(c.alpha as number), beta: attr.float(c.beta as number), bias: attr.float(c.bias as number) });
-        break;
-      case 'flatten':
-        x = g.addNode('Flatten', [x], { axis: attr.int(1) });
-        rank = 2;
-        break;
-      case 'dropout':
-        break;
-      default:
-        rangeError(op, `layer ${i}: no ONNX mapping for layer type ${JSON.stringify(layer.type)}`);
-    }
-  });
-  const y = g.addNode('Identity', [x], {}, ['output']);
-  g.addOutput(y, [batch, ...model.outputShape]);
+  const g = sequentialGraph(model, batch);
   const bytes = g.toBytes();
   if (path !== undefined) fs.writeFileSync(path, bytes);
   return bytes;

@@ -198,8 +198,9 @@ export class OnnxModel {
   }
 
   /** @internal use {@link loadOnnx} */
-  constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map()) {
-    liveModels.add(new WeakRef(this));
+  constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map(), listed = true) {
+    // A Sequential model's graph is not a loaded ONNX model: diagnostics() does not list it.
+    if (listed) liveModels.add(new WeakRef(this));
     this.graph = graph;
     this.algorithms = algorithms;
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
