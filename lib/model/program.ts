@@ -11,6 +11,7 @@ import { NeonnError, fromNative } from '../errors';
 import { binding, NativeProgram, NativeTensor } from '../native';
 import type { TypedData } from '../dtype';
 import { recording } from '../ops/run';
+import { SCHEMA } from '../ir/schema';
 import { Tensor, TensorLike } from '../tensor';
 
 /** Where a buffer lives in a program: 0 constant, 1 arena, 2 input, 3 output. */
@@ -225,6 +226,28 @@ export function trace(
     }
   });
 
+  // The same for the op schema's generic kernels, by the schema's [output,
+  // input] pairs: the output takes the input's buffer when the input is a
+  // whole intermediate of the same dtype and size, read by nothing after this
+  // step and by no other input of it.
+  steps.forEach((s, i) => {
+    const pairs = s.kernel === undefined ? undefined : KERNEL_IN_PLACE.get(s.kernel);
+    if (!pairs) return;
+    for (const [o, k] of pairs) {
+      const out = s.outputs?.[o];
+      const input = s.inputs?.[k];
+      if (!out || !input || !movable(out.ref) || firstUse[out.ref.inter] !== i) continue;
+      const a = input.ref;
+      if (!isInter(a) || !whole(a, sizes) || sizes[a.inter] !== sizes[out.ref.inter] || input.dtype !== out.dtype) continue;
+      const { root } = find(a.inter);
+      if (lastUse[root] !== i || outputOf.has(root)) continue;
+      if (s.inputs!.some((t, j) => j !== k && t !== null && usesRoot(t.ref, root, find))) continue;
+      place[out.ref.inter] = { root: a.inter, offset: 0 };
+      lastUse[root] = Math.max(lastUse[root], lastUse[out.ref.inter]);
+      return;
+    }
+  });
+
   // First-fit arena placement by liveness; freed blocks are reused.
   const offsets = new Array<number>(sizes.length).fill(-1);
   let free: { offset: number; size: number }[] = [];
@@ -294,6 +317,23 @@ interface TracedStep {
   outputs?: (TracedTensor | null)[];
   attrs?: Record<string, unknown>;
 }
+
+/**
+ * Generic kernels whose output may be written over an input, from the op
+ * schema's `inPlace` [output, input] pairs (a kernel that several entries
+ * share keeps only the pairs every one of them declares).
+ */
+const KERNEL_IN_PLACE: ReadonlyMap<string, readonly (readonly [number, number])[]> = (() => {
+  const m = new Map<string, (readonly [number, number])[]>();
+  for (const op of SCHEMA.values()) {
+    const kernel = op.kernel === undefined ? op.name : op.kernel;
+    if (kernel === null) continue;
+    const pairs = [...(op.inPlace ?? [])];
+    const seen = m.get(kernel);
+    m.set(kernel, seen === undefined ? pairs : seen.filter(([o, k]) => pairs.some(([p, q]) => p === o && q === k)));
+  }
+  return m;
+})();
 
 /** Ops whose native kernels accept out === an input: [indices of those inputs, index of out]. */
 const IN_PLACE: Record<string, { inputs: number[]; out: number } | undefined> = {

@@ -141,3 +141,45 @@ describe('concat in place', () => {
     expectNativeThrows(() => concat([buf2.subarray(0, 8), new Float32Array(16)], buf2, 1, 2, 2, 4, 2, 8), RangeError, /overlap/);
   });
 });
+
+describe("the op schema's generic kernels, by their inPlace pairs", () => {
+  type KernelRef = { ref: Ref; dtype: number; shape: number[] };
+  type KernelStep = { op: string; kernel?: string; inputs?: (KernelRef | null)[]; outputs?: KernelRef[] };
+  const kstep = (spec: Spec, i: number): KernelStep => spec.steps[i] as unknown as KernelStep;
+  const op1 = (name: string, ...ins: nn.Tensor[]): nn.Tensor => nn.runOp(name, ins)[0] as nn.Tensor;
+
+  test('HardSwish then Exp then Add write over the buffer they read', () => {
+    const forward = (): nn.Tensor[] => {
+      const h = op1('HardSwish', nn.conv2d(x, w, { pads: 1 }));
+      const e = op1('Exp', op1('Neg', h));
+      return [nn.conv2d(op1('Add', e, x), w2)];
+    };
+    const spec = compile(forward);
+    expect(spec.steps.map((s) => (s as unknown as KernelStep).kernel ?? s.op)).toEqual(['conv2d', 'HardSwish', 'Neg', 'Exp', 'Add', 'conv2d']);
+    for (const i of [1, 2, 3]) expect(kstep(spec, i).outputs![0].ref).toEqual(kstep(spec, i).inputs![0]!.ref);
+    // Add (e, x): x is the model input, e dies here: out takes e's buffer.
+    expect(kstep(spec, 4).outputs![0].ref).toEqual(kstep(spec, 4).inputs![0]!.ref);
+    expect(spec.arenaSize).toBe(Math.ceil(x.data.length / 16) * 16); // one activation buffer
+    expect(Array.from(run(spec)[0])).toEqual(Array.from(forward()[0].data));
+  });
+
+  test('an input read later, or read twice by the step, keeps its buffer; a dtype change never shares', () => {
+    const forward = (): nn.Tensor[] => {
+      const a = nn.conv2d(x, w, { pads: 1 });
+      const s = op1('Sigmoid', a); // a is read again by Mul
+      const sq = op1('Mul', s, s); // s is both inputs of this step: out gets a buffer of its own
+      const m = op1('Mul', sq, a);
+      const c = nn.runOp('Cast', [m], { to: 7 })[0]; // float32 -> int64: its own buffer
+      return [op1('Relu', nn.runOp('Cast', [c], { to: 1 })[0] as nn.Tensor)];
+    };
+    const spec = compile(forward);
+    const names = spec.steps.map((s) => (s as unknown as KernelStep).kernel ?? s.op);
+    expect(names).toEqual(['conv2d', 'Sigmoid', 'Mul', 'Mul', 'Cast', 'Cast', 'Relu']);
+    expect(kstep(spec, 1).outputs![0].ref).not.toEqual(kstep(spec, 1).inputs![0]!.ref); // a is read by the second Mul
+    expect(kstep(spec, 2).outputs![0].ref).not.toEqual(kstep(spec, 2).inputs![0]!.ref); // s is also input 1
+    expect(kstep(spec, 4).outputs![0].ref).not.toEqual(kstep(spec, 4).inputs![0]!.ref); // Cast changes the dtype
+    const got = run(spec)[0];
+    const want = forward()[0].data;
+    expect(Array.from(got)).toEqual(Array.from(want));
+  });
+});
