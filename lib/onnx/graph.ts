@@ -149,6 +149,7 @@ export function buildGraph(model: onnx.IModelProto): Graph {
     });
   }
   steps = removeAliases(steps, outputs);
+  steps = removeDead(steps, outputs);
   steps = fuseConv(steps, outputs, consts, opset);
   return { opset, inputs, outputs, consts, steps };
 }
@@ -246,6 +247,23 @@ function removeAliases(steps: Step[], outputs: Port[]): Step[] {
     kept.push(s);
   }
   return kept;
+}
+
+/**
+ * Dead-node removal: a step none of whose outputs a later step or a graph
+ * output reads is dropped (last first, so a chain that only fed it goes too).
+ * It also lets fusion see a Conv whose only other reader was dead.
+ */
+function removeDead(steps: Step[], outputs: Port[]): Step[] {
+  const needed = new Set(outputs.map((o) => o.name));
+  const kept: Step[] = [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i];
+    if (!s.outputs.some((o) => o !== '' && needed.has(o))) continue;
+    for (const n of s.inputs) if (n !== '') needed.add(n);
+    kept.push(s);
+  }
+  return kept.reverse();
 }
 
 function constFloat(consts: Map<string, Value>, name: string | undefined): Tensor | undefined {

@@ -494,3 +494,27 @@ describe('small float inputs whose values planning reads', () => {
     expect(() => nn.loadOnnxSync(encode(s))).toThrow(/"scales"\) must be known when the model is planned/);
   });
 });
+
+describe('dead-node removal', () => {
+  test('nodes whose outputs nothing reads are not run, and do not block Conv+Relu fusion', () => {
+    const w = randomTensor([2, 1, 3, 3], 21);
+    const x = randomTensor([1, 1, 6, 6], 22);
+    const m = nn.loadOnnxSync(encode({
+      nodes: [
+        { opType: 'Conv', input: ['x', 'w'], output: ['c'], attribute: [ints('pads', [1, 1, 1, 1])] },
+        { opType: 'Relu', input: ['c'], output: ['y'] },
+        // A branch no output reads: Sigmoid of the conv (a second reader that would stop the fusion) and an Exp after it.
+        { opType: 'Sigmoid', input: ['c'], output: ['dead1'] },
+        { opType: 'Exp', input: ['dead1'], output: ['dead2'] },
+      ],
+      inputs: [port('x', [1, 1, 6, 6])],
+      outputs: ['y'],
+      inits: [floatInit('w', w)],
+    }));
+    const y = m.runSync({ x }).y;
+    expect(Array.from(y.data)).toEqual(Array.from(nn.conv2d(x, w, { pads: 1, activation: 'relu' }).data));
+    const layers = m.layers();
+    expect(layers.map((l) => l.op)).toEqual(['Conv+Relu']);
+    m.dispose();
+  });
+});
