@@ -207,19 +207,6 @@ void decode_grid(const KernelCall& c) {
 
 // --- VisionNonMaxSuppression ------------------------------------------------
 
-/// IoU of two xyxy boxes; 0 when the union is empty. Corners in the wrong
-/// order count as an empty box.
-double iou(const float* a, const float* b) {
-  const double ax1 = a[0], ay1 = a[1], ax2 = a[2], ay2 = a[3];
-  const double bx1 = b[0], by1 = b[1], bx2 = b[2], by2 = b[3];
-  const double iw = std::min(ax2, bx2) - std::max(ax1, bx1);
-  const double ih = std::min(ay2, by2) - std::max(ay1, by1);
-  if (iw <= 0 || ih <= 0) return 0;
-  const double inter = iw * ih;
-  const double uni = std::max(0.0, ax2 - ax1) * std::max(0.0, ay2 - ay1) + std::max(0.0, bx2 - bx1) * std::max(0.0, by2 - by1) - inter;
-  return uni > 0 ? inter / uni : 0;
-}
-
 /// A box's extent, in double: its area (0 when empty or inverted) and its longer side.
 struct Extent {
   double area, side;
@@ -279,13 +266,16 @@ class KeptGrid {
     // IoU <= min(areas) / max(areas): a level is skipped when that bound is at
     // most the threshold for all its boxes (with a margin far above rounding).
     const double lo = threshold_ * e.area * (1 - 1e-6), hi = e.area * (1 + 1e-6);
-    for (const Level& l : levels_) {
+    // Its own level first (where a suppressor most likely is), then the others.
+    const size_t own = level_of(e.side);
+    for (size_t t = 0; t < levels_.size(); ++t) {
+      const Level& l = levels_[t == 0 ? own : t <= own ? t - 1 : t];
       if (l.entries.empty() || l.max_area < lo || l.min_area * threshold_ > hi) continue;
       const Span s = span(l, b);
       if (s.cells() > static_cast<int64_t>(l.entries.size())) {
         for (uint32_t id : l.entries) {
           const Node& k = kept_[id];
-          if (overlaps(k, b) && hits(k, b, cls)) return true;
+          if (overlaps(k, b) && hits(k, b, e.area, cls)) return true;
         }
         continue;
       }
@@ -296,7 +286,7 @@ class KeptGrid {
             // The pair shares up to 2 x 2 cells; it is looked at in one of them, the
             // cell of the top-left corner of their overlap: (max of the first columns, max of the first rows).
             if (!overlaps(k, b) || std::max(k.cx0, s.cx0) != cx || std::max(k.cy0, s.cy0) != cy) continue;
-            if (hits(k, b, cls)) return true;
+            if (hits(k, b, e.area, cls)) return true;
           }
         }
       }
@@ -309,13 +299,11 @@ class KeptGrid {
     const float* b = xyxy_ + 4 * static_cast<size_t>(i);
     const Extent e = extent_of(b);
     if (e.area == 0) return;  // IoU 0 with everything: suppresses nothing
-    size_t at = 0;
-    while (at + 1 < levels_.size() && levels_[at].cell < e.side) ++at;
-    Level& l = levels_[at];
+    Level& l = levels_[level_of(e.side)];
     if (l.cells.empty()) l.cells.resize(static_cast<size_t>(l.gw * l.gh));
     const Span s = span(l, b);
     const uint32_t node = static_cast<uint32_t>(kept_.size());
-    kept_.push_back({{b[0], b[1], b[2], b[3]}, cls, s.cx0, s.cy0});
+    kept_.push_back({{b[0], b[1], b[2], b[3]}, e.area, cls, s.cx0, s.cy0});
     l.entries.push_back(node);
     l.min_area = std::min(l.min_area, e.area), l.max_area = std::max(l.max_area, e.area);
     for (int64_t cy = s.cy0; cy <= s.cy1; ++cy) {
@@ -324,9 +312,17 @@ class KeptGrid {
   }
 
  private:
+  /// The level of a box whose longer side is `side`: the first whose cell is at least that.
+  size_t level_of(double side) const {
+    size_t at = 0;
+    while (at + 1 < levels_.size() && levels_[at].cell < side) ++at;
+    return at;
+  }
+
   /// A kept box (the cells list indices into kept_: a small working set).
   struct Node {
     float box[4];
+    double area;
     int32_t cls;
     int64_t cx0, cy0;  // its first cell in its level's grid
   };
@@ -361,9 +357,17 @@ class KeptGrid {
     return (k.box[0] < b[2]) & (b[0] < k.box[2]) & (k.box[1] < b[3]) & (b[1] < k.box[3]);
   }
 
-  /// Whether kept box `k` has class `cls` and IoU above the threshold with box `b`.
-  bool hits(const Node& k, const float* b, int32_t cls) const {
-    return k.cls == cls && iou(b, k.box) > threshold_;
+  /// Whether kept box `k` has class `cls` and IoU above the threshold with
+  /// box `b` (of area `area`), the two overlapping. The IoU is lib/vision's
+  /// iou (boxes.ts), operation for operation: (area b + area k - inter) is the
+  /// union; the areas were computed as it computes them (max(0, side) is the side here).
+  bool hits(const Node& k, const float* b, double area, int32_t cls) const {
+    if (k.cls != cls) return false;
+    const double iw = std::min<double>(b[2], k.box[2]) - std::max<double>(b[0], k.box[0]);
+    const double ih = std::min<double>(b[3], k.box[3]) - std::max<double>(b[1], k.box[1]);
+    const double inter = iw * ih;
+    const double uni = area + k.area - inter;
+    return (uni > 0 ? inter / uni : 0) > threshold_;
   }
 
   const float* xyxy_;
