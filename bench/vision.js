@@ -2,7 +2,8 @@
 // @ts-check
 // nn.vision.nms on a face detector's worth of candidates: ULFD RFB-320's
 // 4,420 priors and RetinaFace's 16,800 (640x640), decoded from a fixed
-// pseudo-random regression, with uniform scores (in 1/64 steps: ties).
+// pseudo-random regression, with uniform scores (in 1/64 steps: ties); and on
+// ulfd_rfb320's real output when ../shared/real-models is there.
 // Prints the fastest and the median time per case (the fastest is the one to
 // compare on a busy machine) and the detections kept, and the decoders' times
 // for the same sizes.
@@ -13,6 +14,7 @@
 // went native, to compare the two on the same machine.
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 
 function arg(name, dflt) {
@@ -66,6 +68,23 @@ for (const name of ['ulfd', 'retinaface']) {
   ]) {
     const r = time(() => nn.vision.nms(boxes, scores, opts));
     rows.push({ case: `nms ${n}, ${label}`, min: r.min, ms: r.ms, kept: r.out.length });
+  }
+}
+// ulfd_rfb320's real output on the shared photo, when ../shared/real-models is there.
+const ulfd = path.join(__dirname, '../../shared/real-models/ulfd_rfb320');
+if (fs.existsSync(path.join(ulfd, 'output_1.f32'))) {
+  const read = (f) => {
+    const b = fs.readFileSync(path.join(ulfd, f));
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  };
+  const boxes = read('output_1.f32');
+  const faces = read('output_0.f32').filter((_, i) => i % 2 === 1);
+  for (const [label, opts] of [
+    ['IoU 0.3, score >= 0.7', { iouThreshold: 0.3, scoreThreshold: 0.7 }],
+    ['IoU 0.3, unthresholded', { iouThreshold: 0.3 }],
+  ]) {
+    const r = time(() => nn.vision.nms(boxes, faces, opts));
+    rows.push({ case: `nms ulfd_rfb320 output, ${label}`, min: r.min, ms: r.ms, kept: r.out.length });
   }
 }
 const logits = nn.tensor(new Float32Array(16800 * 2).map((_, i) => Math.sin(i)), [16800, 2]);
