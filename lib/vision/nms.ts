@@ -1,11 +1,10 @@
 /**
  * Greedy non-maximum suppression on score-sorted candidates, run natively
  * (src/kernels/vision.cc, VisionNonMaxSuppression): one sort, then each
- * candidate is compared only with the boxes already kept that share a cell of
- * a uniform grid (cell: the median box side) with it, so the cost is
- * O(N log N + kept neighbours) for the many small scattered boxes of a
- * detector rather than the O(N^2) of an all-pairs IoU table. This file checks
- * the arguments and builds the detections.
+ * candidate is compared only with the already kept boxes of similar size near
+ * it (a uniform grid per size level), so the cost is O(N log N + kept
+ * neighbours) for a detector's boxes rather than the O(N^2) of an all-pairs
+ * IoU table. This file checks the arguments and builds the detections.
  */
 import { rangeError } from '../errors';
 import { checkOptions, optBool, optEnum } from '../validate';
@@ -92,7 +91,7 @@ export function nms(boxes: VisionInput, scores: VisionInput, options?: NmsOption
   const box = new Float32Array(4);
   for (let j = 0; j < count[0]; j++) {
     const i = kept[2 * j], k = kept[2 * j + 1];
-    box.set(b.data.subarray(4 * i, 4 * i + 4));
+    for (let q = 0; q < 4; q++) box[q] = b.data[4 * i + q];
     toXyxyAt(box, box, 0, format);
     out.push({ index: i, classId: k, score: s.data[i * c + k], box: [box[0], box[1], box[2], box[3]] });
   }
