@@ -76,7 +76,7 @@ export function i32Tensor(data: Int32Array, shape: readonly number[]): NativeTen
 
 /**
  * Runs a native kernel now, through the generic kernel entry, its errors
- * rebuilt as this realm's TypeError/RangeError. Called after the TS checks;
+ * rebuilt as this realm's TypeError/RangeError and named after `op`. Called after the TS checks;
  * never recorded by the planner (the vision helpers post-process data, they
  * are no model steps).
  */
@@ -90,6 +90,13 @@ export function runVisionKernel(
   try {
     binding.kernelSync(kernel, inputs, outputs, attrs);
   } catch (err) {
-    throw fromNative(err, op, binding.getBackend());
+    const e = fromNative(err, op, binding.getBackend());
+    // Named as the caller knows it: "nms: ...", not "VisionNonMaxSuppression: ...".
+    if (e.message.startsWith(`${kernel}: `)) {
+      const message = `${op}: ${e.message.slice(kernel.length + 2)}`;
+      if (e.stack !== undefined) e.stack = e.stack.replace(e.message, message);
+      e.message = message;
+    }
+    throw e;
   }
 }

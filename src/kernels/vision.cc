@@ -409,6 +409,9 @@ void non_max_suppression(const KernelCall& c) {
     converted.resize(4 * n);
     for (size_t i = 0; i < n; ++i) to_xyxy(boxes + 4 * i, converted.data() + 4 * i, format);
     xyxy = converted.data();
+    // Finite corners can still overflow float32 as xyxy (a centre of 3e38 and a width of -3e38).
+    c.check(std::all_of(converted.begin(), converted.end(), [](float v) { return std::isfinite(v); }),
+            "boxes overflow float32 when converted to xyxy");
   }
 
   // Candidates: (box, class) pairs when class-aware, else each box with its best class (the first on ties).

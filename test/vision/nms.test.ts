@@ -62,6 +62,9 @@ describe('nms: argument errors', () => {
     [() => nms(t([[0, 0, NaN, 1]]), s), RangeError, /"boxes" element 2 is NaN/],
     [() => nms(b, new Float32Array([NaN])), RangeError, /"scores" element 0 is NaN/],
     [() => nms(tensor(new Float32Array(8), [2, 1, 4]), new Float32Array(2)), RangeError, /leading dims of 1/],
+    // finite, but not as xyxy: found by the kernel, reported under nms's name
+    [() => nms(new Float32Array([3e38, 0, -3e38, 1]), s, { format: 'cxcywh' }), RangeError, /^nms: boxes overflow float32 when converted to xyxy$/],
+    [() => nms(t([[0, 0, Infinity, 1]]), s), RangeError, /"boxes" element 2 is Infinity; finite numbers expected/],
   ])('argument case %#', (f, E, re) => {
     expect(f).toThrow(E);
     expect(f).toThrow(re);
