@@ -7,7 +7,7 @@
 import { rangeError } from '../errors';
 import { Tensor } from '../tensor';
 import { optEnum } from '../validate';
-import { VisionInput, asMatrix, shapeOf } from './common';
+import { VisionInput, asMatrix, f32Matrix, runVisionKernel, shapeOf } from './common';
 
 /** How a box's four numbers are read. */
 export type BoxFormat = 'xyxy' | 'xywh' | 'cxcywh';
@@ -17,7 +17,8 @@ export const BOX_FORMATS: readonly BoxFormat[] = ['xyxy', 'xywh', 'cxcywh'];
 
 /**
  * Writes box `i` of `src` (in `from`) into `dst` at `i` as xyxy; the two may
- * be the same array.
+ * be the same array. (For single boxes: `iou` and the detections `nms` returns;
+ * lists of boxes are converted natively.)
  * @internal
  */
 export function toXyxyAt(src: Float32Array, dst: Float32Array, i: number, from: BoxFormat): void {
@@ -32,21 +33,8 @@ export function toXyxyAt(src: Float32Array, dst: Float32Array, i: number, from: 
   }
 }
 
-/** Writes the xyxy box `i` of `src` into `dst` at `i` in format `to`. @internal */
-export function fromXyxyAt(src: Float32Array, dst: Float32Array, i: number, to: BoxFormat): void {
-  const o = 4 * i;
-  const x1 = src[o], y1 = src[o + 1], x2 = src[o + 2], y2 = src[o + 3];
-  if (to === 'xyxy') {
-    dst[o] = x1; dst[o + 1] = y1; dst[o + 2] = x2; dst[o + 3] = y2;
-  } else if (to === 'xywh') {
-    dst[o] = x1; dst[o + 1] = y1; dst[o + 2] = x2 - x1; dst[o + 3] = y2 - y1;
-  } else {
-    dst[o] = (x1 + x2) / 2; dst[o + 1] = (y1 + y2) / 2; dst[o + 2] = x2 - x1; dst[o + 3] = y2 - y1;
-  }
-}
-
 /**
- * Converts boxes between formats.
+ * Converts boxes between formats (natively, as float32; the arithmetic in double).
  * @param boxes - `[N, 4]` (leading dims of 1 allowed) or a flat Float32Array of 4N numbers
  * @param from - the format of `boxes`
  * @param to - the format wanted
@@ -65,10 +53,7 @@ export function convertBoxes(boxes: VisionInput, from: BoxFormat, to: BoxFormat)
   const shape = boxes instanceof Float32Array ? [m.rows, 4] : [...shapeOf(op, 'boxes', boxes).shape];
   if (m.rows === 0) rangeError(op, '"boxes" holds no box');
   const out = new Float32Array(m.data.length);
-  for (let i = 0; i < m.rows; i++) {
-    toXyxyAt(m.data, out, i, f);
-    fromXyxyAt(out, out, i, t);
-  }
+  runVisionKernel(op, 'VisionConvertBoxes', [f32Matrix(m.data, m.rows, 4)], [f32Matrix(out, m.rows, 4)], { from: f, to: t });
   return new Tensor(out, shape);
 }
 

@@ -1,9 +1,12 @@
 /**
  * Argument parsing shared by the vision helpers: a tensor-like or a flat
  * Float32Array read as a matrix of rows, leading dimensions of 1 dropped
- * (a model's `[1, N, 4]` output is an `[N, 4]` box list).
+ * (a model's `[1, N, 4]` output is an `[N, 4]` box list); and the call into
+ * their native kernels (src/kernels/vision.cc).
  */
-import { typeError, rangeError } from '../errors';
+import { DTYPE_CODE } from '../dtype';
+import { fromNative, typeError, rangeError } from '../errors';
+import { NativeTensor, binding } from '../native';
 import { TensorLike, checkTensor, fmtShape } from '../tensor';
 
 /** What the vision helpers take for boxes, scores and logits: a tensor or a bare Float32Array. */
@@ -59,4 +62,41 @@ export function numberIn(op: string, name: string, v: unknown, dflt: number, lo:
   if (typeof v !== 'number') typeError(op, name, 'a number', v);
   if (!(v >= lo && v <= hi)) rangeError(op, `"${name}" must be a number in [${lo}, ${hi}], got ${String(v)}`);
   return v;
+}
+
+/** A float32 `[rows, cols]` matrix for a native kernel. */
+export function f32Matrix(data: Float32Array, rows: number, cols: number): NativeTensor {
+  return { data, shape: [rows, cols], dtype: DTYPE_CODE.float32 };
+}
+
+/** An int32 tensor for a native kernel. */
+export function i32Tensor(data: Int32Array, shape: readonly number[]): NativeTensor {
+  return { data, shape, dtype: DTYPE_CODE.int32 };
+}
+
+/**
+ * Runs a native kernel now, through the generic kernel entry, its errors
+ * rebuilt as this realm's TypeError/RangeError and named after `op`. Called after the TS checks;
+ * never recorded by the planner (the vision helpers post-process data, they
+ * are no model steps).
+ */
+export function runVisionKernel(
+  op: string,
+  kernel: string,
+  inputs: NativeTensor[],
+  outputs: NativeTensor[],
+  attrs: Record<string, number | readonly number[] | string>,
+): void {
+  try {
+    binding.kernelSync(kernel, inputs, outputs, attrs);
+  } catch (err) {
+    const e = fromNative(err, op, binding.getBackend());
+    // Named as the caller knows it: "nms: ...", not "VisionNonMaxSuppression: ...".
+    if (e.message.startsWith(`${kernel}: `)) {
+      const message = `${op}: ${e.message.slice(kernel.length + 2)}`;
+      if (e.stack !== undefined) e.stack = e.stack.replace(e.message, message);
+      e.message = message;
+    }
+    throw e;
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * `nn.vision`: what comes after a detector or classifier runs — box formats,
- * prior and grid decoding, non-maximum suppression, softmax and top-k (plain
- * typed-array loops over a model's outputs, no native calls), and drawing
- * the boxes on the photo (sharp).
+ * prior and grid decoding, non-maximum suppression, softmax and top-k
+ * (checked here, computed by native kernels over a model's outputs), and
+ * drawing the boxes on the photo (sharp).
  */
 import { convertBoxes, iou } from './boxes';
 import { drawBoxes } from './draw';

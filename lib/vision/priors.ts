@@ -2,12 +2,14 @@
  * Box decoding for detection heads: SSD-style heads regress offsets from
  * prior (anchor) boxes scaled by variances (ULFD, RetinaFace); grid heads
  * regress from the cells of each stride's feature map (YOLOX, NanoDet).
+ * The decoding runs natively (src/kernels/vision.cc) after the checks here;
+ * the priors, made once per model, are generated here.
  */
 import { rangeError, typeError } from '../errors';
 import { Tensor } from '../tensor';
 import { checkOptions, optBool, optEnum } from '../validate';
-import { BOX_FORMATS, BoxFormat, fromXyxyAt } from './boxes';
-import { VisionInput, asMatrix, checkNumbers } from './common';
+import { BOX_FORMATS, BoxFormat } from './boxes';
+import { VisionInput, asMatrix, checkNumbers, f32Matrix, runVisionKernel } from './common';
 
 /** Options of `ssdPriors`. */
 export interface SsdPriorsOptions {
@@ -136,19 +138,11 @@ export function decodePriors(loc: VisionInput, priors: VisionInput, options?: De
   checkNumbers(op, 'loc', l.data, false);
   checkNumbers(op, 'priors', p.data, true);
   const out = new Float32Array(l.rows * 4);
-  const a = l.data, q = p.data;
-  for (let i = 0; i < l.rows; i++) {
-    const j = 4 * i;
-    const cx = q[j] + a[j] * v0 * q[j + 2];
-    const cy = q[j + 1] + a[j + 1] * v0 * q[j + 3];
-    const bw = q[j + 2] * Math.exp(a[j + 2] * v1);
-    const bh = q[j + 3] * Math.exp(a[j + 3] * v1);
-    out[j] = (cx - bw / 2) * sw;
-    out[j + 1] = (cy - bh / 2) * sh;
-    out[j + 2] = (cx + bw / 2) * sw;
-    out[j + 3] = (cy + bh / 2) * sh;
-    if (format !== 'xyxy') fromXyxyAt(out, out, i, format);
-  }
+  runVisionKernel(op, 'VisionDecodePriors', [f32Matrix(l.data, l.rows, 4), f32Matrix(p.data, p.rows, 4)], [f32Matrix(out, l.rows, 4)], {
+    variances: [v0, v1],
+    scale: [sh, sw],
+    format,
+  });
   return new Tensor(out, [l.rows, 4]);
 }
 
@@ -204,38 +198,12 @@ export function decodeGrid(pred: VisionInput, options: DecodeGridOptions): Tenso
   if (m.rows !== cells) rangeError(op, `"pred" has ${m.rows} rows; strides ${strides.join(',')} on ${h}x${w} make ${cells} cells`);
   checkNumbers(op, 'pred', m.data, false);
   const out = new Float32Array(cells * 4);
-  const d = m.data;
-  const side = new Float64Array(4);
-  let r = 0;
-  for (const s of strides) {
-    const fh = Math.ceil(h / s), fw = Math.ceil(w / s);
-    for (let row = 0; row < fh; row++) {
-      for (let col = 0; col < fw; col++, r++) {
-        const base = r * m.cols, px = (col + offset) * s, py = (row + offset) * s, j = 4 * r;
-        if (mode === 'yolox') {
-          const cx = px + d[base] * s, cy = py + d[base + 1] * s;
-          const bw = Math.exp(d[base + 2]) * s, bh = Math.exp(d[base + 3]) * s;
-          out[j] = cx - bw / 2; out[j + 1] = cy - bh / 2; out[j + 2] = cx + bw / 2; out[j + 3] = cy + bh / 2;
-        } else {
-          for (let k = 0; k < 4; k++) side[k] = bins === 1 ? d[base + k] : expectation(d, base + k * bins, bins);
-          out[j] = px - side[0] * s; out[j + 1] = py - side[1] * s; out[j + 2] = px + side[2] * s; out[j + 3] = py + side[3] * s;
-        }
-        if (format !== 'xyxy') fromXyxyAt(out, out, r, format);
-      }
-    }
-  }
+  runVisionKernel(op, 'VisionDecodeGrid', [f32Matrix(m.data, m.rows, m.cols)], [f32Matrix(out, cells, 4)], {
+    input_size: [h, w],
+    strides,
+    mode,
+    offset,
+    format,
+  });
   return new Tensor(out, [cells, 4]);
-}
-
-/** Softmax of `d[at .. at + n)` then its expectation over 0..n-1 (a DFL side). */
-function expectation(d: Float32Array, at: number, n: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (d[at + i] > max) max = d[at + i];
-  let sum = 0, acc = 0;
-  for (let i = 0; i < n; i++) {
-    const e = Math.exp(d[at + i] - max);
-    sum += e;
-    acc += e * i;
-  }
-  return acc / sum;
 }

@@ -325,13 +325,14 @@ void topk(const KernelCall& c) {
   std::vector<int64_t> shape = x.shape;
   shape[axis] = k;
   c.expect_dtype(vals, x.dtype, "Values");
-  c.expect_dtype(inds, DType::kInt64, "Indices");
+  // int64 as ONNX has it; int32 for nn.vision.topK's Int32Array (a direct call).
+  if (inds.dtype != DType::kInt32) c.expect_dtype(inds, DType::kInt64, "Indices");
   c.expect_out_shape(0, shape);
   c.expect_out_shape(1, shape);
   size_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= static_cast<size_t>(x.shape[i]);
   for (size_t i = static_cast<size_t>(axis) + 1; i < x.rank(); ++i) inner *= static_cast<size_t>(x.shape[i]);
-  int64_t* pi = inds.as<int64_t>();
+  const bool i32 = inds.dtype == DType::kInt32;
   if (k == 0) return;
   dispatch_numeric(c, x.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -354,7 +355,9 @@ void topk(const KernelCall& c) {
         const size_t ob = oi * static_cast<size_t>(k) * inner + ii;
         for (int64_t j = 0; j < k; ++j) {
           pv[ob + static_cast<size_t>(j) * inner] = p[static_cast<size_t>(order[j]) * inner];
-          pi[ob + static_cast<size_t>(j) * inner] = order[j];
+          const size_t at = ob + static_cast<size_t>(j) * inner;
+          if (i32) inds.as<int32_t>()[at] = static_cast<int32_t>(order[j]);  // n < 2^31 (a shape dim)
+          else inds.as<int64_t>()[at] = order[j];
         }
       }
     });

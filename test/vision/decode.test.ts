@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { vision } from '../../lib/vision';
 import { tensor } from '../../lib/tensor';
 
@@ -111,5 +112,170 @@ describe('softmax / topK', () => {
     const x = new Float32Array(1000).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
     const want = Array.from(x.keys()).sort((a, b) => x[b] - x[a] || a - b).slice(0, 10);
     expect(Array.from(topK(x, 10).indices)).toEqual(want);
+  });
+});
+
+// The native kernels against straightforward JS oracles: the documented formulas in double, rounded to float32.
+
+type Fmt = 'xyxy' | 'xywh' | 'cxcywh';
+const FMTS: Fmt[] = ['xyxy', 'xywh', 'cxcywh'];
+const f32 = (xs: number[]): number[] => Array.from(Float32Array.from(xs));
+const toXyxy = (b: number[], f: Fmt): number[] => f32(f === 'xyxy' ? b : f === 'xywh' ? [b[0], b[1], b[0] + b[2], b[1] + b[3]] : [b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2]);
+const fromXyxy = (b: number[], f: Fmt): number[] => f32(f === 'xyxy' ? b : f === 'xywh' ? [b[0], b[1], b[2] - b[0], b[3] - b[1]] : [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0], b[3] - b[1]]);
+/** Equal up to exp's last bit (glibc's and V8's exp may differ there): relative 1e-6. */
+function expectClose(got: ArrayLike<number>, want: number[]): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i], g = got[i];
+    if (!Number.isFinite(w)) expect(g).toBe(w);
+    else expect(Math.abs(g - w)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w)));
+  }
+}
+const rows4 = (n: number, lo: number, hi: number): fc.Arbitrary<number[]> => fc.array(fc.float({ min: lo, max: hi, noNaN: true }), { minLength: 4 * n, maxLength: 4 * n });
+
+describe('native decoders against JS oracles', () => {
+  test('convertBoxes: every pair of formats, exactly', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 30 }).chain((n) => rows4(n, -1e4, 1e4)), fc.constantFrom(...FMTS), fc.constantFrom(...FMTS), (flat, from, to) => {
+      const data = Float32Array.from(flat);
+      const want: number[] = [];
+      for (let i = 0; i < data.length; i += 4) want.push(...fromXyxy(toXyxy(Array.from(data.subarray(i, i + 4)), from), to));
+      expect(arr(convertBoxes(data, from, to))).toEqual(want);
+    }), { numRuns: 100 });
+  });
+
+  test('decodePriors: variances, scaleTo and format', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 30 }).chain((n) => fc.tuple(rows4(n, -3, 3), rows4(n, 0, 1))),
+      fc.tuple(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true })),
+      fc.oneof(fc.constant(undefined), fc.tuple(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 1, max: 2000 }))),
+      fc.constantFrom(...FMTS),
+      ([loc, pri], variances, scaleTo, format) => {
+        const a = Float32Array.from(loc), q = Float32Array.from(pri);
+        const [sh, sw] = scaleTo ?? [1, 1];
+        const want: number[] = [];
+        for (let j = 0; j < a.length; j += 4) {
+          const cx = q[j] + a[j] * variances[0] * q[j + 2], cy = q[j + 1] + a[j + 1] * variances[0] * q[j + 3];
+          const w = q[j + 2] * Math.exp(a[j + 2] * variances[1]), h = q[j + 3] * Math.exp(a[j + 3] * variances[1]);
+          want.push(...fromXyxy(f32([(cx - w / 2) * sw, (cy - h / 2) * sh, (cx + w / 2) * sw, (cy + h / 2) * sh]), format));
+        }
+        const got = decodePriors(tensor(a, [1, a.length / 4, 4]), q, { variances, scaleTo, format });
+        expect(got.shape).toEqual([a.length / 4, 4]);
+        expectClose(got.data, want);
+      },
+    ), { numRuns: 100 });
+  });
+
+  test('decodeGrid: distance (1 or more bins) and yolox, several strides, offsets and formats', () => {
+    fc.assert(fc.property(
+      fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 })),
+      fc.uniqueArray(fc.constantFrom(4, 8, 16, 32), { minLength: 1, maxLength: 3 }),
+      fc.constantFrom('distance' as const, 'yolox' as const),
+      fc.integer({ min: 1, max: 8 }),
+      fc.constantFrom(0, 0.5),
+      fc.constantFrom(...FMTS),
+      fc.integer({ min: 1, max: 1 << 30 }),
+      ([h, w], strides, mode, binsWanted, offset, format, seed) => {
+        const bins = mode === 'yolox' ? 1 : binsWanted;
+        const cells = strides.reduce((n, s) => n + Math.ceil(h / s) * Math.ceil(w / s), 0);
+        let r = seed;
+        const pred = new Float32Array(cells * 4 * bins).map(() => ((r = (Math.imul(r, 48271) >>> 0) % 2147483647) / 2147483647) * 6 - 3);
+        const want: number[] = [];
+        let row = 0;
+        for (const s of strides) {
+          for (let y = 0; y < Math.ceil(h / s); y++) {
+            for (let x = 0; x < Math.ceil(w / s); x++, row++) {
+              const p = pred.subarray(row * 4 * bins, (row + 1) * 4 * bins);
+              const px = (x + offset) * s, py = (y + offset) * s;
+              let box: number[];
+              if (mode === 'yolox') {
+                const cx = px + p[0] * s, cy = py + p[1] * s, bw = Math.exp(p[2]) * s, bh = Math.exp(p[3]) * s;
+                box = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2];
+              } else {
+                const side = [0, 1, 2, 3].map((k) => {
+                  if (bins === 1) return p[k];
+                  const l = Array.from(p.subarray(k * bins, (k + 1) * bins));
+                  const m = Math.max(...l);
+                  const e = l.map((v) => Math.exp(v - m));
+                  return e.reduce((acc, v, i) => acc + v * i, 0) / e.reduce((acc, v) => acc + v, 0);
+                });
+                box = [px - side[0] * s, py - side[1] * s, px + side[2] * s, py + side[3] * s];
+              }
+              want.push(...fromXyxy(f32(box), format));
+            }
+          }
+        }
+        const got = decodeGrid(bins === 1 ? pred : tensor(pred, [cells, 4 * bins]), { inputSize: [h, w], strides, mode, offset, format });
+        expect(got.shape).toEqual([cells, 4]);
+        expectClose(got.data, want);
+      },
+    ), { numRuns: 60 });
+  });
+
+  test('softmax along each axis of random shapes', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }).chain((shape) => fc.tuple(
+        fc.constant(shape),
+        fc.array(fc.float({ min: -50, max: 50, noNaN: true }), { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }),
+        fc.integer({ min: -shape.length, max: shape.length - 1 }),
+      )),
+      ([shape, values, axis]) => {
+        const x = Float32Array.from(values);
+        const a = axis < 0 ? axis + shape.length : axis;
+        const inner = shape.slice(a + 1).reduce((p, d) => p * d, 1), n = shape[a];
+        const want = new Array<number>(x.length);
+        for (let base = 0; base < x.length; base++) {
+          if (Math.floor(base / inner) % n !== 0) continue; // the first element of a line along the axis
+          const line = Array.from({ length: n }, (_, i) => base + i * inner);
+          const m = Math.max(...line.map((i) => x[i]));
+          const sum = line.reduce((acc, i) => acc + Math.exp(x[i] - m), 0);
+          for (const i of line) want[i] = Math.exp(x[i] - m) / sum;
+        }
+        const got = softmax(tensor(x, shape), axis);
+        expect(got.shape).toEqual(shape);
+        expectClose(got.data, f32(want));
+      },
+    ), { numRuns: 100 });
+  });
+
+  test('topK: rows of a [..., n] tensor with ties and infinities, against a full stable sort', () => {
+    fc.assert(fc.property(
+      fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 })).chain(([a, b, n]) => fc.tuple(
+        fc.constant([a, b, n]),
+        fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom(Infinity, -Infinity)), { minLength: a * b * n, maxLength: a * b * n }),
+        fc.integer({ min: 1, max: n }),
+      )),
+      ([shape, values, k]) => {
+        const x = Float32Array.from(values);
+        const n = shape[2];
+        const { values: v, indices } = topK(tensor(x, shape), k);
+        expect(v.shape).toEqual([shape[0], shape[1], k]);
+        for (let r = 0; r < x.length / n; r++) {
+          const row = x.subarray(r * n, (r + 1) * n);
+          const want = Array.from(row.keys()).sort((i, j) => (row[i] === row[j] ? i - j : row[j] > row[i] ? 1 : -1)).slice(0, k);
+          expect(Array.from(indices.subarray(r * k, (r + 1) * k))).toEqual(want);
+          expect(Array.from(v.data.subarray(r * k, (r + 1) * k))).toEqual(want.map((i) => row[i]));
+        }
+      },
+    ), { numRuns: 150 });
+  });
+
+  test('scalars and flat arrays keep their documented shapes', () => {
+    expect(softmax(tensor(new Float32Array([3]), [])).data[0]).toBe(1);
+    expect(softmax(new Float32Array([1, 1])).shape).toEqual([2]);
+    const t1 = topK(tensor(new Float32Array([7]), []), 1);
+    expect(t1.values.shape).toEqual([1]);
+    expect(Array.from(t1.indices)).toEqual([0]);
+    expect(vision.nms(new Float32Array(0), new Float32Array(0))).toEqual([]);
+  });
+
+  test('bad input: RangeError/TypeError before any native work', () => {
+    expect(() => decodeGrid(tensor(new Float32Array(24), [4, 6]), { inputSize: [8, 8], strides: [4], mode: 'distance' })).toThrow(/rows of 6 numbers do not fit mode 'distance'/);
+    expect(() => decodePriors(new Float32Array([NaN, 0, 0, 0]), new Float32Array(4))).toThrow(/"loc" element 0 is NaN/);
+    expect(() => decodePriors(new Float32Array(4), new Float32Array([0, 0, Infinity, 1]))).toThrow(/"priors" element 2 is Infinity; finite numbers expected/);
+    expect(() => decodeGrid(new Float32Array([0, NaN, 0, 0]), { inputSize: [8, 8], strides: [8], mode: 'yolox' })).toThrow(/"pred" element 1 is NaN/);
+    expect(() => convertBoxes('boxes' as never, 'xyxy', 'xywh')).toThrow(TypeError);
+    expect(() => softmax(tensor(new Float32Array(4), [2, 2]), 1.5)).toThrow(RangeError);
+    expect(() => topK(new Float32Array(3), 1.5)).toThrow(/"k" must be an integer in \[1, 3\], got 1.5/);
+    expect(() => topK(new Float32Array(3), '2' as never)).toThrow(TypeError);
   });
 });
