@@ -135,6 +135,7 @@ export function decodePriors(loc: VisionInput, priors: VisionInput, options?: De
   const l = asMatrix(op, 'loc', loc, 4);
   const p = asMatrix(op, 'priors', priors, 4);
   if (l.rows !== p.rows) rangeError(op, `"loc" has ${l.rows} rows, "priors" has ${p.rows}`);
+  if (l.rows === 0) rangeError(op, '"loc" holds no box');
   checkNumbers(op, 'loc', l.data, false);
   checkNumbers(op, 'priors', p.data, true);
   const out = new Float32Array(l.rows * 4);

@@ -53,6 +53,7 @@ describe('ssdPriors / decodePriors', () => {
     expect(() => ssdPriors({ inputSize: [0, 320], strides: [8], minSizes: [[10]] })).toThrow(RangeError);
     expect(() => ssdPriors(undefined as never)).toThrow(TypeError);
     expect(() => decodePriors(new Float32Array(8), new Float32Array(4))).toThrow(/"loc" has 2 rows, "priors" has 1/);
+    expect(() => decodePriors(new Float32Array(0), new Float32Array(0))).toThrow(/decodePriors: "loc" holds no box/);
     expect(() => decodePriors(new Float32Array(4), new Float32Array(4), { variances: [0, 1] })).toThrow(/"variances\[0\]" must be a positive/);
   });
 });
