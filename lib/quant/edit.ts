@@ -219,6 +219,26 @@ export function foldBatchNorm(ed: Editor): void {
   ed.nodes = ed.nodes.filter((n) => !removed.has(n));
 }
 
+/**
+ * Reshape of a float initializer by a constant shape (old exporters write
+ * weights so) becomes the reshaped initializer: the weight is then seen as
+ * one, and quantized as a weight rather than as an activation.
+ */
+export function foldConstantReshape(ed: Editor): void {
+  ed.nodes = ed.nodes.filter((n) => {
+    if (n.opType !== 'Reshape' || (n.domain ?? '') !== '' || !n.output?.[0]) return true;
+    const w = ed.floatInit(n.input?.[0]);
+    const shape = n.input?.[1] ? intInit(ed, n.input[1]) : attrInts(n, 'shape');
+    if (!w || !shape || attrInt(n, 'allowzero', 0) !== 0) return true;
+    const dims = shape.map((d, i) => (d === 0 ? w.shape[i] : d));
+    const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const free = dims.filter((d) => d === -1).length;
+    if (free > 1 || dims.some((d) => d === undefined || d < -1) || (free === 1 ? w.data.length % known !== 0 : known !== w.data.length)) return true;
+    ed.addInit(makeTensor(n.output[0], w.data, dims.map((d) => (d === -1 ? w.data.length / known : d))));
+    return false;
+  });
+}
+
 /** Ops whose opset-13 form reads an opset 7-12 node unchanged. */
 const SAME_FORM = new Set([
   'Abs', 'Acos', 'Add', 'And', 'ArgMax', 'ArgMin', 'Asin', 'Atan', 'AveragePool', 'Cast', 'Ceil', 'Concat', 'Constant', 'ConstantOfShape',

@@ -23,7 +23,7 @@ import { loadOnnx, OnnxModel } from '../onnx/model';
 import { decodeModel, onnx } from '../onnx/proto';
 import type { Tensor, TensorLike } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
-import { Editor, constantsToInitializers, foldBatchNorm, intAttr, makeTensor, upgradeOpset } from './edit';
+import { Editor, constantsToInitializers, foldBatchNorm, foldConstantReshape, intAttr, makeTensor, upgradeOpset } from './edit';
 
 const OP = 'quantize';
 
@@ -627,6 +627,7 @@ export async function quantize(modelOrOnnxBytes: string | Uint8Array | ArrayBuff
   const bytes = await readModel(modelOrOnnxBytes);
   const ed = new Editor(decodeModel(bytes));
   constantsToInitializers(ed);
+  foldConstantReshape(ed);
   foldBatchNorm(ed);
   const feeds = calibrationFeeds(calibrationInputs, (ed.graph.input ?? []).map((i) => i.name ?? ''));
   const cal = await calibrate(ed.finish(), feeds, s);
