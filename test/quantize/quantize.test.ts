@@ -7,17 +7,16 @@
 // For each model and both formats, the produced bytes must load and run in
 // onnxruntime-node and in neonn, and:
 // - neonn vs onnxruntime on the same int8 bytes:
-//   * QOperator: both run integer kernels (QLinearConv etc.) with ONNX's
-//     rounding, so the outputs agree to float rounding (1e-5).
-//   * QDQ: onnxruntime with graph optimizations off runs the float ops between
+//   * both run integer kernels (QLinearConv etc.) with ONNX's rounding — for
+//     QOperator as written, for QDQ after both fused the DQ → op → Q chains
+//     at load — so the outputs agree to float rounding (1e-5).
+//   * QDQ run as written (neonn's qdq: 'float'): onnxruntime with graph optimizations off runs the float ops between
 //     Q/DQ pairs as neonn does, so nearly every element agrees exactly; a float
 //     conv summed in another order can land an activation on the other side of
 //     a rounding boundary (one step) and such flips propagate, so the bound is:
 //     at least 90% of elements within 1e-5 (measured: 100% on 14 of the 15
 //     model/photo pairs, 96% on one ulfd photo), and the largest difference no
 //     larger than the quantized model's own error against the float model.
-//     With optimizations on, onnxruntime fuses the Q/DQ pairs into integer ops
-//     (requantizing in fixed point), and the same bound is asserted.
 // - quantized vs float (the stated tolerance): classifiers keep their argmax on
 //   every calibration input, on both runtimes; the face detector finds the same
 //   faces (after NMS, IoU >= 0.5 both ways for confident boxes); the reported
@@ -91,8 +90,8 @@ async function runOrt(bytes: Uint8Array, xs: nn.Tensor[], level: 'all' | 'disabl
   return res;
 }
 
-async function runNeonn(bytes: Uint8Array | string, xs: nn.Tensor[]): Promise<Outs[]> {
-  const m = await nn.loadOnnx(bytes);
+async function runNeonn(bytes: Uint8Array | string, xs: nn.Tensor[], options?: nn.LoadOnnxOptions): Promise<Outs[]> {
+  const m = await nn.loadOnnx(bytes, options);
   const res: Outs[] = [];
   for (const x of xs) {
     const o = await m.run({ [m.inputNames[0]]: x });
@@ -169,6 +168,8 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
 
     const ours = await runNeonn(r.onnx, xs);
     const theirs = await runOrt(r.onnx, xs, 'all');
+    // QDQ as written (float ops between the pairs), against onnxruntime doing the same.
+    const oursFloat = format === 'qdq' ? await runNeonn(r.onnx, xs, { qdq: 'float' }) : ours;
     const plain = format === 'qdq' ? await runOrt(r.onnx, xs, 'disabled') : theirs;
     for (const e of r.outputs) {
       expect(e.maxAbsError).toBeLessThan(BOUNDS[name][e.name]);
@@ -176,13 +177,13 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
     }
     xs.forEach((_, k) => {
       for (const e of r.outputs) {
-        const a = ours[k][e.name], b = theirs[k][e.name], p = plain[k][e.name];
-        if (format === 'qoperator') {
-          expect(maxDiff(a, b)).toBeLessThanOrEqual(1e-5);
-        } else {
-          expect(closeShare(a, p, 1e-5)).toBeGreaterThanOrEqual(0.9);
-          expect(maxDiff(a, p)).toBeLessThanOrEqual(e.maxAbsError);
-          expect(maxDiff(a, b)).toBeLessThanOrEqual(e.maxAbsError);
+        const a = ours[k][e.name], b = theirs[k][e.name];
+        // Integer kernels on both sides (QOperator, or QDQ fused at load by both).
+        expect(maxDiff(a, b)).toBeLessThanOrEqual(1e-5);
+        if (format === 'qdq') {
+          const af = oursFloat[k][e.name], p = plain[k][e.name];
+          expect(closeShare(af, p, 1e-5)).toBeGreaterThanOrEqual(0.9);
+          expect(maxDiff(af, p)).toBeLessThanOrEqual(e.maxAbsError);
         }
         // The report is what neonn computes (its float reference ran unfused: float rounding apart).
         expect(maxDiff(a, float[k][e.name])).toBeLessThanOrEqual(e.maxAbsError + 1e-4);
@@ -200,6 +201,15 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
       }
     });
     if (name !== 'ulfd_rfb320') expect(r.outputs[0].argmaxAgreement).toEqual({ same: xs.length, total: xs.length });
+    // Every quantized Conv runs as an integer op in neonn (QLinearConv as written, or fused from its QDQ chain).
+    const m = await nn.loadOnnx(r.onnx);
+    m.runSync({ [m.inputNames[0]]: xs[0] });
+    const layers = m.layers();
+    m.dispose();
+    const convs = layers.filter((l) => /Conv/.test(l.op));
+    expect(convs.filter((l) => l.precision === 'int8')).toHaveLength(r.quantizedOps.Conv);
+    expect(convs.every((l) => l.precision === 'int8')).toBe(true);
+    if (format === 'qdq') expect(convs.every((l) => l.op.startsWith('DequantizeLinear+Conv'))).toBe(true);
   });
 
   if (name === 'ulfd_rfb320') {
