@@ -52,6 +52,20 @@ interface Dq {
   axis: number;
 }
 
+/** Where the output zero point is among the inputs of the ops that make 8-bit values. */
+const Y_ZERO_POINT: Readonly<Record<string, { index: number; domain?: string }>> = {
+  QuantizeLinear: { index: 2 },
+  QLinearConv: { index: 7 },
+  QLinearMatMul: { index: 7 },
+  QLinearAdd: { index: 7, domain: 'com.microsoft' },
+  QLinearMul: { index: 7, domain: 'com.microsoft' },
+  QLinearGlobalAveragePool: { index: 4, domain: 'com.microsoft' },
+  QLinearAveragePool: { index: 4, domain: 'com.microsoft' },
+  QLinearLeakyRelu: { index: 4, domain: 'com.microsoft' },
+  QLinearSigmoid: { index: 4, domain: 'com.microsoft' },
+  QLinearConcat: { index: 1, domain: 'com.microsoft' },
+};
+
 const CORE = new Set(['Conv', 'MatMul', 'Add', 'Mul', 'GlobalAveragePool', 'AveragePool', 'LeakyRelu', 'Sigmoid', 'Concat', 'MaxPool']);
 
 /**
@@ -98,12 +112,21 @@ export function fuseQdq(nodes: onnx.INodeProto[], inits: ReadonlyMap<string, onn
     }
     return undefined;
   };
-  /** The 8-bit type of a value: an initializer's, or the zero point's of the QuantizeLinear that makes it. */
-  const dtypeOf = (name: string): number | undefined => {
+  /**
+   * The 8-bit type of a value: an initializer's, or that of the zero point
+   * of the QuantizeLinear or QLinear op that makes it.
+   */
+  const dtypeOf = (name: string, depth = 0): number | undefined => {
     const c = constants.get(name);
     if (c) return c.dataType ?? undefined;
-    const q = producer.get(name);
-    if (q && q.opType === 'QuantizeLinear' && isDefault(q)) return q.input?.[2] ? ints(q.input[2])?.dtype : DT.UINT8;
+    const p = producer.get(name);
+    if (!p) return undefined;
+    const zp = Y_ZERO_POINT[p.opType ?? ''];
+    if (zp !== undefined && (p.domain ?? '') === (zp.domain ?? '')) {
+      const z = p.input?.[zp.index];
+      return z ? ints(z)?.dtype : DT.UINT8;
+    }
+    if (p.opType === 'MaxPool' && depth < 8) return dtypeOf(p.input?.[0] ?? '', depth + 1);
     return undefined;
   };
   const dqOf = (name: string): Dq | undefined => {
@@ -204,7 +227,11 @@ export function fuseQdq(nodes: onnx.INodeProto[], inits: ReadonlyMap<string, onn
       made = { opType: 'QLinearConcat', domain: 'com.microsoft', input: [...yIns, ...dqs.flatMap((d) => triple(d!))], output: [y], attribute: core.attribute, name: core.name };
     } else if (op === 'MaxPool') {
       const d = dqs[0];
-      if (!d || !perTensor(d) || d.scales[0] !== yScale[0] || d.zeros[0] !== yz.values[0] || d.dtype !== yz.dtype) {
+      if (!d || !perTensor(d)) {
+        why('its input is not a per-tensor DequantizeLinear of an 8-bit value');
+        continue;
+      }
+      if (d.scales[0] !== yScale[0] || d.zeros[0] !== yz.values[0] || d.dtype !== yz.dtype) {
         why('its input and output scale or zero point differ');
         continue;
       }

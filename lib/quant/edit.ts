@@ -220,6 +220,37 @@ export function foldBatchNorm(ed: Editor): void {
 }
 
 /**
+ * Conv → Add of a constant that is one value per output channel ([C,1,1] or
+ * [1,C,1,1], as CNTK and early exporters write the bias) becomes the Conv's
+ * bias: the Relu after it can then fold into the quantized output range.
+ */
+export function foldConvAdd(ed: Editor): void {
+  const removed = new Set<onnx.INodeProto>();
+  for (const add of ed.nodes) {
+    if (add.opType !== 'Add' || (add.domain ?? '') !== '') continue;
+    const [a, b] = add.input ?? [];
+    const conv = ed.nodes.find((n) => n.opType === 'Conv' && !removed.has(n) && (n.output?.[0] === a || n.output?.[0] === b));
+    if (!conv || ed.uses(conv.output![0]) !== 1 || (a === b)) continue;
+    const w = ed.floatInit(conv.input?.[1]);
+    const c = ed.floatInit(conv.output![0] === a ? b : a);
+    if (!w || !c) continue;
+    const cout = w.shape[0];
+    const dims = c.shape;
+    const lead = dims.length - (w.shape.length - 1);
+    const perChannel = c.data.length === cout && dims.length >= w.shape.length - 1 && dims.every((d, i) => (i === lead ? d === cout : d === 1)) && dims.length <= w.shape.length;
+    const old = conv.input?.[2] ? ed.floatInit(conv.input[2]) : undefined;
+    if (!perChannel || (conv.input?.[2] && !old)) continue;
+    const nb = new Float32Array(cout);
+    for (let o = 0; o < cout; o++) nb[o] = (old ? old.data[o] : 0) + c.data[o];
+    const bName = ed.addInit(makeTensor(ed.fresh(`${add.output![0]}_bias`), nb, [cout]));
+    conv.input = [conv.input![0], conv.input![1], bName];
+    conv.output = [add.output![0]];
+    removed.add(add);
+  }
+  ed.nodes = ed.nodes.filter((n) => !removed.has(n));
+}
+
+/**
  * Reshape of a float initializer by a constant shape (old exporters write
  * weights so) becomes the reshaped initializer: the weight is then seen as
  * one, and quantized as a weight rather than as an activation.

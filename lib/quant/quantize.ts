@@ -23,7 +23,7 @@ import { loadOnnx, OnnxModel } from '../onnx/model';
 import { decodeModel, onnx } from '../onnx/proto';
 import type { Tensor, TensorLike } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
-import { Editor, constantsToInitializers, foldBatchNorm, foldConstantReshape, intAttr, makeTensor, upgradeOpset } from './edit';
+import { Editor, constantsToInitializers, foldBatchNorm, foldConstantReshape, foldConvAdd, intAttr, makeTensor, upgradeOpset } from './edit';
 
 const OP = 'quantize';
 
@@ -334,9 +334,8 @@ function attrI(node: onnx.INodeProto, name: string, dflt: number): number {
   return a ? Number(a.i ?? 0) : dflt;
 }
 
-function plan(ed: Editor, cal: Calibration, s: Settings): { plans: Plan[]; folded: number } {
+function plan(ed: Editor, cal: Calibration, s: Settings, known: ReadonlySet<string>): { plans: Plan[]; folded: number } {
   const act = (n: string | undefined): boolean => n !== undefined && n !== '' && cal.stats.has(n) && !ed.inits.has(n);
-  const known = new Set(ed.nodes.flatMap((n) => [n.name ?? '', n.opType ?? '']));
   const unknown = s.exclude.filter((e) => !known.has(e));
   if (unknown.length > 0) rangeError(OP, `"exclude" names no node or op type of the model: ${unknown.map((e) => JSON.stringify(e)).join(', ')}`);
   const excluded = new Set(s.exclude);
@@ -626,13 +625,16 @@ export async function quantize(modelOrOnnxBytes: string | Uint8Array | ArrayBuff
   if (!Array.isArray(calibrationInputs)) typeError(OP, 'calibrationInputs', 'an array of tensors or of feeds objects', calibrationInputs);
   const bytes = await readModel(modelOrOnnxBytes);
   const ed = new Editor(decodeModel(bytes));
+  // Names the user may exclude: every node's and op type of the model as given.
+  const known = new Set(ed.nodes.flatMap((n) => [n.name ?? '', n.opType ?? '']));
   constantsToInitializers(ed);
   foldConstantReshape(ed);
   foldBatchNorm(ed);
+  foldConvAdd(ed);
   const feeds = calibrationFeeds(calibrationInputs, (ed.graph.input ?? []).map((i) => i.name ?? ''));
   const cal = await calibrate(ed.finish(), feeds, s);
   upgradeOpset(ed, cal.shapes);
-  const { plans, folded } = plan(ed, cal, s);
+  const { plans, folded } = plan(ed, cal, s, known);
   const params = paramsOf(plans, cal, s);
   if (s.format === 'qdq') emitQdq(ed, plans, params, s);
   else emitQOperator(ed, plans, params, s);
