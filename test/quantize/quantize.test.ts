@@ -164,6 +164,8 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
     const int8 = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && (t.dims ?? []).length >= 2);
     expect(int8.length).toBeGreaterThanOrEqual(r.quantizedOps.Conv ?? 0);
     expect(r.quantizedOps.Conv).toBeGreaterThan(0);
+    // Every model here has Relu or Clip(0, 6) after its convs (mnist8's after a bias Add, folded first).
+    expect(r.foldedActivations).toBeGreaterThan(0);
     expect(Number(String(model.opsetImport!.find((o) => !o.domain)!.version))).toBeGreaterThanOrEqual(13);
 
     const ours = await runNeonn(r.onnx, xs);
@@ -284,7 +286,7 @@ maybe('nn.quantize options (mnist8)', () => {
   });
 });
 
-describe('nn.quantize: bad input', () => {
+describe('nn.quantize: bad input, opset moves', () => {
   const file = path.join(ROOT, 'mnist8', 'model.onnx');
   const x = new nn.Tensor(new Float32Array(784), [1, 1, 28, 28]);
   const cases: [string, () => Promise<unknown>, RegExp, ErrorConstructor | typeof nn.NeonnError][] = [
@@ -315,6 +317,39 @@ describe('nn.quantize: bad input', () => {
     const m = await nn.loadOnnx(file);
     await expect(nn.quantize(m as never, [x])).rejects.toThrow(/no longer holds its graph/);
     m.dispose();
+  });
+
+  test('an opset-9 Softmax along a middle axis keeps its meaning at opset 13 (Flatten → Softmax → Reshape)', async () => {
+    // Before opset 13, Softmax(axis=1) on [1,2,3,3] normalizes over the 18 values after axis 0 together.
+    const T = onnx.TensorProto.DataType;
+    const w = Array.from({ length: 2 * 2 }, (_, i) => (i % 3) - 1 + 0.25 * i);
+    const bytes = onnx.ModelProto.encode({
+      irVersion: 4,
+      opsetImport: [{ domain: '', version: 9 }],
+      graph: {
+        name: 'g',
+        node: [
+          { opType: 'Conv', input: ['x', 'w'], output: ['c'], name: 'conv' },
+          { opType: 'Softmax', input: ['c'], output: ['y'], name: 'soft', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+        ],
+        initializer: [{ name: 'w', dataType: T.FLOAT, dims: [2, 2, 1, 1], floatData: w }],
+        input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 2, 3, 3].map((d) => ({ dimValue: d })) } } } }],
+        output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+      },
+    }).finish();
+    const xs = [1, 2, 3].map((k) => new nn.Tensor(Float32Array.from({ length: 18 }, (_, i) => Math.sin(i * k)), [1, 2, 3, 3]));
+    const r = await nn.quantize(bytes, xs);
+    const model = onnx.ModelProto.decode(r.onnx);
+    expect(model.graph!.node!.map((n) => n.opType)).toEqual(expect.arrayContaining(['Flatten', 'Softmax', 'Reshape']));
+    const float = await runNeonn(bytes, xs);
+    const ours = await runNeonn(r.onnx, xs);
+    const theirs = HAVE ? await runOrt(r.onnx, xs, 'all') : ours;
+    xs.forEach((_, k) => {
+      // Normalized over all 18 values, as at opset 9.
+      expect(ours[k].y.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(maxDiff(ours[k].y, float[k].y)).toBeLessThan(0.02);
+      expect(maxDiff(ours[k].y, theirs[k].y)).toBeLessThanOrEqual(1e-5);
+    });
   });
 
   test('a node that cannot move to opset 13 is named', async () => {
