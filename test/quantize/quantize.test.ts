@@ -286,6 +286,22 @@ maybe('nn.quantize options (mnist8)', () => {
   });
 });
 
+/** An opset-9 model: x → Conv(w) → c → `second` → y. */
+function opset9Model(second: onnx.INodeProto, inits: onnx.ITensorProto[], shape: number[]): Uint8Array {
+  const T = onnx.TensorProto.DataType;
+  return onnx.ModelProto.encode({
+    irVersion: 4,
+    opsetImport: [{ domain: '', version: 9 }],
+    graph: {
+      name: 'g',
+      node: [{ opType: 'Conv', input: ['x', 'w'], output: ['c'], name: 'conv' }, second],
+      initializer: inits,
+      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+    },
+  }).finish();
+}
+
 describe('nn.quantize: bad input, opset moves', () => {
   const file = path.join(ROOT, 'mnist8', 'model.onnx');
   const x = new nn.Tensor(new Float32Array(784), [1, 1, 28, 28]);
@@ -321,22 +337,12 @@ describe('nn.quantize: bad input, opset moves', () => {
 
   test('an opset-9 Softmax along a middle axis keeps its meaning at opset 13 (Flatten → Softmax → Reshape)', async () => {
     // Before opset 13, Softmax(axis=1) on [1,2,3,3] normalizes over the 18 values after axis 0 together.
-    const T = onnx.TensorProto.DataType;
     const w = Array.from({ length: 2 * 2 }, (_, i) => (i % 3) - 1 + 0.25 * i);
-    const bytes = onnx.ModelProto.encode({
-      irVersion: 4,
-      opsetImport: [{ domain: '', version: 9 }],
-      graph: {
-        name: 'g',
-        node: [
-          { opType: 'Conv', input: ['x', 'w'], output: ['c'], name: 'conv' },
-          { opType: 'Softmax', input: ['c'], output: ['y'], name: 'soft', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
-        ],
-        initializer: [{ name: 'w', dataType: T.FLOAT, dims: [2, 2, 1, 1], floatData: w }],
-        input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 2, 3, 3].map((d) => ({ dimValue: d })) } } } }],
-        output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
-      },
-    }).finish();
+    const bytes = opset9Model(
+      { opType: 'Softmax', input: ['c'], output: ['y'], name: 'soft', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+      [{ name: 'w', dataType: onnx.TensorProto.DataType.FLOAT, dims: [2, 2, 1, 1], floatData: w }],
+      [1, 2, 3, 3],
+    );
     const xs = [1, 2, 3].map((k) => new nn.Tensor(Float32Array.from({ length: 18 }, (_, i) => Math.sin(i * k)), [1, 2, 3, 3]));
     const r = await nn.quantize(bytes, xs);
     const model = onnx.ModelProto.decode(r.onnx);
@@ -355,26 +361,17 @@ describe('nn.quantize: bad input, opset moves', () => {
   test('a node that cannot move to opset 13 is named', async () => {
     // Upsample (opset 9) was removed from ONNX at opset 10: there is no opset-13 form to rewrite it to.
     const T = onnx.TensorProto.DataType;
-    const bytes = onnx.ModelProto.encode({
-      irVersion: 4,
-      opsetImport: [{ domain: '', version: 9 }],
-      graph: {
-        name: 'g',
-        node: [
-          { opType: 'Conv', input: ['x', 'w'], output: ['c'], name: 'conv' },
-          { opType: 'Upsample', input: ['c', 'scales'], output: ['y'], name: 'up', attribute: [{ name: 'mode', type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from('nearest') }] },
-        ],
-        initializer: [
-          { name: 'w', dataType: T.FLOAT, dims: [1, 1, 1, 1], floatData: [2] },
-          { name: 'scales', dataType: T.FLOAT, dims: [4], floatData: [1, 1, 2, 2] },
-        ],
-        input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: 1 }, { dimValue: 2 }, { dimValue: 2 }] } } } }],
-        output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
-      },
-    }).finish();
+    const bytes = opset9Model(
+      { opType: 'Upsample', input: ['c', 'scales'], output: ['y'], name: 'up', attribute: [{ name: 'mode', type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from('nearest') }] },
+      [
+        { name: 'w', dataType: T.FLOAT, dims: [1, 1, 1, 1], floatData: [2] },
+        { name: 'scales', dataType: T.FLOAT, dims: [4], floatData: [1, 1, 2, 2] },
+      ],
+      [1, 1, 2, 2],
+    );
     const err = await nn.quantize(bytes, [new nn.Tensor(Float32Array.of(1, 2, 3, 4), [1, 1, 2, 2])]).then(() => undefined, (e: unknown) => e);
-    // neonn may not run Upsample at all; either way the error names the node.
-    expect(err).toBeDefined();
-    expect((err as Error).message).toMatch(/Upsample/);
+    // neonn runs Upsample (calibration works); the move to opset 13 is what fails, naming the node.
+    expect(err).toBeInstanceOf(RangeError);
+    expect((err as Error).message).toMatch(/opset 9, .* cannot be moved there: Upsample "up" \(re-export the model with opset >= 13\)/);
   });
 });
