@@ -191,6 +191,16 @@ export function fuseQdq(nodes: onnx.INodeProto[], inits: ReadonlyMap<string, onn
     const yIns = [ys, zeroInput(yzName ?? '', yz.dtype)];
     let made: onnx.INodeProto | undefined;
     const triple = (d: Dq): string[] => [d.x, d.scale, zeroInput(d.zero, d.dtype)];
+    /** Why the inputs at `idx` do not qualify (each must be a per-tensor DequantizeLinear of an 8-bit value), or ''. */
+    const inputProblem = (idx: number[]): string => {
+      const notDq = idx.filter((i) => !dqs[i]);
+      if (notDq.length > 0) {
+        const p = producer.get(ins[notDq[0]] ?? '');
+        return `its input ${notDq[0]} ${p && p.opType === 'DequantizeLinear' ? 'is a DequantizeLinear of a value of unknown type or with a non-constant scale' : `comes from ${p ? `a float ${p.opType}` : 'no DequantizeLinear'}`}`;
+      }
+      const perAxis = idx.filter((i) => !perTensor(dqs[i]!));
+      return perAxis.length > 0 ? `its input ${perAxis[0]} is quantized per axis, not per tensor` : '';
+    };
     if (op === 'Conv') {
       const [dx, dw, db] = dqs;
       if (!dx || !dw || !perTensor(dx) || (ins[2] && !db)) {
@@ -220,15 +230,17 @@ export function fuseQdq(nodes: onnx.INodeProto[], inits: ReadonlyMap<string, onn
       }
       made = { opType: 'QLinearMatMul', input: [...triple(da), ...triple(db), ...yIns], output: [y], name: core.name };
     } else if (op === 'Concat') {
-      if (dqs.some((d) => !d || !perTensor(d))) {
-        why('not every input is a per-tensor DequantizeLinear');
+      const problem = inputProblem(ins.map((_, i) => i));
+      if (problem) {
+        why(problem);
         continue;
       }
       made = { opType: 'QLinearConcat', domain: 'com.microsoft', input: [...yIns, ...dqs.flatMap((d) => triple(d!))], output: [y], attribute: core.attribute, name: core.name };
     } else if (op === 'MaxPool') {
       const d = dqs[0];
-      if (!d || !perTensor(d)) {
-        why('its input is not a per-tensor DequantizeLinear of an 8-bit value');
+      const problem = inputProblem([0]);
+      if (!d || problem) {
+        why(problem);
         continue;
       }
       if (d.scales[0] !== yScale[0] || d.zeros[0] !== yz.values[0] || d.dtype !== yz.dtype) {
@@ -239,8 +251,9 @@ export function fuseQdq(nodes: onnx.INodeProto[], inits: ReadonlyMap<string, onn
     } else {
       const two = op === 'Add' || op === 'Mul';
       const used = two ? dqs.slice(0, 2) : dqs.slice(0, 1);
-      if (used.length !== (two ? 2 : 1) || used.some((d) => !d || !perTensor(d))) {
-        why('its inputs are not per-tensor DequantizeLinear');
+      const problem = inputProblem(two ? [0, 1] : [0]);
+      if (problem) {
+        why(problem);
         continue;
       }
       const attrs = op === 'AveragePool' || op === 'GlobalAveragePool' ? [...(core.attribute ?? []), { name: 'channels_last', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] : op === 'LeakyRelu' ? [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: attrFloat(core, 'alpha', 0.01) }] : [];

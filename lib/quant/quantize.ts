@@ -639,6 +639,7 @@ export async function quantize(modelOrOnnxBytes: string | Uint8Array | ArrayBuff
   if (s.format === 'qdq') emitQdq(ed, plans, params, s);
   else emitQOperator(ed, plans, params, s);
   ed.model.producerName = 'neonn quantize';
+  ed.model.producerVersion = '';
   const out = ed.finish();
   const quantizedOps: Record<string, number> = {};
   for (const p of plans) quantizedOps[p.node.opType!] = (quantizedOps[p.node.opType!] ?? 0) + 1;

@@ -66,6 +66,12 @@ maybe('neonn quantize', () => {
     expect(r.stdout).toMatch(/mnist\.int8\.onnx: \d+ bytes, qoperator; quantized 2 Conv/);
     expect(r.stdout).toMatch(/Plus214_Output_0: max \|err\| [\d.e-]+, .*argmax unchanged on 1\/1/);
     expect(readFileSync(out).includes(Buffer.from('QLinearConv'))).toBe(true);
+    // inspect says what runs in integers: both convs, the first maxpool (DQ → MaxPool → Q fused; the
+    // second is followed by a float Reshape) and the matmul.
+    const i = neonn('inspect', out);
+    expect(i.status).toBe(0);
+    expect(i.stdout).toMatch(/made by neonn quantize$/m);
+    expect(i.stdout).toMatch(/^int8: 4 of \d+ steps compute in integers/m);
   });
 });
 
