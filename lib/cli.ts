@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `neonn` command: `neonn info`, `bench`, `build`, `run`, `inspect`.
+ * The `neonn` command: `neonn info`, `bench`, `build`, `run`, `inspect`, `quantize`.
  * Every command declares its flags (lib/cli/args.ts): an unknown flag or a
  * bad value is one line on stderr and exit code 2, before any work.
  */
@@ -9,12 +9,15 @@ import { existsSync } from 'fs';
 import * as path from 'path';
 import { CommandSpec, Parsed, UsageError, intValue, nameList, parseArgs } from './cli/args';
 import { INSPECT, inspect } from './cli/inspect';
+import { QUANTIZE, quantize } from './cli/quantize';
 import { RUN, run as runModel } from './cli/run';
 
 const USAGE = `usage: neonn <command> [options]    (neonn <command> --help for its options; neonn --version)
 
   run      run an ONNX model on a photo (--image) or a raw tensor (--input): output shapes, summaries, top-k
   inspect  an ONNX model's inputs/outputs (symbolic dims), op counts, and which backend runs what
+  quantize int8 post-training quantization of an ONNX model, calibrated on a directory of photos or
+           tensors (--calibrate dir --out model.int8.onnx): QDQ or QOperator, error vs float
   info     backends (availability, versions, OpenBLAS config and core), CPU features, threads
   bench    the zoo models on each backend at 1 and N threads vs onnxruntime-node: table, JSON, SVG;
            then the conv layers of the classic CNNs on each backend (each NNPACK algorithm apart)
@@ -138,7 +141,7 @@ function layerArgs(args: string[]): string[] {
   return out;
 }
 
-const COMMANDS: Readonly<Record<string, CommandSpec>> = { info: INFO, bench: BENCH, build: BUILD, run: RUN, inspect: INSPECT };
+const COMMANDS: Readonly<Record<string, CommandSpec>> = { info: INFO, bench: BENCH, build: BUILD, run: RUN, inspect: INSPECT, quantize: QUANTIZE };
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -177,6 +180,8 @@ async function main(argv: string[]): Promise<number> {
       return run(path.join(root, 'scripts', 'install.js'), [], { ...process.env, NEONN_BUILD_FROM_SOURCE: '1' });
     case 'run':
       return runModel(parsed);
+    case 'quantize':
+      return quantize(parsed);
     default:
       return inspect(parsed);
   }

@@ -56,6 +56,8 @@ export { saveModel, loadModel } from './model/io';
 export { sub, div } from './ops/elementwise';
 export { loadOnnx, loadOnnxSync, OnnxModel } from './onnx/model';
 export type { OnnxLayer, OnnxFeeds, LoadOnnxOptions } from './onnx/model';
+export { quantize } from './quant/quantize';
+export type { QuantizeOptions, QuantizeResult, QuantizeOutputError, CalibrationInput } from './quant/quantize';
 // --- end ONNX import ---
 
 /**

@@ -54,7 +54,9 @@ export async function inspect({ flags, positionals }: Parsed): Promise<number> {
   // Loaded here: the structure above needs no addon.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nn = require('../index') as typeof NN;
-  let neonn: { backend: string; steps: number; byBackend: Record<string, Record<string, number>>; note?: string } | { error: string };
+  let neonn:
+    | { backend: string; steps: number; byBackend: Record<string, Record<string, number>>; int8Steps: number; fallbacks: Record<string, number>; note?: string }
+    | { error: string };
   try {
     const m = await nn.loadOnnx(file);
     let layers = m.layers();
@@ -70,7 +72,10 @@ export async function inspect({ flags, positionals }: Parsed): Promise<number> {
       const b = (byBackend[l.backend] ??= {});
       b[l.op] = (b[l.op] ?? 0) + 1;
     }
-    neonn = { backend: nn.getBackend(), steps: layers.length, byBackend };
+    // Integer steps, and the ops between Q/DQ pairs that stayed float, counted by reason.
+    const fallbacks: Record<string, number> = {};
+    for (const l of layers) if (l.fallback) fallbacks[`${l.op}: ${l.fallback}`] = (fallbacks[`${l.op}: ${l.fallback}`] ?? 0) + 1;
+    neonn = { backend: nn.getBackend(), steps: layers.length, byBackend, int8Steps: layers.filter((l) => l.precision === 'int8').length, fallbacks };
     if (layers.length === 0) neonn.note = 'symbolic input dims: compiled at the first run, for its shapes (neonn run --size/--shape)';
     m.dispose();
   } catch (err) {
@@ -97,6 +102,11 @@ export async function inspect({ flags, positionals }: Parsed): Promise<number> {
   for (const [backend, steps] of Object.entries(neonn.byBackend)) {
     const list = Object.entries(steps).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`);
     console.log(`  ${backend}: ${list.join(', ')}`);
+  }
+  const reasons = Object.entries(neonn.fallbacks);
+  if (neonn.int8Steps > 0 || reasons.length > 0) {
+    console.log(`int8: ${neonn.int8Steps} of ${neonn.steps} steps compute in integers${reasons.length > 0 ? '; float between Q/DQ pairs:' : ''}`);
+    for (const [why, n] of reasons) console.log(`  ${n} × ${why}`);
   }
   return 0;
 }

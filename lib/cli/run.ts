@@ -8,6 +8,14 @@ import { CommandSpec, Parsed, UsageError, intValue, numberList, numberValue, siz
 import { readTensorFile } from './npy';
 import type * as NN from '../index';
 
+/** The help lines of the image flags. */
+export const IMAGE_FLAGS_HELP = `    --size HxW      input height and width (default: the model's; required when they are symbolic)
+    --fit <mode>    fill (default, stretch) | contain (letterbox) | cover (centre crop)
+    --bgr           channel order BGR (default RGB); a 1-channel input is gray
+    --scale <s>     multiply each 8-bit value first (default 1; 1/255 allowed)
+    --mean a,b,c    subtract (after scaling), one value or one per channel (default 0)
+    --std a,b,c     divide (last), one value or one per channel (default 1)`;
+
 export const RUN: CommandSpec = {
   name: 'run',
   help: `usage: neonn run <model.onnx> (--image <photo> | --input <x.npy|x.f32>) [options]
@@ -16,12 +24,7 @@ export const RUN: CommandSpec = {
   and the top-k entries of a classifier-shaped output ([1, K] or [K])
 
   --image <photo>   a JPEG/PNG/WebP/... (needs the optional package sharp), made into the model's input:
-    --size HxW      input height and width (default: the model's; required when they are symbolic)
-    --fit <mode>    fill (default, stretch) | contain (letterbox) | cover (centre crop)
-    --bgr           channel order BGR (default RGB); a 1-channel input is gray
-    --scale <s>     multiply each 8-bit value first (default 1; 1/255 allowed)
-    --mean a,b,c    subtract (after scaling), one value or one per channel (default 0)
-    --std a,b,c     divide (last), one value or one per channel (default 1)
+${IMAGE_FLAGS_HELP}
   --input <file>    a raw tensor: .npy (float32/float64, C order) or headerless float32 in the input's shape
     --shape AxBxC.. the shape of a headerless file, for an input with symbolic dims (e.g. 1x3x48x192)
   --top <k>         how many entries of a classifier's output (default 5)
@@ -44,16 +47,10 @@ export const RUN: CommandSpec = {
   positionalName: 'model.onnx',
 };
 
-interface RunOptions {
+interface RunOptions extends ImageFlags {
   model: string;
   image?: string;
   input?: string;
-  size?: [number, number];
-  fit: 'fill' | 'contain' | 'cover';
-  bgr: boolean;
-  scale?: number;
-  mean?: number[];
-  std?: number[];
   top: number;
   json: boolean;
   shape?: number[];
@@ -104,19 +101,12 @@ function options({ flags, positionals }: Parsed): RunOptions {
   const imageOnly = ['--size', '--fit', '--bgr', '--scale', '--mean', '--std'].filter((f) => flags.has(f));
   if (input !== undefined && imageOnly.length > 0) throw new UsageError(`neonn run: ${imageOnly[0]} applies to --image only`);
   if (image !== undefined && flags.has('--shape')) throw new UsageError('neonn run: --shape applies to --input only');
-  const fit = get('--fit') ?? 'fill';
-  if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') throw new UsageError(`neonn run: --fit must be fill, contain or cover, got ${JSON.stringify(fit)}`);
   const v = (f: string): string | undefined => get(f);
   return {
     model: positionals[0],
     image,
     input,
-    size: v('--size') === undefined ? undefined : sizeValue('run', '--size', v('--size')!),
-    fit,
-    bgr: flags.has('--bgr'),
-    scale: v('--scale') === undefined ? undefined : numberValue('run', '--scale', v('--scale')!),
-    mean: v('--mean') === undefined ? undefined : numberList('run', '--mean', v('--mean')!, 3),
-    std: v('--std') === undefined ? undefined : numberList('run', '--std', v('--std')!, 3),
+    ...imageFlags('run', flags),
     top: v('--top') === undefined ? 5 : intValue('run', '--top', v('--top')!),
     json: flags.has('--json'),
     shape: v('--shape') === undefined ? undefined : v('--shape')!.split(/[xX×]/).map((d) => intValue('run', '--shape', d)),
@@ -174,39 +164,16 @@ export async function run(parsed: Parsed): Promise<number> {
       throw new UsageError(`neonn run: ${path.basename(o.model)} has ${model.inputNames.length} inputs (${model.inputNames.join(', ')}); run feeds one`);
     }
     if (model.inputDtypes[0] !== 'float32') throw new UsageError(`neonn run: input "${model.inputNames[0]}" is ${model.inputDtypes[0]}; run feeds float32 only`);
-    const dims = model.inputDims[0];
     let x: NN.Tensor;
     let source: string;
     let transform: NN.ImageTransform | undefined;
     if (o.image !== undefined) {
-      if (dims.length !== 4) throw new UsageError(`neonn run: input "${model.inputNames[0]}" has rank ${dims.length}; --image needs a 4-D image input (use --input)`);
-      const isC = (d: number | string): boolean => d === 1 || d === 3;
-      const layout = isC(dims[1]) ? 'nchw' : isC(dims[3]) ? 'nhwc' : undefined;
-      if (layout === undefined) throw new UsageError(`neonn run: input "${model.inputNames[0]}" [${dims.join(',')}] has no 1- or 3-channel axis; use --input`);
-      const [hd, wd, c] = layout === 'nchw' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]];
-      const size = o.size ?? (typeof hd === 'number' && hd > 0 && typeof wd === 'number' && wd > 0 ? [hd, wd] as [number, number] : undefined);
-      if (size === undefined) throw new UsageError(`neonn run: input "${model.inputNames[0]}" [${dims.join(',')}] has a symbolic height or width; give --size HxW`);
-      const channels = c === 1 ? 'gray' : o.bgr ? 'bgr' : 'rgb';
-      for (const [flag, v] of [['--mean', o.mean], ['--std', o.std]] as const) {
-        if (c === 1 && v !== undefined && v.length > 1) throw new UsageError(`neonn run: ${flag} takes one value for a 1-channel input`);
-      }
-      const perChannel = (v: number[] | undefined): number | number[] | undefined => (v && (c === 1 || v.length === 1) ? v[0] : v);
-      const img = await nn.image.load(o.image, { size, fit: o.fit, channels, layout, scale: o.scale, mean: perChannel(o.mean), std: perChannel(o.std) });
+      const img = await imageInput(nn, 'run', model, o.image, o);
       x = img.tensor;
       transform = img.transform;
-      source = `${o.image} (${img.transform.width}x${img.transform.height}, ${o.fit}, ${channels})`;
+      source = img.source;
     } else {
-      const raw = readTensorFile(o.input!);
-      if (raw.shape !== undefined && o.shape !== undefined) throw new UsageError(`neonn run: ${o.input} is a .npy, which gives its own shape; leave out --shape`);
-      let shape = raw.shape ?? o.shape;
-      if (shape === undefined) {
-        const known = dims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : -1));
-        if (known.includes(-1)) throw new UsageError(`neonn run: input "${model.inputNames[0]}" [${dims.join(',')}] has symbolic dims; give --shape (or use a .npy)`);
-        shape = known;
-      }
-      const need = shape.reduce((a, d) => a * d, 1);
-      if (need !== raw.data.length) throw new UsageError(`neonn run: ${o.input} holds ${raw.data.length} floats; input "${model.inputNames[0]}" [${shape.join(',')}] needs ${need}`);
-      x = nn.tensor(raw.data, shape);
+      x = rawInput(nn, 'run', model, o.input!, o.shape);
       source = o.input!;
     }
     const t0 = process.hrtime.bigint();
@@ -232,6 +199,74 @@ export async function run(parsed: Parsed): Promise<number> {
   } finally {
     model.dispose();
   }
+}
+
+/** The image flags (`--size --fit --bgr --scale --mean --std`), shared by run and quantize. */
+export interface ImageFlags {
+  size?: [number, number];
+  fit: 'fill' | 'contain' | 'cover';
+  bgr: boolean;
+  scale?: number;
+  mean?: number[];
+  std?: number[];
+}
+
+/** Checks the image flags' values. */
+export function imageFlags(cmd: string, flags: Parsed['flags']): ImageFlags {
+  const v = (f: string): string | undefined => flags.get(f) as string | undefined;
+  const fit = v('--fit') ?? 'fill';
+  if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') throw new UsageError(`neonn ${cmd}: --fit must be fill, contain or cover, got ${JSON.stringify(fit)}`);
+  return {
+    size: v('--size') === undefined ? undefined : sizeValue(cmd, '--size', v('--size')!),
+    fit,
+    bgr: flags.has('--bgr'),
+    scale: v('--scale') === undefined ? undefined : numberValue(cmd, '--scale', v('--scale')!),
+    mean: v('--mean') === undefined ? undefined : numberList(cmd, '--mean', v('--mean')!, 3),
+    std: v('--std') === undefined ? undefined : numberList(cmd, '--std', v('--std')!, 3),
+  };
+}
+
+/** What imageInput and rawInput need of the model. */
+interface ModelInputs {
+  readonly inputNames: readonly string[];
+  readonly inputDims: readonly (readonly (number | string)[])[];
+}
+
+/** A photo decoded and made into the model's one 4-D image input, as `--image` does. */
+export async function imageInput(nn: typeof NN, cmd: string, model: ModelInputs, file: string, o: ImageFlags): Promise<{ tensor: NN.Tensor; transform: NN.ImageTransform; source: string }> {
+  const dims = model.inputDims[0];
+  const name = model.inputNames[0];
+  if (dims.length !== 4) throw new UsageError(`neonn ${cmd}: input "${name}" has rank ${dims.length}; --image needs a 4-D image input (use --input)`);
+  const isC = (d: number | string): boolean => d === 1 || d === 3;
+  const layout = isC(dims[1]) ? 'nchw' : isC(dims[3]) ? 'nhwc' : undefined;
+  if (layout === undefined) throw new UsageError(`neonn ${cmd}: input "${name}" [${dims.join(',')}] has no 1- or 3-channel axis; use --input`);
+  const [hd, wd, c] = layout === 'nchw' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]];
+  const size = o.size ?? (typeof hd === 'number' && hd > 0 && typeof wd === 'number' && wd > 0 ? [hd, wd] as [number, number] : undefined);
+  if (size === undefined) throw new UsageError(`neonn ${cmd}: input "${name}" [${dims.join(',')}] has a symbolic height or width; give --size HxW`);
+  const channels = c === 1 ? 'gray' : o.bgr ? 'bgr' : 'rgb';
+  for (const [flag, v] of [['--mean', o.mean], ['--std', o.std]] as const) {
+    if (c === 1 && v !== undefined && v.length > 1) throw new UsageError(`neonn ${cmd}: ${flag} takes one value for a 1-channel input`);
+  }
+  const perChannel = (v: number[] | undefined): number | number[] | undefined => (v && (c === 1 || v.length === 1) ? v[0] : v);
+  const img = await nn.image.load(file, { size, fit: o.fit, channels, layout, scale: o.scale, mean: perChannel(o.mean), std: perChannel(o.std) });
+  return { tensor: img.tensor, transform: img.transform, source: `${file} (${img.transform.width}x${img.transform.height}, ${o.fit}, ${channels})` };
+}
+
+/** A raw tensor file (.npy, or headerless float32 in the input's declared shape or `shape`) as the model's one input. */
+export function rawInput(nn: typeof NN, cmd: string, model: ModelInputs, file: string, given: number[] | undefined): NN.Tensor {
+  const dims = model.inputDims[0];
+  const name = model.inputNames[0];
+  const raw = readTensorFile(file);
+  if (raw.shape !== undefined && given !== undefined) throw new UsageError(`neonn ${cmd}: ${file} is a .npy, which gives its own shape; leave out --shape`);
+  let shape = raw.shape ?? given;
+  if (shape === undefined) {
+    const known = dims.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 1 : -1));
+    if (known.includes(-1)) throw new UsageError(`neonn ${cmd}: input "${name}" [${dims.join(',')}] has symbolic dims; give --shape (or use a .npy)`);
+    shape = known;
+  }
+  const need = shape.reduce((a, d) => a * d, 1);
+  if (need !== raw.data.length) throw new UsageError(`neonn ${cmd}: ${file} holds ${raw.data.length} floats; input "${name}" [${shape.join(',')}] needs ${need}`);
+  return nn.tensor(raw.data, shape);
 }
 
 /** A detection as `--draw` reports it: in the photo's pixels. */

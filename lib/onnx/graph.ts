@@ -15,6 +15,13 @@ import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isS
 import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
+import { QdqResult, fuseQdq } from './qdq';
+
+/** Ops whose kernel computes in integers (the QOperator and dynamic-quantization ops). */
+const INTEGER_OPS = new Set([
+  'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu',
+  'QLinearConcat', 'QLinearGlobalAveragePool', 'QLinearAveragePool',
+]);
 
 /** One node still to run when the model runs. */
 export interface Step {
@@ -25,6 +32,10 @@ export interface Step {
   activation: 'none' | 'relu';
   /** ONNX op types merged into this step, e.g. `Conv+BatchNormalization+Relu`. */
   ops: string;
+  /** How it computes: `int8` for an integer kernel (QOperator as written, or fused from a QDQ chain). */
+  precision: 'int8' | 'float';
+  /** For a float op between DequantizeLinear and QuantizeLinear that was not fused: why. */
+  fallback?: string;
 }
 
 /** A graph input or output: name, dtype and declared shape (-1 for a symbolic or unknown dim, named in `symbols`). */
@@ -89,11 +100,11 @@ function portOf(v: onnx.IValueInfoProto, what: string): Port {
  * @throws {NeonnError} ERR_NEONN_ONNX_UNSUPPORTED listing every unknown op, ERR_NEONN_ONNX_INVALID for a broken graph
  * @throws {RangeError} for absurd or negative sizes
  */
-export function buildGraph(model: onnx.IModelProto): Graph {
+export function buildGraph(model: onnx.IModelProto, options: { fuseQdq?: boolean } = {}): Graph {
   const graph = model.graph;
   if (!graph) throw onnxError('not an ONNX model: it has no graph');
   const opset = opsetVersion(model);
-  const nodes = graph.node ?? [];
+  let nodes = graph.node ?? [];
 
   const unknown = nodes
     .map((n, i) => (!isSupported(n.opType ?? '', n.domain ?? '') ? `${n.domain ? `${n.domain}.` : ''}${nodeLabel(n, i)}` : null))
@@ -112,8 +123,20 @@ export function buildGraph(model: onnx.IModelProto): Graph {
     throw new NeonnError(`loadOnnx: ${parts.join('; and ')} (supported ops: ${SUPPORTED_OPS.join(', ')})`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
   }
 
+  // Labels name each node by its index in the file, whatever the passes below do.
+  const labels = new Map(nodes.map((n, i) => [n, nodeLabel(n, i)]));
+  const initializers = [...(graph.initializer ?? [])];
+  let qdq: QdqResult | undefined;
+  if (options.fuseQdq !== false && nodes.some((n) => n.opType === 'QuantizeLinear') && nodes.some((n) => n.opType === 'DequantizeLinear')) {
+    qdq = fuseQdq(nodes, new Map(initializers.map((t) => [t.name ?? '', t])), new Set((graph.output ?? []).map((o) => o.name ?? '')));
+    nodes = qdq.nodes;
+    initializers.push(...qdq.initializers);
+    for (const [n, info] of qdq.fused) {
+      labels.set(n, info.nodes.filter((p) => p.opType !== 'DequantizeLinear').map((p) => labels.get(p) ?? p.opType).join(' + '));
+    }
+  }
   const consts = new Map<string, Value>();
-  for (const t of graph.initializer ?? []) consts.set(t.name ?? '', valueFromProto(t));
+  for (const t of initializers) consts.set(t.name ?? '', valueFromProto(t));
   const inputs = (graph.input ?? []).filter((i) => !consts.has(i.name ?? '')).map((i) => portOf(i, 'input'));
   const seen = new Map<string, number>();
   (graph.input ?? []).forEach((input, i) => {
@@ -126,7 +149,7 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   const outputs = (graph.output ?? []).map((o) => portOf(o, 'output'));
   if (outputs.length === 0) throw onnxError('the graph has no outputs');
 
-  const order = topoOrder(nodes, new Set([...consts.keys(), ...inputs.map((i) => i.name)]));
+  const order = topoOrder(nodes, new Set([...consts.keys(), ...inputs.map((i) => i.name)]), labels);
   const produced = new Set([...consts.keys(), ...inputs.map((i) => i.name), ...nodes.flatMap((n) => n.output ?? [])]);
   for (const o of outputs) if (!produced.has(o.name)) throw onnxError(`graph output "${o.name}" is produced by no node`);
 
@@ -134,9 +157,20 @@ export function buildGraph(model: onnx.IModelProto): Graph {
   let steps: Step[] = [];
   for (const index of order) {
     const node = nodes[index];
-    const label = nodeLabel(node, index);
+    const label = labels.get(node) ?? nodeLabel(node, index);
     const names = node.input ?? [];
-    const step: Step = { node, label, inputs: [...names], outputs: [...(node.output ?? [])], activation: 'none', ops: node.opType ?? '' };
+    const info = qdq?.fused.get(node);
+    const fallback = qdq?.fallbacks.get(node);
+    const step: Step = {
+      node,
+      label,
+      inputs: [...names],
+      outputs: [...(node.output ?? [])],
+      activation: 'none',
+      ops: info ? info.ops : node.opType ?? '',
+      precision: info || INTEGER_OPS.has(node.opType ?? '') ? 'int8' : 'float',
+      ...(fallback ? { fallback } : {}),
+    };
     const allConst = names.every((n) => n === '' || consts.has(n));
     if (!allConst) {
       steps.push(step);
@@ -188,7 +222,8 @@ function onnxErrorThrow(message: string): never {
  * Kahn's algorithm over the nodes; an input no one produces and a cycle are
  * errors naming the node(s).
  */
-function topoOrder(nodes: onnx.INodeProto[], available: Set<string>): number[] {
+function topoOrder(nodes: onnx.INodeProto[], available: Set<string>, labels: ReadonlyMap<onnx.INodeProto, string>): number[] {
+  const nodeLabel = (n: onnx.INodeProto, i: number): string => labels.get(n) ?? `${n.opType ?? '?'} node #${i}`;
   const producer = new Map<string, number>();
   nodes.forEach((n, i) => {
     for (const o of n.output ?? []) {

@@ -35,6 +35,14 @@ export interface LoadOnnxOptions {
    * only; another backend must be able to run it. Unpinned layers: `'auto'`.
    */
   algorithms?: Readonly<Record<string, ConvAlgorithm>>;
+  /**
+   * QDQ models (DequantizeLinear → op → QuantizeLinear): `'fuse'` (default)
+   * runs each recognized chain as one integer op (QLinearConv, QLinearMatMul,
+   * QLinearAdd, ...; `layers()` says which, and why the others stayed float);
+   * `'float'` runs the float ops between the pairs as written.
+   * The integer kernels are reference loops today: often slower than float.
+   */
+  qdq?: 'fuse' | 'float';
 }
 
 /** Inputs of a run: one float32 tensor per name in `inputNames`. */
@@ -60,6 +68,10 @@ export interface OnnxLayer {
   readonly planBytes?: number;
   /** Under `auto`: how the choice was made ("measured: nnpack/wt8x8 1.1 ms openblas/im2col 3.9 ms" or "cached choice"). */
   readonly choice?: string;
+  /** `'int8'` when the step computes in integers (a QOperator op, or a QDQ chain fused into one), else `'float'`. */
+  readonly precision: 'int8' | 'float';
+  /** For a float op between DequantizeLinear and QuantizeLinear that stayed float: why it was not fused. */
+  readonly fallback?: string;
 }
 
 /** Inputs planned on by value have at most this many elements. */
@@ -143,7 +155,7 @@ interface Compiled {
   outShapes: number[][];
   outDtypes: DType[];
   /** label → ONNX op types, per step */
-  steps: { label: string; ops: string }[];
+  steps: { label: string; ops: string; precision: 'int8' | 'float'; fallback?: string }[];
 }
 
 /** Models loaded and not yet disposed or collected, for nn.diagnostics(). */
@@ -289,7 +301,7 @@ export class OnnxModel {
     let current = '';
     const outShapes: number[][] = [];
     const outDtypes: DType[] = [];
-    const steps: { label: string; ops: string }[] = [];
+    const steps: Compiled['steps'] = [];
     const spec = trace(
       xs.map(typedOf),
       [...used],
@@ -298,7 +310,7 @@ export class OnnxModel {
         g.inputs.forEach((p, i) => env.set(p.name, xs[i]));
         for (const s of g.steps) {
           current = s.label;
-          steps.push({ label: s.label, ops: s.ops });
+          steps.push({ label: s.label, ops: s.ops, precision: s.precision, ...(s.fallback ? { fallback: s.fallback } : {}) });
           const pin = this.algorithms.get(convKey(s.node));
           const ins = s.inputs.map((n) => (n === '' ? undefined : env.get(n)));
           const ctx: Ctx = {
@@ -438,7 +450,14 @@ export class OnnxModel {
       .filter((s) => kernels.has(s.label))
       .map((s) => {
         const ks = kernels.get(s.label)!;
-        const layer: OnnxLayer = { name: s.label, op: s.ops, kernels: ks, backend: [...new Set(ks.map(servingBackend))].join('+') };
+        const layer: OnnxLayer = {
+          name: s.label,
+          op: s.ops,
+          kernels: ks,
+          backend: [...new Set(ks.map(servingBackend))].join('+'),
+          precision: s.precision,
+          ...(s.fallback ? { fallback: s.fallback } : {}),
+        };
         const p = planned.get(s.label);
         // A plan made under another backend says nothing of the active one until the next run.
         if (p === undefined || p.resolved !== servingBackend('conv2d')) return layer;
@@ -507,7 +526,7 @@ function convKey(node: { name?: string | null; output?: string[] | null }): stri
   return node.name ? node.name : (node.output?.[0] ?? '');
 }
 
-const LOAD_OPTIONS = new Set(['algorithms']);
+const LOAD_OPTIONS = new Set(['algorithms', 'qdq']);
 
 function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | undefined): OnnxModel {
   const opts = checkOptions(op, options, LOAD_OPTIONS);
@@ -520,7 +539,8 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
       pins.set(k, optEnum(op, `algorithms[${JSON.stringify(k)}]`, v, CONV_ALGORITHMS, 'auto'));
     }
   }
-  const graph = buildGraph(decodeModel(bytes));
+  const qdq = optEnum(op, 'qdq', opts.qdq, ['fuse', 'float'] as const, 'fuse');
+  const graph = buildGraph(decodeModel(bytes), { fuseQdq: qdq === 'fuse' });
   if (pins.size > 0) {
     const convs = new Set(graph.steps.filter((s) => s.node.opType === 'Conv').map((s) => convKey(s.node)));
     const unknown = [...pins.keys()].filter((k) => !convs.has(k));

@@ -26,7 +26,7 @@ describe('neonn: version, help', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
   });
-  test.each(['run', 'inspect', 'bench', 'info', 'build'])('neonn %s --help prints its usage and exits 0', (cmd) => {
+  test.each(['run', 'inspect', 'bench', 'info', 'build', 'quantize'])('neonn %s --help prints its usage and exits 0', (cmd) => {
     const r = neonn(cmd, '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: neonn ${cmd}`));
