@@ -37,6 +37,7 @@ import {
   onnx,
   smallTypedFromProto,
   int64FromProto,
+  isUnsafeInt,
   tensorFromProto,
   toIntSaturated,
 } from './proto';
@@ -100,7 +101,7 @@ export function valueFromProto(t: onnx.ITensorProto): Value {
       values = intsFromProto(t);
     } catch (e) {
       // Values past 2^53 (INT64_MAX as "to the end"): kept exact, as int64 data.
-      if (t.dataType !== DT.INT64 || !(e instanceof RangeError)) throw e;
+      if (t.dataType !== DT.INT64 || !isUnsafeInt(e)) throw e;
       return { dtype: 'int64', data: int64FromProto(t), shape: dims };
     }
     const dtype = t.dataType === DT.INT32 ? 'int32' : 'int64';

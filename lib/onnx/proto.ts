@@ -19,9 +19,19 @@ export function onnxError(message: string, code = 'ERR_NEONN_ONNX_INVALID'): Neo
   return new NeonnError(`loadOnnx: ${message}`, code, 'loadOnnx');
 }
 
+/** The errors {@link unsafeInt} made: a caller that can keep the value exact (as int64 data) catches these. */
+const UNSAFE_INT = new WeakSet<Error>();
+
 /** An int64 in the file past ±(2^53 − 1), where sizes, indices and shapes never are. */
 function unsafeInt(value: string): NeonnError {
-  return onnxError(`int64 value ${value} is not a safe JS integer (beyond ±(2^53 - 1))`);
+  const e = onnxError(`int64 value ${value} is not a safe JS integer (beyond ±(2^53 - 1))`);
+  UNSAFE_INT.add(e);
+  return e;
+}
+
+/** Whether `e` says an int64 was past ±(2^53 − 1) (INT64_MAX as Slice's "to the end", say). */
+export function isUnsafeInt(e: unknown): boolean {
+  return e instanceof Error && UNSAFE_INT.has(e);
 }
 
 /** protobufjs decodes int64 as a Long object (the `long` package is installed) or a number. */

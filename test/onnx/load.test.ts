@@ -518,3 +518,42 @@ describe('dead-node removal', () => {
     m.dispose();
   });
 });
+
+describe('int64 values past 2^53 (INT64_MAX / INT64_MIN as "to the end")', () => {
+  // PyTorch writes x[:, 1:] as Slice with ends = INT64_MAX, and x[::-1] with ends = INT64_MIN.
+  const Long = require('long') as { fromString(s: string): unknown };
+  const MAX = Long.fromString('9223372036854775807');
+  const MIN = Long.fromString('-9223372036854775808');
+  const rawInt64 = (v: bigint): Uint8Array => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigInt64(0, v, true);
+    return b;
+  };
+  const x = nn.tensor(Float32Array.from({ length: 10 }, (_, i) => i), [2, 5]);
+  const slice = (ends: onnx.ITensorProto, steps: number, starts: number): Spec => ({
+    nodes: [{ opType: 'Slice', input: ['x', 's', 'e', 'a', 'st'], output: ['y'] }],
+    inputs: [port('x', [2, 5])],
+    outputs: ['y'],
+    inits: [intInit('s', [starts]), { ...ends, name: 'e' }, intInit('a', [1]), intInit('st', [steps])],
+  });
+
+  test('as int64_data, as raw_data and from a Constant node, forwards and backwards', () => {
+    const fwd = [[1, 2, 3, 4], [6, 7, 8, 9]].flat();
+    const asList = nn.loadOnnxSync(encode(slice({ dims: [1], dataType: DT.INT64, int64Data: [MAX as number] }, 1, 1)));
+    expect(Array.from(asList.runSync({ x }).y.data)).toEqual(fwd);
+    const asRaw = nn.loadOnnxSync(encode(slice({ dims: [1], dataType: DT.INT64, rawData: rawInt64(2n ** 63n - 1n) }, 1, 1)));
+    expect(Array.from(asRaw.runSync({ x }).y.data)).toEqual(fwd);
+    const back = nn.loadOnnxSync(encode(slice({ dims: [1], dataType: DT.INT64, int64Data: [MIN as number] }, -1, -1)));
+    expect(Array.from(back.runSync({ x }).y.data)).toEqual([4, 3, 2, 1, 0, 9, 8, 7, 6, 5]);
+    const constant: Spec = {
+      nodes: [
+        { opType: 'Constant', output: ['e'], attribute: [{ name: 'value', type: AT.TENSOR, t: { dims: [1], dataType: DT.INT64, int64Data: [MAX as number] } }] },
+        { opType: 'Slice', input: ['x', 's', 'e', 'a'], output: ['y'] },
+      ],
+      inputs: [port('x', [2, 5])],
+      outputs: ['y'],
+      inits: [intInit('s', [1]), intInit('a', [1])],
+    };
+    expect(Array.from(nn.loadOnnxSync(encode(constant)).runSync({ x }).y.data)).toEqual(fwd);
+  });
+});
