@@ -100,7 +100,25 @@ function portOf(v: onnx.IValueInfoProto, what: string): Port {
  * @throws {NeonnError} ERR_NEONN_ONNX_UNSUPPORTED listing every unknown op, ERR_NEONN_ONNX_INVALID for a broken graph
  * @throws {RangeError} for absurd or negative sizes
  */
-export function buildGraph(model: onnx.IModelProto, options: { fuseQdq?: boolean } = {}): Graph {
+/**
+ * Whether this build has integer kernels faster than its float ones. Not yet:
+ * the QLinear kernels are reference loops, measured 15-25x slower than the
+ * float path on the shared CNNs (README, int8), so `qdq: 'auto'` keeps QDQ
+ * chains float rather than fall into the trap of an int8 model slower than
+ * its float original. The XNNPACK qs8/qu8 paths will flip this.
+ */
+const INTEGER_PATH_FASTER = false;
+
+/** Why `qdq: 'auto'` left a fusable chain float. */
+const AUTO_FLOAT_REASON = "runs float: neonn's integer kernels are reference loops, slower than its float path here (qdq: 'fuse' forces the integer op)";
+
+/**
+ * How QDQ chains run: 'fuse' as one integer op each, 'float' as written, 'auto'
+ * (the default) fused only where the integer path is the faster one.
+ */
+export type QdqMode = 'auto' | 'fuse' | 'float';
+
+export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } = {}): Graph {
   const graph = model.graph;
   if (!graph) throw onnxError('not an ONNX model: it has no graph');
   const opset = opsetVersion(model);
@@ -127,8 +145,17 @@ export function buildGraph(model: onnx.IModelProto, options: { fuseQdq?: boolean
   const labels = new Map(nodes.map((n, i) => [n, nodeLabel(n, i)]));
   const initializers = [...(graph.initializer ?? [])];
   let qdq: QdqResult | undefined;
-  if (options.fuseQdq !== false && nodes.some((n) => n.opType === 'QuantizeLinear') && nodes.some((n) => n.opType === 'DequantizeLinear')) {
+  const qdqMode = options.qdq ?? 'auto';
+  if (qdqMode !== 'float' && nodes.some((n) => n.opType === 'QuantizeLinear') && nodes.some((n) => n.opType === 'DequantizeLinear')) {
     qdq = fuseQdq(nodes, new Map(initializers.map((t) => [t.name ?? '', t])), new Set((graph.output ?? []).map((o) => o.name ?? '')));
+    if (qdqMode === 'auto' && !INTEGER_PATH_FASTER) {
+      // The chains run as written; layers() says why each would-be fused op is float.
+      const fallbacks = new Map(qdq.fallbacks);
+      for (const info of qdq.fused.values()) {
+        for (const n of info.nodes) if (n.opType !== 'DequantizeLinear' && n.opType !== 'QuantizeLinear') fallbacks.set(n, AUTO_FLOAT_REASON);
+      }
+      qdq = { nodes, fused: new Map(), fallbacks, initializers: [], contrib: false };
+    }
     nodes = qdq.nodes;
     initializers.push(...qdq.initializers);
     for (const [n, info] of qdq.fused) {

@@ -36,13 +36,15 @@ export interface LoadOnnxOptions {
    */
   algorithms?: Readonly<Record<string, ConvAlgorithm>>;
   /**
-   * QDQ models (DequantizeLinear → op → QuantizeLinear): `'fuse'` (default)
-   * runs each recognized chain as one integer op (QLinearConv, QLinearMatMul,
+   * QDQ models (DequantizeLinear → op → QuantizeLinear): `'fuse'` runs each
+   * recognized chain as one integer op (QLinearConv, QLinearMatMul,
    * QLinearAdd, ...; `layers()` says which, and why the others stayed float);
-   * `'float'` runs the float ops between the pairs as written.
-   * The integer kernels are reference loops today: often slower than float.
+   * `'float'` runs the float ops between the pairs as written; `'auto'`
+   * (default) fuses only where the integer path is the faster one. Today the
+   * integer kernels are reference loops, slower than the float path, so
+   * `'auto'` runs the chains float and `layers()` says so.
    */
-  qdq?: 'fuse' | 'float';
+  qdq?: 'auto' | 'fuse' | 'float';
 }
 
 /** Inputs of a run: one float32 tensor per name in `inputNames`. */
@@ -539,8 +541,8 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
       pins.set(k, optEnum(op, `algorithms[${JSON.stringify(k)}]`, v, CONV_ALGORITHMS, 'auto'));
     }
   }
-  const qdq = optEnum(op, 'qdq', opts.qdq, ['fuse', 'float'] as const, 'fuse');
-  const graph = buildGraph(decodeModel(bytes), { fuseQdq: qdq === 'fuse' });
+  const qdq = optEnum(op, 'qdq', opts.qdq, ['auto', 'fuse', 'float'] as const, 'auto');
+  const graph = buildGraph(decodeModel(bytes), { qdq });
   if (pins.size > 0) {
     const convs = new Set(graph.steps.filter((s) => s.node.opType === 'Conv').map((s) => convKey(s.node)));
     const unknown = [...pins.keys()].filter((k) => !convs.has(k));

@@ -558,7 +558,8 @@ function emitQOperator(ed: Editor, plans: Plan[], params: Map<string, QParams>, 
 // ---- error report -------------------------------------------------------------
 
 async function measure(bytes: Uint8Array, feeds: Record<string, TensorLike>[], cal: Calibration): Promise<QuantizeOutputError[]> {
-  const m = await loadOnnx(bytes);
+  // The integer model as onnxruntime runs it by default: every chain fused into its integer op.
+  const m = await loadOnnx(bytes, { qdq: 'fuse' });
   try {
     const names = m.outputNames.filter((n) => cal.reference[0].has(n));
     const acc = names.map(() => ({ max: 0, sum: 0, count: 0, ref: 0, same: 0, classifier: false }));

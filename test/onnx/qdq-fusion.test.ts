@@ -57,7 +57,7 @@ function input(shape: number[], seed = 1): nn.Tensor {
 }
 
 async function runAll(bytes: Uint8Array, x: nn.Tensor): Promise<{ fused: Float32Array; plain: Float32Array; ort: Float32Array; layers: nn.OnnxLayer[] }> {
-  const a = await nn.loadOnnx(bytes);
+  const a = await nn.loadOnnx(bytes, { qdq: 'fuse' });
   const fused = Float32Array.from((await a.run({ x })).y.data);
   const layers = a.layers();
   a.dispose();
@@ -178,7 +178,7 @@ describe('QDQ fusion at load', () => {
   const retina = fs.existsSync(path.join(RETINA, 'model.onnx')) ? test : test.skip;
   if (!fs.existsSync(path.join(RETINA, 'model.onnx'))) console.warn('SKIPPED: retinaface_qdq layers test: the shared model is missing');
   retina('retinaface_qdq: what fuses and what stays float, with the reason', () => {
-    const m = nn.loadOnnxSync(path.join(RETINA, 'model.onnx'));
+    const m = nn.loadOnnxSync(path.join(RETINA, 'model.onnx'), { qdq: 'fuse' });
     const layers = m.layers();
     m.dispose();
     expect(layers.filter((l) => l.precision === 'int8').map((l) => l.op)).toEqual(expect.arrayContaining(['DequantizeLinear+Add+QuantizeLinear']));
@@ -186,5 +186,14 @@ describe('QDQ fusion at load', () => {
     const relu = layers.find((l) => l.op === 'Conv+Relu')!;
     expect(relu.precision).toBe('float');
     expect(relu.fallback).toMatch(/zero point 0, not -128/);
+  });
+  retina("retinaface_qdq under the default qdq: 'auto': the chains run float (the integer kernels are the slower path here), and layers() says why", () => {
+    const m = nn.loadOnnxSync(path.join(RETINA, 'model.onnx'));
+    const layers = m.layers();
+    m.dispose();
+    expect(layers.filter((l) => l.precision === 'int8').map((l) => l.op)).not.toContain('DequantizeLinear+Add+QuantizeLinear');
+    const adds = layers.filter((l) => l.op === 'Add' && l.fallback !== undefined);
+    expect(adds.length).toBeGreaterThanOrEqual(2);
+    for (const a of adds) expect(a.fallback).toMatch(/runs float: neonn's integer kernels are reference loops/);
   });
 });

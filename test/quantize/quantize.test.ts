@@ -168,7 +168,7 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
     expect(r.foldedActivations).toBeGreaterThan(0);
     expect(Number(String(model.opsetImport!.find((o) => !o.domain)!.version))).toBeGreaterThanOrEqual(13);
 
-    const ours = await runNeonn(r.onnx, xs);
+    const ours = await runNeonn(r.onnx, xs, { qdq: 'fuse' });
     const theirs = await runOrt(r.onnx, xs, 'all');
     // QDQ as written (float ops between the pairs), against onnxruntime doing the same.
     const oursFloat = format === 'qdq' ? await runNeonn(r.onnx, xs, { qdq: 'float' }) : ours;
@@ -204,7 +204,7 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
     });
     if (name !== 'ulfd_rfb320') expect(r.outputs[0].argmaxAgreement).toEqual({ same: xs.length, total: xs.length });
     // Every quantized Conv runs as an integer op in neonn (QLinearConv as written, or fused from its QDQ chain).
-    const m = await nn.loadOnnx(r.onnx);
+    const m = await nn.loadOnnx(r.onnx, { qdq: 'fuse' });
     m.runSync({ [m.inputNames[0]]: xs[0] });
     const layers = m.layers();
     m.dispose();
@@ -237,7 +237,7 @@ maybe('nn.quantize options (mnist8)', () => {
     [{ activations: 'int8' as const, format: 'qoperator' as const }],
   ])('%j: onnxruntime and neonn agree, argmax kept', async (opts) => {
     const r = await nn.quantize(fs.readFileSync(file), xs, opts);
-    const ours = await runNeonn(r.onnx, xs);
+    const ours = await runNeonn(r.onnx, xs, { qdq: 'fuse' });
     const theirs = await runOrt(r.onnx, xs, 'disabled');
     const out = r.outputs[0].name;
     xs.forEach((_, k) => {
@@ -348,7 +348,7 @@ describe('nn.quantize: bad input, opset moves', () => {
     const model = onnx.ModelProto.decode(r.onnx);
     expect(model.graph!.node!.map((n) => n.opType)).toEqual(expect.arrayContaining(['Flatten', 'Softmax', 'Reshape']));
     const float = await runNeonn(bytes, xs);
-    const ours = await runNeonn(r.onnx, xs);
+    const ours = await runNeonn(r.onnx, xs, { qdq: 'fuse' });
     const theirs = HAVE ? await runOrt(r.onnx, xs, 'all') : ours;
     xs.forEach((_, k) => {
       // Normalized over all 18 values, as at opset 9.
