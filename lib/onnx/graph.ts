@@ -16,6 +16,7 @@ import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 import { QdqResult, fuseQdq } from './qdq';
+import { QOP_FLOAT_REASON, qoperatorToFloat } from './qop-float';
 
 /** Ops whose kernel computes in integers (the QOperator and dynamic-quantization ops). */
 const INTEGER_OPS = new Set([
@@ -162,6 +163,17 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } =
       labels.set(n, info.nodes.filter((p) => p.opType !== 'DequantizeLinear').map((p) => labels.get(p) ?? p.opType).join(' + '));
     }
   }
+  // QOperator files under 'auto': QLinearConv/QLinearMatMul take the float path too, while it is the faster one.
+  const floatPath = new Map<onnx.INodeProto, string>();
+  if (qdqMode === 'auto' && !INTEGER_PATH_FASTER && nodes.some((n) => n.opType === 'QLinearConv' || n.opType === 'QLinearMatMul')) {
+    const f = qoperatorToFloat(nodes, new Map(initializers.map((t) => [t.name ?? '', t])));
+    nodes = f.nodes;
+    initializers.push(...f.initializers);
+    for (const [m, orig] of f.from) {
+      labels.set(m, `${labels.get(orig) ?? orig.opType ?? '?'} (float ${m.opType ?? '?'})`);
+      if (m.opType === 'Conv' || m.opType === 'MatMul') floatPath.set(m, QOP_FLOAT_REASON);
+    }
+  }
   const consts = new Map<string, Value>();
   for (const t of initializers) consts.set(t.name ?? '', valueFromProto(t));
   const inputs = (graph.input ?? []).filter((i) => !consts.has(i.name ?? '')).map((i) => portOf(i, 'input'));
@@ -187,7 +199,7 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } =
     const label = labels.get(node) ?? nodeLabel(node, index);
     const names = node.input ?? [];
     const info = qdq?.fused.get(node);
-    const fallback = qdq?.fallbacks.get(node);
+    const fallback = qdq?.fallbacks.get(node) ?? floatPath.get(node);
     const step: Step = {
       node,
       label,

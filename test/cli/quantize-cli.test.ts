@@ -66,14 +66,15 @@ maybe('neonn quantize', () => {
     expect(r.stdout).toMatch(/mnist\.int8\.onnx: \d+ bytes, qoperator; quantized 2 Conv/);
     expect(r.stdout).toMatch(/Plus214_Output_0: max \|err\| [\d.e-]+, .*argmax unchanged on 1\/1/);
     expect(readFileSync(out).includes(Buffer.from('QLinearConv'))).toBe(true);
-    // inspect says what runs in integers: both convs, the first maxpool (DQ → MaxPool → Q fused; the
-    // second is followed by a float Reshape) and the matmul.
+    // inspect says what runs in integers and what runs float, and why.
     const i = neonn('inspect', out);
     expect(i.status).toBe(0);
     expect(i.stdout).toMatch(/made by neonn quantize$/m);
-    // The QLinear ops as written compute in integers; the QDQ-wrapped MaxPool would fuse, but under the
-    // default qdq: 'auto' it runs float, since neonn's integer kernels are the slower path, and inspect says so.
-    expect(i.stdout).toMatch(/^int8: 3 of \d+ steps compute in integers/m);
+    // Under the default qdq: 'auto', neonn's integer kernels being the slower path, the QLinear ops run
+    // their exact integer-valued float form and the QDQ-wrapped MaxPool stays float; inspect says so.
+    expect(i.stdout).toMatch(/^int8: 0 of \d+ steps compute in integers/m);
+    expect(i.stdout).toMatch(/2 × Conv: runs float \(integer-valued, exact\)/);
+    expect(i.stdout).toMatch(/1 × MatMul: runs float \(integer-valued, exact\)/);
     expect(i.stdout).toMatch(/1 × MaxPool: runs float: neonn's integer kernels are reference loops/);
   });
 });

@@ -197,3 +197,33 @@ describe('QDQ fusion at load', () => {
     for (const a of adds) expect(a.fallback).toMatch(/runs float: neonn's integer kernels are reference loops/);
   });
 });
+
+describe('QOperator files under the default qdq: auto: the integer-valued float path', () => {
+  const DIR = path.join(__dirname, '..', '..', '..', 'shared', 'real-models', 'mobilenetv2_int8');
+  const have = fs.existsSync(path.join(DIR, 'model.onnx'));
+  if (!have) console.warn('SKIPPED: mobilenetv2_int8 float-path test: the shared model is missing');
+  const f32 = (p: string): Float32Array => {
+    const b = fs.readFileSync(p);
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  const backends = nn.backends().filter((b) => b.available && b.name !== 'nnpack').map((b) => b.name);
+  (have ? test.each(backends) : test.skip.each(backends))('mobilenetv2_int8 on %s: bit-identical to the integer kernels, and layers() says why', (backend) => {
+    nn.setBackend(backend);
+    try {
+      const x = new nn.Tensor(f32(path.join(DIR, 'input_0.f32')), [1, 3, 224, 224]);
+      const auto = nn.loadOnnxSync(path.join(DIR, 'model.onnx'));
+      const fused = nn.loadOnnxSync(path.join(DIR, 'model.onnx'), { qdq: 'fuse' });
+      const a = auto.runSync({ [auto.inputNames[0]]: x })[auto.outputNames[0]];
+      const b = fused.runSync({ [fused.inputNames[0]]: x })[fused.outputNames[0]];
+      expect(Array.from(a.data)).toEqual(Array.from(b.data));
+      const convs = auto.layers().filter((l) => l.op === 'Conv');
+      expect(convs.length).toBe(52); // every QLinearConv of the file
+      for (const c of convs) expect(c.fallback).toMatch(/runs float \(integer-valued, exact\)/);
+      expect(fused.layers().filter((l) => l.op === 'QLinearConv' && l.precision === 'int8').length).toBe(52);
+      auto.dispose();
+      fused.dispose();
+    } finally {
+      nn.setBackend('auto');
+    }
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The float path for QOperator files, the mirror of QDQ fusion (qdq.ts). With
+ * constant weights, scales and zero points:
+ *
+ *   QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B)
+ *     ⇒ DequantizeLinear(x, 1, xz) → Conv(w − wz, B) → Mul(xs·ws / ys) → QuantizeLinear(·, 1, yz)
+ *   QLinearMatMul(a, as, az, b, bs, bz, ys, yz)
+ *     ⇒ DequantizeLinear(a, 1, az) → MatMul(b − bz) → Mul(as·bs / ys) → QuantizeLinear(·, 1, yz)
+ *
+ * The conv or matmul runs on the float fast path (BLAS, XNNPACK) over
+ * integer-valued floats, so its sums are the integer op's int32 accumulators
+ * exactly while they stay below 2^24 in magnitude; the multiplier is the one
+ * the integer kernel uses (float32 (xs·ws)/ys per output channel), and
+ * QuantizeLinear with scale 1 rounds half to even and saturates as it does.
+ * So the result is the integer op's, bit for bit, except where a partial sum
+ * passes 2^24 (or a Winograd/FFT conv, NNPACK's, is chosen). A node whose bias
+ * or weights could not be held exactly is left integer.
+ * `qdq: 'auto'` uses it while neonn's integer kernels are the slower path.
+ * @internal
+ */
+import { intsFromProto, onnx, smallTypedFromProto, tensorFromProto } from './proto';
+
+const DT = onnx.TensorProto.DataType;
+
+/** Why a QLinear op of the file runs float (what layers() shows). */
+export const QOP_FLOAT_REASON = "runs float (integer-valued, exact): neonn's integer kernels are reference loops, slower than its float path here (qdq: 'fuse' keeps the QLinear op)";
+
+export interface QopFloatResult {
+  nodes: onnx.INodeProto[];
+  /** Initializers the rewrite made (integer-valued float weights and biases, multipliers, the scale 1). */
+  initializers: onnx.ITensorProto[];
+  /** Each node written in place of a QLinear op → that op (for labels and fallback reasons). */
+  from: Map<onnx.INodeProto, onnx.INodeProto>;
+}
+
+/** Integers a float32 holds exactly. */
+const EXACT = 2 ** 24;
+
+/** QLinearConv/QLinearMatMul with constant parameters become their float form; every other node is kept. */
+export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: ReadonlyMap<string, onnx.ITensorProto>): QopFloatResult {
+  const constants = new Map(inits);
+  for (const n of nodes) {
+    if (n.opType === 'Constant' && !n.domain && n.output?.[0]) {
+      const v = (n.attribute ?? []).find((a) => a.name === 'value')?.t;
+      if (v) constants.set(n.output[0], v);
+    }
+  }
+  const floats = (name: string | undefined): Float32Array | undefined => {
+    const t = name ? constants.get(name) : undefined;
+    if (!t || t.dataType !== DT.FLOAT) return undefined;
+    try {
+      return tensorFromProto(t).data;
+    } catch {
+      return undefined;
+    }
+  };
+  const ints = (name: string | undefined): { values: ArrayLike<number>; dims: number[]; dtype: number } | undefined => {
+    const t = name ? constants.get(name) : undefined;
+    if (!t) return undefined;
+    try {
+      const dims = (t.dims ?? []).map(Number);
+      if (t.dataType === DT.UINT8 || t.dataType === DT.INT8) return { values: smallTypedFromProto(t).data, dims, dtype: t.dataType };
+      if (t.dataType === DT.INT32) return { values: intsFromProto(t), dims, dtype: t.dataType };
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  };
+  const taken = new Set<string>([...constants.keys(), ...nodes.flatMap((n) => [...(n.input ?? []), ...(n.output ?? [])])]);
+  let serial = 0;
+  const fresh = (base: string): string => {
+    let name: string;
+    do name = `${base}__neonn_float${serial++}`;
+    while (taken.has(name));
+    taken.add(name);
+    return name;
+  };
+  const initializers: onnx.ITensorProto[] = [];
+  const addFloat = (base: string, data: ArrayLike<number>, dims: number[]): string => {
+    const name = fresh(base);
+    initializers.push({ name, dataType: DT.FLOAT, dims, floatData: Array.from(data) });
+    return name;
+  };
+  let one: string | undefined;
+  const scaleOne = (): string => (one ??= addFloat('one', [1], []));
+
+  const out: onnx.INodeProto[] = [];
+  const from = new Map<onnx.INodeProto, onnx.INodeProto>();
+  for (const n of nodes) {
+    const made = rewrite(n);
+    if (!made) {
+      out.push(n);
+      continue;
+    }
+    for (const m of made) from.set(m, n);
+    out.push(...made);
+  }
+  return { nodes: out, initializers, from };
+
+  function rewrite(n: onnx.INodeProto): onnx.INodeProto[] | undefined {
+    if (n.domain && n.domain !== 'ai.onnx') return undefined;
+    const conv = n.opType === 'QLinearConv';
+    if (!conv && n.opType !== 'QLinearMatMul') return undefined;
+    const ins = n.input ?? [];
+    const y = n.output?.[0];
+    if (!y || ins.length < 8 || !ins[0]) return undefined;
+    const xs = floats(ins[1]), ws = floats(ins[4]), ys = floats(ins[6]);
+    const xz = ints(ins[2]), w = ints(ins[3]), wz = ints(ins[5]), yz = ints(ins[7]);
+    if (!xs || !ws || !ys || !xz || !w || !wz || !yz) return undefined;
+    if (xs.length !== 1 || ys.length !== 1 || xz.values.length !== 1 || yz.values.length !== 1) return undefined;
+    if (w.dtype === DT.INT32 || xz.dtype === DT.INT32 || yz.dtype === DT.INT32) return undefined;
+    // Output channels: axis 0 of a conv weight [M, C/g, k...], the last axis of a matmul's 2-D b [K, N].
+    if (!conv && w.dims.length !== 2) return undefined;
+    if (conv && w.dims.length < 3) return undefined;
+    const channels = conv ? w.dims[0] : w.dims[1];
+    if ((ws.length !== 1 && ws.length !== channels) || (wz.values.length !== 1 && wz.values.length !== channels)) return undefined;
+    const channelOf = conv ? (i: number) => Math.floor(i / (w.values.length / channels)) : (i: number) => i % channels;
+    const wf = new Float32Array(w.values.length);
+    for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - (wz.values.length === 1 ? wz.values[0] : wz.values[channelOf(i)]);
+    // The integer kernel's multiplier, in float32 and in its order: (xs · ws) / ys.
+    const mult = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) mult[c] = Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0]);
+    let bias: string | undefined;
+    if (conv && ins[8]) {
+      const b = ints(ins[8]);
+      if (!b || b.dtype !== DT.INT32 || b.values.length !== channels) return undefined;
+      for (let c = 0; c < channels; c++) if (Math.abs(b.values[c]) >= EXACT) return undefined;
+      bias = addFloat(`${ins[8]}_float`, b.values, [channels]);
+    }
+    const made: onnx.INodeProto[] = [];
+    const add = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []): string => {
+      made.push({ opType, input, output: [output], attribute, name: `${n.name ?? n.opType}/${opType}` });
+      return output;
+    };
+    const xf = add('DequantizeLinear', [ins[0], scaleOne(), ins[2]], fresh(ins[0]));
+    const weights = addFloat(`${ins[3]}_float`, wf, w.dims);
+    const acc = add(conv ? 'Conv' : 'MatMul', conv ? [xf, weights, ...(bias ? [bias] : [])] : [xf, weights], fresh(`${y}_acc`), conv ? [...(n.attribute ?? [])] : []);
+    // Per channel: [1, M, 1, ...] against a conv's [N, M, spatial...]; [N] against a matmul's last axis.
+    const multDims = conv ? [1, channels, ...w.dims.slice(2).map(() => 1)] : [channels];
+    const scaled = add('Mul', [acc, addFloat(`${y}_multiplier`, mult, multDims)], fresh(`${y}_scaled`));
+    add('QuantizeLinear', [scaled, scaleOne(), ins[7]], y);
+    return made;
+  }
+}
