@@ -97,28 +97,29 @@ function portOf(v: onnx.IValueInfoProto, what: string): Port {
 }
 
 /**
+ * Whether this build has integer conv/matmul kernels faster than its float
+ * ones. Not yet: the QLinear kernels are reference loops, measured 15-25x
+ * slower than the float path on the shared CNNs (README, int8), so under
+ * `qdq: 'auto'` QLinearConv and QLinearMatMul (written in the file, or fused
+ * from QDQ chains) run their exact integer-valued float form (qop-float.ts)
+ * rather than fall into the trap of an int8 model slower than its float
+ * original. The XNNPACK qs8/qu8 paths will flip this.
+ */
+const INTEGER_PATH_FASTER = false;
+
+/**
+ * How quantized graphs run: 'fuse' fuses QDQ chains into integer ops and runs
+ * every integer op on the integer kernels; 'float' runs the graph as written;
+ * 'auto' (the default) fuses, then runs each QLinearConv/QLinearMatMul on the
+ * faster of the integer kernel and its bit-identical float form.
+ */
+export type QdqMode = 'auto' | 'fuse' | 'float';
+
+/**
  * Validates `model` and prepares its graph.
  * @throws {NeonnError} ERR_NEONN_ONNX_UNSUPPORTED listing every unknown op, ERR_NEONN_ONNX_INVALID for a broken graph
  * @throws {RangeError} for absurd or negative sizes
  */
-/**
- * Whether this build has integer kernels faster than its float ones. Not yet:
- * the QLinear kernels are reference loops, measured 15-25x slower than the
- * float path on the shared CNNs (README, int8), so `qdq: 'auto'` keeps QDQ
- * chains float rather than fall into the trap of an int8 model slower than
- * its float original. The XNNPACK qs8/qu8 paths will flip this.
- */
-const INTEGER_PATH_FASTER = false;
-
-/** Why `qdq: 'auto'` left a fusable chain float. */
-const AUTO_FLOAT_REASON = "runs float: neonn's integer kernels are reference loops, slower than its float path here (qdq: 'fuse' forces the integer op)";
-
-/**
- * How QDQ chains run: 'fuse' as one integer op each, 'float' as written, 'auto'
- * (the default) fused only where the integer path is the faster one.
- */
-export type QdqMode = 'auto' | 'fuse' | 'float';
-
 export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } = {}): Graph {
   const graph = model.graph;
   if (!graph) throw onnxError('not an ONNX model: it has no graph');
@@ -149,21 +150,13 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } =
   const qdqMode = options.qdq ?? 'auto';
   if (qdqMode !== 'float' && nodes.some((n) => n.opType === 'QuantizeLinear') && nodes.some((n) => n.opType === 'DequantizeLinear')) {
     qdq = fuseQdq(nodes, new Map(initializers.map((t) => [t.name ?? '', t])), new Set((graph.output ?? []).map((o) => o.name ?? '')));
-    if (qdqMode === 'auto' && !INTEGER_PATH_FASTER) {
-      // The chains run as written; layers() says why each would-be fused op is float.
-      const fallbacks = new Map(qdq.fallbacks);
-      for (const info of qdq.fused.values()) {
-        for (const n of info.nodes) if (n.opType !== 'DequantizeLinear' && n.opType !== 'QuantizeLinear') fallbacks.set(n, AUTO_FLOAT_REASON);
-      }
-      qdq = { nodes, fused: new Map(), fallbacks, initializers: [], contrib: false };
-    }
     nodes = qdq.nodes;
     initializers.push(...qdq.initializers);
     for (const [n, info] of qdq.fused) {
       labels.set(n, info.nodes.filter((p) => p.opType !== 'DequantizeLinear').map((p) => labels.get(p) ?? p.opType).join(' + '));
     }
   }
-  // QOperator files under 'auto': QLinearConv/QLinearMatMul take the float path too, while it is the faster one.
+  // Under 'auto', QLinearConv/QLinearMatMul (the file's or fused) take their exact float form while it is the faster path.
   const floatPath = new Map<onnx.INodeProto, string>();
   if (qdqMode === 'auto' && !INTEGER_PATH_FASTER && nodes.some((n) => n.opType === 'QLinearConv' || n.opType === 'QLinearMatMul')) {
     const f = qoperatorToFloat(nodes, new Map(initializers.map((t) => [t.name ?? '', t])));

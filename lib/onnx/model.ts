@@ -36,13 +36,14 @@ export interface LoadOnnxOptions {
    */
   algorithms?: Readonly<Record<string, ConvAlgorithm>>;
   /**
-   * QDQ models (DequantizeLinear → op → QuantizeLinear): `'fuse'` runs each
-   * recognized chain as one integer op (QLinearConv, QLinearMatMul,
-   * QLinearAdd, ...; `layers()` says which, and why the others stayed float);
-   * `'float'` runs the float ops between the pairs as written; `'auto'`
-   * (default) fuses only where the integer path is the faster one. Today the
-   * integer kernels are reference loops, slower than the float path, so
-   * `'auto'` runs the chains float and `layers()` says so.
+   * Quantized models: `'fuse'` runs each recognized QDQ chain (DequantizeLinear
+   * → op → QuantizeLinear) as one integer op (QLinearConv, QLinearMatMul,
+   * QLinearAdd, ...; `layers()` says which, and why the others stayed float)
+   * and every integer op on neonn's integer kernels; `'float'` runs the graph
+   * as written; `'auto'` (default) fuses, then runs each QLinearConv and
+   * QLinearMatMul on the faster of its integer kernel and its bit-identical
+   * integer-valued float form. Today the integer kernels are reference loops,
+   * so `'auto'` picks the float form.
    */
   qdq?: 'auto' | 'fuse' | 'float';
 }
