@@ -169,7 +169,8 @@ export interface NativeBinding extends NativeCnnOps, NativeKernels {
   backends(): NativeBackendInfo[];
   setBackend(name: string): void;
   getBackend(): string;
-  setThreads(n: number): void;
+  /** Returns the count set: n clamped to the online cores. */
+  setThreads(n: number): number;
   getThreads(): number;
   onlineCores(): number;
   /** Test hook for neonn's worker pool: counts[i] += 1 per item over parallel_for; see binding/backends.cc. */
