@@ -127,15 +127,19 @@ class Tally {
 
   /// Adds a measured candidate; true when it is now the winner.
   bool add(const Candidate& c, const Measurement& m) {
-    double figure = m.min_us;
+    double figure = m.figure();
     const double in_use = TuningCache::instance().penalty(key_, c.backend->name(), c.algorithm);
     // A choice dropped for running slowly in use counts at least that slow.
     figure = std::max(figure, in_use);
     note_ += " " + label_of(c.backend->name(), c.algorithm) + " " + ms(figure);
     if (in_use > 0) note_ += " (ran " + ms(in_use) + " in use)";
-    if (m.taken > m.clean) note_ += " (" + std::to_string(m.taken - m.clean) + " of " + std::to_string(m.taken) + " samples busy)";
+    if (m.taken > m.clean) {
+      note_ += " (" + std::to_string(m.taken - m.clean) + " of " + std::to_string(m.taken) + " samples busy" +
+               (m.noisy() ? ", median" : "") + ")";
+    }
+    if (m.lost) note_ += " (stopped: " + std::to_string(static_cast<int>(kLoserFactor)) + "x slower)";
     noisy_ = noisy_ || m.noisy();
-    entries_.push_back(Scored{c, figure, m.clean});
+    entries_.push_back(Scored{c, figure, m.clean, m.lost});
     if (best_ < 0 || figure < entries_[static_cast<size_t>(best_)].figure) {
       second_ = best_;
       best_ = static_cast<int>(entries_.size()) - 1;
@@ -146,6 +150,8 @@ class Tally {
   }
 
   bool empty() const { return best_ < 0; }
+  /// The best figure so far (0: none yet), for measure()'s early stop.
+  double best_us() const { return best_ < 0 ? 0.0 : entries_[static_cast<size_t>(best_)].figure; }
   bool noisy() const { return noisy_; }
   const Candidate& winner() const { return entries_[static_cast<size_t>(best_)].c; }
 
@@ -156,7 +162,8 @@ class Tally {
     if (second_ >= 0) {
       const Scored& r = entries_[static_cast<size_t>(second_)];
       t.margin = w.figure > 0 ? std::min(kNoRival, (r.figure - w.figure) / w.figure) : 0.0;
-      t.samples = std::min(w.clean, r.clean);
+      // A runner-up stopped early lost by kLoserFactor: its few samples decide nothing closer.
+      t.samples = r.lost ? w.clean : std::min(w.clean, r.clean);
     }
     if (previous != nullptr) {
       // Two measurements that agree settle the choice; a disagreement counts
@@ -207,6 +214,7 @@ class Tally {
     Candidate c;
     double figure;
     int clean;
+    bool lost;
   };
   std::string key_;
   std::vector<Scored> entries_;
@@ -224,8 +232,10 @@ class AutoBackend final : public Backend {
   BackendInfo info() const override {
     BackendInfo i = Backend::info();
     const std::string& path = TuningCache::instance().path();
-    i.config = "measures each conv shape on every available backend and keeps the fastest; choices cached in " +
+    i.config = "measures each conv shape on every available backend and keeps the fastest (minimum of clean runs); "
+               "choices cached in " +
                (path.empty() ? std::string("memory only (NEONN_CACHE_DIR=off)") : path);
+    if (test_clock_active()) i.config += "; NEONN_TEST_AUTO_CLOCK is set: measurements read a test clock";
     i.threads = Registry::instance().threads();
     return i;
   }
@@ -261,7 +271,7 @@ class AutoBackend final : public Backend {
         pinned.algorithm = c.algorithm;
         Measurement m;
         try {
-          m = measure(label_of(c.backend->name(), c.algorithm), Registry::instance().threads(),
+          m = measure(label_of(c.backend->name(), c.algorithm), Registry::instance().threads(), tally.best_us(),
                       [&] { c.backend->conv2d(pinned); });
         } catch (const Error&) {
           continue;  // a path that fails on this shape is no candidate
@@ -326,7 +336,8 @@ class AutoBackend final : public Backend {
       Measurement m;
       try {
         plan = c.backend->plan_conv2d(call, c.algorithm);
-        m = measure(label_of(c.backend->name(), c.algorithm), Registry::instance().threads(), [&] { plan->run(call); });
+        m = measure(label_of(c.backend->name(), c.algorithm), Registry::instance().threads(), tally.best_us(),
+                    [&] { plan->run(call); });
       } catch (const Error&) {
         continue;
       }

@@ -37,21 +37,26 @@ struct TestClock {
   }
 };
 
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (;;) {
+    const size_t at = text.find(sep, from);
+    out.push_back(text.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) return out;
+    from = at + 1;
+  }
+}
+
 // Malformed rules are skipped: the hook serves tests, which check its effect.
 TestClock parse_test_clock() {
   TestClock c;
   const char* env = std::getenv("NEONN_TEST_AUTO_CLOCK");
   if (env == nullptr) return c;
-  const std::string text(env);
-  size_t from = 0;
-  while (from <= text.size()) {
-    size_t end = text.find(';', from);
-    if (end == std::string::npos) end = text.size();
-    const std::string r = text.substr(from, end - from);
-    from = end + 1;
+  for (const std::string& r : split(env, ';')) {
     const size_t eq = r.find('=');
     if (eq == std::string::npos || eq == 0) continue;
-    std::string sel = r.substr(0, eq);
+    const std::string sel = r.substr(0, eq);
     const std::string value = r.substr(eq + 1);
     if (sel.rfind("run:", 0) == 0) {
       const double us = std::strtod(value.c_str(), nullptr);
@@ -59,12 +64,7 @@ TestClock parse_test_clock() {
       continue;
     }
     std::vector<FakeSample> list;
-    size_t p = 0;
-    while (p <= value.size()) {
-      size_t comma = value.find(',', p);
-      if (comma == std::string::npos) comma = value.size();
-      const std::string item = value.substr(p, comma - p);
-      p = comma + 1;
+    for (const std::string& item : split(value, ',')) {
       FakeSample s;
       const size_t at = item.find('@');
       s.wall_us = std::strtod(item.substr(0, at).c_str(), nullptr);
@@ -101,10 +101,11 @@ Sample take(const std::function<void()>& run) {
 
 bool test_clock_active() { return test_clock().active; }
 
-Measurement measure(const std::string& label, int threads, const std::function<void()>& run) {
+Measurement measure(const std::string& label, int threads, double best_us, const std::function<void()>& run) {
   const std::vector<FakeSample>* fake = TestClock::rule(test_clock().samples, label);
   Measurement m;
-  double min_clean = 0, min_any = 0;
+  std::vector<double> walls;
+  double min_clean = 0;
   int want = kWantClean, max_taken = kMaxSamples;
   while (m.clean < want && m.taken < max_taken) {
     Sample s = take(run);
@@ -118,14 +119,21 @@ Measurement measure(const std::string& label, int threads, const std::function<v
       want = kMinClean;  // a long conv: two clean samples are enough
       max_taken = kMaxLongSamples;
     }
-    min_any = m.taken == 0 ? s.wall_us : std::min(min_any, s.wall_us);
+    walls.push_back(s.wall_us);
     ++m.taken;
     if (!s.busy()) {
       min_clean = m.clean == 0 ? s.wall_us : std::min(min_clean, s.wall_us);
       ++m.clean;
     }
+    if (best_us > 0 && m.taken >= kMinClean && *std::min_element(walls.begin(), walls.end()) > kLoserFactor * best_us) {
+      m.lost = true;
+      break;
+    }
   }
-  m.min_us = m.clean > 0 ? min_clean : min_any;
+  std::sort(walls.begin(), walls.end());
+  m.min_us = m.clean > 0 ? min_clean : walls.front();
+  const size_t n = walls.size();
+  m.median_us = n % 2 == 1 ? walls[n / 2] : (walls[n / 2 - 1] + walls[n / 2]) / 2;
   return m;
 }
 

@@ -15,6 +15,7 @@
 // (ChosenPlan, kSlowFactor) catches a choice that paid for that later.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -40,18 +41,32 @@ struct Sample {
   }
 };
 
+/// A candidate whose first kMinClean samples are all slower than this many
+/// times the best candidate so far stops there: it has lost, and sampling a
+/// stalling thread pool ten times would cost more than the whole layer.
+constexpr double kLoserFactor = 3.0;
+
 struct Measurement {
-  double min_us = 0;  ///< minimum over clean samples (over all when none was clean)
-  int clean = 0;      ///< clean samples
-  int taken = 0;      ///< samples taken (clean + busy)
-  bool noisy() const { return clean < kMinClean; }
+  double min_us = 0;     ///< minimum over clean samples (over all when none was clean)
+  double median_us = 0;  ///< median over all samples
+  int clean = 0;         ///< clean samples
+  int taken = 0;         ///< samples taken (clean + busy)
+  bool lost = false;     ///< stopped early, kLoserFactor slower than the best so far
+  /// Too few clean samples to save: a clean loser (lost with a clean sample) is not.
+  bool noisy() const { return clean < kMinClean && !(lost && clean > 0); }
+  /// What the candidate is compared by: its minimum, or when noisy its median.
+  /// Under load, the minimum is what a path costs when it gets lucky (a pool
+  /// that stalls on a busy core can still have a fast run), the median what
+  /// this process will pay, stalls included; a noisy choice is not saved.
+  double figure() const { return noisy() ? std::max(min_us, median_us) : min_us; }
 };
 
 /// Samples `run` until it has kWantClean clean samples (kMinClean for a long
 /// conv) or kMaxSamples (kMaxLongSamples) in all; the first run also wakes
 /// thread pools and faults in scratch memory and counts as a sample like any.
-/// `label` ("openblas/im2col") selects the test clock's rule.
-Measurement measure(const std::string& label, int threads, const std::function<void()>& run);
+/// `label` ("openblas/im2col") selects the test clock's rule; `best_us` is
+/// the best figure of the candidates measured before (0: none) for kLoserFactor.
+Measurement measure(const std::string& label, int threads, double best_us, const std::function<void()>& run);
 
 /// Wall time of one run in use (us), through the test clock when it has a
 /// "run:" rule for `label`.

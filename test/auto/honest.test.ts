@@ -126,7 +126,8 @@ describe('measuring: minimum of clean samples', () => {
     const layers = run('openblas=100@0.3;openblas-dl=200;*=300');
     for (const l of layers) {
       expect(l.backend).toBe('openblas'); // used: its minimum still wins here
-      expect(l.choice).toMatch(/openblas\/im2col 0\.100 ms \(10 of 10 samples busy\)/);
+      // Counted by its median: under load that is what a path costs this process.
+      expect(l.choice).toMatch(/openblas\/im2col 0\.100 ms \(10 of 10 samples busy, median\)/);
       expect(l.choice).toMatch(/cores busy while measuring: used by this process, not saved$/);
     }
     expect(lines().choices).toEqual([]);
@@ -134,6 +135,26 @@ describe('measuring: minimum of clean samples', () => {
     const next = run('openblas=100;openblas-dl=200;*=300');
     for (const l of next) expect(l.choice).toMatch(/^measured: /);
     expect(lines().choices).toHaveLength(2);
+  });
+
+  test('a candidate whose runs were all busy is counted by its median: a lucky fast run does not win', () => {
+    // openblas: busy runs alternating 0.1 ms and 5 ms (a pool that stalls on a
+    // busy core); openblas-dl: a clean, steady 1 ms.
+    const layers = run('openblas=100@0.3,5000@0.3;openblas-dl=1000;*=3000');
+    for (const l of layers) {
+      expect(l.backend).toBe('openblas-dl');
+      expect(l.choice).toMatch(/openblas\/im2col 2\.550 ms \(10 of 10 samples busy, median\)/);
+      expect(l.choice).toMatch(/not saved$/);
+    }
+  });
+
+  test('a candidate far slower than the best so far stops after two samples, and its few samples do not make the choice doubtful', () => {
+    const layers = run('openblas=100;openblas-dl=1000;*=3000');
+    for (const l of layers) {
+      expect(l.choice).toMatch(/openblas-dl\/im2col 1\.000 ms \(stopped: 3x slower\)/);
+      expect(l.choice).not.toMatch(/doubtful|not saved/);
+    }
+    for (const c of lines().choices) expect(c).toMatchObject({ backend: 'openblas', samples: 3 });
   });
 
   test('one clean sample is not enough: with only one the measurement is not saved', () => {
