@@ -1,6 +1,7 @@
 #include "auto_backend.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
@@ -54,22 +55,25 @@ std::string percent(double margin) {
   return buf;
 }
 
-// A choice's time in use against its measured minimum (kPracticeRuns, kSlowFactor).
+// A choice's time in use against its measured figure (kPracticeRuns, kSlowFactor).
 class PracticeWatch {
  public:
-  /// Adds one run; returns the window's fastest run when a full window was
+  /// Adds one run; returns the window's median run when a full window was
   /// far slower than `expected` (kSlowFactor, kSlowMinExcessMicros), else 0.
   double add(double us, double expected) {
-    window_min_ = runs_ == 0 ? us : std::min(window_min_, us);
+    window_[runs_] = us;
     if (++runs_ < kPracticeRuns) return 0;
     runs_ = 0;
-    const bool slow = window_min_ > kSlowFactor * expected && window_min_ - expected > kSlowMinExcessMicros;
-    return slow ? window_min_ : 0;
+    std::array<double, kPracticeRuns> sorted = window_;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[kPracticeRuns / 2];
+    const bool slow = median > kSlowFactor * expected && median - expected > kSlowMinExcessMicros;
+    return slow ? median : 0;
   }
 
  private:
   int runs_ = 0;
-  double window_min_ = 0;
+  std::array<double, kPracticeRuns> window_{};
 };
 
 // Runs `run` as the choice (backend/algorithm) for `key`, expected to take

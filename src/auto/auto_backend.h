@@ -68,13 +68,13 @@ constexpr double kOnePoolSlack = 2.0;
 std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call, const MeasuredLayer& layer,
                                        const MeasuredLayer::Entry& entry, const std::string& note);
 
-/// A choice is dropped when the fastest of kPracticeRuns consecutive runs in
-/// use took more than kSlowFactor times its measured minimum, and more than
+/// A choice is dropped when the median of kPracticeRuns consecutive runs in
+/// use took more than kSlowFactor times its measured figure, and more than
 /// kSlowMinExcessMicros over it (a layer of a few microseconds measured with
 /// its data in cache may well take three times that inside a model, at no
 /// cost worth a measurement): its pool stalls on cores that turned busy, or
-/// it was measured at a lucky moment;
-/// then it is re-measured, counting it at least as slow as it ran in use. At
+/// it was measured at a lucky moment (the median, not the fastest run: a
+/// pool that stalls every other run still has fast ones); then it is re-measured, counting it at least as slow as it ran in use. At
 /// most kMaxDrops times per layer and process, so a machine whose load swings
 /// does not keep a model measuring.
 constexpr int kPracticeRuns = 5;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <vector>
 
 namespace neonn {
@@ -23,7 +24,7 @@ struct FakeSample {
 
 struct TestClock {
   std::map<std::string, std::vector<FakeSample>> samples;
-  std::map<std::string, double> in_use;
+  std::map<std::string, std::vector<double>> in_use;
   bool active = false;
 
   // "openblas/im2col" matches "openblas/im2col", then "openblas", then "*".
@@ -59,8 +60,12 @@ TestClock parse_test_clock() {
     const std::string sel = r.substr(0, eq);
     const std::string value = r.substr(eq + 1);
     if (sel.rfind("run:", 0) == 0) {
-      const double us = std::strtod(value.c_str(), nullptr);
-      if (us > 0) c.in_use[sel.substr(4)] = us;
+      std::vector<double> list;
+      for (const std::string& item : split(value, ',')) {
+        const double us = std::strtod(item.c_str(), nullptr);
+        if (us > 0) list.push_back(us);
+      }
+      if (!list.empty()) c.in_use[sel.substr(4)] = list;
       continue;
     }
     std::vector<FakeSample> list;
@@ -138,11 +143,16 @@ Measurement measure(const std::string& label, int threads, double best_us, const
 }
 
 double time_in_use(const std::string& label, const std::function<void()>& run) {
-  const double* fake = TestClock::rule(test_clock().in_use, label);
+  const std::vector<double>* fake = TestClock::rule(test_clock().in_use, label);
   const double t0 = now_us(CLOCK_MONOTONIC);
   run();
   const double us = now_us(CLOCK_MONOTONIC) - t0;
-  return fake != nullptr ? *fake : us;
+  if (fake == nullptr) return us;
+  // The rule's list in turn, one counter per label.
+  static std::mutex mutex;
+  static std::map<std::string, size_t> next;
+  std::lock_guard<std::mutex> lock(mutex);
+  return (*fake)[next[label]++ % fake->size()];
 }
 
 }  // namespace neonn

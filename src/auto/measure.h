@@ -75,7 +75,7 @@ double time_in_use(const std::string& label, const std::function<void()>& run);
 /// NEONN_TEST_AUTO_CLOCK, read once: a fake clock for tests only (never
 /// documented to users). Rules separated by ';':
 ///   <sel>=<wall>[@<share>],<wall>[@<share>],...   samples of measure()
-///   run:<sel>=<wall>                               runs in use (time_in_use)
+///   run:<sel>=<wall>,<wall>,...                    runs in use (time_in_use), in turn
 /// <sel> is "backend/algorithm", "backend" or "*"; the sample k of a
 /// measurement takes the list's entry k modulo its length: that wall time,
 /// with the calling thread's CPU time share x wall (default share 1) and the

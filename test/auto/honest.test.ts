@@ -226,6 +226,15 @@ describe('a choice that runs far slower in use than measured', () => {
     }
   });
 
+  test('judged by the median of its runs in use: a pool that stalls on most runs is dropped though it has fast ones', () => {
+    const layers = run('openblas=100;openblas-dl=200;*=300;run:openblas=50,1000,1000', { RUNS: '12' });
+    for (const l of layers) {
+      expect(l.backend).not.toBe('openblas');
+      expect(l.choice).toMatch(/\(ran 1\.000 ms in use\)/);
+    }
+    expect(lines().tombstones).toHaveLength(2);
+  });
+
   test('a choice that keeps its measured speed in use stays', () => {
     // Runs in use take at most 2x the measured time: under the 3x line.
     const layers = run('openblas=100;openblas-dl=200;*=300;run:openblas=200', { RUNS: '12' });
