@@ -94,14 +94,19 @@ bool run_watched(PracticeWatch* watch, std::mutex* mutex, const std::string& key
 }
 
 // What auto chose for a layer: the winner's own plan, with how it was chosen,
-// watched in use.
+// watched in use. `chosen` is the candidate as measured (the plan itself may
+// report its fallback's name, e.g. NNPACK handing a shape to openblas).
 class ChosenPlan final : public ConvPlan {
  public:
-  ChosenPlan(const Backend& self, std::unique_ptr<ConvPlan> inner, std::string note, std::string key, double expected)
-      : self_(self), inner_(std::move(inner)), note_(std::move(note)), key_(std::move(key)), expected_(expected) {}
+  ChosenPlan(const Backend& self, const Candidate& chosen, std::unique_ptr<ConvPlan> inner, std::string note,
+             std::string key, double expected)
+      : self_(self), chosen_(chosen), inner_(std::move(inner)), note_(std::move(note)), key_(std::move(key)),
+        expected_(expected) {}
   void run(const Conv2dCall& call) const override {
-    if (run_watched(&watch_, &mutex_, stale_.load(std::memory_order_relaxed) ? std::string() : key_, inner_->backend(),
-                    inner_->algorithm(), expected_, [&] { inner_->run(call); })) {
+    // Once stale, the plan runs unwatched until the model replaces it.
+    const bool watched = !stale_.load(std::memory_order_relaxed);
+    if (run_watched(&watch_, &mutex_, watched ? key_ : kNoKey, chosen_.backend->name(), chosen_.algorithm, expected_,
+                    [&] { inner_->run(call); })) {
       stale_.store(true, std::memory_order_relaxed);
     }
     self_.count_conv(inner_->algorithm());
@@ -113,7 +118,9 @@ class ChosenPlan final : public ConvPlan {
   bool stale() const override { return stale_.load(std::memory_order_relaxed); }
 
  private:
+  static const std::string kNoKey;
   const Backend& self_;
+  Candidate chosen_;
   std::unique_ptr<ConvPlan> inner_;
   std::string note_;
   std::string key_;
@@ -122,6 +129,8 @@ class ChosenPlan final : public ConvPlan {
   mutable PracticeWatch watch_;
   mutable std::atomic<bool> stale_{false};
 };
+
+const std::string ChosenPlan::kNoKey;
 
 // The candidates' measurements for one layer, as they come: the winner (the
 // least minimum), the runner-up, whether any was noisy, and the note.
@@ -327,7 +336,7 @@ class AutoBackend final : public Backend {
         std::string note = "cached choice (" + std::to_string(static_cast<long long>(hit.micros)) + " us, " +
                            percent(hit.margin) + ", " + std::to_string(hit.samples) + " samples" +
                            (hit.fresh ? ", measured by this process" : "") + ")";
-        return std::make_unique<ChosenPlan>(*this, c.backend->plan_conv2d(call, c.algorithm), note, key, hit.micros);
+        return std::make_unique<ChosenPlan>(*this, c, c.backend->plan_conv2d(call, c.algorithm), note, key, hit.micros);
       }
     }
     // Plans are made and timed one at a time; only the best so far is kept,
@@ -363,7 +372,8 @@ class AutoBackend final : public Backend {
       measured.key = key;
       *record = std::move(measured);
     }
-    return std::make_unique<ChosenPlan>(*this, std::move(best), tally.note(kept, previous), key, kept.micros);
+    return std::make_unique<ChosenPlan>(*this, tally.winner(), std::move(best), tally.note(kept, previous), key,
+                                        kept.micros);
   }
 
   /// Keeps each backend's fastest algorithm only.
@@ -493,8 +503,8 @@ const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers) 
 
 std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call, const MeasuredLayer& layer,
                                        const MeasuredLayer::Entry& entry, const std::string& note) {
-  return std::make_unique<ChosenPlan>(auto_backend, entry.backend->plan_conv2d(call, entry.algorithm), note, layer.key,
-                                      entry.micros);
+  return std::make_unique<ChosenPlan>(auto_backend, Candidate{entry.backend, entry.algorithm},
+                                      entry.backend->plan_conv2d(call, entry.algorithm), note, layer.key, entry.micros);
 }
 
 }  // namespace neonn

@@ -27,7 +27,7 @@ constexpr double kMinCpuShare = 0.7;
 constexpr int kWantClean = 3;
 constexpr int kMinClean = 2;
 /// Samples taken at most per candidate (busy ones are redone up to this).
-constexpr int kMaxSamples = 10;
+constexpr int kMaxSamples = 6;
 /// A conv this long (us) is sampled less: kMinClean clean of at most kMaxLongSamples.
 constexpr double kLongRunMicros = 50000.0;
 constexpr int kMaxLongSamples = 4;

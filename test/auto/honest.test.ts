@@ -127,7 +127,7 @@ describe('measuring: minimum of clean samples', () => {
     for (const l of layers) {
       expect(l.backend).toBe('openblas'); // used: its minimum still wins here
       // Counted by its median: under load that is what a path costs this process.
-      expect(l.choice).toMatch(/openblas\/im2col 0\.100 ms \(10 of 10 samples busy, median\)/);
+      expect(l.choice).toMatch(/openblas\/im2col 0\.100 ms \(6 of 6 samples busy, median\)/);
       expect(l.choice).toMatch(/cores busy while measuring: used by this process, not saved$/);
     }
     expect(lines().choices).toEqual([]);
@@ -143,7 +143,7 @@ describe('measuring: minimum of clean samples', () => {
     const layers = run('openblas=100@0.3,5000@0.3;openblas-dl=1000;*=3000');
     for (const l of layers) {
       expect(l.backend).toBe('openblas-dl');
-      expect(l.choice).toMatch(/openblas\/im2col 2\.550 ms \(10 of 10 samples busy, median\)/);
+      expect(l.choice).toMatch(/openblas\/im2col 2\.550 ms \(6 of 6 samples busy, median\)/);
       expect(l.choice).toMatch(/not saved$/);
     }
   });
@@ -158,7 +158,7 @@ describe('measuring: minimum of clean samples', () => {
   });
 
   test('one clean sample is not enough: with only one the measurement is not saved', () => {
-    run('openblas=100,100@0.3,100@0.3,100@0.3,100@0.3,100@0.3,100@0.3,100@0.3,100@0.3,100@0.3;*=300');
+    run('openblas=100,100@0.3,100@0.3,100@0.3,100@0.3,100@0.3;*=300');
     expect(lines().choices).toEqual([]);
   });
 });
