@@ -285,22 +285,32 @@ describe('cache files of other versions and bad lines', () => {
   });
 });
 
-describe('with the cores really busy (a spinning process per core, and more)', () => {
-  // Two spinners per core: a single-threaded conv of ~10+ ms then gets about
-  // 40 % of a core, far below the 70 % a clean sample needs, on every sample.
-  // The outcome asserted is the measurement's classification, never a time.
+describe('with the core really busy (spinning processes on the same core)', () => {
+  // The child and two spinning processes are pinned to one CPU (taskset), so
+  // the child's single-threaded conv of ~10+ ms gets about a third of it, far
+  // below the 70 % a clean sample needs, on every sample, whatever the core
+  // count. Without taskset: two spinners per core, unpinned. The outcome
+  // asserted is the measurement's classification, never a time.
+  const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => fs.existsSync(p));
+  // The first CPU this process may run on ("0-1" or "2,5" -> 2).
+  const cpu = /Cpus_allowed_list:\s*(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  const pinned = (args: string[]): [string, string[]] => (taskset ? [taskset, ['-c', cpu, ...args]] : [args[0], args.slice(1)]);
   let spinners: ChildProcess[] = [];
   beforeAll(() => {
     fs.writeFileSync(path.join(dir, 'big.onnx'), net(96, [96, 56, 56], false));
-    const cores = nn.diagnostics().cpu.cores;
-    spinners = Array.from({ length: 2 * cores }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    const count = taskset ? 2 : 2 * nn.diagnostics().cpu.cores;
+    spinners = Array.from({ length: count }, () => {
+      const [cmd, args] = pinned([process.execPath, '-e', 'for (;;) {}']);
+      return spawn(cmd, args, { stdio: 'ignore' });
+    });
   });
   afterAll(() => {
     for (const s of spinners) s.kill('SIGKILL');
   });
 
   test('no choice measured then is saved as sure', () => {
-    const r = spawnSync(process.execPath, ['-e', probe], {
+    const [cmd, args] = pinned([process.execPath, '-e', probe]);
+    const r = spawnSync(cmd, args, {
       cwd: root,
       env: { ...process.env, NEONN_BACKEND: '', NEONN_THREADS: '1', NEONN_CACHE_DIR: cacheDir, NEONN_TEST_AUTO_CLOCK: '', NET: path.join(dir, 'big.onnx'), SHAPE: '[96,56,56]', RUNS: '1' },
       encoding: 'utf8',
