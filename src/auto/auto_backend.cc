@@ -332,6 +332,7 @@ class AutoBackend final : public Backend {
           record->winner = c.backend;
           record->planned = true;
           record->key = key;
+          record->noisy = hit.noisy;
         }
         std::string note = "cached choice (" + std::to_string(static_cast<long long>(hit.micros)) + " us, " +
                            percent(hit.margin) + ", " + std::to_string(hit.samples) + " samples" +
@@ -370,6 +371,7 @@ class AutoBackend final : public Backend {
       measured.winner = Registry::instance().find(best->backend());
       measured.planned = true;
       measured.key = key;
+      measured.noisy = tally.noisy();
       *record = std::move(measured);
     }
     return std::make_unique<ChosenPlan>(*this, tally.winner(), std::move(best), tally.note(kept, previous), key,
@@ -498,7 +500,8 @@ const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers) 
       best_complete = complete;
     }
   }
-  return best_total <= kOnePoolSlack * mixed ? best : nullptr;
+  const bool busy = std::any_of(layers.begin(), layers.end(), [](const MeasuredLayer* l) { return l->noisy; });
+  return busy || best_total <= kOnePoolSlack * mixed ? best : nullptr;
 }
 
 std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call, const MeasuredLayer& layer,

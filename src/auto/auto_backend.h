@@ -29,7 +29,8 @@ struct MeasuredLayer {
   };
   std::vector<Entry> entries;
   const Backend* winner = nullptr;
-  std::string key;  ///< the layer's tuning-cache key
+  std::string key;     ///< the layer's tuning-cache key
+  bool noisy = false;  ///< measured while the cores were busy (not saved)
   bool planned = false;  ///< auto planned this layer (it is a candidate for re-planning)
 };
 
@@ -56,7 +57,12 @@ class AutoPlanningScope {
 /// The backend whose pool the layers should share, or nullptr to keep each
 /// layer's own winner: the backend with the least total time over the layers
 /// (a layer it cannot run counts its winner's time), if that total is within
-/// kOnePoolSlack times the per-layer winners' total.
+/// kOnePoolSlack times the per-layer winners' total; whatever the totals when
+/// any layer was measured while the cores were busy: then the pools' idle
+/// spinning takes the core from the next layer's pool, and the per-layer
+/// advantage measured alone does not survive (on the 2-core VM with one
+/// spinning process, MobileNetV2 on three pools ran 20-60x slower than on
+/// OpenBLAS alone).
 const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers);
 /// Measured on a 2-core VM, a model alternating between two pools ran 4-10x
 /// slower than on either alone, while one pool for all layers cost at most

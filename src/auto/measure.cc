@@ -27,10 +27,15 @@ struct TestClock {
   std::map<std::string, std::vector<double>> in_use;
   bool active = false;
 
-  // "openblas/im2col" matches "openblas/im2col", then "openblas", then "*".
+  // "openblas/im2col" matches "openblas/im2col", then "openblas", then "*";
+  // with `call` >= 0 first "openblas/im2col#<call>" and "openblas#<call>".
   template <typename T>
-  static const T* rule(const std::map<std::string, T>& rules, const std::string& label) {
-    for (const std::string& k : {label, label.substr(0, label.find('/')), std::string("*")}) {
+  static const T* rule(const std::map<std::string, T>& rules, const std::string& label, int call = -1) {
+    const std::string backend = label.substr(0, label.find('/'));
+    std::vector<std::string> keys;
+    if (call >= 0) keys = {label + "#" + std::to_string(call), backend + "#" + std::to_string(call)};
+    keys.insert(keys.end(), {label, backend, std::string("*")});
+    for (const std::string& k : keys) {
       auto it = rules.find(k);
       if (it != rules.end()) return &it->second;
     }
@@ -107,7 +112,18 @@ Sample take(const std::function<void()>& run) {
 bool test_clock_active() { return test_clock().active; }
 
 Measurement measure(const std::string& label, int threads, double best_us, const std::function<void()>& run) {
-  const std::vector<FakeSample>* fake = TestClock::rule(test_clock().samples, label);
+  const std::vector<FakeSample>* fake = nullptr;
+  if (test_clock().active) {
+    // Which measurement of this label it is in the process (for "<sel>#<n>" rules).
+    static std::mutex mutex;
+    static std::map<std::string, int> calls;
+    int call = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      call = calls[label]++;
+    }
+    fake = TestClock::rule(test_clock().samples, label, call);
+  }
   Measurement m;
   std::vector<double> walls;
   double min_clean = 0;

@@ -76,7 +76,9 @@ double time_in_use(const std::string& label, const std::function<void()>& run);
 /// documented to users). Rules separated by ';':
 ///   <sel>=<wall>[@<share>],<wall>[@<share>],...   samples of measure()
 ///   run:<sel>=<wall>,<wall>,...                    runs in use (time_in_use), in turn
-/// <sel> is "backend/algorithm", "backend" or "*"; the sample k of a
+/// <sel> is "backend/algorithm", "backend" or "*", and for samples also
+/// "backend/algorithm#n" or "backend#n": the n-th measurement (from 0) of
+/// that candidate in the process, i.e. its n-th layer; the sample k of a
 /// measurement takes the list's entry k modulo its length: that wall time,
 /// with the calling thread's CPU time share x wall (default share 1) and the
 /// process's share x wall x threads. The kernels still run; only the clock lies.

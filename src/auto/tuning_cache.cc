@@ -161,6 +161,7 @@ void TuningCache::store(const std::string& key, const TunedChoice& choice, bool 
   load_locked();
   TunedChoice kept = choice;
   kept.fresh = true;
+  kept.noisy = !persist;
   choices_[key] = kept;
   if (persist) append_locked(format_line(key, choice));
 }

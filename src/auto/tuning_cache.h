@@ -40,6 +40,7 @@ struct TunedChoice {
   int samples = 0;    ///< clean samples behind the minimums compared (the fewer of the two)
   int remeasured = 0; ///< later loads that re-measured it (kMaxRemeasures: settled)
   bool fresh = false; ///< measured (or re-measured) by this process; never written
+  bool noisy = false; ///< measured while the cores were busy: kept in memory only; never written
 
   bool sure() const {
     return (margin >= kSureMargin && samples >= kSureSamples) || remeasured >= kMaxRemeasures;

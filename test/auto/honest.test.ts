@@ -243,6 +243,33 @@ describe('a choice that runs far slower in use than measured', () => {
   });
 });
 
+describe('one thread pool for the model when the cores are busy', () => {
+  // At 2 threads auto keeps a model's layers on one library's pool when that
+  // costs at most 2x the per-layer winners; when any layer was measured on
+  // busy cores, always (idle pool threads then spin on the core the next
+  // layer's pool needs). Here layer 0 is fastest on openblas and layer 1 on
+  // openblas-dl, and one pool would cost 5.5x the per-layer winners.
+  const cores = nn.diagnostics().cpu.cores;
+  const maybe = cores >= 2 ? test : test.skip;
+  if (cores < 2) console.warn('SKIPPED: one-pool tests need 2 online cores (threads are clamped to the cores)');
+  const layers = (share: string): Layer[] =>
+    run(`openblas#0=100${share};openblas#1=1000${share};openblas-dl#0=1000${share};openblas-dl#1=100${share};*=5000${share}`, {
+      NEONN_THREADS: '2',
+    });
+
+  maybe('measured clean, each layer keeps its own winner', () => {
+    const [a, b] = layers('');
+    expect([a.backend, b.backend]).toEqual(['openblas', 'openblas-dl']);
+    for (const l of [a, b]) expect(l.choice).toMatch(/^measured: /);
+  });
+
+  maybe('measured on busy cores, the layers share one pool', () => {
+    const [a, b] = layers('@0.3');
+    expect(a.backend).toBe(b.backend);
+    expect([a, b].filter((l) => l.choice.startsWith('one thread pool for the model: '))).toHaveLength(1);
+  });
+});
+
 describe('cache files of other versions and bad lines', () => {
   test('an old auto-v1.tsv is ignored, and malformed or v1-style lines in auto-v2.tsv too', () => {
     const clock = 'openblas=100;openblas-dl=200;*=300';
