@@ -10,9 +10,15 @@
 //                     used while it spins (the cache cannot know the load)
 //   auto (busy cache) a second process on the cache the cold run left
 // and the table gives median latency and auto's ratio to the best fixed
-// backend. A benchmark, not a test: nothing here asserts a time.
+// backend. The whole set runs --repeat times in turn (a fresh cold cache
+// each time, the idle cache copied afresh), and each row reports the median
+// of its repeats with their range: on a machine shared with other work the
+// load drifts between one child and the next, and a fixed backend measured
+// once can look 10x better or worse than a minute later.
+// A benchmark, not a test: nothing here asserts a time.
 //
-//   npm run bench:auto-busy -- [--models squeezenet,mobilenetV2,googlenet] [--threads N] [--runs R] [--spinners S]
+//   npm run bench:auto-busy -- [--models squeezenet,mobilenetV2,googlenet] [--threads N] [--runs R]
+//                              [--repeat K] [--spinners S]
 'use strict';
 
 const fs = require('fs');
@@ -66,13 +72,14 @@ async function child() {
 
 /** @param {string[]} argv */
 function options(argv) {
-  const o = { models: ['squeezenet', 'mobilenetV2', 'googlenet'], threads: os.availableParallelism(), runs: 15, spinners: 1 };
+  const o = { models: ['squeezenet', 'mobilenetV2', 'googlenet'], threads: os.availableParallelism(), runs: 10, repeat: 3, spinners: 1 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     if (argv[i] === '--models') (o.models = v.split(',')), i++;
     else if (argv[i] === '--threads') (o.threads = Number(v)), i++;
     else if (argv[i] === '--runs') (o.runs = Number(v)), i++;
     else if (argv[i] === '--spinners') (o.spinners = Number(v)), i++;
+    else if (argv[i] === '--repeat') (o.repeat = Number(v)), i++;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -103,8 +110,15 @@ function main() {
     .filter((b) => b.available && b.name !== 'auto' && b.name !== 'reference' && !b.name.startsWith('blas:'))
     .map((b) => b.name);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-auto-busy-'));
-  /** @type {{ model: string, row: string, ms: number, note: string }[]} */
-  const rows = [];
+  /** @type {Map<string, { model: string, row: string, ms: number[], note: string }>} */
+  const rows = new Map();
+  const add = (/** @type {string} */ model, /** @type {string} */ row, /** @type {number} */ ms, note = '') => {
+    const key = `${model}|${row}`;
+    const r = rows.get(key) ?? { model, row, ms: [], note };
+    r.ms.push(ms);
+    if (note) r.note = note;
+    rows.set(key, r);
+  };
   try {
     for (const model of o.models) {
       const spec = (/** @type {string} */ backend) => ({ model, backend, threads: o.threads, runs: o.runs });
@@ -113,16 +127,20 @@ function main() {
       runChild(spec('auto'), idleCache);
       const spinners = startSpinners(o.spinners);
       try {
-        for (const b of fixed) rows.push({ model, row: b, ms: runChild(spec(b), path.join(tmp, 'unused')).medianMs, note: '' });
-        const busyCache = path.join(tmp, `${model}-busy`);
-        for (const [row, dir] of [
-          ['auto (cold)', busyCache],
-          ['auto (busy cache)', busyCache],
-          ['auto (idle cache)', idleCache],
-        ]) {
-          const r = runChild(spec('auto'), dir);
-          const c = r.choices;
-          rows.push({ model, row, ms: r.medianMs, note: `${c.cached}/${c.layers} cached, ${c.notSaved} not saved, on ${c.backends}; load ${r.loadMs.toFixed(0)} ms` });
+        for (let k = 0; k < o.repeat; k++) {
+          for (const b of fixed) add(model, b, runChild(spec(b), path.join(tmp, 'unused')).medianMs);
+          const busyCache = path.join(tmp, `${model}-busy-${k}`);
+          const idleCopy = path.join(tmp, `${model}-idle-${k}`);
+          if (fs.existsSync(idleCache)) fs.cpSync(idleCache, idleCopy, { recursive: true }); // nothing saved: stays empty
+          for (const [row, dir] of [
+            ['auto (cold)', busyCache],
+            ['auto (busy cache)', busyCache],
+            ['auto (idle cache)', idleCopy],
+          ]) {
+            const r = runChild(spec('auto'), dir);
+            const c = r.choices;
+            add(model, row, r.medianMs, `${c.cached}/${c.layers} cached, ${c.notSaved} not saved, on ${c.backends}; load ${r.loadMs.toFixed(0)} ms`);
+          }
         }
       } finally {
         for (const s of spinners) s.kill('SIGKILL');
@@ -133,16 +151,18 @@ function main() {
   }
   // Other work on the machine shows in the load average (the spinners add theirs).
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
-  console.log(`threads ${o.threads}, ${o.spinners} spinning process(es), ${os.availableParallelism()} cores, median of ${o.runs} runs; load average at the end ${load} (1/5/15 min)`);
-  console.log('| model | backend | ms | ÷ best fixed | auto\'s layers |');
+  console.log(`threads ${o.threads}, ${o.spinners} spinning process(es), ${os.availableParallelism()} cores; each row: median (range) of ${o.repeat} children's median of ${o.runs} runs; load average at the end ${load} (1/5/15 min)`);
+  console.log("| model | backend | ms | ÷ best fixed | auto's layers (last repeat) |");
   console.log('|---|---|---:|---:|---|');
   for (const model of o.models) {
-    const mine = rows.filter((r) => r.model === model);
-    const best = Math.min(...mine.filter((r) => !r.row.startsWith('auto')).map((r) => r.ms));
+    const mine = [...rows.values()].filter((r) => r.model === model);
+    const best = Math.min(...mine.filter((r) => !r.row.startsWith('auto')).map((r) => median(r.ms)));
     for (const r of mine) {
-      const ratio = r.ms / best;
+      const ms = median(r.ms);
+      const ratio = ms / best;
       const mark = r.row.startsWith('auto') ? (ratio <= 1.5 ? ' (met)' : ' (missed)') : '';
-      console.log(`| ${model} | ${r.row} | ${r.ms.toFixed(1)} | ${ratio.toFixed(2)}×${mark} | ${r.note} |`);
+      const range = `${Math.min(...r.ms).toFixed(1)}–${Math.max(...r.ms).toFixed(1)}`;
+      console.log(`| ${model} | ${r.row} | ${ms.toFixed(1)} (${range}) | ${ratio.toFixed(2)}×${mark} | ${r.note} |`);
     }
   }
 }
