@@ -69,7 +69,7 @@ struct Measurement {
 Measurement measure(const std::string& label, int threads, double best_us, const std::function<void()>& run);
 
 /// Wall time of one run in use (us), through the test clock when it has a
-/// "run:" rule for `label`.
+/// "run:" rule for `label` (empty: the real clock, without a look-up).
 double time_in_use(const std::string& label, const std::function<void()>& run);
 
 /// NEONN_TEST_AUTO_CLOCK, read once: a fake clock for tests only (never
