@@ -369,7 +369,7 @@ class AutoBackend final : public Backend {
       }
     }
     if (record != nullptr) {
-      measured.winner = Registry::instance().find(best->backend());
+      measured.winner = tally.winner().backend;  // as measured (the plan may name its fallback)
       measured.planned = true;
       measured.key = key;
       measured.noisy = tally.noisy();
