@@ -64,15 +64,14 @@ Napi::Value GetBackend(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), Registry::instance().active().name());
 }
 
-// setThreads(n: number): void
+// setThreads(n: number): number (the count set: n clamped to the online cores)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     NEONN_THROW_TYPEERROR_IF(info.Length() < 1, "setThreads: expected \"n\"");
     const int64_t n = int_arg(info, 0, "setThreads", "n");
     NEONN_THROW_RANGEERROR_IF(n < 1 || n > 1024,
                               "setThreads: n must be in [1, 1024], got " + std::to_string(n));
-    Registry::instance().set_threads(static_cast<int>(n));
-    return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), Registry::instance().set_threads(static_cast<int>(n)));
   });
 }
 

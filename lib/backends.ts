@@ -95,26 +95,48 @@ export function getBackend(): string {
 
 /**
  * Sets the threads every backend uses per op (one process-wide budget).
+ * More threads than the machine has online cores only queue on them (and a
+ * pool per library of that many threads makes every op wait for the
+ * scheduler), so a larger `n` is clamped to the online core count, with a
+ * one-time process warning (code `NEONN_THREADS_CLAMPED`); {@link getThreads}
+ * reports the count in effect.
  * @param n - an integer from 1 to 1024
  * @throws {TypeError} if `n` is not a number
  * @throws {RangeError} if `n` is not an integer in range
+ * @example
+ * nn.setThreads(64); // on 8 cores: a warning, and nn.getThreads() === 8
  */
 export function setThreads(n: number): void {
   if (typeof n !== 'number') typeError('setThreads', 'n', 'a number', n);
   if (!Number.isInteger(n) || n < 1 || n > 1024) {
     rangeError('setThreads', `"n" must be an integer from 1 to 1024, got ${String(n)}`);
   }
-  binding.setThreads(n);
+  applyThreads(n, 'setThreads');
 }
 
-/** Threads per op (NEONN_THREADS, setThreads, or the online core count). */
+/** Threads per op in effect (NEONN_THREADS, setThreads, or the online core count; never above the cores). */
 export function getThreads(): number {
   return binding.getThreads();
 }
 
+let clampWarned = false;
+
+/** Sets the budget (the native side clamps it too) and warns, once per process, when it was clamped. */
+function applyThreads(n: number, source: string): void {
+  const set = binding.setThreads(n);
+  if (set < n && !clampWarned) {
+    clampWarned = true;
+    process.emitWarning(
+      `${source}: ${n} threads requested, but this machine has ${binding.onlineCores()} online cores; using ${set}` +
+        ' (more threads than cores only wait for each other). This warning is shown once.',
+      { code: 'NEONN_THREADS_CLAMPED' },
+    );
+  }
+}
+
 function applyEnvironment(): void {
   const config = readConfig();
-  if (config.threads !== undefined) binding.setThreads(config.threads);
+  if (config.threads !== undefined) applyThreads(config.threads, `NEONN_THREADS=${config.threads}`);
   if (config.backend !== undefined) {
     try {
       setBackend(config.backend);

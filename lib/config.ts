@@ -7,7 +7,7 @@
 export interface Config {
   /** NEONN_BACKEND: backend to select at load (undefined: the default). */
   readonly backend?: string;
-  /** NEONN_THREADS: threads per op for every backend (undefined: online cores). */
+  /** NEONN_THREADS: threads per op for every backend (undefined: online cores; more than the cores are clamped with a warning). */
   readonly threads?: number;
   /** NEONN_NNPACK_LIBRARY: path of libnnpack.so for the nnpack backend. */
   readonly nnpackLibrary?: string;
@@ -19,7 +19,7 @@ export interface Config {
 export const ENV_VARS: Readonly<Record<string, string>> = {
   NEONN_BACKEND: 'backend to use: a name from nn.backends() or blas:<path> (default: auto)',
   NEONN_CACHE_DIR: "where auto keeps its per-layer choices (default: $XDG_CACHE_HOME/neonn or ~/.cache/neonn; 'off': memory only)",
-  NEONN_THREADS: 'threads per op, shared by every backend (default: online cores)',
+  NEONN_THREADS: 'threads per op, shared by every backend (default and most: the online cores; more are clamped with a warning)',
   NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
   NEONN_XNNPACK_LIBRARY: 'path to libXNNPACK.so for the xnnpack backend (default: libXNNPACK.so.0 from the library path)',
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',

@@ -169,7 +169,8 @@ export interface NativeBinding extends NativeCnnOps, NativeKernels {
   backends(): NativeBackendInfo[];
   setBackend(name: string): void;
   getBackend(): string;
-  setThreads(n: number): void;
+  /** Returns the count set: n clamped to the online cores. */
+  setThreads(n: number): number;
   getThreads(): number;
   onlineCores(): number;
   /** Bytes of C heap in use (glibc mallinfo2), or -1 where glibc cannot say. */

@@ -86,6 +86,9 @@ class ConvPlan {
   virtual size_t memory_bytes() const { return 0; }
   /// How it was chosen, for diagnostics (auto: "measured: ..." or "cached").
   virtual std::string note() const { return std::string(); }
+  /// True once the plan should be made again (auto: the choice ran far
+  /// slower in use than when it was measured); the owner re-plans.
+  virtual bool stale() const { return false; }
 };
 
 /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading

@@ -1,5 +1,7 @@
 #include "parallel.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -64,7 +66,7 @@ struct Job {
 
 class Pool {
  public:
-  void set_threads(int n) { threads_.store(std::min(kMaxThreads, std::max(1, n)), std::memory_order_relaxed); }
+  void set_threads(int n) { threads_.store(std::min(kMaxThreads, clamp_threads(n)), std::memory_order_relaxed); }
   int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void run(size_t n, size_t grain, const detail::RangeTask& task) {
@@ -225,6 +227,13 @@ struct ShutdownGuard {
 }  // namespace
 
 void set_parallel_threads(int n) { pool().set_threads(n); }
+
+int online_cores() {
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int clamp_threads(int n) { return std::min(online_cores(), std::max(1, n)); }
 
 int parallel_threads() { return pool().threads(); }
 

@@ -26,9 +26,15 @@
 namespace neonn {
 
 /// Threads neonn's own loops may use, the caller included; n < 1 counts as 1
-/// and more than 64 as 64. Registry::set_threads calls it with the one
-/// process-wide budget.
+/// and more than the online cores (or 64) as that many. Registry::set_threads
+/// calls it with the one process-wide budget.
 void set_parallel_threads(int n);
+/// The online cores (sysconf(_SC_NPROCESSORS_ONLN), at least 1).
+int online_cores();
+/// n limited to [1, online_cores()]: more threads than cores only queue on
+/// them, and a pool of a thousand threads (NEONN_THREADS=999) makes every op
+/// wait for the scheduler. Every place that sizes a thread pool applies it.
+int clamp_threads(int n);
 /// The current budget for neonn's own loops (>= 1).
 int parallel_threads();
 

@@ -1,7 +1,5 @@
 #include "registry.h"
 
-#include <unistd.h>
-
 #include "auto/auto_backend.h"
 #include "nnpack/nnpack_backend.h"
 #include "openblas/openblas_backend.h"
@@ -70,10 +68,7 @@ const Backend& Registry::load_blas(const std::string& name) {
   return ref;
 }
 
-int Registry::online_cores() {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? static_cast<int>(n) : 1;
-}
+int Registry::online_cores() { return neonn::online_cores(); }
 
 const Backend* Registry::find(const std::string& name) const {
   for (const Backend* b : all()) {
@@ -123,14 +118,16 @@ const Backend& Registry::resolve(const Backend& from, Op op) const {
               std::string(op_name(op)) + ": no backend provides this op");
 }
 
-void Registry::set_threads(int n) {
-  if (n < 1) n = 1;
+int Registry::set_threads(int n) {
+  // Clamped here as in JS (which warns): defence in depth for native callers.
+  n = clamp_threads(n);
   threads_.store(n, std::memory_order_relaxed);
   set_parallel_threads(n);  // neonn's own loops share the budget
   const size_t count = count_.load(std::memory_order_acquire);
   for (size_t i = 0; i < count; ++i) {
     if (backends_[i]->status().ok) backends_[i]->set_threads(n);
   }
+  return n;
 }
 
 }  // namespace neonn

@@ -38,8 +38,9 @@ class Registry {
   const Backend& resolve(const Backend& from, Op op) const;
 
   int threads() const { return threads_.load(std::memory_order_relaxed); }
-  /// One budget for every backend: each is told the same count.
-  void set_threads(int n);
+  /// One budget for every backend: each is told the same count, clamped to
+  /// [1, online cores] (clamp_threads); returns the count set.
+  int set_threads(int n);
   static int online_cores();
 
   /// "openblas, openblas-dl, reference" (available ones, registration order).

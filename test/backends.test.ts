@@ -138,3 +138,67 @@ describe('environment variables (child processes)', () => {
     expect(r.stderr).toMatch(/NEONN_THREADS must be an integer from 1 to 1024, got/);
   });
 });
+
+describe('threads above the online cores are clamped, with one warning', () => {
+  // A pool of NEONN_THREADS threads per library used to be created as asked:
+  // NEONN_THREADS=999 on 2 cores made ~1,200 threads and each op waited for
+  // the scheduler. Now every pool is sized to the online cores at most.
+  const cores = nn.diagnostics().cpu.cores;
+
+  // Counts this process's threads before neonn loads and after a conv on each
+  // available backend (each library then has its pool up), and the warnings.
+  const probe = `
+    const fs = require('fs');
+    const tasks = () => fs.readdirSync('/proc/self/task').length;
+    const warnings = [];
+    process.on('warning', (w) => warnings.push({ code: w.code, message: w.message }));
+    const before = tasks();
+    const nn = require('./dist');
+    if (process.env.SET) { nn.setThreads(Number(process.env.SET)); nn.setThreads(Number(process.env.SET) + 1); }
+    const x = nn.tensor(Float32Array.from({ length: 16 * 40 * 40 }, (_, i) => Math.sin(i)), [1, 16, 40, 40]);
+    const w = nn.tensor(Float32Array.from({ length: 32 * 16 * 9 }, (_, i) => Math.cos(i)), [32, 16, 3, 3]);
+    const ran = [];
+    for (const b of nn.backends().filter((b) => b.available && !b.name.startsWith('blas:'))) {
+      nn.setBackend(b.name);
+      nn.conv2d(x, w, { pads: 1 });
+      nn.maxPool2d(x, { kernel: 2, strides: 2 });
+      ran.push(b.name);
+    }
+    setImmediate(() => console.log(JSON.stringify({ threads: nn.getThreads(), before, after: tasks(), ran, warnings,
+      backendThreads: Object.fromEntries(nn.backends().filter((b) => b.available).map((b) => [b.name, b.threads])) })));`;
+
+  // Each library's pool has at most `cores` threads (the caller included or
+  // not): one per available backend plus neonn's own pool and libuv's 4.
+  const bound = (ran: string[]): number => (ran.length + 1) * cores + 4;
+
+  test('NEONN_THREADS=999: getThreads() is the core count, one warning, bounded threads', () => {
+    const r = runChild(probe, { NEONN_THREADS: '999', NEONN_CACHE_DIR: 'off' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.threads).toBe(cores);
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0].code).toBe('NEONN_THREADS_CLAMPED');
+    expect(out.warnings[0].message).toMatch(new RegExp(`NEONN_THREADS=999: 999 threads requested, but this machine has ${cores} online cores; using ${cores}`));
+    for (const [, t] of Object.entries(out.backendThreads)) expect(t as number).toBeLessThanOrEqual(cores);
+    expect(out.ran.length).toBeGreaterThanOrEqual(3);
+    expect(out.after - out.before).toBeLessThanOrEqual(bound(out.ran));
+  });
+
+  test('setThreads(10 x cores) twice: clamped, warned once, bounded threads', () => {
+    const r = runChild(probe, { SET: String(10 * cores), NEONN_CACHE_DIR: 'off' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.threads).toBe(cores);
+    expect(out.warnings.map((w: { code: string }) => w.code)).toEqual(['NEONN_THREADS_CLAMPED']);
+    expect(out.warnings[0].message).toMatch(/^setThreads: \d+ threads requested/);
+    expect(out.after - out.before).toBeLessThanOrEqual(bound(out.ran));
+  });
+
+  test('the core count itself is no warning', () => {
+    const r = runChild(probe, { NEONN_THREADS: String(cores), NEONN_CACHE_DIR: 'off' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.threads).toBe(cores);
+    expect(out.warnings).toEqual([]);
+  });
+});

@@ -69,7 +69,11 @@ export interface OnnxLayer {
   readonly algorithm?: string;
   /** For a conv the model has run: native bytes its plan holds (transformed or packed weights). */
   readonly planBytes?: number;
-  /** Under `auto`: how the choice was made ("measured: nnpack/wt8x8 1.1 ms openblas/im2col 3.9 ms" or "cached choice"). */
+  /**
+   * Under `auto`: how the choice was made: `"measured: nnpack/wt8x8 1.071 ms openblas/im2col 3.990 ms"`
+   * (ending in `"; cores busy while measuring: used by this process, not saved"` or
+   * `"; saved as doubtful (...)"` when so) or `"cached choice (1071 us, margin 23%, 6 samples)"`.
+   */
   readonly choice?: string;
   /** `'int8'` when the step computes in integers (a QOperator op, or a QDQ chain fused into one), else `'float'`. */
   readonly precision: 'int8' | 'float';

@@ -1,7 +1,10 @@
 #include "auto_backend.h"
 
 #include <algorithm>
-#include <chrono>
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -9,34 +12,11 @@
 
 #include "../ops/conv.h"
 #include "../registry.h"
+#include "measure.h"
 #include "tuning_cache.h"
 
 namespace neonn {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Microseconds of the fastest of a few runs. The first run also faults in
-// scratch memory and wakes thread pools, so it counts alone only for a conv
-// long enough (> 50 ms) for that to be noise; short convs are repeated so one
-// preempted run on a shared machine does not decide.
-double measure(const std::function<void()>& run) {
-  auto timed = [&] {
-    const auto t0 = Clock::now();
-    run();
-    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-  };
-  const double first = timed();
-  if (first > 50000.0) return first;
-  double best = timed();
-  double total = first + best;
-  for (int i = 0; i < 4 && total < 20000.0; ++i) {
-    const double us = timed();
-    best = std::min(best, us);
-    total += us;
-  }
-  return best;
-}
 
 struct Candidate {
   const Backend* backend;
@@ -58,23 +38,202 @@ std::string shape_key(const Conv2dCall& c) {
   return buf;
 }
 
-// What auto chose for a layer: the winner's own plan, with how it was chosen.
+std::string label_of(const std::string& backend, ConvAlgorithm a) {
+  return backend + "/" + conv_algorithm_name(a);
+}
+
+std::string ms(double us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", us / 1000.0);
+  return buf;
+}
+
+std::string percent(double margin) {
+  if (margin >= kNoRival) return "no rival";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "margin %.0f%%", margin * 100.0);
+  return buf;
+}
+
+// A choice's time in use against its measured figure (kPracticeRuns, kSlowFactor).
+class PracticeWatch {
+ public:
+  /// Adds one run; returns the window's median run when a full window was
+  /// far slower than `expected` (kSlowFactor, kSlowMinExcessMicros), else 0.
+  double add(double us, double expected) {
+    window_[runs_] = us;
+    if (++runs_ < kPracticeRuns) return 0;
+    runs_ = 0;
+    std::array<double, kPracticeRuns> sorted = window_;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[kPracticeRuns / 2];
+    const bool slow = median > kSlowFactor * expected && median - expected > kSlowMinExcessMicros;
+    return slow ? median : 0;
+  }
+
+ private:
+  int runs_ = 0;
+  std::array<double, kPracticeRuns> window_{};
+};
+
+// Runs `run` as the choice (backend/algorithm) for `key`, expected to take
+// `expected` us; drops the key's cached choice when it proves far slower.
+// True when it was dropped (the caller measures again next time).
+bool run_watched(PracticeWatch* watch, std::mutex* mutex, const std::string& key, const std::string& backend,
+                 ConvAlgorithm algorithm, double expected, const std::function<void()>& run) {
+  // The label only serves the test clock: no string is built per run otherwise.
+  const double us = time_in_use(test_clock_active() ? label_of(backend, algorithm) : std::string(), run);
+  if (key.empty() || expected <= 0) return false;
+  double slow = 0;
+  {
+    std::lock_guard<std::mutex> lock(*mutex);
+    slow = watch->add(us, expected);
+  }
+  if (slow <= 0 || TuningCache::instance().drops(key) >= kMaxDrops) return false;
+  TuningCache::instance().drop(key, backend, algorithm, slow);
+  return true;
+}
+
+// What auto chose for a layer: the winner's own plan, with how it was chosen,
+// watched in use. `chosen` is the candidate as measured (the plan itself may
+// report its fallback's name, e.g. NNPACK handing a shape to openblas).
 class ChosenPlan final : public ConvPlan {
  public:
-  ChosenPlan(const Backend& self, std::unique_ptr<ConvPlan> inner, std::string note)
-      : self_(self), inner_(std::move(inner)), note_(std::move(note)) {}
+  ChosenPlan(const Backend& self, const Candidate& chosen, std::unique_ptr<ConvPlan> inner, std::string note,
+             std::string key, double expected)
+      : self_(self), chosen_(chosen), inner_(std::move(inner)), note_(std::move(note)), key_(std::move(key)),
+        expected_(expected) {}
   void run(const Conv2dCall& call) const override {
-    inner_->run(call);
+    // Once stale, the plan runs unwatched until the model replaces it.
+    const bool watched = !stale_.load(std::memory_order_relaxed);
+    if (run_watched(&watch_, &mutex_, watched ? key_ : kNoKey, chosen_.backend->name(), chosen_.algorithm, expected_,
+                    [&] { inner_->run(call); })) {
+      stale_.store(true, std::memory_order_relaxed);
+    }
     self_.count_conv(inner_->algorithm());
   }
   const std::string& backend() const override { return inner_->backend(); }
   ConvAlgorithm algorithm() const override { return inner_->algorithm(); }
   size_t memory_bytes() const override { return inner_->memory_bytes(); }
   std::string note() const override { return note_; }
+  bool stale() const override { return stale_.load(std::memory_order_relaxed); }
 
  private:
+  static const std::string kNoKey;
   const Backend& self_;
+  Candidate chosen_;
   std::unique_ptr<ConvPlan> inner_;
+  std::string note_;
+  std::string key_;
+  double expected_;
+  mutable std::mutex mutex_;
+  mutable PracticeWatch watch_;
+  mutable std::atomic<bool> stale_{false};
+};
+
+const std::string ChosenPlan::kNoKey;
+
+// The candidates' measurements for one layer, as they come: the winner (the
+// least minimum), the runner-up, whether any was noisy, and the note.
+class Tally {
+ public:
+  explicit Tally(std::string key) : key_(std::move(key)) {}
+
+  /// Adds a measured candidate; true when it is now the winner.
+  bool add(const Candidate& c, const Measurement& m) {
+    double figure = m.figure();
+    const double in_use = TuningCache::instance().penalty(key_, c.backend->name(), c.algorithm);
+    // A choice dropped for running slowly in use counts at least that slow.
+    figure = std::max(figure, in_use);
+    note_ += " " + label_of(c.backend->name(), c.algorithm) + " " + ms(figure);
+    if (in_use > 0) note_ += " (ran " + ms(in_use) + " in use)";
+    if (m.taken > m.clean) {
+      note_ += " (" + std::to_string(m.taken - m.clean) + " of " + std::to_string(m.taken) + " samples busy" +
+               (m.noisy() ? ", median" : "") + ")";
+    }
+    if (m.lost) note_ += " (stopped: " + std::to_string(static_cast<int>(kLoserFactor)) + "x slower)";
+    noisy_ = noisy_ || m.noisy();
+    entries_.push_back(Scored{c, figure, m.clean, m.lost});
+    if (best_ < 0 || figure < entries_[static_cast<size_t>(best_)].figure) {
+      second_ = best_;
+      best_ = static_cast<int>(entries_.size()) - 1;
+      return true;
+    }
+    if (second_ < 0 || figure < entries_[static_cast<size_t>(second_)].figure) second_ = static_cast<int>(entries_.size()) - 1;
+    return false;
+  }
+
+  bool empty() const { return best_ < 0; }
+  /// The best figure so far (0: none yet), for measure()'s early stop.
+  double best_us() const { return best_ < 0 ? 0.0 : entries_[static_cast<size_t>(best_)].figure; }
+  bool noisy() const { return noisy_; }
+  const Candidate& winner() const { return entries_[static_cast<size_t>(best_)].c; }
+
+  /// The choice to keep; `previous` is the doubtful cached one being re-measured.
+  TunedChoice choice(const TunedChoice* previous) const {
+    const Scored& w = entries_[static_cast<size_t>(best_)];
+    TunedChoice t{w.c.backend->name(), w.c.algorithm, w.figure, kNoRival, w.clean, 0, false};
+    if (second_ >= 0) {
+      const Scored& r = entries_[static_cast<size_t>(second_)];
+      t.margin = w.figure > 0 ? std::min(kNoRival, (r.figure - w.figure) / w.figure) : 0.0;
+      // A runner-up stopped early lost by kLoserFactor: its few samples decide nothing closer.
+      t.samples = r.lost ? w.clean : std::min(w.clean, r.clean);
+    }
+    if (previous != nullptr) {
+      // Two measurements that agree settle the choice; a disagreement counts
+      // towards kMaxRemeasures (a near tie, where either choice will do).
+      const bool agrees = previous->backend == t.backend && previous->algorithm == t.algorithm;
+      t.remeasured = agrees ? kMaxRemeasures : previous->remeasured + 1;
+      if (agrees) t.samples += previous->samples;
+    }
+    return t;
+  }
+
+  /// Each candidate backend's best (key + "|backend"), for choose_one_pool.
+  void store_per_backend(bool persist) const {
+    std::vector<const Scored*> best;
+    for (const Scored& e : entries_) {
+      auto it = std::find_if(best.begin(), best.end(), [&](const Scored* b) { return b->c.backend == e.c.backend; });
+      if (it == best.end()) {
+        best.push_back(&e);
+      } else if (e.figure < (*it)->figure) {
+        *it = &e;
+      }
+    }
+    for (const Scored* e : best) {
+      TuningCache::instance().store(key_ + "|" + e->c.backend->name(),
+                                    TunedChoice{e->c.backend->name(), e->c.algorithm, e->figure, 0, e->clean, 0, false},
+                                    persist);
+    }
+  }
+
+  /// "measured: openblas/im2col 1.071 ms ..." with what became of the choice.
+  std::string note(const TunedChoice& kept, const TunedChoice* previous) const {
+    std::string n = "measured:" + note_;
+    if (previous != nullptr) {
+      n += "; re-measured a doubtful cached choice (" + label_of(previous->backend, previous->algorithm) + ", " +
+           percent(previous->margin) + ", " + std::to_string(previous->samples) + " samples)";
+    }
+    if (noisy_) {
+      n += "; cores busy while measuring: used by this process, not saved";
+    } else if (!kept.sure()) {
+      n += "; saved as doubtful (" + percent(kept.margin) + ", " + std::to_string(kept.samples) +
+           " samples): re-measured on a later load";
+    }
+    return n;
+  }
+
+ private:
+  struct Scored {
+    Candidate c;
+    double figure;
+    int clean;
+    bool lost;
+  };
+  std::string key_;
+  std::vector<Scored> entries_;
+  int best_ = -1, second_ = -1;
+  bool noisy_ = false;
   std::string note_;
 };
 
@@ -87,8 +246,10 @@ class AutoBackend final : public Backend {
   BackendInfo info() const override {
     BackendInfo i = Backend::info();
     const std::string& path = TuningCache::instance().path();
-    i.config = "measures each conv shape on every available backend and keeps the fastest; choices cached in " +
+    i.config = "measures each conv shape on every available backend and keeps the fastest (minimum of clean runs); "
+               "choices cached in " +
                (path.empty() ? std::string("memory only (NEONN_CACHE_DIR=off)") : path);
+    if (test_clock_active()) i.config += "; NEONN_TEST_AUTO_CLOCK is set: measurements read a test clock";
     i.threads = Registry::instance().threads();
     return i;
   }
@@ -109,30 +270,43 @@ class AutoBackend final : public Backend {
     const std::vector<Candidate> cands = candidates(call, call.algorithm);
     const std::string key = cache_key(call, cands, "call");
     Candidate chosen{nullptr, ConvAlgorithm::kAuto};
+    double expected = 0;
     TunedChoice hit;
-    if (TuningCache::instance().find(key, &hit)) chosen = lookup(cands, hit);
+    const bool cached = TuningCache::instance().find(key, &hit);
+    if (cached && (hit.fresh || hit.sure())) {
+      chosen = lookup(cands, hit);
+      expected = hit.micros;
+    }
     if (chosen.backend == nullptr) {
-      double best_us = 0;
+      const TunedChoice* previous = cached && lookup(cands, hit).backend != nullptr ? &hit : nullptr;
+      Tally tally(key);
       for (const Candidate& c : cands) {
         Conv2dCall pinned = call;
         pinned.algorithm = c.algorithm;
-        double us = 0;
+        Measurement m;
         try {
-          us = measure([&] { c.backend->conv2d(pinned); });
+          m = measure(label_of(c.backend->name(), c.algorithm), Registry::instance().threads(), tally.best_us(),
+                      [&] { c.backend->conv2d(pinned); });
         } catch (const Error&) {
           continue;  // a path that fails on this shape is no candidate
         }
-        if (chosen.backend == nullptr || us < best_us) {
-          chosen = c;
-          best_us = us;
-        }
+        tally.add(c, m);
       }
-      if (chosen.backend == nullptr) return no_candidate(call);
-      TuningCache::instance().store(key, TunedChoice{chosen.backend->name(), chosen.algorithm, best_us});
+      if (tally.empty()) return no_candidate(call);
+      const TunedChoice kept = tally.choice(previous);
+      TuningCache::instance().store(key, kept, !tally.noisy());
+      chosen = tally.winner();
+      expected = kept.micros;
     }
     Conv2dCall pinned = call;
     pinned.algorithm = chosen.algorithm;
-    chosen.backend->conv2d(pinned);
+    PracticeWatch* watch = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(watch_mutex_);
+      watch = &watches_[key];  // node-based map: the pointer stays valid
+    }
+    run_watched(watch, &watch_mutex_, key, chosen.backend->name(), chosen.algorithm, expected,
+                [&] { chosen.backend->conv2d(pinned); });
     count_conv(chosen.algorithm);
   }
 
@@ -141,9 +315,12 @@ class AutoBackend final : public Backend {
     const std::string key = cache_key(call, cands, "plan");
     MeasuredLayer* record = AutoPlanningScope::current() != nullptr ? AutoPlanningScope::current()->layer : nullptr;
     TunedChoice hit;
+    const TunedChoice* previous = nullptr;
     if (TuningCache::instance().find(key, &hit)) {
       const Candidate c = lookup(cands, hit);
-      if (c.backend != nullptr) {
+      if (c.backend != nullptr && !hit.fresh && !hit.sure()) {
+        previous = &hit;  // doubtful: measured again below
+      } else if (c.backend != nullptr) {
         if (record != nullptr) {
           // Each backend's best, as stored when the layer was measured.
           *record = MeasuredLayer{};
@@ -155,47 +332,51 @@ class AutoBackend final : public Backend {
           }
           record->winner = c.backend;
           record->planned = true;
+          record->key = key;
+          record->noisy = hit.noisy;
         }
-        return std::make_unique<ChosenPlan>(*this, c.backend->plan_conv2d(call, c.algorithm),
-                                            "cached choice (" + std::to_string(static_cast<long long>(hit.micros)) + " us)");
+        std::string note = "cached choice (" + std::to_string(static_cast<long long>(hit.micros)) + " us, " +
+                           percent(hit.margin) + ", " + std::to_string(hit.samples) + " samples" +
+                           (hit.fresh ? ", measured by this process" : "") + ")";
+        return std::make_unique<ChosenPlan>(*this, c, c.backend->plan_conv2d(call, c.algorithm), note, key, hit.micros);
       }
     }
     // Plans are made and timed one at a time; only the best so far is kept,
     // so at most two sets of transformed weights exist at once.
     std::unique_ptr<ConvPlan> best;
-    double best_us = 0;
-    std::string note = "measured:";
+    Tally tally(key);
     MeasuredLayer measured;
     for (const Candidate& c : cands) {
       std::unique_ptr<ConvPlan> plan;
-      double us = 0;
+      Measurement m;
       try {
         plan = c.backend->plan_conv2d(call, c.algorithm);
-        us = measure([&] { plan->run(call); });
+        m = measure(label_of(c.backend->name(), c.algorithm), Registry::instance().threads(), tally.best_us(),
+                    [&] { plan->run(call); });
       } catch (const Error&) {
         continue;
       }
-      add_entry(&measured, MeasuredLayer::Entry{c.backend, c.algorithm, us});
-      char buf[96];
-      std::snprintf(buf, sizeof buf, " %s/%s %.3f ms", c.backend->name().c_str(),
-                    conv_algorithm_name(c.algorithm), us / 1000.0);
-      note += buf;
-      if (!best || us < best_us) {
-        best = std::move(plan);
-        best_us = us;
-      }
+      if (tally.add(c, m)) best = std::move(plan);
     }
     if (!best) no_candidate(call);
-    TuningCache::instance().store(key, TunedChoice{best->backend(), best->algorithm(), best_us});
-    for (const MeasuredLayer::Entry& e : measured.entries) {
-      TuningCache::instance().store(key + "|" + e.backend->name(), TunedChoice{e.backend->name(), e.algorithm, e.micros});
+    const TunedChoice kept = tally.choice(previous);
+    TuningCache::instance().store(key, kept, !tally.noisy());
+    tally.store_per_backend(!tally.noisy());
+    for (const Candidate& c : cands) {
+      TunedChoice per;
+      if (TuningCache::instance().find(key + "|" + c.backend->name(), &per) && per.fresh) {
+        add_entry(&measured, MeasuredLayer::Entry{c.backend, per.algorithm, per.micros});
+      }
     }
     if (record != nullptr) {
-      measured.winner = Registry::instance().find(best->backend());
+      measured.winner = tally.winner().backend;  // as measured (the plan may name its fallback)
       measured.planned = true;
+      measured.key = key;
+      measured.noisy = tally.noisy();
       *record = std::move(measured);
     }
-    return std::make_unique<ChosenPlan>(*this, std::move(best), note);
+    return std::make_unique<ChosenPlan>(*this, tally.winner(), std::move(best), tally.note(kept, previous), key,
+                                        kept.micros);
   }
 
   /// Keeps each backend's fastest algorithm only.
@@ -267,6 +448,8 @@ class AutoBackend final : public Backend {
   }
 
   Status status_;
+  mutable std::mutex watch_mutex_;
+  mutable std::unordered_map<std::string, PracticeWatch> watches_;  ///< per-call choices in use, by key
 };
 
 thread_local AutoPlanningScope* t_scope = nullptr;
@@ -318,12 +501,14 @@ const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers) 
       best_complete = complete;
     }
   }
-  return best_total <= kOnePoolSlack * mixed ? best : nullptr;
+  const bool busy = std::any_of(layers.begin(), layers.end(), [](const MeasuredLayer* l) { return l->noisy; });
+  return busy || best_total <= kOnePoolSlack * mixed ? best : nullptr;
 }
 
-std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call,
+std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call, const MeasuredLayer& layer,
                                        const MeasuredLayer::Entry& entry, const std::string& note) {
-  return std::make_unique<ChosenPlan>(auto_backend, entry.backend->plan_conv2d(call, entry.algorithm), note);
+  return std::make_unique<ChosenPlan>(auto_backend, Candidate{entry.backend, entry.algorithm},
+                                      entry.backend->plan_conv2d(call, entry.algorithm), note, layer.key, entry.micros);
 }
 
 }  // namespace neonn

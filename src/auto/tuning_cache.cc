@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace neonn {
 namespace {
@@ -57,21 +61,18 @@ std::string cpu_model() {
   return implementer.empty() && part.empty() ? "unknown" : implementer + "/" + part;
 }
 
-bool parse_line(const std::string& line, std::string* key, TunedChoice* c) {
-  std::istringstream s(line);
-  std::string algorithm, micros;
-  if (!std::getline(s, *key, '\t') || !std::getline(s, c->backend, '\t') ||
-      !std::getline(s, algorithm, '\t') || !std::getline(s, micros)) {
-    return false;
-  }
-  for (int a = 1; a < static_cast<int>(ConvAlgorithm::kCount); ++a) {
-    if (algorithm == conv_algorithm_name(static_cast<ConvAlgorithm>(a))) {
-      c->algorithm = static_cast<ConvAlgorithm>(a);
-      c->micros = std::strtod(micros.c_str(), nullptr);
-      return !key->empty() && !c->backend.empty();
-    }
-  }
-  return false;
+// A number written by format_line: finite and >= 0.
+bool parse_number(const std::string& text, double* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || v < 0) return false;
+  *out = v;
+  return true;
+}
+
+std::string penalty_key(const std::string& key, const std::string& backend, ConvAlgorithm algorithm) {
+  return key + "|" + backend + "/" + conv_algorithm_name(algorithm);
 }
 
 }  // namespace
@@ -83,7 +84,49 @@ TuningCache& TuningCache::instance() {
 
 TuningCache::TuningCache() : machine_(cpu_model()) {
   const std::string dir = cache_dir();
-  if (!dir.empty()) path_ = dir + "/auto-v1.tsv";
+  if (!dir.empty()) path_ = dir + "/auto-v2.tsv";
+}
+
+std::string TuningCache::format_line(const std::string& key, const TunedChoice& c) {
+  std::ostringstream line;
+  line << key << '\t' << c.backend << '\t' << conv_algorithm_name(c.algorithm) << '\t'
+       << static_cast<long long>(c.micros + 0.5) << '\t';
+  char margin[32];
+  std::snprintf(margin, sizeof margin, "%.3f", std::min(std::max(c.margin, 0.0), kNoRival));
+  line << margin << '\t' << std::max(c.samples, 0) << '\t' << std::max(c.remeasured, 0) << '\n';
+  return line.str();
+}
+
+bool TuningCache::parse_line(const std::string& line, std::string* key, TunedChoice* c, bool* tombstone) {
+  std::vector<std::string> f;
+  size_t from = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', from);
+    f.push_back(line.substr(from, tab == std::string::npos ? std::string::npos : tab - from));
+    if (tab == std::string::npos) break;
+    from = tab + 1;
+  }
+  *tombstone = f.size() == 2 && !f[0].empty() && f[1] == "-";
+  if (*tombstone) {
+    *key = f[0];
+    return false;
+  }
+  if (f.size() != 7 || f[0].empty() || f[1].empty()) return false;
+  TunedChoice out;
+  out.backend = f[1];
+  for (int a = 1; a < static_cast<int>(ConvAlgorithm::kCount); ++a) {
+    if (f[2] == conv_algorithm_name(static_cast<ConvAlgorithm>(a))) out.algorithm = static_cast<ConvAlgorithm>(a);
+  }
+  double samples = 0, remeasured = 0;
+  if (out.algorithm == ConvAlgorithm::kAuto || !parse_number(f[3], &out.micros) || !parse_number(f[4], &out.margin) ||
+      !parse_number(f[5], &samples) || !parse_number(f[6], &remeasured) || samples > 1e6 || remeasured > 1e6) {
+    return false;
+  }
+  out.samples = static_cast<int>(samples);
+  out.remeasured = static_cast<int>(remeasured);
+  *key = f[0];
+  *c = out;
+  return true;
 }
 
 void TuningCache::load_locked() {
@@ -94,8 +137,13 @@ void TuningCache::load_locked() {
   std::string line, key;
   while (std::getline(in, line)) {
     TunedChoice c;
+    bool tombstone = false;
     // Later lines win: a re-measured key was appended after the old one.
-    if (parse_line(line, &key, &c)) choices_[key] = c;
+    if (parse_line(line, &key, &c, &tombstone)) {
+      choices_[key] = c;
+    } else if (tombstone) {
+      choices_.erase(key);
+    }
   }
 }
 
@@ -108,17 +156,42 @@ bool TuningCache::find(const std::string& key, TunedChoice* out) {
   return true;
 }
 
-void TuningCache::store(const std::string& key, const TunedChoice& choice) {
+void TuningCache::store(const std::string& key, const TunedChoice& choice, bool persist) {
   std::lock_guard<std::mutex> lock(mutex_);
   load_locked();
-  choices_[key] = choice;
+  TunedChoice kept = choice;
+  kept.fresh = true;
+  kept.noisy = !persist;
+  choices_[key] = kept;
+  if (persist) append_locked(format_line(key, choice));
+}
+
+int TuningCache::drop(const std::string& key, const std::string& backend, ConvAlgorithm algorithm, double in_use_micros) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  load_locked();
+  choices_.erase(key);
+  double& p = penalties_[penalty_key(key, backend, algorithm)];
+  p = std::max(p, in_use_micros);
+  append_locked(key + "\t-\n");
+  return ++drops_[key];
+}
+
+double TuningCache::penalty(const std::string& key, const std::string& backend, ConvAlgorithm algorithm) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = penalties_.find(penalty_key(key, backend, algorithm));
+  return it == penalties_.end() ? 0.0 : it->second;
+}
+
+int TuningCache::drops(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = drops_.find(key);
+  return it == drops_.end() ? 0 : it->second;
+}
+
+void TuningCache::append_locked(const std::string& text) {
   if (path_.empty()) return;
   const size_t slash = path_.rfind('/');
   if (slash != std::string::npos && !make_dirs(path_.substr(0, slash))) return;
-  std::ostringstream line;
-  line << key << '\t' << choice.backend << '\t' << conv_algorithm_name(choice.algorithm) << '\t'
-       << static_cast<long long>(choice.micros) << '\n';
-  const std::string text = line.str();
   // One write() of a short line with O_APPEND: processes sharing the file do
   // not interleave their lines.
   const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -117,7 +117,7 @@ void Program::run_conv_step(size_t i, const Backend& active, const ArgList& args
   const Conv2dCall call = decode_conv2d(args);
   PlanSlot& slot = plans_[i];
   if (!slot.plannable) return run_conv2d(backend, call);
-  if (!slot.plan || slot.made_for != &backend || slot.threads != reg.threads()) {
+  if (!slot.plan || slot.plan->stale() || slot.made_for != &backend || slot.threads != reg.threads()) {
     slot.plan.reset();  // free the old plan's memory before making the new one
     slot.measured = MeasuredLayer{};
     AutoPlanningScope* scope = AutoPlanningScope::current();
@@ -277,7 +277,7 @@ bool Program::keep_one_pool(const Backend& active, const std::function<Conv2dCal
       const Conv2dCall call = call_of(i);
       const std::string note = std::string(buf) + "; " + slot.plan->note();
       slot.plan.reset();
-      slot.plan = auto_plan_on(active, call, e, note);
+      slot.plan = auto_plan_on(active, call, slot.measured, e, note);
       slot.measured.winner = pool;
       changed = true;
       break;

@@ -14,6 +14,7 @@
 #include "../ops/elementwise.h"
 #include "../ops/pool.h"
 #include "../dl_open.h"
+#include "../parallel.h"
 #include "../registry.h"
 #include "nnpack_api.h"
 
@@ -308,6 +309,7 @@ class NnpackBackend final : public Backend {
 
   void set_threads(int n) override {
     if (!status_.ok) return;
+    n = clamp_threads(n);
     std::lock_guard<std::mutex> lock(pool_mutex_);
     if (n == threads_ && (n <= 1 || pool_)) return;
     PoolPtr next;

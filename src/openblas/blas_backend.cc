@@ -5,6 +5,7 @@
 
 // conv family
 #include "../blas/conv_im2col.h"
+#include "../parallel.h"
 
 namespace neonn {
 namespace {
@@ -46,7 +47,7 @@ class BlasBackend final : public Backend {
     if (api_.set_num_threads == nullptr) return;
     // OpenBLAS grows its pool inside set_num_threads; one caller at a time.
     std::lock_guard<std::mutex> lock(threads_mutex_);
-    api_.set_num_threads(n);
+    api_.set_num_threads(clamp_threads(n));
   }
 
   bool provides(Op op) const override {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "../checked.h"
+#include "../parallel.h"
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
 #include "../ops/pool.h"
@@ -154,6 +155,7 @@ class XnnpackBackend final : public Backend {
   }
 
   void set_threads(int n) override {
+    n = clamp_threads(n);
     std::lock_guard<std::mutex> lock(pool_mutex_);
     if (n == threads_ && (n == 1 || pool_)) return;
     // Runs holding the old pool keep it alive until they finish.
