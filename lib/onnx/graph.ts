@@ -168,7 +168,16 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } =
     }
   }
   const consts = new Map<string, Value>();
-  for (const t of initializers) consts.set(t.name ?? '', valueFromProto(t));
+  for (const t of initializers) {
+    try {
+      consts.set(t.name ?? '', valueFromProto(t));
+    } catch (e) {
+      // Name the nodes that read the broken tensor (a zero point out of range names its QuantizeLinear).
+      const readers = nodes.flatMap((n) => (n.input ?? []).map((name, i) => (name === t.name ? `input ${i} of ${labels.get(n) ?? n.opType}` : null)).filter((x) => x !== null));
+      if (e instanceof Error && readers.length > 0) e.message = e.message.replace(/^loadOnnx: /, `loadOnnx: ${readers.slice(0, 3).join(', ')}: `);
+      throw e;
+    }
+  }
   const inputs = (graph.input ?? []).filter((i) => !consts.has(i.name ?? '')).map((i) => portOf(i, 'input'));
   const seen = new Map<string, number>();
   (graph.input ?? []).forEach((input, i) => {

@@ -316,7 +316,12 @@ export function smallTypedFromProto(t: onnx.ITensorProto): { dtype: 'uint8' | 'i
   } else {
     const src = t.int32Data ?? [];
     checkCount(t, 'int32_data', src.length, n);
-    for (let i = 0; i < n; i++) data[i] = kind.dtype === 'bool' ? (src[i] ? 1 : 0) : src[i];
+    // ONNX stores these unpacked, one per int32: a value outside the type (a uint8 zero point of 300) is a broken file, not a wrap.
+    const [lo, hi] = kind.dtype === 'uint8' ? [0, 255] : kind.dtype === 'int8' ? [-128, 127] : kind.dtype === 'float16' ? [0, 65535] : [-(2 ** 31), 2 ** 31 - 1];
+    for (let i = 0; i < n; i++) {
+      if (src[i] < lo || src[i] > hi) throw onnxError(`${label(t)}: int32_data[${i}] = ${src[i]} is out of range for ${dataTypeName(t.dataType)} [${lo}, ${hi}]`);
+      data[i] = kind.dtype === 'bool' ? (src[i] ? 1 : 0) : src[i];
+    }
   }
   return { dtype: kind.dtype, data, shape: dims };
 }
