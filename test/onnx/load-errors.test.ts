@@ -39,7 +39,7 @@ describe('loadOnnx: load errors', () => {
     expect(e.message).toMatch(/^loadOnnx: int64 value 1152921504606846976 is not a safe JS integer/);
   });
 
-  test('an int64 dimension past 2^53 in an initializer: prefix and code', () => {
+  test('an int64 dimension past 2^53 in an initializer: prefix, the node that reads it, and code', () => {
     const s: Spec = {
       ...relu,
       nodes: [{ opType: 'Add', input: ['x', 'b'], output: ['y'] }],
@@ -47,7 +47,7 @@ describe('loadOnnx: load errors', () => {
     };
     const e = loadError(s);
     expect(e.code).toBe('ERR_NEONN_ONNX_INVALID');
-    expect(e.message).toMatch(/^loadOnnx: int64 value 1152921504606846976 is not a safe JS integer/);
+    expect(e.message).toMatch(/^loadOnnx: input 1 of Add node #0: int64 value 1152921504606846976 is not a safe JS integer/);
   });
 
   test('an attribute of an unknown type names the number, never "undefined"', () => {
