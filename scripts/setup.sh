@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine to build neonn from this checkout:
-# the compiler toolchain, cmake, and OpenBLAS source through a deb-src entry
-# (used when NEONN_OPENBLAS_SOURCE is not set and the upstream tarball cannot
-# be downloaded). Then installs the npm dependencies, which builds the addon.
+# the compiler toolchain, cmake, and a deb-src entry for Debian trixie, whose
+# OpenBLAS source package the build fetches (unless NEONN_OPENBLAS_SOURCE is
+# set). Then installs the npm dependencies, which builds the addon.
 # Run as root, or with sudo available. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,14 +16,16 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 if [ -n "$SUDO" ] || [ "$(id -u)" = 0 ]; then
-  # A deb-src entry, so that `apt-get source openblas` works.
-  if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    . /etc/os-release
-    codename="${VERSION_CODENAME:-bookworm}"
-    $SUDO tee /etc/apt/sources.list.d/neonn-deb-src.sources >/dev/null <<EOT
+  # Debian trixie's source packages: the OpenBLAS the build pins (0.3.29,
+  # deps/openblas.cmake) is trixie's, fetched with `apt-get source openblas/trixie`.
+  # Source entries only (Types: deb-src): no binary package comes from trixie.
+  # From deb.debian.org, like a stock Debian system's own entries.
+  if [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] &&
+     ! grep -rqs '^Suites:.*\btrixie\b' /etc/apt/sources.list.d/neonn-trixie-src.sources; then
+    $SUDO tee /etc/apt/sources.list.d/neonn-trixie-src.sources >/dev/null <<EOT
 Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: ${codename} ${codename}-updates
+Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOT
