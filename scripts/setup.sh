@@ -16,8 +16,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 if [ -n "$SUDO" ] || [ "$(id -u)" = 0 ]; then
-  # Debian trixie's source packages: the OpenBLAS the build pins (0.3.29,
-  # deps/openblas.cmake) is trixie's, fetched with `apt-get source openblas/trixie`.
+  # Debian trixie's source packages: the OpenBLAS, XNNPACK, pthreadpool and FXdiv
+  # the build pins (deps/openblas.cmake, deps/xnnpack.cmake) are trixie's, fetched
+  # with `apt-get source <package>/trixie`.
   # Source entries only (Types: deb-src): no binary package comes from trixie.
   # From deb.debian.org, like a stock Debian system's own entries.
   if [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] &&
@@ -33,14 +34,9 @@ EOT
   # A mirror caught mid-sync fails one index now and then: go on with the
   # lists we have; a package that is really missing fails the install below.
   $SUDO apt-get update -qq || echo "setup: apt-get update reported errors; continuing with the package lists at hand" >&2
-  $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl python3 ninja-build >/dev/null
   # Debian's BLIS: a second CBLAS library for the blas:<path> backend's tests and bench.
   $SUDO apt-get install -y -qq --no-install-recommends libblis4-pthread >/dev/null
-  # XNNPACK (bookworm: 0.0~git20220216, with libpthreadpool0) for the xnnpack
-  # backend, which loads libXNNPACK.so.0 at run time: optional, so a release
-  # without the package still sets up (the backend then says it is unavailable).
-  $SUDO apt-get install -y -qq --no-install-recommends libxnnpack-dev >/dev/null ||
-    echo "setup: libxnnpack-dev is not available here; the xnnpack backend will be unavailable" >&2
   # ONNX's backend node tests (ONNX 1.12's, under /usr/share/libonnx-testdata/data/node)
   # for test/onnx-node: optional, the suite says it is skipped without them.
   $SUDO apt-get install -y -qq --no-install-recommends libonnx-testdata >/dev/null ||
