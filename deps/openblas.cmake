@@ -20,7 +20,7 @@
 #                          (default: $XDG_CACHE_HOME/neonn-deps, else ~/.cache/neonn-deps,
 #                          else <this dir>/.cache when there is no home); outlives build dirs
 #   NEONN_OPENBLAS_SOURCE  OpenBLAS source: a directory or a tarball, used instead
-#                          of the pinned release / Debian source package
+#                          of the pinned Debian source package
 #   NEONN_OPENBLAS_CC      C compiler for OpenBLAS (default: see _neonn_ob_pick_cc)
 #   NEONN_OPENBLAS_JOBS    make -j for the OpenBLAS build (default: logical cores)
 
@@ -32,16 +32,16 @@ endif()
 
 set(_NEONN_OB_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
-# The pinned upstream release. The checksum is that of the release asset at this
-# URL (as pinned by spack and Julia's Yggdrasil for 0.3.21; for this release the
-# archive/v0.3.21.tar.gz tarball has the same bytes). Debian's orig tarball is
-# the same tree minus lapack-netlib/ and relapack/, which a NO_LAPACK build never
-# reads, so either source yields the same objects and shares one cache key.
-set(NEONN_OPENBLAS_VERSION "0.3.21")
-set(NEONN_OPENBLAS_URL
-    "https://github.com/xianyi/OpenBLAS/releases/download/v0.3.21/OpenBLAS-0.3.21.tar.gz")
+# The pinned source: Debian's orig tarball of OpenBLAS 0.3.29 (trixie's
+# openblas 0.3.29+ds-*), fetched with `apt-get source` and checked against this
+# SHA256 before use. It is upstream's release tree minus lapack-netlib/ and
+# relapack/ (Debian's Files-Excluded), which a NO_LAPACK build never reads.
+# Debian's own patches are not applied; openblas_build.cmake makes its few
+# edits itself (see "Source edits" there).
+set(NEONN_OPENBLAS_VERSION "0.3.29")
+set(NEONN_OPENBLAS_DEB_ORIG "openblas_0.3.29+ds.orig.tar.xz")
 set(NEONN_OPENBLAS_SHA256
-    "f36ba3d7a60e7c8bcc54cd9aaa9b1223dd42eaf02c811791c37e8ca707c241ca")
+    "eb691e2cff83799400da22aa6ab93ebaa346ad317fea578b7ae119e226ce1b01")
 
 # A CMake variable if set, else the environment variable, else <default>.
 function(_neonn_ob_setting out name default)
@@ -98,17 +98,25 @@ get_filename_component(NEONN_DEPS_CACHE "${NEONN_DEPS_CACHE}" ABSOLUTE BASE_DIR 
 #     NEHALEM      SSE4.2 Intel; AMD Barcelona..Bobcat fall back to it too
 #     SANDYBRIDGE  AVX: Sandy/Ivy Bridge; Bulldozer..Excavator fall back to it
 #     HASWELL      AVX2+FMA; also serves Zen 1-3: ZEN (not listed) falls back to
-#                  HASWELL, whose SGEMM kernel and blocking are the same in 0.3.21.
-#                  Leaving ZEN out saves one of six kernel sets of build time.
-#     SKYLAKEX     AVX-512; Cooper Lake and Zen 4 (detected as COOPERLAKE because
-#                  of AVX512_BF16) fall back to it
-#   Caveat of 0.3.21: a Zen 1-3 whose hypervisor hides AVX2 is still detected as
+#                  HASWELL. In 0.3.29 their SGEMM kernel and blocking are the same
+#                  (ZEN differs only in its beta and packing copy routines), so
+#                  leaving ZEN out saves one of six kernel sets of build time.
+#     SKYLAKEX     AVX-512. COOPERLAKE and SAPPHIRERAPIDS (not listed) fall back
+#                  to it; in 0.3.29 they add only bf16 (SBGEMM) kernels to
+#                  SKYLAKEX's, which neonn never calls. Detected as COOPERLAKE:
+#                  Cooper Lake, Zen 4, and (by 0.3.29's AVX512_BF16 fallback for
+#                  an unknown family) Zen 5; as SAPPHIRERAPIDS: Sapphire Rapids.
+#                  A KVM guest showing family 6 model 0xA7 (this project's build
+#                  machine, AVX-512 with AMX) is SKYLAKEX.
+#   Caveat (still in 0.3.29): a Zen 1-3 whose hypervisor hides AVX2 is detected as
 #   ZEN (AVX2 kernels). OPENBLAS_CORETYPE=SandyBridge in the environment (read by
 #   both builds) overrides the detection.
-# linux-arm64: baseline ARMV8. NEOVERSEN1 is 0.3.21's A76-class core (Neoverse N1
-#   is a Cortex-A76 derivative). 0.3.21 detects Neoverse N1 (0xd0c) but not the
-#   Cortex-A76 itself (0xd0b, Raspberry Pi 5): that gets generic ARMV8 unless
-#   OPENBLAS_CORETYPE=NEOVERSEN1. Cortex-A55 (not listed) falls back to ARMV8.
+# linux-arm64: baseline ARMV8. NEOVERSEN1 is the A76-class core (Neoverse N1 is
+#   a Cortex-A76 derivative). 0.3.29's run-time detection knows Neoverse N1
+#   (0xd0c) but not the Cortex-A76 itself (0xd0b, Raspberry Pi 5), which would
+#   get generic ARMV8: openblas_build.cmake adds that one case (see "Source
+#   edits"). Cortex-A73 (not listed) gets ARMV8, and so does Cortex-A55: 0.3.29
+#   tests DYN_CORTEX_A55, which DYNAMIC_LIST's -DDYN_CORTEXA55 never defines.
 # linux-arm: ARMV7 has no DYNAMIC_ARCH. Note that Makefile.arm appends
 #   -mfpu=vfpv3 after these flags, so OpenBLAS's own code stays VFPv3 (its ARMV7
 #   kernels are VFP assembly anyway); -mfloat-abi=hard and -march stay in effect.
@@ -168,9 +176,13 @@ function(neonn_add_openblas name)
   # that long after each call. 24 is ~4-8 ms (17 ms on armv7): still longer than
   # the gap between the layers of one forward pass, so threads stay warm within a
   # model run, yet go to sleep almost as soon as the service is idle.
-  # 0.3.21's Makefiles have no THREAD_TIMEOUT variable, so it goes into CFLAGS.
+  # 0.3.29's Makefiles have no THREAD_TIMEOUT variable, so it goes into CFLAGS.
+  # NO_EXPRECISION: 0.3.29 turns on x86 extended precision (80-bit long double)
+  # for gcc whenever the Fortran compiler is assumed to be gfortran, even with
+  # NOFORTRAN, and then builds every xdouble/xcomplex level-3 driver despite
+  # BUILD_SINGLE: about a third more compile time for code neonn never calls.
   set(_common
-      BUILD_SINGLE=1 NO_LAPACK=1 NO_LAPACKE=1 NOFORTRAN=1 NO_SHARED=1
+      BUILD_SINGLE=1 NO_LAPACK=1 NO_LAPACKE=1 NOFORTRAN=1 NO_SHARED=1 NO_EXPRECISION=1
       USE_THREAD=1 USE_OPENMP=0 USE_LOCKING=1 NO_AFFINITY=1 NUM_THREADS=64
       COMMON_OPT=-O2)
   set(_flavour_cflags "-DTHREAD_TIMEOUT=24")
@@ -256,8 +268,8 @@ function(neonn_add_openblas name)
   string(STRIP "${_cflags} ${_flavour_cflags}" _all_cflags)
   list(APPEND _make_args "CFLAGS=${_all_cflags}")
 
-  # Source identity (not the path it will be read from: the release tarball
-  # and Debian's orig tarball of one version build the same library).
+  # Source identity (not the path it will be read from: the same pinned
+  # tarball in another cache root builds the same library).
   _neonn_ob_setting(_source NEONN_OPENBLAS_SOURCE "")
   if(_source)
     get_filename_component(_source "${_source}" ABSOLUTE BASE_DIR "${CMAKE_SOURCE_DIR}")
@@ -277,7 +289,7 @@ function(neonn_add_openblas name)
     endif()
     set(_vtag "src")
   else()
-    set(_source_id "release:${NEONN_OPENBLAS_VERSION}:${NEONN_OPENBLAS_SHA256}")
+    set(_source_id "debian-orig:${NEONN_OPENBLAS_VERSION}:${NEONN_OPENBLAS_SHA256}")
     set(_vtag "${NEONN_OPENBLAS_VERSION}")
   endif()
 
@@ -315,7 +327,7 @@ function(neonn_add_openblas name)
   _neonn_ob_setting(_jobs NEONN_OPENBLAS_JOBS "${_ncpu}")
 
   set(_pv_VERSION "${NEONN_OPENBLAS_VERSION}")
-  set(_pv_URL "${NEONN_OPENBLAS_URL}")
+  set(_pv_DEB_ORIG "${NEONN_OPENBLAS_DEB_ORIG}")
   set(_pv_SHA256 "${NEONN_OPENBLAS_SHA256}")
   set(_pv_SOURCE "${_source}")
   set(_pv_CACHE "${NEONN_DEPS_CACHE}")
@@ -335,7 +347,7 @@ function(neonn_add_openblas name)
   # Parameters of the build step, as a CMake script it includes. Bracket
   # arguments keep paths and flags verbatim (no ';' list splitting).
   set(_p "")
-  foreach(k VERSION URL SHA256 SOURCE CACHE ID CACHED_OBJ OUTPUT FLAVOUR PREFIX TARGET
+  foreach(k VERSION DEB_ORIG SHA256 SOURCE CACHE ID CACHED_OBJ OUTPUT FLAVOUR PREFIX TARGET
             SYMBOLS MAKE JOBS LD OBJCOPY NM KEY)
     string(APPEND _p "set(OB_${k} [==[${_pv_${k}}]==])\n")
   endforeach()

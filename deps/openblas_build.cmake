@@ -78,84 +78,59 @@ function(ob_extract archive tree description)
   file(WRITE "${tree}/.neonn-source" "${description}")
 endfunction()
 
-# Downloads the pinned release into <dest>; returns quietly on any failure.
-# (Not file(DOWNLOAD ... EXPECTED_HASH): with it, a failed download is a fatal
-# "HASH mismatch" of the empty file, and there would be no fallback.)
-function(ob_download dest)
-  set(part "${dest}.part")
-  file(REMOVE "${part}")
-  file(DOWNLOAD "${OB_URL}" "${part}" STATUS st INACTIVITY_TIMEOUT 15 TIMEOUT 300)
-  list(GET st 0 code)
-  if(code EQUAL 0)
-    file(SHA256 "${part}" h)
-    if(h STREQUAL OB_SHA256)
-      file(RENAME "${part}" "${dest}")
-      return()
-    endif()
-    ob_status("download of ${OB_URL} has SHA256 ${h}, expected ${OB_SHA256}; not used")
-  else()
-    list(GET st 1 why)
-    ob_status("cannot download ${OB_URL} (${why})")
-  endif()
-  file(REMOVE "${part}")
-endfunction()
-
-# The deb-src line for this system, for the error message.
+# The deb-src entry that provides the pinned version, for the error message.
 function(ob_debsrc_hint out)
-  set(codename "<codename>")
-  if(EXISTS /etc/os-release)
-    file(STRINGS /etc/os-release line REGEX "^VERSION_CODENAME=")
-    string(REGEX REPLACE "^VERSION_CODENAME=\"?([^\"]*)\"?" "\\1" c "${line}")
-    if(c)
-      set(codename "${c}")
-    endif()
-  endif()
   set(${out}
-"apt-get needs a deb-src entry to fetch source packages. Add one, e.g. the file
-/etc/apt/sources.list.d/debian-src.sources containing
+"apt-get needs a deb-src entry for Debian trixie, whose openblas source package is
+${OB_VERSION} (scripts/setup.sh adds it). Add the file
+/etc/apt/sources.list.d/neonn-trixie-src.sources containing
     Types: deb-src
     URIs: http://deb.debian.org/debian
-    Suites: ${codename}
+    Suites: trixie
     Components: main
     Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-(or the line 'deb-src http://deb.debian.org/debian ${codename} main' in
-/etc/apt/sources.list), then run 'apt-get update'. Alternatively download
-${OB_URL}
-yourself and set NEONN_OPENBLAS_SOURCE to the tarball." PARENT_SCOPE)
+then run 'apt-get update'. Alternatively set NEONN_OPENBLAS_SOURCE to an OpenBLAS
+${OB_VERSION} source tarball or directory." PARENT_SCOPE)
 endfunction()
 
-# Debian's source package (orig tarball only; Debian's patches are not needed).
+# Debian's orig tarball of the pinned version (not Debian's patches), fetched
+# with apt-get source unless already downloaded, and checked against the pinned
+# SHA256 either way.
 function(ob_debian_orig out)
   set(debdir "${OB_CACHE}/downloads/debian")
+  set(orig "${debdir}/${OB_DEB_ORIG}")
   file(MAKE_DIRECTORY "${debdir}")
-  file(GLOB orig "${debdir}/openblas_${OB_VERSION}*.orig.tar.*")
-  if(NOT orig)
+  if(NOT EXISTS "${orig}")
     find_program(apt NAMES apt-get)
     if(NOT apt)
-      message(FATAL_ERROR "neonn: cannot download ${OB_URL}, and apt-get (Debian's source "
-                          "package as a fallback) is not available. Download the tarball "
-                          "yourself and set NEONN_OPENBLAS_SOURCE to it.")
+      message(FATAL_ERROR "neonn: the OpenBLAS ${OB_VERSION} source comes from Debian's source "
+                          "package (apt-get source), and apt-get is not available. Set "
+                          "NEONN_OPENBLAS_SOURCE to an OpenBLAS ${OB_VERSION} tarball or directory.")
     endif()
-    ob_status("trying Debian's source package: apt-get source --download-only openblas")
-    execute_process(COMMAND "${apt}" source --download-only openblas
-                    WORKING_DIRECTORY "${debdir}"
-                    RESULT_VARIABLE rc OUTPUT_VARIABLE aout ERROR_VARIABLE aerr)
-    file(GLOB orig "${debdir}/openblas_${OB_VERSION}*.orig.tar.*")
-    if(NOT orig)
-      file(GLOB other "${debdir}/openblas_*.orig.tar.*")
-      if(other)
-        message(FATAL_ERROR "neonn: Debian's source package of openblas is not version "
-                            "${OB_VERSION} (${other}). Set NEONN_OPENBLAS_SOURCE to an "
-                            "OpenBLAS ${OB_VERSION} tarball or directory.")
+    # trixie's version first (the pinned one); then whatever this system's
+    # default release has, in case it is a later Debian with the same tarball.
+    set(log "")
+    foreach(spec openblas/trixie openblas)
+      ob_status("fetching Debian's source package: apt-get source --download-only ${spec}")
+      execute_process(COMMAND "${apt}" source --download-only "${spec}"
+                      WORKING_DIRECTORY "${debdir}"
+                      RESULT_VARIABLE rc OUTPUT_VARIABLE aout ERROR_VARIABLE aerr)
+      string(APPEND log "'apt-get source --download-only ${spec}' (${rc}):\n${aout}${aerr}\n")
+      if(EXISTS "${orig}")
+        break()
       endif()
+    endforeach()
+    if(NOT EXISTS "${orig}")
       ob_debsrc_hint(hint)
-      message(FATAL_ERROR "neonn: cannot obtain the OpenBLAS source.\n"
-                          "  1. ${OB_URL}: download failed (see above).\n"
-                          "  2. 'apt-get source --download-only openblas' failed (${rc}):\n"
-                          "${aout}${aerr}\n${hint}")
+      message(FATAL_ERROR "neonn: cannot obtain ${OB_DEB_ORIG} (OpenBLAS ${OB_VERSION}).\n"
+                          "${log}\n${hint}")
     endif()
   endif()
-  list(GET orig 0 orig)
+  file(SHA256 "${orig}" h)
+  if(NOT h STREQUAL OB_SHA256)
+    message(FATAL_ERROR "neonn: ${orig} has SHA256 ${h}, expected ${OB_SHA256} (pinned in "
+                        "deps/openblas.cmake). Delete it to fetch it again.")
+  endif()
   set(${out} "${orig}" PARENT_SCOPE)
 endfunction()
 
@@ -190,16 +165,8 @@ function(ob_get_source out)
     if(OB_SOURCE)
       ob_extract("${OB_SOURCE}" "${tree}" "NEONN_OPENBLAS_SOURCE tarball ${OB_SOURCE}")
     else()
-      set(tarball "${OB_CACHE}/downloads/OpenBLAS-${OB_VERSION}.tar.gz")
-      if(NOT EXISTS "${tarball}")
-        ob_download("${tarball}")
-      endif()
-      if(EXISTS "${tarball}")
-        ob_extract("${tarball}" "${tree}" "upstream release ${OB_URL} (SHA256 verified)")
-      else()
-        ob_debian_orig(orig)
-        ob_extract("${orig}" "${tree}" "Debian source package, ${orig}")
-      endif()
+      ob_debian_orig(orig)
+      ob_extract("${orig}" "${tree}" "Debian source package, ${orig} (SHA256 verified)")
       ob_read_version("${tree}" v)
       if(NOT v STREQUAL OB_VERSION)
         file(REMOVE "${tree}/.neonn-source")
@@ -241,6 +208,50 @@ file(COPY "${src}/" DESTINATION "${work}"
      PATTERN ".neonn-source" EXCLUDE
      PATTERN ".git" EXCLUDE
      REGEX "/(lapack-netlib|relapack)$" EXCLUDE)
+
+# --- Source edits ----------------------------------------------------------------
+# A few small changes to the copy, each checked: if the text to replace is not
+# there exactly once (a changed file), the build of the pinned source stops
+# rather than silently building without it. A NEONN_OPENBLAS_SOURCE of another
+# version may not need an edit (or differ around it): there it is reported and
+# skipped.
+function(ob_edit file old new why)
+  file(READ "${work}/${file}" text)
+  string(FIND "${text}" "${old}" at)
+  string(FIND "${text}" "${old}" last REVERSE)
+  if((at EQUAL -1 OR NOT at EQUAL last) AND OB_SOURCE)
+    ob_status("source edit '${why}' does not apply to ${file} of NEONN_OPENBLAS_SOURCE; skipped")
+    return()
+  elseif(at EQUAL -1 OR NOT at EQUAL last)
+    message(FATAL_ERROR "neonn: OpenBLAS ${OB_FLAVOUR}: source edit '${why}' does not apply "
+                        "to ${file} (expected text found 0 or several times)")
+  endif()
+  string(REPLACE "${old}" "${new}" text "${text}")
+  file(WRITE "${work}/${file}" "${text}")
+  ob_status("source edit: ${why}")
+  set_property(GLOBAL APPEND PROPERTY OB_EDITS "${file}: ${why}")
+endfunction()
+
+# 1. Run-time detection of the Cortex-A76 (MIDR part 0xd0b: Raspberry Pi 5),
+#    which 0.3.29 does not know and would run with generic ARMV8 kernels, as the
+#    Neoverse N1 (part 0xd0c), the server core derived from it. Only
+#    dynamic_arm64.c reads it (linux-arm64 builds).
+ob_edit(driver/others/dynamic_arm64.c
+  "        case 0xd0c: // Neoverse N1\n          return &gotoblas_NEOVERSEN1;\n"
+  "        case 0xd0c: // Neoverse N1\n          return &gotoblas_NEOVERSEN1;\n        case 0xd0b: // Cortex-A76 (added by neonn)\n          return &gotoblas_NEOVERSEN1;\n"
+  "Cortex-A76 uses the NEOVERSEN1 kernels")
+# 2. The memory-order half of the thread-safety fix upstream made after 0.3.29
+#    (OpenMathLib/OpenBLAS #5170; Debian's 0.3.29 package carries it): the
+#    thread server publishes its work queue pointers with release/acquire order
+#    instead of relaxed, so that a worker on a weakly ordered CPU (arm64) never
+#    sees a queue pointer before the queue's contents. Its other half (taking
+#    server_lock around the re-initialisation after a fork) is left out:
+#    blas_thread_init takes that non-recursive lock itself, so in a forked child
+#    the first threaded call would deadlock.
+ob_edit(driver/others/blas_server.c
+  "#define\tatomic_load_queue(p)\t\t__atomic_load_n(p, __ATOMIC_RELAXED)\n#define\tatomic_store_queue(p, v)\t__atomic_store_n(p, v, __ATOMIC_RELAXED)\n"
+  "#define\tatomic_load_queue(p)\t\t__atomic_load_n(p, __ATOMIC_ACQUIRE)\n#define\tatomic_store_queue(p, v)\t__atomic_store_n(p, v, __ATOMIC_RELEASE)\n"
+  "thread server queue with acquire/release atomics (upstream #5170)")
 
 # OpenBLAS's Makefiles read the environment: drop what an outer make (cmake-js
 # -> cmake --build -> make) or the user's shell may have set, so that only the
@@ -341,8 +352,10 @@ if(EXISTS "${src}/.neonn-source")
 else()
   set(description "NEONN_OPENBLAS_SOURCE directory ${src}")
 endif()
+get_property(edits GLOBAL PROPERTY OB_EDITS)
+list(JOIN edits "\n  " edits)
 file(WRITE "${OB_DIR}/build-info.txt"
-  "built: ${now} in ${secs} s\nsource: ${description}\nflavour: ${OB_FLAVOUR}\n"
+  "built: ${now} in ${secs} s\nsource: ${description}\nsource edits:\n  ${edits}\nflavour: ${OB_FLAVOUR}\n"
   "target: ${OB_TARGET}\nmake (in a copy of the source): '${shown}'\nprefix: ${OB_PREFIX}\n"
   "global symbols: ${got}\n--- cache key ---\n${OB_KEY}")
 

@@ -14,7 +14,7 @@ export interface BackendInfo {
   readonly available: boolean;
   /** Why it is unavailable (absent when available). */
   readonly reason?: string;
-  /** Library version, e.g. `0.3.21`. */
+  /** Library version, e.g. `0.3.29`. */
   readonly version?: string;
   /** Library configuration, e.g. OpenBLAS's `openblas_get_config()`. */
   readonly config?: string;

@@ -21,7 +21,6 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   NEONN_CACHE_DIR: "where auto keeps its per-layer choices (default: $XDG_CACHE_HOME/neonn or ~/.cache/neonn; 'off': memory only)",
   NEONN_THREADS: 'threads per op, shared by every backend (default and most: the online cores; more are clamped with a warning)',
   NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
-  NEONN_XNNPACK_LIBRARY: 'path to libXNNPACK.so for the xnnpack backend (default: libXNNPACK.so.0 from the library path)',
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',
   NEONN_DEPS_CACHE: 'build time: where the OpenBLAS builds are cached (default deps/.cache)',
   NEONN_ADDON_PATH: 'load this neonn.node instead of the prebuild or build/Release (npm run test:asan: the sanitizer build)',

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine to build neonn from this checkout:
-# the compiler toolchain, cmake, and OpenBLAS source through a deb-src entry
-# (used when NEONN_OPENBLAS_SOURCE is not set and the upstream tarball cannot
-# be downloaded). Then installs the npm dependencies, which builds the addon.
+# the compiler toolchain, cmake, and a deb-src entry for Debian trixie, whose
+# OpenBLAS source package the build fetches (unless NEONN_OPENBLAS_SOURCE is
+# set). Then installs the npm dependencies, which builds the addon.
 # Run as root, or with sudo available. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,14 +16,17 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 if [ -n "$SUDO" ] || [ "$(id -u)" = 0 ]; then
-  # A deb-src entry, so that `apt-get source openblas` works.
-  if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    . /etc/os-release
-    codename="${VERSION_CODENAME:-bookworm}"
-    $SUDO tee /etc/apt/sources.list.d/neonn-deb-src.sources >/dev/null <<EOT
+  # Debian trixie's source packages: the OpenBLAS, XNNPACK, pthreadpool and FXdiv
+  # the build pins (deps/openblas.cmake, deps/xnnpack.cmake) are trixie's, fetched
+  # with `apt-get source <package>/trixie`.
+  # Source entries only (Types: deb-src): no binary package comes from trixie.
+  # From deb.debian.org, like a stock Debian system's own entries.
+  if [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] &&
+     ! grep -rqs '^Suites:.*\btrixie\b' /etc/apt/sources.list.d/neonn-trixie-src.sources; then
+    $SUDO tee /etc/apt/sources.list.d/neonn-trixie-src.sources >/dev/null <<EOT
 Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: ${codename} ${codename}-updates
+Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOT
@@ -31,14 +34,9 @@ EOT
   # A mirror caught mid-sync fails one index now and then: go on with the
   # lists we have; a package that is really missing fails the install below.
   $SUDO apt-get update -qq || echo "setup: apt-get update reported errors; continuing with the package lists at hand" >&2
-  $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends build-essential cmake dpkg-dev xz-utils perl python3 ninja-build >/dev/null
   # Debian's BLIS: a second CBLAS library for the blas:<path> backend's tests and bench.
   $SUDO apt-get install -y -qq --no-install-recommends libblis4-pthread >/dev/null
-  # XNNPACK (bookworm: 0.0~git20220216, with libpthreadpool0) for the xnnpack
-  # backend, which loads libXNNPACK.so.0 at run time: optional, so a release
-  # without the package still sets up (the backend then says it is unavailable).
-  $SUDO apt-get install -y -qq --no-install-recommends libxnnpack-dev >/dev/null ||
-    echo "setup: libxnnpack-dev is not available here; the xnnpack backend will be unavailable" >&2
   # ONNX's backend node tests (ONNX 1.12's, under /usr/share/libonnx-testdata/data/node)
   # for test/onnx-node: optional, the suite says it is skipped without them.
   $SUDO apt-get install -y -qq --no-install-recommends libonnx-testdata >/dev/null ||

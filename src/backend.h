@@ -125,7 +125,7 @@ struct BackendInfo {
   std::string name;
   bool available = false;
   std::string reason;   ///< why it is unavailable (empty when available)
-  std::string version;  ///< library version, e.g. "0.3.21"
+  std::string version;  ///< library version, e.g. "0.3.29"
   std::string config;   ///< library configuration string (openblas_get_config)
   std::string core;     ///< CPU core the library picked (openblas_get_corename)
   std::string fallback; ///< where ops it lacks go

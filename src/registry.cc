@@ -22,7 +22,7 @@ Registry::Registry() {
   add(make_openblas_backend());
   add(make_openblas_dl_backend());
   add(make_nnpack_backend());
-  add(make_xnnpack_backend());  // loads libXNNPACK now; unavailable (with why) without it
+  add(make_xnnpack_backend());  // built-in XNNPACK; unavailable (with why) without it
   add(make_reference_backend());
   // Default: the first available backend (reference always is).
   for (const Backend* b : all()) {

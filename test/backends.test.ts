@@ -1,6 +1,7 @@
 // Backend listing, selection and threads; NEONN_* variables in child processes
 // (they are read once at load, so each setting needs a fresh process).
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 
 import * as nn from '../lib';
@@ -39,6 +40,30 @@ describe('backends()', () => {
       expect(b.fallback).toBe('reference');
     }
   });
+
+  // The x64 builds carry Nehalem, Sandy Bridge, Haswell and SkylakeX kernels
+  // (deps/openblas.cmake): each CPU must get the newest set it can run, by the
+  // flags the kernel reports. (Zen 1-3 run the Haswell set, reported as such;
+  // Cooper Lake, Sapphire Rapids, Zen 4 and 5 the SkylakeX set.)
+  const x64Linux = process.arch === 'x64' && fs.existsSync('/proc/cpuinfo');
+  (x64Linux && !process.env.OPENBLAS_CORETYPE ? test : test.skip)('x64: both OpenBLAS builds run the newest kernels this CPU supports', () => {
+    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+    const flags = new Set(line.replace(/^flags\s*:/, '').trim().split(/\s+/));
+    const has = (...f: string[]) => f.every((x) => flags.has(x));
+    const want = has('avx512f', 'avx512bw', 'avx512dq', 'avx512vl')
+      ? 'SkylakeX'
+      : has('avx2', 'fma')
+        ? 'Haswell'
+        : has('avx')
+          ? 'Sandybridge'
+          : has('sse4_2')
+            ? 'Nehalem'
+            : 'Prescott';
+    for (const name of ['openblas', 'openblas-dl']) {
+      expect(list.find((x) => x.name === name)!.core).toBe(want);
+    }
+  });
+  if (process.env.OPENBLAS_CORETYPE) console.warn('SKIPPED the OpenBLAS core detection test: OPENBLAS_CORETYPE is set');
 
   test('each entry is a fresh plain object (callers may mutate it)', () => {
     const a = nn.backends();

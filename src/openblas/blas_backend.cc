@@ -28,7 +28,7 @@ class BlasBackend final : public Backend {
     i.library = library_;
     if (api_.get_config != nullptr) {
       i.config = api_.get_config();
-      // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." -> "0.3.21"
+      // "OpenBLAS 0.3.29 DYNAMIC_ARCH ..." -> "0.3.29"
       const std::string& c = i.config;
       const size_t sp = c.find(' ');
       if (c.rfind("OpenBLAS", 0) == 0 && sp != std::string::npos) {

@@ -1,43 +1,31 @@
-// Loading XNNPACK at run time. The handle is never closed once the library
-// initialized: XNNPACK keeps process-wide state and pthreadpool threads may
-// still reference its code.
+// XNNPACK, built into the addon (deps/xnnpack.cmake): XNNPACK 0.0~git20241108
+// with pthreadpool and neonn's cpuinfo, linked statically, its symbols local.
+//
+// The backend (xnnpack_backend.cc) calls the operator API through xnn::Api,
+// whose function types are the one-step create/setup calls of the 2022
+// snapshot it was written for. This file implements them on the 2024 API:
+// create calls take (null) code and weights caches; shapes, strides and
+// channel counts moved from create and setup into reshape calls, which may ask
+// for a workspace that must stay alive until the operator runs; add, clamp and
+// NCW global average pooling became the generic binary, unary and reduce
+// operators. What an adapter needs between its create and setup calls (channel
+// counts, the workspace) lives in a side table keyed by the operator, freed by
+// delete_operator.
 #include "xnnpack_api.h"
 
-#include "../dl_open.h"
-
-#include <dlfcn.h>
-#include <link.h>
-
 #include <cstdlib>
-#include <type_traits>
-#include <vector>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#if NEONN_HAVE_XNNPACK
+#include <pthreadpool.h>
+#include <xnnpack.h>
+#endif
 
 namespace neonn {
 namespace xnn {
-namespace {
-
-// Symbols of XNNPACK snapshots whose operator calls take other arguments
-// than the 2022-02 one declared in xnnpack_api.h (weights/code caches in the
-// create calls, shapes moved from setup into reshape). The 2022-02 snapshot
-// exports none of them.
-constexpr const char* kNewerApiSymbols[] = {
-    "xnn_create_weights_cache",
-    "xnn_create_code_cache",
-    "xnn_reshape_convolution2d_nhwc_f32",
-};
-
-// The path the dynamic loader actually opened (a bare soname resolves
-// through the library search path).
-std::string opened_path(void* handle, const std::string& fallback) {
-  struct link_map* map = nullptr;
-  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr && map->l_name != nullptr &&
-      map->l_name[0] != '\0') {
-    return map->l_name;
-  }
-  return fallback;
-}
-
-}  // namespace
 
 std::string status_name(int status) {
   switch (status) {
@@ -52,73 +40,265 @@ std::string status_name(int status) {
   return "status " + std::to_string(status);
 }
 
+#if NEONN_HAVE_XNNPACK
+
+static_assert(kExtraBytes == XNN_EXTRA_BYTES, "XNNPACK's read slack changed: update kExtraBytes");
+static_assert(static_cast<int>(kSuccess) == static_cast<int>(xnn_status_success) &&
+                  static_cast<int>(kInvalidParameter) == static_cast<int>(xnn_status_invalid_parameter) &&
+                  static_cast<int>(kUnsupportedParameter) == static_cast<int>(xnn_status_unsupported_parameter) &&
+                  static_cast<int>(kUnsupportedHardware) == static_cast<int>(xnn_status_unsupported_hardware) &&
+                  static_cast<int>(kOutOfMemory) == static_cast<int>(xnn_status_out_of_memory),
+              "xnn_status values changed");
+
+namespace {
+
+xnn_operator_t to_op(OperatorHandle op) { return reinterpret_cast<xnn_operator_t>(op); }
+pthreadpool_t to_pool(ThreadpoolHandle p) { return reinterpret_cast<pthreadpool_t>(p); }
+
+// What an operator's adapters keep between create, setup and delete.
+struct OpState {
+  size_t channels = 0, in_stride = 0, out_stride = 0;  // pooling: create's arguments
+  size_t width_items = 0;                               // global average pooling: planes
+  void* workspace = nullptr;
+  size_t workspace_size = 0;
+  ~OpState() { std::free(workspace); }
+};
+
+std::mutex g_states_mutex;
+std::unordered_map<xnn_operator_t, std::unique_ptr<OpState>>& states() {
+  static auto* m = new std::unordered_map<xnn_operator_t, std::unique_ptr<OpState>>();
+  return *m;
+}
+
+// The state of `op`, created on first use. The pointer stays valid until
+// the operator is deleted (each operator is used by one caller at a time).
+OpState* state(xnn_operator_t op) {
+  std::lock_guard<std::mutex> lock(g_states_mutex);
+  std::unique_ptr<OpState>& s = states()[op];
+  if (!s) s.reset(new OpState());
+  return s.get();
+}
+
+// A workspace of at least `size` bytes aligned to `alignment`, kept with the
+// operator (reused by later runs of the same shape).
+int ensure_workspace(OpState* s, size_t size, size_t alignment, void** out) {
+  *out = nullptr;
+  if (size == 0) return kSuccess;
+  if (s->workspace_size < size) {
+    std::free(s->workspace);
+    s->workspace = nullptr;
+    s->workspace_size = 0;
+    const size_t align = alignment < sizeof(void*) ? sizeof(void*) : alignment;
+    if (posix_memalign(&s->workspace, align, size) != 0) return kOutOfMemory;
+    s->workspace_size = size;
+  }
+  *out = s->workspace;
+  return kSuccess;
+}
+
+int initialize(const void*) { return xnn_initialize(nullptr); }
+int run_operator(OperatorHandle op, ThreadpoolHandle pool) { return xnn_run_operator(to_op(op), to_pool(pool)); }
+int delete_operator(OperatorHandle op) {
+  {
+    std::lock_guard<std::mutex> lock(g_states_mutex);
+    states().erase(to_op(op));
+  }
+  return xnn_delete_operator(to_op(op));
+}
+
+int create_convolution2d(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl, uint32_t kh, uint32_t kw, uint32_t sh,
+                         uint32_t sw, uint32_t dh, uint32_t dw, uint32_t groups, size_t gic, size_t goc,
+                         size_t in_stride, size_t out_stride, const float* kernel, const float* bias, float lo,
+                         float hi, uint32_t flags, OperatorHandle* out) {
+  return xnn_create_convolution2d_nhwc_f32(pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, groups, gic, goc, in_stride,
+                                           out_stride, kernel, bias, lo, hi, flags, nullptr, nullptr,
+                                           reinterpret_cast<xnn_operator_t*>(out));
+}
+int setup_convolution2d(OperatorHandle h, size_t batch, size_t in_h, size_t in_w, const float* x, float* y,
+                        ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  size_t ws = 0, align = 0;
+  int st = xnn_reshape_convolution2d_nhwc_f32(op, batch, in_h, in_w, &ws, &align, nullptr, nullptr, to_pool(pool));
+  if (st != kSuccess) return st;
+  void* workspace = nullptr;
+  st = ensure_workspace(state(op), ws, align, &workspace);
+  if (st != kSuccess) return st;
+  return xnn_setup_convolution2d_nhwc_f32(op, workspace, x, y);
+}
+
+int create_fully_connected(size_t in_ch, size_t out_ch, size_t in_stride, size_t out_stride, const float* kernel,
+                           const float* bias, float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  return xnn_create_fully_connected_nc_f32(in_ch, out_ch, in_stride, out_stride, kernel, bias, lo, hi, flags, nullptr,
+                                           nullptr, reinterpret_cast<xnn_operator_t*>(out));
+}
+int setup_fully_connected(OperatorHandle h, size_t batch, const float* x, float* y, ThreadpoolHandle pool) {
+  const int st = xnn_reshape_fully_connected_nc_f32(to_op(h), batch, to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_fully_connected_nc_f32(to_op(h), x, y);
+}
+
+// Pooling: channel count and strides are reshape arguments now.
+int remember_pooling(int st, OperatorHandle* out, size_t channels, size_t in_stride, size_t out_stride) {
+  if (st != kSuccess) return st;
+  OpState* s = state(to_op(*out));
+  s->channels = channels;
+  s->in_stride = in_stride;
+  s->out_stride = out_stride;
+  return st;
+}
+int create_max_pooling2d(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl, uint32_t ph, uint32_t pw, uint32_t sh,
+                         uint32_t sw, uint32_t dh, uint32_t dw, size_t channels, size_t in_stride, size_t out_stride,
+                         float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  return remember_pooling(xnn_create_max_pooling2d_nhwc_f32(pt, pr, pb, pl, ph, pw, sh, sw, dh, dw, lo, hi, flags,
+                                                            reinterpret_cast<xnn_operator_t*>(out)),
+                          out, channels, in_stride, out_stride);
+}
+int setup_max_pooling2d(OperatorHandle h, size_t batch, size_t in_h, size_t in_w, const float* x, float* y,
+                        ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  const OpState* s = state(op);
+  const int st = xnn_reshape_max_pooling2d_nhwc_f32(op, batch, in_h, in_w, s->channels, s->in_stride, s->out_stride,
+                                                    nullptr, nullptr, to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_max_pooling2d_nhwc_f32(op, x, y);
+}
+int create_average_pooling2d(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl, uint32_t ph, uint32_t pw,
+                             uint32_t sh, uint32_t sw, size_t channels, size_t in_stride, size_t out_stride, float lo,
+                             float hi, uint32_t flags, OperatorHandle* out) {
+  return remember_pooling(xnn_create_average_pooling2d_nhwc_f32(pt, pr, pb, pl, ph, pw, sh, sw, lo, hi, flags,
+                                                                reinterpret_cast<xnn_operator_t*>(out)),
+                          out, channels, in_stride, out_stride);
+}
+int setup_average_pooling2d(OperatorHandle h, size_t batch, size_t in_h, size_t in_w, const float* x, float* y,
+                            ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  OpState* s = state(op);
+  size_t ws = 0, align = 0;
+  int st = xnn_reshape_average_pooling2d_nhwc_f32(op, batch, in_h, in_w, s->channels, s->in_stride, s->out_stride,
+                                                  &ws, &align, nullptr, nullptr, to_pool(pool));
+  if (st != kSuccess) return st;
+  void* workspace = nullptr;
+  st = ensure_workspace(s, ws, align, &workspace);
+  if (st != kSuccess) return st;
+  return xnn_setup_average_pooling2d_nhwc_f32(op, workspace, x, y);
+}
+
+// Global average pooling over NCW rows: a mean over the last axis of
+// [batch * channels, width]. The output range was always (-inf, inf) here.
+int create_global_average_pooling_ncw(size_t channels, float, float, uint32_t, OperatorHandle* out) {
+  const int st = xnn_create_reduce_nd(xnn_reduce_mean, xnn_datatype_fp32, nullptr, nullptr, 0,
+                                      reinterpret_cast<xnn_operator_t*>(out));
+  if (st == kSuccess) state(to_op(*out))->width_items = channels;
+  return st;
+}
+int setup_global_average_pooling_ncw(OperatorHandle h, size_t batch, size_t width, const float* x, float* y,
+                                     ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  OpState* s = state(op);
+  const size_t shape[2] = {batch * s->width_items, width};
+  const int64_t axes[1] = {1};
+  size_t ws = 0, align = 0;
+  const int st = xnn_reshape_reduce_nd(op, 1, axes, 2, shape, &ws, &align, to_pool(pool));
+  if (st != kSuccess) return st;
+  // No workspace for fp32, whatever reshape reports: given one, the reduction
+  // accumulates there and then converts it to the output with a conversion
+  // kernel that fp32 (accumulated in fp32) does not have: a call through null.
+  return xnn_setup_reduce_nd(op, nullptr, x, y);
+}
+
+// add: the binary operator has no output clamp any more; neonn always asked
+// for (-inf, inf), so any other range is refused rather than ignored.
+int create_add_nd(float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  if (!(lo == -std::numeric_limits<float>::infinity() && hi == std::numeric_limits<float>::infinity())) {
+    return kUnsupportedParameter;
+  }
+  return xnn_create_binary_elementwise_nd(xnn_binary_add, xnn_datatype_fp32, nullptr, nullptr, nullptr, flags,
+                                          reinterpret_cast<xnn_operator_t*>(out));
+}
+int setup_add_nd(OperatorHandle h, size_t a_rank, const size_t* a_shape, size_t b_rank, const size_t* b_shape,
+                 const float* a, const float* b, float* y, ThreadpoolHandle pool) {
+  const int st = xnn_reshape_binary_elementwise_nd(to_op(h), a_rank, a_shape, b_rank, b_shape, to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_binary_elementwise_nd(to_op(h), a, b, y);
+}
+
+int create_clamp_nc(size_t channels, size_t in_stride, size_t out_stride, float lo, float hi, uint32_t flags,
+                    OperatorHandle* out) {
+  union xnn_unary_params params;
+  params.clamp.min = lo;
+  params.clamp.max = hi;
+  const int st = xnn_create_unary_elementwise_nc(xnn_unary_clamp, xnn_datatype_fp32, xnn_datatype_fp32, &params,
+                                                 nullptr, nullptr, flags, reinterpret_cast<xnn_operator_t*>(out));
+  if (st == kSuccess) {
+    OpState* s = state(to_op(*out));
+    s->channels = channels;
+    s->in_stride = in_stride;
+    s->out_stride = out_stride;
+  }
+  return st;
+}
+int setup_clamp_nc(OperatorHandle h, size_t batch, const float* x, float* y, ThreadpoolHandle pool) {
+  const OpState* s = state(to_op(h));
+  const int st = xnn_reshape_unary_elementwise_nc(to_op(h), batch, s->channels, s->in_stride, s->out_stride,
+                                                  to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_unary_elementwise_nc(to_op(h), x, y);
+}
+
+ThreadpoolHandle threadpool_create(size_t threads) {
+  return reinterpret_cast<ThreadpoolHandle>(pthreadpool_create(threads));
+}
+void threadpool_destroy(ThreadpoolHandle p) { pthreadpool_destroy(to_pool(p)); }
+void threadpool_parallelize_1d(ThreadpoolHandle p, ThreadpoolTask1d task, void* context, size_t range,
+                               uint32_t flags) {
+  pthreadpool_parallelize_1d(to_pool(p), task, context, range, flags);
+}
+
+}  // namespace
+
 Loaded load_xnnpack() {
   Loaded out;
-  const DlOpened lib = dlopen_first("NEONN_XNNPACK_LIBRARY", {"libXNNPACK.so.0", "libXNNPACK.so"});
-  void* handle = lib.handle;
-  if (handle != nullptr) out.library = opened_path(handle, lib.name);
-  std::string tried;
-  for (const auto& f : lib.failures) tried += (tried.empty() ? "" : "; ") + std::string("cannot load ") + f.first + ": " + f.second;
-  if (handle == nullptr) {
-    out.reason = tried + (lib.from_env
-                              ? std::string(" (NEONN_XNNPACK_LIBRARY)")
-                              : std::string(" (install libxnnpack0, or set NEONN_XNNPACK_LIBRARY)"));
-    return out;
-  }
-
-  for (const char* newer : kNewerApiSymbols) {
-    if (dlsym(handle, newer) != nullptr) {
-      out.reason = out.library + " is a newer XNNPACK than neonn supports (it has " + newer +
-                   "; neonn calls the API of the 0.0~git20220216 snapshot, Debian bookworm's libxnnpack0)";
-      dlclose(handle);
-      return out;
-    }
-  }
-
+  out.library = "built in (XNNPACK 0.0~git20241108, pthreadpool 0.0~git20240616)";
   Api& a = out.api;
-  std::string missing;
-  auto need = [&](const char* name, auto* fn) {
-    void* p = dlsym(handle, name);
-    if (p == nullptr) missing += (missing.empty() ? "" : ", ") + std::string(name);
-    *fn = reinterpret_cast<std::remove_pointer_t<decltype(fn)>>(p);
-  };
-  need("xnn_initialize", &a.initialize);
-  need("xnn_run_operator", &a.run_operator);
-  need("xnn_delete_operator", &a.delete_operator);
-  need("xnn_create_convolution2d_nhwc_f32", &a.create_convolution2d_nhwc_f32);
-  need("xnn_setup_convolution2d_nhwc_f32", &a.setup_convolution2d_nhwc_f32);
-  need("xnn_create_fully_connected_nc_f32", &a.create_fully_connected_nc_f32);
-  need("xnn_setup_fully_connected_nc_f32", &a.setup_fully_connected_nc_f32);
-  need("xnn_create_max_pooling2d_nhwc_f32", &a.create_max_pooling2d_nhwc_f32);
-  need("xnn_setup_max_pooling2d_nhwc_f32", &a.setup_max_pooling2d_nhwc_f32);
-  need("xnn_create_average_pooling2d_nhwc_f32", &a.create_average_pooling2d_nhwc_f32);
-  need("xnn_setup_average_pooling2d_nhwc_f32", &a.setup_average_pooling2d_nhwc_f32);
-  need("xnn_create_global_average_pooling_ncw_f32", &a.create_global_average_pooling_ncw_f32);
-  need("xnn_setup_global_average_pooling_ncw_f32", &a.setup_global_average_pooling_ncw_f32);
-  need("xnn_create_add_nd_f32", &a.create_add_nd_f32);
-  need("xnn_setup_add_nd_f32", &a.setup_add_nd_f32);
-  need("xnn_create_clamp_nc_f32", &a.create_clamp_nc_f32);
-  need("xnn_setup_clamp_nc_f32", &a.setup_clamp_nc_f32);
-  // pthreadpool: not in libXNNPACK itself but in its dependency
-  // libpthreadpool.so.0, which dlsym on this handle searches too.
-  need("pthreadpool_create", &a.threadpool_create);
-  need("pthreadpool_destroy", &a.threadpool_destroy);
-  need("pthreadpool_parallelize_1d", &a.threadpool_parallelize_1d);
-  if (!missing.empty()) {
-    out.reason = out.library + " lacks " + missing + ": not a usable XNNPACK library";
-    dlclose(handle);
-    return out;
-  }
-
+  a.initialize = initialize;
+  a.run_operator = run_operator;
+  a.delete_operator = delete_operator;
+  a.create_convolution2d_nhwc_f32 = create_convolution2d;
+  a.setup_convolution2d_nhwc_f32 = setup_convolution2d;
+  a.create_fully_connected_nc_f32 = create_fully_connected;
+  a.setup_fully_connected_nc_f32 = setup_fully_connected;
+  a.create_max_pooling2d_nhwc_f32 = create_max_pooling2d;
+  a.setup_max_pooling2d_nhwc_f32 = setup_max_pooling2d;
+  a.create_average_pooling2d_nhwc_f32 = create_average_pooling2d;
+  a.setup_average_pooling2d_nhwc_f32 = setup_average_pooling2d;
+  a.create_global_average_pooling_ncw_f32 = create_global_average_pooling_ncw;
+  a.setup_global_average_pooling_ncw_f32 = setup_global_average_pooling_ncw;
+  a.create_add_nd_f32 = create_add_nd;
+  a.setup_add_nd_f32 = setup_add_nd;
+  a.create_clamp_nc_f32 = create_clamp_nc;
+  a.setup_clamp_nc_f32 = setup_clamp_nc;
+  a.threadpool_create = threadpool_create;
+  a.threadpool_destroy = threadpool_destroy;
+  a.threadpool_parallelize_1d = threadpool_parallelize_1d;
   // Checks the CPU (e.g. SSE2 / NEON) and sets up the kernels; idempotent.
   const int status = a.initialize(nullptr);
   if (status != kSuccess) {
-    out.reason = "xnn_initialize failed: " + status_name(status) + " (" + out.library + ")";
-    return out;  // handle kept: a failed initialize may still have started state
+    out.reason = "xnn_initialize failed: " + status_name(status) + " (XNNPACK built in)";
+    return out;
   }
   out.ok = true;
   return out;
 }
+
+#else  // !NEONN_HAVE_XNNPACK
+
+Loaded load_xnnpack() {
+  Loaded out;
+  out.reason = "this build of neonn has no XNNPACK (built with NEONN_XNNPACK=OFF)";
+  return out;
+}
+
+#endif  // NEONN_HAVE_XNNPACK
 
 }  // namespace xnn
 }  // namespace neonn

@@ -1,13 +1,9 @@
-// The slice of XNNPACK's C API that neonn calls, declared here rather than
-// taken from <xnnpack.h>: the library is loaded at run time (dlopen), so it
-// is no build dependency and a prebuild runs on a board without it.
-//
-// The signatures are those of the Debian bookworm / Raspberry Pi OS package
-// libxnnpack0 0.0~git20220216.ae108ef. XNNPACK has no stable ABI: later
-// snapshots added cache arguments to the create functions and moved the
-// shapes from setup into reshape calls, so load_xnnpack() refuses a library
-// that exports the symbols those versions introduced instead of calling it
-// with the wrong arguments.
+// The slice of XNNPACK's C API that the xnnpack backend calls, as function
+// pointers in the one-step create/setup shape of the 2022 snapshot the backend
+// was written for. xnnpack_api.cc implements them on the XNNPACK built into
+// the addon (deps/xnnpack.cmake: 0.0~git20241108, whose API moved shapes into
+// reshape calls and replaced add/clamp/NCW global pooling with generic
+// operators). These declarations keep <xnnpack.h> out of the backend.
 #pragma once
 
 #include <cstddef>
@@ -128,7 +124,7 @@ struct Api {
   SetupAddNdF32Fn setup_add_nd_f32 = nullptr;
   CreateClampNcF32Fn create_clamp_nc_f32 = nullptr;
   SetupClampNcF32Fn setup_clamp_nc_f32 = nullptr;
-  // pthreadpool, a dependency of libXNNPACK, found through the same handle.
+  // pthreadpool, built in with XNNPACK.
   ThreadpoolCreateFn threadpool_create = nullptr;
   ThreadpoolDestroyFn threadpool_destroy = nullptr;
   ThreadpoolParallelize1dFn threadpool_parallelize_1d = nullptr;
@@ -138,15 +134,13 @@ struct Api {
 struct Loaded {
   bool ok = false;
   std::string reason;   ///< why it cannot be used (when !ok)
-  std::string library;  ///< the file dlopen found, e.g. /usr/lib/aarch64-linux-gnu/libXNNPACK.so.0
+  std::string library;  ///< where it comes from: "built in (XNNPACK 0.0~git20241108, ...)"
   Api api;
 };
 
-/// Loads XNNPACK (the caller keeps the result for the process's life):
-/// NEONN_XNNPACK_LIBRARY when set, else
-/// libXNNPACK.so.0, then libXNNPACK.so, with local symbols. Checks every
-/// symbol, refuses newer incompatible snapshots, and calls xnn_initialize.
-/// Never throws; a failure is a Loaded with ok == false and the reason.
+/// The built-in XNNPACK's API, initialized (xnn_initialize checks the CPU),
+/// or why it cannot be used: a build without XNNPACK (NEONN_XNNPACK=OFF), or a
+/// CPU XNNPACK does not support. Never throws.
 Loaded load_xnnpack();
 
 }  // namespace xnn

@@ -144,8 +144,8 @@ class XnnpackBackend final : public Backend {
     BackendInfo i = Backend::info();
     i.library = loaded_.library;
     if (loaded_.ok) {
-      // The 0.0~git snapshot has no version call: say what runs and from where.
-      i.config = "XNNPACK (operators, NHWC) from " + loaded_.library +
+      // The 0.0~git snapshot has no version call: say what runs and which one.
+      i.config = "XNNPACK (operators, NHWC) " + loaded_.library +
                  ": conv2d, maxPool2d, avgPool2d, globalAvgPool; fullyConnected where faster (measured per shape); " +
                  (elementwise_ ? std::string("add, relu, clip")
                                : std::string("add/relu/clip on the fallback (this CPU's XNNPACK kernels turn NaN into a bound)"));

@@ -1,8 +1,7 @@
 // The "xnnpack" backend: XNNPACK's operators (conv2d, fullyConnected,
-// pooling, and add/relu/clip where its kernels keep NaN) from the system's
-// libXNNPACK, loaded at run time so that neither the build nor a prebuild
-// needs it. Always registered; unavailable, with the reason, when the library
-// is missing or not the 2022-02 snapshot neonn speaks to.
+// pooling, and add/relu/clip where its kernels keep NaN) from the XNNPACK
+// built into the addon (deps/xnnpack.cmake). Always registered; unavailable,
+// with the reason, in a build without XNNPACK or on a CPU it does not support.
 #pragma once
 
 #include <memory>
@@ -11,7 +10,7 @@
 
 namespace neonn {
 
-/// Loads XNNPACK while it is constructed; never throws for a missing library.
+/// Initializes XNNPACK while it is constructed; never throws.
 std::unique_ptr<Backend> make_xnnpack_backend();
 
 }  // namespace neonn

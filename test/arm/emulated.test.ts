@@ -14,6 +14,7 @@ import { ARM_PLATFORMS, emulationMissing, prebuildMissing, runEmulated, stagePac
 
 const root = path.resolve(__dirname, '..', '..');
 const suite = path.join(__dirname, 'suite.js');
+const coresScript = path.join(__dirname, 'cores.js');
 
 interface SuiteResult {
   arch: string;
@@ -33,9 +34,9 @@ function parse(r: ReturnType<typeof spawnSync>, what: string): SuiteResult {
 
 let native: SuiteResult;
 beforeAll(() => {
-  // Without the run-time loaded libraries, as under emulation: auto then
-  // chooses among the same backends on both sides.
-  const env = { ...process.env, NEONN_BACKEND: '', NEONN_NNPACK_LIBRARY: '/nonexistent/libnnpack.so', NEONN_XNNPACK_LIBRARY: '/nonexistent/libXNNPACK.so.0' };
+  // Without NNPACK (loaded at run time), as under emulation: auto then
+  // chooses among the same backends on both sides (XNNPACK is built in).
+  const env = { ...process.env, NEONN_BACKEND: '', NEONN_NNPACK_LIBRARY: '/nonexistent/libnnpack.so' };
   native = parse(spawnSync(process.execPath, [suite], { cwd: root, encoding: 'utf8', env, maxBuffer: 64 << 20 }), 'native suite');
 });
 
@@ -48,7 +49,7 @@ describe.each(ARM_PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
   }
   let dir: string;
   beforeAll(() => {
-    dir = stagePackage(root, p, [suite]);
+    dir = stagePackage(root, p, [suite, coresScript]);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -58,6 +59,9 @@ describe.each(ARM_PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
     expect(arm.flavour).toBe('neon');
     expect(arm.features).toEqual(expect.arrayContaining(p.prebuild === 'linux-arm' ? ['neon', 'vfpv4'] : ['asimd']));
     expect(arm.errors).toEqual(native.errors);
+    // Both OpenBLAS builds picked this core's kernels (not a generic fallback).
+    const core = p.openblasCores[cpu];
+    expect(arm.cores.sort()).toEqual([`openblas-dl:${core}`, `openblas:${core}`]);
     expect(Object.keys(arm.results).sort()).toEqual(Object.keys(native.results).sort());
     for (const [name, want] of Object.entries(native.results)) {
       const got = arm.results[name];
@@ -69,4 +73,16 @@ describe.each(ARM_PLATFORMS)('$prebuild prebuild under qemu-user', (p) => {
       }
     }
   });
+
+  // Cores checked only for OpenBLAS's choice (the full suite above runs on the
+  // oldest ones).
+  const extra = Object.keys(p.openblasCores).filter((cpu) => !p.cpus.includes(cpu));
+  if (extra.length > 0) {
+    test.each(extra)('-cpu %s: both OpenBLAS builds pick the expected kernels', (cpu) => {
+      const r = runEmulated(p, cpu, [path.join(dir, 'test', 'cores.js')], { cwd: dir });
+      if (r.status !== 0 || r.signal) throw new Error(`cores.js on ${p.prebuild}/${cpu} failed (status ${r.status}, signal ${r.signal}):\n${String(r.stderr).slice(0, 2000)}`);
+      const want = p.openblasCores[cpu];
+      expect(JSON.parse(r.stdout)).toEqual({ openblas: want, 'openblas-dl': want });
+    });
+  }
 });

@@ -16,11 +16,19 @@ export interface ArmPlatform {
   sysroot: string;
   /** The cores emulated, oldest first: a SIGILL on one of them is a failure. */
   cpus: string[];
+  /**
+   * The kernel set both OpenBLAS builds must pick at run time on each emulated
+   * core (openblas_get_corename), including cores only checked for that.
+   */
+  openblasCores: Record<string, string>;
 }
 
 export const ARM_PLATFORMS: ArmPlatform[] = [
-  { prebuild: 'linux-arm', arch: 'arm', qemu: 'qemu-arm', sysroot: process.env.NEONN_SYSROOT_ARMHF ?? '/opt/neonn-sysroot-armhf', cpus: ['cortex-a7'] },
-  { prebuild: 'linux-arm64', arch: 'arm64', qemu: 'qemu-aarch64', sysroot: process.env.NEONN_SYSROOT_ARM64 ?? '/opt/neonn-sysroot-arm64', cpus: ['cortex-a53', 'cortex-a72'] },
+  { prebuild: 'linux-arm', arch: 'arm', qemu: 'qemu-arm', sysroot: process.env.NEONN_SYSROOT_ARMHF ?? '/opt/neonn-sysroot-armhf', cpus: ['cortex-a7'], openblasCores: { 'cortex-a7': 'ARMV7' } },
+  { prebuild: 'linux-arm64', arch: 'arm64', qemu: 'qemu-aarch64', sysroot: process.env.NEONN_SYSROOT_ARM64 ?? '/opt/neonn-sysroot-arm64', cpus: ['cortex-a53', 'cortex-a72'],
+    // cortex-a76: the Raspberry Pi 5, which 0.3.29's detection alone would
+    // give generic armv8 kernels (deps/openblas_build.cmake, "Source edits").
+    openblasCores: { 'cortex-a53': 'cortexa53', 'cortex-a72': 'cortexa72', 'cortex-a76': 'neoversen1' } },
 ];
 
 export function which(cmd: string): string | null {

@@ -26,10 +26,10 @@ async function run() {
   const put = (name, y) => {
     out[name] = Array.from(y.data, (v) => Math.round(v * 1e6) / 1e6);
   };
-  // The backends every prebuild carries: nnpack and xnnpack are libraries
-  // loaded at run time, present on this machine or that board, not in the
-  // emulation sysroots, so they are not part of the comparison.
-  const bundled = ['auto', 'openblas', 'openblas-dl', 'reference'];
+  // The backends every prebuild carries (XNNPACK is built in); nnpack is a
+  // library loaded at run time, present on this machine or that board, not in
+  // the emulation sysroots, so it is not part of the comparison.
+  const bundled = ['auto', 'openblas', 'openblas-dl', 'xnnpack', 'reference'];
   for (const backend of nn.backends().filter((b) => b.available && bundled.includes(b.name)).map((b) => b.name)) {
     nn.setBackend(backend);
     const k = (op) => `${backend}/${op}`;

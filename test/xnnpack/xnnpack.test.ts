@@ -1,10 +1,10 @@
-// The xnnpack backend with the system's libXNNPACK: listed with its library,
+// The xnnpack backend on the XNNPACK built into the addon: listed as built in,
 // conv2d on XNNPACK's operator for every kind of shape it takes, pooling and
 // fullyConnected routed to XNNPACK or the fallback with the results of the
 // reference backend either way, NaN and infinity kept as neonn defines them,
 // and models (Sequential, ONNX) run on it. The general op suites run on it
 // too (they take every available backend); these cover what is particular to
-// it. Without the library the tests are skipped, loudly.
+// it. A build without XNNPACK (NEONN_XNNPACK=OFF) skips them, loudly.
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 
@@ -55,12 +55,12 @@ function expectSameNonFinite(got: ArrayLike<number>, want: ArrayLike<number>, rt
 }
 
 suite('xnnpack: listing', () => {
-  test('available, with the library it loaded, its configuration, fallback and threads', () => {
+  test('available, built in, with its configuration, fallback and threads', () => {
     const b = stats('xnnpack');
     expect(b.available).toBe(true);
     expect(b.reason).toBeUndefined();
-    expect(b.library).toMatch(/\/libXNNPACK\.so(\.0)?$/);
-    expect(b.config).toContain(`XNNPACK (operators, NHWC) from ${b.library}`);
+    expect(b.library).toBe('built in (XNNPACK 0.0~git20241108, pthreadpool 0.0~git20240616)');
+    expect(b.config).toContain(`XNNPACK (operators, NHWC) ${b.library}`);
     expect(b.fallback).toBe('openblas');
     expect(b.threads).toBe(nn.getThreads());
     // Registered after the OpenBLAS builds, before reference.
@@ -175,8 +175,10 @@ type PoolCase = [string, 'max' | 'avg', number[], PoolOracleOptions, boolean];
 const poolCases: PoolCase[] = [
   ['max x=[1,16,20,20] k=3 s=2 p=1', 'max', [1, 16, 20, 20], { kernel: 3, strides: 2, pads: 1 }, true],
   ['max x=[2,8,13,13] k=3 s=2 ceil', 'max', [2, 8, 13, 13], { kernel: 3, strides: 2, ceil: true }, true],
-  ['max x=[1,8,15,14] k=[3,2] s=[2,3] p=[1,0,1,1] ceil', 'max', [1, 8, 15, 14], { kernel: [3, 2], strides: [2, 3], pads: [1, 0, 1, 1], ceil: true }, true],
-  ['max x=[1,32,12,12] k=2 s=4 (stride > kernel)', 'max', [1, 32, 12, 12], { kernel: 2, strides: 4 }, true],
+  // XNNPACK 0.0~git20241108 refuses a max-pooling stride larger than its window
+  // (invalid parameter), which the 2022 snapshot took: such shapes run on the loops.
+  ['max x=[1,8,15,14] k=[3,2] s=[2,3] p=[1,0,1,1] ceil (stride 3 > window 2: loops)', 'max', [1, 8, 15, 14], { kernel: [3, 2], strides: [2, 3], pads: [1, 0, 1, 1], ceil: true }, false],
+  ['max x=[1,32,12,12] k=2 s=4 (stride > kernel: loops)', 'max', [1, 32, 12, 12], { kernel: 2, strides: 4 }, false],
   ['max x=[1,8,17,17] k=2 d=2 (dilated, unpadded)', 'max', [1, 8, 17, 17], { kernel: 2, dilations: 2 }, true],
   ['max x=[1,8,17,17] k=3 d=2 p=2 (dilated, padded: loops)', 'max', [1, 8, 17, 17], { kernel: 3, dilations: 2, pads: 2 }, false],
   ['max x=[1,16,9,9] k=1 (XNNPACK refuses 1x1: loops)', 'max', [1, 16, 9, 9], { kernel: 1 }, false],
