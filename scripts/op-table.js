@@ -19,11 +19,14 @@ function table() {
     const attrs = Object.keys(s.attrs).join(', ') || '—';
     rows.set(name, { name, dtypes, attrs, path: HANDLED_OPS.includes(name) ? 'fast path + kernel' : 'kernel', doc: s.doc });
   }
+  // Data-dependent output shapes: computed in TS between the planned program segments (lib/onnx/segments.ts).
+  const { DATA_DEPENDENT } = require(path.join(root, 'dist/onnx/dynamic'));
+  for (const [name, d] of Object.entries(DATA_DEPENDENT)) rows.set(name, { name, dtypes: d.dtypes, attrs: d.attrs, path: 'between segments', doc: d.doc });
   for (const name of HANDLED_OPS) {
     if (!rows.has(name)) rows.set(name, { name, dtypes: 'float32', attrs: '(see ONNX)', path: 'fast path', doc: '' });
   }
   const lines = [
-    `${rows.size} ops. *fast path*: mapped onto the backend-dispatched kernels (OpenBLAS, NNPACK, XNNPACK, auto); *kernel*: the op schema's generic kernel (every other form).`,
+    `${rows.size} ops. *fast path*: mapped onto the backend-dispatched kernels (OpenBLAS, NNPACK, XNNPACK, auto); *kernel*: the op schema's generic kernel (every other form); *between segments*: an output shape that depends on the data, computed between the planned programs before and after it.`,
     '',
     '| op | input dtypes | attributes | runs on | what |',
     '|---|---|---|---|---|',

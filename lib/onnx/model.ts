@@ -25,6 +25,8 @@ import { TValue, execSchemaOp } from '../ir/exec';
 import { toOutput } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
 import { decodeModel } from './proto';
+import { isDataDependent } from './dynamic';
+import { SegmentModel, Segments } from './segments';
 
 /** Options of {@link loadOnnx}. */
 export interface LoadOnnxOptions {
@@ -104,10 +106,10 @@ function readsValueAt(step: Step, slot: number): boolean {
  * that any op reads as data is never planned on: each new value would cost a
  * new program.
  */
-function inputsByValue(g: Graph): boolean[] {
+function inputsByValue(g: Graph, onlyWhereRead = false): boolean[] {
   return g.inputs.map((p) => {
-    if (p.dtype !== 'float32' && p.dtype !== 'float16') return true;
-    if (p.dtype !== 'float32') return false;
+    if (!onlyWhereRead && p.dtype !== 'float32' && p.dtype !== 'float16') return true;
+    if (p.dtype === 'float16') return false;
     let uses = 0;
     let onlyValues = true;
     for (const s of g.steps) {
@@ -216,8 +218,15 @@ export class OnnxModel {
     return this.byValue[input] && count <= PLANNED_VALUES;
   }
 
-  /** @internal use {@link loadOnnx} */
-  constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map(), listed = true) {
+  /** A graph with data-dependent ops (NonMaxSuppression, NonZero): its planned segments and the ops between them. */
+  private readonly segments?: Segments;
+
+  /**
+   * @internal use {@link loadOnnx}
+   * @param onlyWhereRead - integer inputs too are planned by value only when every op reading them reads their
+   *   values (a later segment's inputs: indices NonMaxSuppression selected must not cost a program per value)
+   */
+  constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map(), listed = true, onlyWhereRead = false) {
     // A Sequential model's graph is not a loaded ONNX model: diagnostics() does not list it.
     if (listed) liveModels.add(new WeakRef(this));
     this.graph = graph;
@@ -228,7 +237,15 @@ export class OnnxModel {
     this.inputDims = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.dims])));
     this.inputDtypes = Object.freeze(graph.inputs.map((i) => i.dtype));
     // Planned at load when every input shape is fixed and no input's values are planned on.
-    this.byValue = inputsByValue(graph);
+    this.byValue = inputsByValue(graph, onlyWhereRead);
+    if (graph.steps.some((s) => isDataDependent(s.node))) {
+      // A typed feed (int64 indices) is a TValue, which OnnxFeeds (float tensors for users) does not name.
+      this.segments = new Segments(graph, (g, first) => new OnnxModel(g, algorithms, false, !first) as unknown as SegmentModel);
+      this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
+      this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.dtype));
+      this.graph = { ...graph, consts: new Map(), steps: [] };
+      return;
+    }
     const isStatic = graph.inputs.every((i, k) => i.shape.length > 0 && i.shape.every((d) => d > 0) && !this.valuesPlanned(k, sizeOf(i.shape))) || graph.inputs.length === 0;
     if (isStatic) {
       // Compile now: shape errors show at load, and the weights move to native memory once.
@@ -368,7 +385,8 @@ export class OnnxModel {
     return entry;
   }
 
-  private prepare(op: string, feeds: unknown): { inputs: TypedData[]; entry: Compiled; outs: TValue[] } {
+  /** The feeds checked against the inputs' names, dtypes and shapes (symbols consistent), in input order. */
+  private checkFeeds(op: string, feeds: unknown): TValue[] {
     if (this.disposed) throw new NeonnError(`${op}: the model was disposed`, 'ERR_NEONN_DISPOSED', op);
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds)) typeError(op, 'feeds', `an object { ${this.inputNames.map((n) => JSON.stringify(n)).join(', ')} }`, feeds);
     const rec = feeds as Record<string, unknown>;
@@ -396,6 +414,11 @@ export class OnnxModel {
       });
       return x;
     });
+    return xs;
+  }
+
+  private prepare(op: string, feeds: unknown): { inputs: TypedData[]; entry: Compiled; outs: TValue[] } {
+    const xs = this.checkFeeds(op, feeds);
     const entry = this.compiled(xs.map((x) => [...x.shape]), xs);
     this.last = entry;
     const outs = entry.outShapes.map((s, i): TValue => ({ dtype: entry.outDtypes[i], shape: s, data: allocate(entry.outDtypes[i], Math.max(1, sizeOf(s))) }));
@@ -416,6 +439,7 @@ export class OnnxModel {
    * @throws {TypeError} for a missing or unknown input, {RangeError} for a wrong shape
    */
   runSync(feeds: OnnxFeeds): Record<string, Tensor> {
+    if (this.segments) return this.named(this.segments.runSync(this.feedMap('runSync', feeds)));
     const p = this.prepare('runSync', feeds);
     p.entry.program.runSync(p.inputs, p.outs.map((t) => t.data));
     return this.named(p.outs);
@@ -423,12 +447,24 @@ export class OnnxModel {
 
   /** Runs the whole graph on the libuv pool; calls on one model run one after another. */
   async run(feeds: OnnxFeeds): Promise<Record<string, Tensor>> {
+    if (this.segments) {
+      const segments = this.segments;
+      const env = this.feedMap('run', feeds);
+      const go = this.queue.then(() => segments.run(env));
+      this.queue = go.catch(() => undefined);
+      return this.named(await go);
+    }
     const p = this.prepare('run', feeds);
     const stack = new Error();
     const go = this.queue.then(() => runProgram('run', p.entry.program, p.inputs, p.outs.map((t) => t.data), stack));
     this.queue = go.catch(() => undefined);
     await go;
     return this.named(p.outs);
+  }
+
+  private feedMap(op: string, feeds: unknown): Map<string, TValue> {
+    const xs = this.checkFeeds(op, feeds);
+    return new Map(this.inputNames.map((n, i) => [n, xs[i]]));
   }
 
   /** Whether {@link dispose} was called. */
@@ -444,6 +480,12 @@ export class OnnxModel {
    */
   layers(): OnnxLayer[] {
     if (this.disposed) throw new NeonnError('layers: the model was disposed', 'ERR_NEONN_DISPOSED', 'layers');
+    if (this.segments) {
+      return this.segments.describe().flatMap((p): OnnxLayer[] => {
+        if (p.op) return [{ name: p.op.label, op: p.op.ops, kernels: [p.op.ops], backend: 'js', precision: 'float' }];
+        return p.model instanceof OnnxModel ? p.model.layers() : [];
+      });
+    }
     const c = this.last;
     if (!c) return [];
     const kernels = new Map<string, string[]>();
@@ -481,11 +523,13 @@ export class OnnxModel {
 
   /** Native memory held (weights copies + arenas), in bytes. */
   memoryBytes(): number {
+    if (this.segments) return this.segments.memoryBytes();
     return programsMemory(this.programs.values());
   }
 
   /** Frees the native memory now (a run in flight finishes first). Later calls throw ERR_NEONN_DISPOSED. */
   dispose(): void {
+    this.segments?.dispose();
     disposePrograms(this.programs);
     this.last = undefined;
     this.graph = { ...this.graph, consts: new Map(), steps: [] };

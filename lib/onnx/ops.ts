@@ -17,6 +17,7 @@ import { batchNorm, lrn } from '../ops/normalization';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, fmtShape, sizeOf } from '../tensor';
 import { DType, DTYPE_CODE, TypedData, fromNumbers, toNumbers } from '../dtype';
+import { runDataDependent } from './dynamic';
 import { TValue, execSchemaOp, isFolded } from '../ir/exec';
 import { opNames } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
@@ -337,6 +338,18 @@ function gatherValues(values: ArrayLike<number>, shape: number[], axis: number, 
   return out;
 }
 
+/**
+ * NonMaxSuppression, NonZero: computed here when their inputs are known (folded
+ * at load); a model computing them from its data runs them between program
+ * segments (segments.ts), never inside a program.
+ */
+function dataDependent(ctx: Ctx, ins: (Value | undefined)[]): Value[] {
+  if (ctx.known && ins.some((v) => v !== undefined && !ctx.known!(v))) {
+    unsupported(ctx, 'its output shape depends on values computed by the model; it runs between program segments');
+  }
+  return runDataDependent(ctx.node, ctx.label, ins.map((v) => (v === undefined ? undefined : typedOf(v)))).map((v) => valueOfTyped(v, true));
+}
+
 const HANDLERS: Record<string, Handler> = {
   Constant: (ctx) => {
     const t = attrTensor(ctx.node, 'value');
@@ -363,6 +376,8 @@ const HANDLERS: Record<string, Handler> = {
     return [new Tensor(new Float32Array(n).fill(asTensor(v).data[0] ?? 0), shape)];
   },
   Identity: (ctx, ins) => [valueOf(ctx, ins, 0)],
+  NonMaxSuppression: dataDependent,
+  NonZero: dataDependent,
   // Inference: the identity. Its mask output, if anything reads it, is missing (an error there).
   Dropout: (ctx, ins) => [float(ctx, ins, 0)],
   Gather: (ctx, ins) => {

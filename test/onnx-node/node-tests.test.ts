@@ -43,6 +43,8 @@ export const LISTED_OPS: readonly string[] = [
   'LSTM', 'GRU', 'RNN',
   // and small ops they or other OCR nets use
   'Sign', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Celu', 'CumSum',
+  // data-dependent output shapes (NonMaxSuppression is above), run between program segments
+  'NonZero',
 ];
 const LISTED = new Set(LISTED_OPS);
 
