@@ -21,6 +21,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   NEONN_CACHE_DIR: "where auto keeps its per-layer choices (default: $XDG_CACHE_HOME/neonn or ~/.cache/neonn; 'off': memory only)",
   NEONN_THREADS: 'threads per op, shared by every backend (default and most: the online cores; more are clamped with a warning)',
   NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
+  NEONN_REGIONS: "'off': run every layer on its own, never as an NHWC region on XNNPACK (xnnpack, and auto's measured choice); default 'on'",
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',
   NEONN_DEPS_CACHE: 'build time: where the OpenBLAS builds are cached (default deps/.cache)',
   NEONN_ADDON_PATH: 'load this neonn.node instead of the prebuild or build/Release (npm run test:asan: the sanitizer build)',
@@ -39,6 +40,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new RangeError(`NEONN_THREADS must be an integer from 1 to 1024, got ${JSON.stringify(threadsRaw)}`);
     }
     threads = Number(threadsRaw);
+  }
+  const regions = nonEmpty(env.NEONN_REGIONS);
+  if (regions !== undefined && regions !== 'on' && regions !== 'off') {
+    throw new RangeError(`NEONN_REGIONS must be "on" or "off", got ${JSON.stringify(regions)}`);
   }
   const debug = /\bneonn\b/i.test(env.NODE_DEBUG ?? '');
   return { backend, threads, nnpackLibrary: nonEmpty(env.NEONN_NNPACK_LIBRARY), debug };

@@ -1,5 +1,6 @@
 #include "backend.h"
 
+#include "model/region.h"
 #include "ops/conv.h"
 
 namespace neonn {
@@ -90,6 +91,8 @@ void check_conv_algorithm(const Backend& backend, const Conv2dCall& call) {
                     "\" cannot run this conv on backend \"" + backend.name() + "\"" +
                     (can.empty() ? std::string() : " (it can: " + can + ")"));
 }
+
+std::unique_ptr<RegionPlan> Backend::plan_region(const RegionGraph& /*graph*/) const { return nullptr; }
 
 std::unique_ptr<ConvPlan> Backend::plan_conv2d(const Conv2dCall& call, ConvAlgorithm algorithm) const {
   Conv2dCall c = call;

@@ -36,6 +36,8 @@ enum class Op : uint32_t {
 
 // Call descriptions of each op family: plain structs holding sizes,
 // hyperparameters and raw buffer pointers, defined with their op in src/ops/.
+struct RegionGraph;         // src/model/region.h
+class RegionPlan;           // src/model/region.h
 struct Conv2dCall;          // src/ops/conv.h
 struct FullyConnectedCall;  // src/ops/conv.h
 struct Pool2dCall;          // src/ops/pool.h
@@ -170,6 +172,11 @@ class Backend {
   /// run it (auto measures) and the caller runs the plan on it right after,
   /// so y ends up right. The default makes a plan that calls conv2d().
   virtual std::unique_ptr<ConvPlan> plan_conv2d(const Conv2dCall& call, ConvAlgorithm algorithm) const;
+  /// Whether this backend runs runs of steps as NHWC regions (plan_region).
+  virtual bool runs_regions() const { return false; }
+  /// Plans a run of a program's steps as one NHWC region (model/region.h),
+  /// or null when a node is beyond what it runs. The default: null.
+  virtual std::unique_ptr<RegionPlan> plan_region(const RegionGraph& graph) const;
 
   // One entry point per op family; each is called only when provides() says
   // so (the default implementations throw an internal error). The call

@@ -1,6 +1,9 @@
 #include "program.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <utility>
 
@@ -10,6 +13,9 @@
 #include "../status.h"
 
 namespace neonn {
+
+// Times auto takes of a region and of its steps before it decides (the best of each counts).
+constexpr int kRegionTrials = 3;
 
 Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
                  std::vector<size_t> input_sizes, std::vector<size_t> output_sizes,
@@ -98,14 +104,46 @@ std::vector<PlannedLayer> Program::planned_layers() const {
 void Program::snapshot_plans() {
   std::vector<PlannedLayer> layers;
   size_t bytes = 0;
+  std::vector<bool> in_region(plans_.size(), false);
+  for (const Region& r : regions_) {
+    if (r.use != Region::Use::kRegion) continue;
+    for (const RegionNode& n : r.graph.nodes) in_region[n.step] = true;
+  }
+  // A region auto measured slower than its layers: they say so.
+  std::vector<const std::string*> measured_slower(plans_.size(), nullptr);
+  for (const Region& r : regions_) {
+    if (r.use != Region::Use::kSteps) continue;
+    for (const RegionNode& n : r.graph.nodes) measured_slower[n.step] = &r.note;
+  }
   for (size_t i = 0; i < plans_.size(); ++i) {
     const PlanSlot& p = plans_[i];
-    if (!p.plan) continue;
+    // A conv of a region has a plan of its own only from a run whose region fell back: the region speaks for it.
+    if (!p.plan || in_region[i]) continue;
+    const std::string note = measured_slower[i] == nullptr ? p.plan->note() : p.plan->note() + "; " + *measured_slower[i];
     layers.push_back(PlannedLayer{i, steps_[i].label, p.made_for->name(), p.plan->backend(),
-                                  conv_algorithm_name(p.plan->algorithm()), p.plan->memory_bytes(),
-                                  p.plan->note()});
+                                  conv_algorithm_name(p.plan->algorithm()), p.plan->memory_bytes(), note});
     bytes += layers.back().bytes;
   }
+  // The convs of NHWC regions: the region's memory on its first conv.
+  for (const Region& r : regions_) {
+    if (r.use != Region::Use::kRegion) continue;
+    // Each conv with its packed weights (the first also with the region's buffers).
+    size_t before = 0;
+    for (size_t k = 0; k < r.graph.nodes.size(); ++k) {
+      const RegionNode& n = r.graph.nodes[k];
+      before += r.plan->node_bytes(k);
+      if (n.kind != RegionNode::Kind::kConv) continue;
+      // Under auto: how the layer alone was chosen, then how the region was.
+      const std::string& alone = k < r.layer_notes.size() ? r.layer_notes[k] : std::string();
+      layers.push_back(PlannedLayer{n.step, steps_[n.step].label, regions_resolved_, regions_for_->name(),
+                                    conv_algorithm_name(ConvAlgorithm::kXnnpack), before,
+                                    alone.empty() ? r.note : alone + "; " + r.note});
+      bytes += before;
+      before = 0;
+    }
+    bytes += before;
+  }
+  std::sort(layers.begin(), layers.end(), [](const PlannedLayer& a, const PlannedLayer& b) { return a.step < b.step; });
   std::lock_guard<std::mutex> lock(snapshot_mutex_);
   planned_ = std::move(layers);
   plan_bytes_ = bytes;
@@ -227,23 +265,98 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     kcall.attrs = s.attrs;
     s.generic->run(kcall);
   };
+  // NHWC regions: the active backend's (xnnpack), or under auto XNNPACK's,
+  // each measured against its steps on the runs after the first (whose
+  // per-layer choices it is measured against) and used where faster. Planned
+  // once per backend and thread count.
+  const Backend* planner = nullptr;
+  bool measure = false;
+  const char* regions_env = std::getenv("NEONN_REGIONS");  // "off": none (checked by lib/config.ts)
+  if (regions_env != nullptr && std::string(regions_env) == "off") {
+    planner = nullptr;
+  } else if (active.runs_regions()) {
+    planner = &active;
+  } else if (active.name() == "auto") {
+    const Backend* x = reg.find("xnnpack");
+    if (x != nullptr && x->status().ok && x->runs_regions()) {
+      planner = x;
+      measure = true;
+    }
+  }
+  const bool first_run = regions_for_ != planner || regions_threads_ != reg.threads();
+  if (planner != nullptr && first_run) {
+    plan_regions(*planner, measure, fill, args);
+    regions_resolved_ = active.name();
+  }
+  if (planner == nullptr) regions_.clear(), regions_for_ = nullptr;
+  std::vector<std::vector<float>> scratch;
+  auto exec_step = [&](size_t i) {
+    const Step& s = steps_[i];
+    try {
+      if (s.generic != nullptr) return run_generic(s);
+      fill(s);
+      if (s.kernel->family == Op::kConv2d) return run_conv_step(i, active, args);
+      s.kernel->exec(reg.resolve(active, s.kernel->family), args);
+    } catch (const Error& e) {
+      throw Error(e.kind(), e.code(), "model: step " + std::to_string(i) + " (" + s.label + "): " + e.what());
+    }
+  };
+  auto exec_region = [&](const Region& r, std::vector<std::vector<float>>* aside) {
+    try {
+      return run_region(r, resolve, aside);
+    } catch (const Error& e) {
+      throw Error(e.kind(), e.code(), "model: steps " + std::to_string(r.first) + "-" + std::to_string(r.end - 1) +
+                                          " (" + r.plan->describe() + "): " + e.what());
+    }
+  };
+  auto elapsed_us = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // Under auto, a region is measured where the first run reaches it: its
+  // steps run once (their layers planned and measured as usual), then, from
+  // the arena as it was at the region's start, its steps and the region are
+  // timed a few times each, and the faster computes the result. So the first
+  // run's outputs are those of every later run.
+  auto measure_region = [&](Region& r) {
+    const std::vector<float> start(arena_);
+    for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+    double steps_us = 0, region_us = 0;
+    bool finite = true;
+    for (int rep = 0; rep < kRegionTrials && finite; ++rep) {
+      arena_ = start;
+      auto t0 = std::chrono::steady_clock::now();
+      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+      const double st = elapsed_us(t0);
+      arena_ = start;
+      t0 = std::chrono::steady_clock::now();
+      finite = exec_region(r, &scratch);  // its exits written aside
+      const double rt = elapsed_us(t0);
+      steps_us = rep == 0 ? st : std::min(steps_us, st);
+      region_us = rep == 0 ? rt : std::min(region_us, rt);
+    }
+    decide_region(r, finite, region_us, steps_us);
+    arena_ = start;
+    if (r.use == Region::Use::kRegion && exec_region(r, nullptr)) return;
+    for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+  };
   auto run_steps = [&] {
-    for (const Step& s : steps_) {
-      try {
-        if (s.generic != nullptr) {
-          run_generic(s);
+    size_t next_region = 0;
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      while (next_region < regions_.size() && regions_[next_region].first < i) ++next_region;
+      if (next_region < regions_.size() && regions_[next_region].first == i) {
+        Region& r = regions_[next_region];
+        if (r.use == Region::Use::kMeasuring) {
+          measure_region(r);
+          i = r.end - 1;
           continue;
         }
-        fill(s);
-        if (s.kernel->family == Op::kConv2d) {
-          run_conv_step(static_cast<size_t>(&s - steps_.data()), active, args);
+        // Not done (NaN or infinity at its edges): its steps run one by one.
+        if (r.use == Region::Use::kRegion && exec_region(r, nullptr)) {
+          i = r.end - 1;
           continue;
         }
-        s.kernel->exec(reg.resolve(active, s.kernel->family), args);
-      } catch (const Error& e) {
-        throw Error(e.kind(), e.code(), "model: step " + std::to_string(&s - steps_.data()) + " (" +
-                                            s.label + "): " + e.what());
       }
+      exec_step(i);
     }
   };
   run_steps();

@@ -19,6 +19,7 @@
 #include "../auto/auto_backend.h"
 #include "../kernels/kernel.h"
 #include "../ops/op_table.h"
+#include "region.h"
 
 namespace neonn {
 
@@ -102,6 +103,28 @@ class Program {
   /// true when it changed a plan.
   bool keep_one_pool(const Backend& active, const std::function<Conv2dCall(size_t)>& call_of);
 
+  /// A run of steps [first, end) the active backend runs as one NHWC region.
+  struct Region {
+    size_t first = 0, end = 0;
+    RegionGraph graph;
+    std::vector<BufferRef> refs;  ///< per value: where its NCHW data lives in the program
+    std::unique_ptr<RegionPlan> plan;
+    /// Under auto, measured on the runs after the first: the region, or its steps one by one.
+    enum class Use { kMeasuring, kRegion, kSteps } use = Use::kRegion;
+    std::string note;  ///< what it is, and under auto how it was chosen
+    std::vector<std::string> layer_notes;  ///< per node, under auto: how its layer alone was chosen
+  };
+  /// Finds the runs of steps `planner` can run as regions and plans them
+  /// (`fill` binds a step's arguments into `args` for decoding); `measure`:
+  /// each is measured against its steps before it is used (auto).
+  void plan_regions(const Backend& planner, bool measure, const std::function<void(const Step&)>& fill, ValueArgs& args);
+  /// Runs region `r` (its entries and exits resolved by `resolve`, or the
+  /// exits into `scratch` when given); false: run its steps one by one.
+  bool run_region(const Region& r, const std::function<MutableFloatSpan(const BufferRef&)>& resolve,
+                  std::vector<std::vector<float>>* scratch = nullptr) const;
+  /// Decides from the best times of `r` and of its steps (`finite`: the region's exits were).
+  void decide_region(Region& r, bool finite, double region_us, double steps_us);
+
   /// A conv step whose weights are constants keeps a plan (transformed or
   /// packed weights) across runs; other steps have an empty slot.
   struct PlanSlot {
@@ -117,6 +140,10 @@ class Program {
   std::vector<size_t> input_sizes_, output_sizes_;
   std::vector<Step> steps_;
   std::vector<PlanSlot> plans_;
+  std::vector<Region> regions_;
+  const Backend* regions_for_ = nullptr;  ///< the backend the regions were planned for
+  int regions_threads_ = 0;
+  std::string regions_resolved_;  ///< the active backend they were planned under (planned_layers' "resolved")
   bool replanned_ = false;  ///< a plan was (re)made during this run
   std::mutex run_mutex_;
   // What the JS thread reads while a run may be in flight on the pool: a

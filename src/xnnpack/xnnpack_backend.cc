@@ -37,6 +37,7 @@
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
 #include "../ops/pool.h"
+#include "../model/region.h"
 #include "../registry.h"
 #include "xnnpack_api.h"
 #include "xnnpack_layout.h"
@@ -146,7 +147,8 @@ class XnnpackBackend final : public Backend {
     if (loaded_.ok) {
       // The 0.0~git snapshot has no version call: say what runs and which one.
       i.config = "XNNPACK (operators, NHWC) " + loaded_.library +
-                 ": conv2d, maxPool2d, avgPool2d, globalAvgPool; fullyConnected where faster (measured per shape); " +
+                 ": a model's runs of convs, pooling, add, relu/clip and a classifier as NHWC regions; single layers: "
+                 "conv2d, maxPool2d, avgPool2d, globalAvgPool; fullyConnected where faster (measured per shape); " +
                  (elementwise_ ? std::string("add, relu, clip")
                                : std::string("add/relu/clip on the fallback (this CPU's XNNPACK kernels turn NaN into a bound)"));
       i.threads = threads();
@@ -228,6 +230,11 @@ class XnnpackBackend final : public Backend {
     any.algorithm = ConvAlgorithm::kAuto;
     delegate(Op::kConv2d, &Backend::conv2d, any);
   }
+
+  // --- NHWC regions (model/region.h) ---
+
+  bool runs_regions() const override { return true; }
+  std::unique_ptr<RegionPlan> plan_region(const RegionGraph& graph) const override;
 
   // --- fullyConnected ---
 
@@ -410,6 +417,295 @@ void XnnpackConvPlan::run(const Conv2dCall& c) const {
                                          c.activation == Activation::kRelu, pool.get());
   if (!finite) return backend_.delegate_conv2d(c);
   backend_.count_conv(ConvAlgorithm::kXnnpack);
+}
+
+// --- NHWC regions ---
+
+// A run of a program's steps as XNNPACK operators on NHWC buffers of its
+// own: operators created and set up once (weights packed, pointers fixed),
+// buffers shared between values whose lives do not overlap, a clamp folded
+// into the operator before it where that one's output feeds nothing else.
+// A run transposes the entries in (any NaN or infinity: the caller runs the
+// steps one by one, since XNNPACK's clamps do not keep NaN), runs the
+// operators, checks the exits for NaN and infinity (the same), and
+// transposes them out. A NaN made inside a region from finite inputs (an
+// overflow, then inf - inf) and clamped away by a ReLU is not seen: the
+// one difference from running the layers one by one.
+class XnnpackRegionPlan final : public RegionPlan {
+ public:
+  XnnpackRegionPlan(const XnnpackBackend& backend, const RegionGraph& g);
+  bool run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const override;
+  size_t memory_bytes() const override { return bytes_; }
+  size_t node_bytes(size_t k) const override { return k < node_bytes_.size() ? node_bytes_[k] : 0; }
+  std::string describe() const override { return describe_; }
+
+ private:
+  const XnnpackBackend& backend_;
+  RegionGraph graph_;
+  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a clamp folded into its producer
+  std::vector<float*> buffer_of_;                    // per value: its NHWC buffer
+  std::vector<std::unique_ptr<float[]>> buffers_;
+  std::shared_ptr<xnn::Threadpool> pool_;
+  mutable std::mutex mutex_;  // operators hold their buffers: one run at a time
+  size_t bytes_ = 0;
+  std::vector<size_t> node_bytes_;
+  std::string describe_;
+};
+
+XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const RegionGraph& g)
+    : backend_(backend), graph_(g), pool_(backend.pool()) {
+  const size_t nv = g.values.size(), nn = g.nodes.size();
+  // Readers per value, and output bounds per node (a conv's ReLU, folded clamps).
+  std::vector<size_t> readers(nv, 0);
+  for (const RegionNode& n : g.nodes) {
+    for (size_t v : n.inputs) ++readers[v];
+  }
+  std::vector<float> lo(nn, -kInf), hi(nn, kInf);
+  std::vector<size_t> producer(nv, SIZE_MAX), alias(nv);
+  for (size_t v = 0; v < nv; ++v) alias[v] = v;
+  std::vector<bool> folded(nn, false);
+  size_t folds = 0;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    if (n.kind == RegionNode::Kind::kConv && n.conv.activation == Activation::kRelu) lo[k] = 0.0f;
+    if (n.kind == RegionNode::Kind::kClamp) {
+      const size_t v = n.inputs[0];
+      const size_t p = producer[v];
+      // Into a conv or a pooling (XNNPACK's add has no output clamp).
+      const bool clamps = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool);
+      if (clamps && readers[v] == 1 && !g.values[v].exit) {
+        lo[p] = std::max(lo[p], n.min);
+        hi[p] = std::min(hi[p], n.max);
+        alias[n.output] = alias[v];
+        folded[k] = true;
+        ++folds;
+      } else {
+        lo[k] = n.min;
+        hi[k] = n.max;
+      }
+    }
+    producer[n.output] = k;
+  }
+  // Lifetimes of the buffers (by representative value): entries from the start, exits to the end.
+  std::vector<size_t> last(nv, 0);
+  for (size_t k = 0; k < nn; ++k) {
+    for (size_t v : g.nodes[k].inputs) last[alias[v]] = std::max(last[alias[v]], k);
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    if (g.values[v].exit) last[alias[v]] = SIZE_MAX;
+  }
+  struct Slot {
+    float* data;
+    size_t floats;
+    size_t busy_until;  // the last node that reads what it holds (SIZE_MAX: an exit's)
+    bool used;
+  };
+  std::vector<Slot> slots;
+  buffer_of_.assign(nv, nullptr);
+  auto take = [&](size_t v, size_t at) {
+    const size_t need = g.values[v].elements();
+    Slot* best = nullptr;
+    for (Slot& s : slots) {
+      const bool free = !s.used || (s.busy_until != SIZE_MAX && s.busy_until < at);
+      if (free && s.floats >= need && (best == nullptr || s.floats < best->floats)) best = &s;
+    }
+    if (best == nullptr) {
+      buffers_.push_back(scratch(need));
+      bytes_ += (need + xnn::kExtraFloats) * sizeof(float);
+      slots.push_back(Slot{buffers_.back().get(), need, 0, false});
+      best = &slots.back();
+    }
+    best->used = true;
+    best->busy_until = last[v];
+    buffer_of_[v] = best->data;
+  };
+  for (size_t v = 0; v < nv; ++v) {
+    if (g.values[v].entry) take(v, 0);
+  }
+  for (size_t k = 0; k < nn; ++k) {
+    if (folded[k]) continue;
+    // Not before k: an op never writes over what it reads (k's inputs are busy until k).
+    take(g.nodes[k].output, k);
+  }
+  for (size_t v = 0; v < nv; ++v) buffer_of_[v] = buffer_of_[alias[v]];
+
+  // Operators, created and set up once.
+  node_bytes_.assign(nn, 0);
+  node_bytes_[0] = bytes_;  // the buffers
+  const xnn::Api& api = backend.api();
+  xnn::ThreadpoolHandle pool = pool_.get();
+  size_t made = 0;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    ops_.push_back(nullptr);
+    if (folded[k]) continue;
+    auto op = std::make_unique<OperatorPtr>(api);
+    const RegionValue& in = g.values[n.inputs[0]];
+    const float* x = buffer_of_[n.inputs[0]];
+    float* y = buffer_of_[n.output];
+    const std::string what = "NHWC region, step " + std::to_string(n.step);
+    switch (n.kind) {
+      case RegionNode::Kind::kConv: {
+        const Conv2dCall& c = n.conv;
+        const size_t cig = static_cast<size_t>(c.c_in_per_group()), taps = static_cast<size_t>(c.k_h * c.k_w);
+        std::unique_ptr<float[]> w = scratch(c.w.size);
+        for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
+          const float* src = c.w.data + co * cig * taps;
+          float* dst = w.get() + co * taps * cig;
+          for (size_t ci = 0; ci < cig; ++ci) {
+            for (size_t t = 0; t < taps; ++t) dst[t * cig + ci] = src[ci * taps + t];
+          }
+        }
+        check_status(api.create_convolution2d_nhwc_f32(
+                         static_cast<uint32_t>(c.pad_top), static_cast<uint32_t>(c.pad_right),
+                         static_cast<uint32_t>(c.pad_bottom), static_cast<uint32_t>(c.pad_left),
+                         static_cast<uint32_t>(c.k_h), static_cast<uint32_t>(c.k_w), static_cast<uint32_t>(c.stride_h),
+                         static_cast<uint32_t>(c.stride_w), static_cast<uint32_t>(c.dilation_h),
+                         static_cast<uint32_t>(c.dilation_w), static_cast<uint32_t>(c.group), cig,
+                         static_cast<size_t>(c.c_out_per_group()), static_cast<size_t>(c.c_in),
+                         static_cast<size_t>(c.c_out), w.get(), c.bias.data, lo[k], hi[k], 0, op->out()),
+                     what, "xnn_create_convolution2d_nhwc_f32");
+        check_status(api.setup_convolution2d_nhwc_f32(op->get(), in.n, in.h, in.w, x, y, pool), what,
+                     "xnn_setup_convolution2d_nhwc_f32");
+        node_bytes_[k] += static_cast<size_t>(c.group) * ((static_cast<size_t>(c.c_out_per_group()) + 15) / 16 * 16) *
+                          (taps * cig + 1) * sizeof(float);
+        break;
+      }
+      case RegionNode::Kind::kPool: {
+        const Pool2dCall& c = n.pool;
+        const bool global = c.kind == PoolKind::kGlobalAvg;
+        const bool is_max = c.kind == PoolKind::kMax;
+        int64_t k_h = c.k_h, k_w = c.k_w, s_h = c.stride_h, s_w = c.stride_w, d_h = c.dilation_h, d_w = c.dilation_w;
+        int64_t pt = c.pad_top, pl = c.pad_left, pb = c.pad_bottom, pr = c.pad_right;
+        if (global) {
+          k_h = c.in_h, k_w = c.in_w, s_h = s_w = d_h = d_w = 1, pt = pl = pb = pr = 0;
+        } else {
+          const bool padded = pt != 0 || pl != 0 || pb != 0 || pr != 0;
+          const bool dilated = d_h != 1 || d_w != 1;
+          if (is_max ? dilated && (padded || c.ceil_mode) : dilated || (c.count_include_pad && padded)) {
+            throw_range_error(what + ": a pooling XNNPACK does not compute as neonn defines it");
+          }
+          const int64_t ext_h = d_h * (k_h - 1) + 1, ext_w = d_w * (k_w - 1) + 1;
+          pb += std::max<int64_t>(0, (c.out_h - 1) * s_h + ext_h - (c.in_h + pt + pb));
+          pr += std::max<int64_t>(0, (c.out_w - 1) * s_w + ext_w - (c.in_w + pl + pr));
+          if ((c.in_h + pt + pb - ext_h) / s_h + 1 != c.out_h || (c.in_w + pl + pr - ext_w) / s_w + 1 != c.out_w) {
+            throw_range_error(what + ": XNNPACK's pooling output size differs");
+          }
+        }
+        if (k_h * k_w == 1) throw_range_error(what + ": a 1x1 pooling");
+        for (int64_t v : {pt, pl, pb, pr, k_h, k_w, s_h, s_w, d_h, d_w}) {
+          if (!fits_u32(v)) throw_range_error(what + ": a pooling parameter past 32 bits");
+        }
+        const size_t ch = static_cast<size_t>(c.c);
+        const int status =
+            is_max ? api.create_max_pooling2d_nhwc_f32(
+                         static_cast<uint32_t>(pt), static_cast<uint32_t>(pr), static_cast<uint32_t>(pb),
+                         static_cast<uint32_t>(pl), static_cast<uint32_t>(k_h), static_cast<uint32_t>(k_w),
+                         static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), static_cast<uint32_t>(d_h),
+                         static_cast<uint32_t>(d_w), ch, ch, ch, lo[k], hi[k], 0, op->out())
+                   : api.create_average_pooling2d_nhwc_f32(
+                         static_cast<uint32_t>(pt), static_cast<uint32_t>(pr), static_cast<uint32_t>(pb),
+                         static_cast<uint32_t>(pl), static_cast<uint32_t>(k_h), static_cast<uint32_t>(k_w),
+                         static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), ch, ch, ch, lo[k], hi[k], 0, op->out());
+        check_status(status, what, is_max ? "xnn_create_max_pooling2d_nhwc_f32" : "xnn_create_average_pooling2d_nhwc_f32");
+        const xnn::SetupPooling2dNhwcF32Fn setup = is_max ? api.setup_max_pooling2d_nhwc_f32 : api.setup_average_pooling2d_nhwc_f32;
+        check_status(setup(op->get(), in.n, in.h, in.w, x, y, pool), what, "xnn_setup_pooling2d_nhwc_f32");
+        break;
+      }
+      case RegionNode::Kind::kClamp: {
+        check_status(api.create_clamp_nc_f32(in.c, in.c, in.c, lo[k], hi[k], 0, op->out()), what, "xnn_create_clamp_nc_f32");
+        check_status(api.setup_clamp_nc_f32(op->get(), in.n * in.h * in.w, x, y, pool), what, "xnn_setup_clamp_nc_f32");
+        break;
+      }
+      case RegionNode::Kind::kGemm: {
+        // XNNPACK's weights are [N][K]: B as it is when transposed, else a transposed copy.
+        const GemmParams& p = n.gemm.params;
+        const size_t k_in = static_cast<size_t>(p.a_cols), n_out = static_cast<size_t>(p.trans_b ? p.b_rows : p.b_cols);
+        std::unique_ptr<float[]> w;
+        const float* kernel = n.gemm.buffers.b.data;
+        if (!p.trans_b) {
+          w = scratch(k_in * n_out);
+          for (size_t r = 0; r < k_in; ++r) {
+            for (size_t col = 0; col < n_out; ++col) w[col * k_in + r] = kernel[r * n_out + col];
+          }
+          kernel = w.get();
+        }
+        check_status(api.create_fully_connected_nc_f32(k_in, n_out, k_in, n_out, kernel,
+                                                       p.has_c ? n.gemm.buffers.c.data : nullptr, -kInf, kInf, 0, op->out()),
+                     what, "xnn_create_fully_connected_nc_f32");
+        check_status(api.setup_fully_connected_nc_f32(op->get(), static_cast<size_t>(p.a_rows), x, y, pool), what,
+                     "xnn_setup_fully_connected_nc_f32");
+        node_bytes_[k] += (n_out + 16) * (k_in + 1) * sizeof(float);
+        break;
+      }
+      case RegionNode::Kind::kAdd: {
+        const size_t shape[4] = {in.n, in.h, in.w, in.c};
+        check_status(api.create_add_nd_f32(-kInf, kInf, 0, op->out()), what, "xnn_create_add_nd_f32");
+        check_status(api.setup_add_nd_f32(op->get(), 4, shape, 4, shape, x, buffer_of_[n.inputs[1]], y, pool), what,
+                     "xnn_setup_add_nd_f32");
+        break;
+      }
+    }
+    ops_.back() = std::move(op);
+    ++made;
+  }
+  bytes_ = 0;
+  for (size_t b : node_bytes_) bytes_ += b;
+  size_t entries = 0, exits = 0;
+  for (const RegionValue& v : g.values) {
+    entries += v.entry ? 1 : 0;
+    exits += v.exit ? 1 : 0;
+  }
+  describe_ = "NHWC region on XNNPACK: " + std::to_string(nn) + " steps (" + std::to_string(g.nodes.front().step) + "-" +
+              std::to_string(g.nodes.back().step) + ") as " + std::to_string(made) + " operators (" +
+              std::to_string(folds) + " clamps folded), " + std::to_string(entries) + " transposes in, " +
+              std::to_string(exits) + " out";
+}
+
+bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const xnn::Api& api = backend_.api();
+  xnn::ThreadpoolHandle pool = pool_.get();
+  const size_t nv = graph_.values.size();
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.entry) continue;
+    if (!backend_.transpose(entries[v], buffer_of_[v], r.n, r.c, r.h * r.w, false, pool)) return false;
+  }
+  for (size_t k = 0; k < ops_.size(); ++k) {
+    if (ops_[k]) check_status(api.run_operator(ops_[k]->get(), pool), "NHWC region", "xnn_run_operator");
+  }
+  // Checked before any exit is written: the steps one by one must still find their inputs.
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.exit) continue;
+    uint32_t bad = 0;
+    const float* b = buffer_of_[v];
+    for (size_t i = 0, e = r.elements(); i < e; ++i) bad |= xnn::non_finite(b[i]);
+    if (bad != 0) return false;
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (r.exit) backend_.transpose(buffer_of_[v], exits[v], r.n, r.h * r.w, r.c, false, pool);
+  }
+  for (const RegionNode& n : graph_.nodes) {
+    backend_.count_op();
+    if (n.kind == RegionNode::Kind::kConv) backend_.count_conv(ConvAlgorithm::kXnnpack);
+  }
+  return true;
+}
+
+std::unique_ptr<RegionPlan> XnnpackBackend::plan_region(const RegionGraph& graph) const {
+  for (const RegionNode& n : graph.nodes) {
+    if (n.kind == RegionNode::Kind::kConv && !conv_supported(n.conv)) return nullptr;
+  }
+  try {
+    return std::make_unique<XnnpackRegionPlan>(*this, graph);
+  } catch (const Error& e) {
+    // A node XNNPACK refuses: the steps run one by one.
+    if (e.kind() != ErrorKind::kRange) throw;
+    return nullptr;
+  }
 }
 
 // --- fullyConnected ---

@@ -1,10 +1,9 @@
 // NCHW <-> NHWC for the XNNPACK backend: neonn's activations are NCHW,
-// XNNPACK's conv and pooling operators take NHWC, so every such layer
-// transposes its input in and its output back. That costs two passes over
-// the activations per layer (a known limitation: a model whose layers all ran
-// on XNNPACK could stay NHWC between them). The passes also report whether
-// any value was NaN or infinite, which the backend needs to keep neonn's
-// NaN semantics (see xnnpack_backend.cc).
+// XNNPACK's conv and pooling operators take NHWC, so a layer run alone
+// transposes its input in and its output back, and an NHWC region (a run of
+// layers kept in NHWC, model/region.h) its inputs and outputs. The passes
+// also report whether any value was NaN or infinite, which the backend needs
+// to keep neonn's NaN semantics (see xnnpack_backend.cc).
 #pragma once
 
 #include <algorithm>

@@ -1,0 +1,358 @@
+// Finding a program's NHWC regions (model/region.h): maximal runs of steps
+// the active backend can keep in its own layout — convs with constant
+// weights, max/average/global pooling, add of equal shapes, relu/clip — with
+// each value identified by the buffer it is written to. A value read after
+// the run (or a model output) is an exit; a buffer read but not written in
+// the run is an entry. Everything is decided from the steps' arguments: the
+// TypeScript planner needs to know nothing of it.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "../ops/conv.h"
+#include "../ops/elementwise.h"
+#include "../ops/gemm.h"
+#include "../ops/pool.h"
+#include "../registry.h"
+#include "program.h"
+
+namespace neonn {
+namespace {
+
+bool same_ref(const BufferRef& a, const BufferRef& b) {
+  return a.kind == b.kind && a.index == b.index && a.offset == b.offset && a.size == b.size;
+}
+
+bool overlaps(const BufferRef& a, const BufferRef& b) {
+  return a.kind == b.kind && a.index == b.index && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+}
+
+/// The buffers a step reads and writes. For an op family whose output
+/// argument is not known here, every buffer counts as read (and none as
+/// written): a value it touches stays an exit, which is only a wasted copy.
+void step_io(const Step& s, std::vector<BufferRef>* reads, std::vector<BufferRef>* writes) {
+  reads->clear();
+  writes->clear();
+  if (s.generic != nullptr) {
+    for (const KernelTensorSpec& t : s.kernel_inputs) if (t.present) reads->push_back(t.ref);
+    for (const KernelTensorSpec& t : s.kernel_outputs) if (t.present) writes->push_back(t.ref);
+    return;
+  }
+  int out = -1;
+  switch (s.kernel->family) {
+    case Op::kConv2d: out = 3; break;
+    case Op::kPool2d: out = 1; break;
+    case Op::kUnary: out = 1; break;
+    case Op::kBinary: out = 2; break;
+    case Op::kPrelu: out = 2; break;
+    case Op::kGemm: out = 3; break;
+    default: break;
+  }
+  for (size_t i = 0; i < s.args.size(); ++i) {
+    const StepArg& a = s.args[i];
+    if (a.kind == StepArg::Kind::kBuffer) (static_cast<int>(i) == out ? writes : reads)->push_back(a.buffer);
+    if (a.kind == StepArg::Kind::kBufferList) reads->insert(reads->end(), a.buffers.begin(), a.buffers.end());
+  }
+}
+
+bool const_buffer(const StepArg& a) { return a.kind == StepArg::Kind::kBuffer && a.buffer.kind == BufferRef::Kind::kConst; }
+
+/// One candidate node: the step decoded, its input refs and output ref.
+struct Candidate {
+  RegionNode node;
+  std::vector<BufferRef> inputs;
+  std::vector<RegionValue> input_shapes;  ///< NCHW of each input (0s: known only from an earlier node)
+  BufferRef output;
+  RegionValue output_shape;
+};
+
+RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
+  RegionValue v;
+  v.n = static_cast<size_t>(n);
+  v.c = static_cast<size_t>(c);
+  v.h = static_cast<size_t>(h);
+  v.w = static_cast<size_t>(w);
+  return v;
+}
+
+/// Step `s` as a region node, when its family and arguments are of the kinds a region holds.
+bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
+  if (s.kernel == nullptr) return false;
+  Candidate c;
+  switch (s.kernel->family) {
+    case Op::kConv2d: {
+      if (s.args.size() < 4 || !const_buffer(s.args[1]) || !(s.args[2].kind == StepArg::Kind::kNull || const_buffer(s.args[2]))) return false;
+      const Conv2dCall call = decode_conv2d(args);
+      // A conv pinned to another algorithm runs as pinned.
+      if (call.algorithm != ConvAlgorithm::kAuto && call.algorithm != ConvAlgorithm::kXnnpack) return false;
+      c.node.kind = RegionNode::Kind::kConv;
+      c.node.conv = call;
+      c.node.conv.x = FloatSpan{};
+      c.node.conv.y = MutableFloatSpan{};
+      c.inputs = {s.args[0].buffer};
+      c.input_shapes = {nchw(call.n, call.c_in, call.in_h, call.in_w)};
+      c.output = s.args[3].buffer;
+      c.output_shape = nchw(call.n, call.c_out, call.out_h, call.out_w);
+      break;
+    }
+    case Op::kPool2d: {
+      const Pool2dCall call = decode_pool2d(args);
+      c.node.kind = RegionNode::Kind::kPool;
+      c.node.pool = call;
+      c.node.pool.x = FloatSpan{};
+      c.node.pool.y = MutableFloatSpan{};
+      c.inputs = {s.args[0].buffer};
+      c.input_shapes = {nchw(call.n, call.c, call.in_h, call.in_w)};
+      c.output = s.args[1].buffer;
+      c.output_shape = call.kind == PoolKind::kGlobalAvg ? nchw(call.n, call.c, 1, 1) : nchw(call.n, call.c, call.out_h, call.out_w);
+      break;
+    }
+    case Op::kUnary: {
+      const UnaryArgs a = decode_unary(args);
+      if (a.kind == static_cast<int64_t>(UnaryKind::kRelu)) {
+        c.node.min = 0.0f;
+        c.node.max = std::numeric_limits<float>::infinity();
+      } else if (a.kind == static_cast<int64_t>(UnaryKind::kClip)) {
+        c.node.min = static_cast<float>(a.min);
+        c.node.max = static_cast<float>(a.max);
+        if (std::isnan(c.node.min) || std::isnan(c.node.max) || c.node.min > c.node.max) return false;
+      } else {
+        return false;
+      }
+      c.node.kind = RegionNode::Kind::kClamp;
+      c.inputs = {s.args[0].buffer};
+      c.input_shapes = {RegionValue{}};  // the shape of the value it reads
+      c.output = s.args[1].buffer;
+      break;
+    }
+    case Op::kBinary: {
+      const BinaryArgs a = decode_binary(args);
+      if (a.kind != static_cast<int64_t>(BinaryKind::kAdd) || a.a_shape.rank != 4 || a.b_shape.rank != 4 ||
+          !std::equal(a.a_shape.d, a.a_shape.d + 4, a.b_shape.d)) {
+        return false;
+      }
+      const int64_t* d = a.a_shape.d;
+      c.node.kind = RegionNode::Kind::kAdd;
+      c.inputs = {s.args[0].buffer, s.args[1].buffer};
+      c.input_shapes = {nchw(d[0], d[1], d[2], d[3]), nchw(d[0], d[1], d[2], d[3])};
+      c.output = s.args[2].buffer;
+      c.output_shape = c.input_shapes[0];
+      break;
+    }
+    case Op::kGemm: {
+      // A classifier on pooled features: x [M, K] (a value of h = w = 1, the same bytes in NHWC), constant weights,
+      // a constant bias per column.
+      if (s.args.size() < 4 || !const_buffer(s.args[1]) || !(s.args[2].kind == StepArg::Kind::kNull || const_buffer(s.args[2]))) return false;
+      const GemmCall call = decode_gemm(args);
+      const GemmParams& p = call.params;
+      if (p.trans_a || p.alpha != 1.0f) return false;
+      const int64_t n = p.trans_b ? p.b_rows : p.b_cols;
+      if (p.has_c && (p.beta != 1.0f || p.c_rows != 1 || p.c_cols != n)) return false;
+      c.node.kind = RegionNode::Kind::kGemm;
+      c.node.gemm = call;
+      c.node.gemm.buffers.a = FloatSpan{};
+      c.node.gemm.buffers.y = MutableFloatSpan{};
+      c.inputs = {s.args[0].buffer};
+      c.input_shapes = {nchw(p.a_rows, p.a_cols, 1, 1)};
+      c.output = s.args[3].buffer;
+      c.output_shape = nchw(p.a_rows, n, 1, 1);
+      break;
+    }
+    default:
+      return false;
+  }
+  *out = std::move(c);
+  return true;
+}
+
+/// A region being grown: its graph, where each value lives, which values still hold their buffer.
+struct Growing {
+  Program* program = nullptr;
+  size_t first = 0;
+  RegionGraph graph;
+  std::vector<BufferRef> refs;
+  std::vector<bool> live;             ///< the value still holds its buffer (not overwritten in the region)
+  std::vector<BufferRef> written;     ///< every buffer a node of the region wrote
+  size_t convs = 0;
+
+  void clear(size_t at) {
+    first = at;
+    graph = RegionGraph{};
+    refs.clear();
+    live.clear();
+    written.clear();
+    convs = 0;
+  }
+
+  /// Adds `c` (step `step`), or false when its inputs do not fit the region.
+  bool add(Candidate c, size_t step) {
+    // Checked first, then committed: a node that does not fit leaves the region as it was.
+    std::vector<size_t> ids;
+    std::vector<RegionValue> entries;
+    std::vector<BufferRef> entry_refs;
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+      const BufferRef& r = c.inputs[k];
+      size_t found = SIZE_MAX;
+      for (size_t v = 0; v < refs.size(); ++v) {
+        if (live[v] && same_ref(refs[v], r)) found = v;
+      }
+      if (found != SIZE_MAX) {
+        const RegionValue& have = graph.values[found];
+        const RegionValue& want = c.input_shapes[k];
+        if (want.n != 0 && (have.n != want.n || have.c != want.c || have.h != want.h || have.w != want.w)) return false;
+        ids.push_back(found);
+        continue;
+      }
+      // Not a value of the region: an entry, unless the region wrote over part of it.
+      if (c.input_shapes[k].n == 0) return false;  // a clamp's shape comes from its producer only
+      for (const BufferRef& w : written) {
+        if (overlaps(w, r)) return false;
+      }
+      RegionValue e = c.input_shapes[k];
+      if (e.elements() != r.size) return false;
+      e.entry = true;
+      // The same buffer twice (x + x): one entry.
+      size_t same = SIZE_MAX;
+      for (size_t q = 0; q < entry_refs.size(); ++q) {
+        if (same_ref(entry_refs[q], r)) same = q;
+      }
+      if (same == SIZE_MAX) {
+        entries.push_back(e);
+        entry_refs.push_back(r);
+        same = entries.size() - 1;
+      }
+      ids.push_back(graph.values.size() + same);
+    }
+    if (c.node.kind == RegionNode::Kind::kClamp) {
+      c.output_shape = graph.values[ids[0]];
+      c.output_shape.entry = false;
+    }
+    if (c.output_shape.elements() != c.output.size) return false;
+    for (size_t q = 0; q < entries.size(); ++q) {
+      graph.values.push_back(entries[q]);
+      refs.push_back(entry_refs[q]);
+      live.push_back(true);
+    }
+    // What the output overwrites is dead from here on.
+    for (size_t v = 0; v < refs.size(); ++v) {
+      if (live[v] && overlaps(refs[v], c.output)) live[v] = false;
+    }
+    c.node.inputs = ids;
+    c.node.output = graph.values.size();
+    c.node.step = step;
+    graph.values.push_back(c.output_shape);
+    refs.push_back(c.output);
+    live.push_back(true);
+    written.push_back(c.output);
+    if (c.node.kind == RegionNode::Kind::kConv) ++convs;
+    graph.nodes.push_back(std::move(c.node));
+    return true;
+  }
+};
+
+}  // namespace
+
+void Program::plan_regions(const Backend& planner, bool measure, const std::function<void(const Step&)>& fill, ValueArgs& args) {
+  regions_.clear();
+  regions_for_ = &planner;
+  regions_threads_ = Registry::instance().threads();
+  std::vector<Region> found;
+  Growing g;
+  g.clear(0);
+  std::vector<BufferRef> reads, writes;
+  auto close = [&](size_t end) {
+    // Worth it: at least one conv and something to keep in NHWC after it.
+    if (g.convs >= 1 && g.graph.nodes.size() >= 2) {
+      Region r;
+      r.first = g.first;
+      r.end = end;
+      // Exits: values still in their buffer that a later step reads before writing over, or model outputs.
+      for (size_t v = 0; v < g.refs.size(); ++v) {
+        if (!g.live[v] || g.graph.values[v].entry) continue;
+        bool exit = g.refs[v].kind == BufferRef::Kind::kOutput;
+        for (size_t j = end; j < steps_.size() && !exit; ++j) {
+          step_io(steps_[j], &reads, &writes);
+          if (std::any_of(reads.begin(), reads.end(), [&](const BufferRef& b) { return overlaps(b, g.refs[v]); })) exit = true;
+          else if (std::any_of(writes.begin(), writes.end(), [&](const BufferRef& b) { return overlaps(b, g.refs[v]); })) break;
+        }
+        g.graph.values[v].exit = exit;
+      }
+      r.graph = std::move(g.graph);
+      r.refs = std::move(g.refs);
+      found.push_back(std::move(r));
+    }
+    g.clear(end);
+  };
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Candidate c;
+    bool ok = false;
+    if (steps_[i].kernel != nullptr) {
+      fill(steps_[i]);
+      try {
+        ok = candidate(steps_[i], args, &c);
+      } catch (const Error&) {
+        ok = false;  // arguments the op's own run will report
+      }
+    }
+    if (ok && g.add(c, i)) continue;
+    close(i);
+    // The step may start a region of its own (its inputs then entries).
+    if (ok && g.add(c, i)) continue;
+    g.clear(i + 1);
+  }
+  close(steps_.size());
+  for (Region& r : found) {
+    r.plan = planner.plan_region(r.graph);
+    if (!r.plan) continue;
+    r.use = measure ? Region::Use::kMeasuring : Region::Use::kRegion;
+    r.note = r.plan->describe();
+    regions_.push_back(std::move(r));
+  }
+  replanned_ = true;
+}
+
+bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(const BufferRef&)>& resolve,
+                         std::vector<std::vector<float>>* scratch) const {
+  std::vector<const float*> entries(r.graph.values.size(), nullptr);
+  std::vector<float*> exits(r.graph.values.size(), nullptr);
+  if (scratch != nullptr) scratch->resize(r.graph.values.size());
+  for (size_t v = 0; v < r.graph.values.size(); ++v) {
+    const RegionValue& value = r.graph.values[v];
+    if (value.entry) entries[v] = resolve(r.refs[v]).data;
+    if (!value.exit) continue;
+    if (scratch == nullptr) {
+      exits[v] = resolve(r.refs[v]).data;
+    } else {
+      (*scratch)[v].resize(value.elements());
+      exits[v] = (*scratch)[v].data();
+    }
+  }
+  return r.plan->run(entries, exits);
+}
+
+// The region must be this much faster than its steps (the times are noisy).
+constexpr double kRegionMargin = 0.95;
+
+void Program::decide_region(Region& r, bool finite, double region_us, double steps_us) {
+  r.use = finite && region_us < steps_us * kRegionMargin ? Region::Use::kRegion : Region::Use::kSteps;
+  char buf[200];
+  if (finite) {
+    std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %.3f ms (%s); ", region_us / 1000.0,
+                  steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
+  } else {
+    std::snprintf(buf, sizeof buf, "not measured (NaN or infinity at its edges): layer by layer; ");
+  }
+  r.note = std::string(buf) + r.plan->describe();
+  if (r.use == Region::Use::kRegion) {
+    // Its layers' own plans (packed weights) are no longer run: freed, re-made if a run falls back.
+    r.layer_notes.clear();
+    for (const RegionNode& n : r.graph.nodes) {
+      r.layer_notes.push_back(plans_[n.step].plan ? plans_[n.step].plan->note() : std::string());
+      plans_[n.step].plan.reset();
+    }
+  }
+  replanned_ = true;
+}
+
+}  // namespace neonn

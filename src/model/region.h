@@ -1,0 +1,64 @@
+// An NHWC region: a run of a program's steps (convs, pooling, add, clamps)
+// that a backend executes as one unit, keeping the activations in its own
+// layout between them. The program finds the runs and describes each as a
+// small graph of values (NCHW shapes) and nodes; the backend (xnnpack) plans
+// it once — operators created, weights packed, buffers laid out — and each
+// run only transposes the region's inputs in and its outputs back.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../ops/conv.h"
+#include "../ops/gemm.h"
+#include "../ops/pool.h"
+
+namespace neonn {
+
+/// A value of a region, NCHW. `entry`: read from outside the region (NCHW,
+/// transposed in at the start); `exit`: read after the region or a model
+/// output (transposed back at the end).
+struct RegionValue {
+  size_t n = 0, c = 0, h = 0, w = 0;
+  bool entry = false;
+  bool exit = false;
+  size_t elements() const { return n * c * h * w; }
+};
+
+struct RegionNode {
+  enum class Kind { kConv, kPool, kClamp, kAdd, kGemm } kind = Kind::kConv;
+  std::vector<size_t> inputs;  ///< value ids (kAdd: two)
+  size_t output = 0;           ///< value id
+  Conv2dCall conv;             ///< kConv: shapes, weights and bias (constants); x, y unused
+  Pool2dCall pool;             ///< kPool: shapes and kind; x, y unused
+  GemmCall gemm;               ///< kGemm: y[M,N] = x[M,K]·B (+ c per column): b and c constants; a, y unused
+  float min = 0, max = 0;      ///< kClamp: bounds
+  size_t step = 0;             ///< the program step it came from
+};
+
+struct RegionGraph {
+  std::vector<RegionValue> values;
+  std::vector<RegionNode> nodes;
+};
+
+/// A planned region.
+class RegionPlan {
+ public:
+  virtual ~RegionPlan() = default;
+  /// Runs the region: `entries[v]` holds value v's NCHW data for each entry
+  /// value, `exits[v]` receives each exit value (other slots are null).
+  /// False when an entry or an exit holds NaN or infinity: the backend's
+  /// kernels would not keep neonn's NaN semantics, so the caller runs the
+  /// steps one by one instead (the exits may have been partly written).
+  virtual bool run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const = 0;
+  /// Native memory it holds (packed weights, buffers).
+  virtual size_t memory_bytes() const = 0;
+  /// The part of it node `k` holds (its packed weights; the first node also the buffers).
+  virtual size_t node_bytes(size_t k) const = 0;
+  /// e.g. "xnnpack NHWC region: 52 ops, 3 transposes"
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace neonn

@@ -1,0 +1,187 @@
+// NHWC regions: runs of convs, pooling, add, clamps and a classifier that the
+// xnnpack backend executes as one unit of XNNPACK operators (transposes only
+// at the edges), and that auto measures against its per-layer choices. The
+// results must be the reference's (to float rounding), NaN and infinity must
+// come out where the reference puts them, layers() must say what ran, and
+// under auto the first run's outputs must be those of every later run.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import * as nn from '../../lib';
+import { expectClose, randomTensor } from '../helpers';
+
+const info = nn.backends().find((b) => b.name === 'xnnpack');
+const available = info?.available === true;
+if (!available) {
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED xnnpack region tests: xnnpack unavailable (${info?.reason ?? 'not registered'})`);
+}
+const suite = available ? describe : describe.skip;
+
+const initialBackend = nn.getBackend();
+const initialThreads = nn.getThreads();
+afterAll(() => {
+  nn.setBackend(initialBackend);
+  nn.setThreads(initialThreads);
+});
+
+function on<T>(backend: string, f: () => T): T {
+  const before = nn.getBackend();
+  nn.setBackend(backend);
+  try {
+    return f();
+  } finally {
+    nn.setBackend(before);
+  }
+}
+
+/** A MobileNet-like body: conv, depthwise conv with ReLU, max pooling, a 1x1 conv, global pooling, a classifier. */
+function body(seed: number): nn.Sequential {
+  return new nn.Sequential(
+    [
+      nn.layers.conv2d({ filters: 16, kernel: 3, pads: 1, strides: 2, activation: 'relu' }),
+      nn.layers.conv2d({ filters: 16, kernel: 3, pads: 1, group: 16 }),
+      nn.layers.relu(),
+      nn.layers.conv2d({ filters: 24, kernel: 1 }),
+      nn.layers.maxPool2d({ kernel: 3, strides: 2, pads: 1 }),
+      nn.layers.conv2d({ filters: 24, kernel: 3, pads: 1, dilations: 2 }),
+      nn.layers.relu(),
+      nn.layers.avgPool2d({ kernel: 2, strides: 2 }),
+      nn.layers.globalAvgPool(),
+      nn.layers.flatten(),
+      nn.layers.dense({ units: 10 }),
+    ],
+    { inputShape: [8, 40, 40], seed },
+  );
+}
+
+
+const special = (a: ArrayLike<number>): string[] => Array.from(a).flatMap((v, i) => (Number.isFinite(v) ? [] : [`${i}:${v}`]));
+
+suite('xnnpack: NHWC regions', () => {
+  test('a model runs as one region: the reference results, and layers() says so per conv', () => {
+    const g = nn.loadOnnxSync(nn.saveOnnx(body(3), undefined, { batch: 2 }));
+    const x = randomTensor([2, 8, 40, 40], 5);
+    const feed = { [g.inputNames[0]]: x };
+    const want = Object.values(on('reference', () => g.runSync(feed)))[0];
+    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
+    expectClose(got.data, want.data, 1e-4, 1e-5);
+    const convs = layers.filter((l) => l.op.startsWith('Conv'));
+    expect(convs).toHaveLength(4);
+    for (const l of convs) {
+      expect(l.backend).toBe('xnnpack');
+      expect(l.algorithm).toBe('xnnpack');
+      expect(l.planBytes).toBeGreaterThan(0);
+      // Every step from the first conv to the classifier: one region, one transpose in and one out.
+      expect(l.choice).toMatch(/^NHWC region on XNNPACK: \d+ steps \(0-\d+\) as \d+ operators \(\d+ clamps folded\), 1 transposes in, 1 out$/);
+    }
+    // Later runs and async runs give the same bits.
+    on('xnnpack', () => expect(Object.values(g.runSync(feed))[0].data).toEqual(got.data));
+    g.dispose();
+  });
+
+  test('async runs and a change of thread count (the region is planned again) keep the results', async () => {
+    const g = nn.loadOnnxSync(nn.saveOnnx(body(4), undefined, { batch: 1 }));
+    const x = randomTensor([1, 8, 40, 40], 6);
+    const feed = { [g.inputNames[0]]: x };
+    const want = Object.values(on('reference', () => g.runSync(feed)))[0];
+    nn.setBackend('xnnpack');
+    try {
+      for (const threads of [1, 2, 1]) {
+        nn.setThreads(threads);
+        expectClose(Object.values(await g.run(feed))[0].data, want.data, 1e-4, 1e-5);
+      }
+    } finally {
+      nn.setBackend(initialBackend);
+      nn.setThreads(initialThreads);
+    }
+    g.dispose();
+  });
+
+  test('NaN and infinity in the input come out where the reference puts them (the region steps aside)', () => {
+    const g = nn.loadOnnxSync(nn.saveOnnx(body(5), undefined, { batch: 1 }));
+    const x = randomTensor([1, 8, 40, 40], 7);
+    x.data[123] = NaN;
+    x.data[2000] = Infinity;
+    const feed = { [g.inputNames[0]]: x };
+    const want = Object.values(on('reference', () => g.runSync(feed)))[0];
+    const got = Object.values(on('xnnpack', () => g.runSync(feed)))[0];
+    expect(special(want.data).length).toBeGreaterThan(0);
+    expect(special(got.data)).toEqual(special(want.data));
+    // And the next finite input runs in the region again, with the reference's results.
+    const y = randomTensor([1, 8, 40, 40], 8);
+    const want2 = Object.values(on('reference', () => g.runSync({ [g.inputNames[0]]: y })))[0];
+    expectClose(Object.values(on('xnnpack', () => g.runSync({ [g.inputNames[0]]: y })))[0].data, want2.data, 1e-4, 1e-5);
+    g.dispose();
+  });
+
+  test('MobileNetV2: ReLU6 clips folded into the convs before them, the classifier in the region', () => {
+    const g = nn.loadOnnxSync(nn.zoo.onnx.mobilenetV2({ seed: 2 }));
+    const x = randomTensor([1, 3, 224, 224], 10);
+    const feed = { [g.inputNames[0]]: x };
+    const want = Object.values(on('openblas', () => g.runSync(feed)))[0];
+    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
+    expectClose(got.data, want.data, 1e-4, 1e-6);
+    const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
+    expect(notes.size).toBe(1);
+    // 35 Clip(0, 6) folded; the classifier's Gemm inside, so only the softmax is outside.
+    expect([...notes][0]).toMatch(/\(35 clamps folded\), 1 transposes in, 1 out$/);
+    g.dispose();
+  });
+
+  test('values read after a region (residual branches, several outputs) are written back', () => {
+    // ResNet-50: adds of a block's input and its convs, projections; its output is read by Softmax after the region.
+    const g = nn.loadOnnxSync(nn.zoo.onnx.resnet50({ seed: 1 }));
+    const x = randomTensor([1, 3, 224, 224], 9);
+    const feed = { [g.inputNames[0]]: x };
+    const want = Object.values(on('openblas', () => g.runSync(feed)))[0];
+    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
+    expectClose(got.data, want.data, 1e-4, 1e-6);
+    expect(layers.filter((l) => l.choice?.startsWith('NHWC region')).length).toBe(53);
+    g.dispose();
+  });
+
+  test('auto measures each region against its layers in a fresh process: the first run gives the bits of every later run', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-regions-'));
+    const probe = `
+      const nn = require('./dist');
+      const m = new nn.Sequential([
+        nn.layers.conv2d({ filters: 32, kernel: 3, pads: 1, activation: 'relu' }),
+        nn.layers.conv2d({ filters: 32, kernel: 3, pads: 1, group: 32 }),
+        nn.layers.relu(),
+        nn.layers.conv2d({ filters: 16, kernel: 1 }),
+        nn.layers.globalAvgPool(),
+      ], { inputShape: [16, 48, 48], seed: 3 });
+      const g = nn.loadOnnxSync(nn.saveOnnx(m, undefined, { batch: 1 }));
+      const x = nn.tensor(Float32Array.from({ length: 16 * 48 * 48 }, (_, i) => Math.sin(i)), [1, 16, 48, 48]);
+      const feed = { [g.inputNames[0]]: x };
+      const runs = [0, 1, 2].map(() => Array.from(Object.values(g.runSync(feed))[0].data));
+      nn.setBackend('reference');
+      const ref = Array.from(Object.values(g.runSync(feed))[0].data);
+      nn.setBackend('auto');
+      g.runSync(feed);
+      const layers = g.layers().filter((l) => l.op.startsWith('Conv'));
+      console.log(JSON.stringify({ runs, ref, layers }));
+    `;
+    const r = spawnSync(process.execPath, ['-e', probe], {
+      cwd: path.resolve(__dirname, '../..'),
+      encoding: 'utf8',
+      env: { ...process.env, NEONN_BACKEND: 'auto', NEONN_CACHE_DIR: dir, NEONN_THREADS: '1' },
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { runs: number[][]; ref: number[]; layers: nn.OnnxLayer[] };
+    expect(out.runs[1]).toEqual(out.runs[0]);
+    expect(out.runs[2]).toEqual(out.runs[0]);
+    expectClose(out.runs[0], out.ref, 1e-4, 1e-5);
+    // Every conv says how the region was decided: run as a region, or layer by layer because that was faster.
+    expect(out.layers).toHaveLength(3);
+    for (const l of out.layers) {
+      expect(l.choice).toMatch(/measured: NHWC region [\d.]+ ms, layer by layer [\d.]+ ms \((region|layer by layer)\); NHWC region on XNNPACK/);
+      if (/\(region\)/.test(l.choice!)) expect(l.backend).toBe('xnnpack');
+    }
+  });
+});
