@@ -322,20 +322,27 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     for (size_t i = r.first; i < r.end; ++i) exec_step(i);
     double steps_us = 0, region_us = 0;
     bool finite = true;
-    for (int rep = 0; rep < kRegionTrials && finite; ++rep) {
+    for (int rep = 0; rep < kRegionTrials; ++rep) {
+      // Both from the arena as it was at the region's start; the region writes its exits aside.
       arena_ = start;
       auto t0 = std::chrono::steady_clock::now();
-      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
-      const double st = elapsed_us(t0);
+      finite = exec_region(r, &scratch);
+      const double rt = elapsed_us(t0);
+      if (!finite) break;
       arena_ = start;
       t0 = std::chrono::steady_clock::now();
-      finite = exec_region(r, &scratch);  // its exits written aside
-      const double rt = elapsed_us(t0);
+      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+      const double st = elapsed_us(t0);
       steps_us = rep == 0 ? st : std::min(steps_us, st);
       region_us = rep == 0 ? rt : std::min(region_us, rt);
     }
-    decide_region(r, finite, region_us, steps_us);
     arena_ = start;
+    if (!finite) {
+      // NaN or infinity at its edges: this run is no measure of it; the next run measures again.
+      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+      return;
+    }
+    decide_region(r, region_us, steps_us);
     if (r.use == Region::Use::kRegion && exec_region(r, nullptr)) return;
     for (size_t i = r.first; i < r.end; ++i) exec_step(i);
   };

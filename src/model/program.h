@@ -122,8 +122,8 @@ class Program {
   /// exits into `scratch` when given); false: run its steps one by one.
   bool run_region(const Region& r, const std::function<MutableFloatSpan(const BufferRef&)>& resolve,
                   std::vector<std::vector<float>>* scratch = nullptr) const;
-  /// Decides from the best times of `r` and of its steps (`finite`: the region's exits were).
-  void decide_region(Region& r, bool finite, double region_us, double steps_us);
+  /// Decides from the best times of `r` and of its steps.
+  void decide_region(Region& r, double region_us, double steps_us);
 
   /// A conv step whose weights are constants keeps a plan (transformed or
   /// packed weights) across runs; other steps have an empty slot.

@@ -13,6 +13,7 @@
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
 #include "../ops/gemm.h"
+#include "../ops/layout.h"
 #include "../ops/pool.h"
 #include "../registry.h"
 #include "program.h"
@@ -28,9 +29,10 @@ bool overlaps(const BufferRef& a, const BufferRef& b) {
   return a.kind == b.kind && a.index == b.index && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
 }
 
-/// The buffers a step reads and writes. For an op family whose output
-/// argument is not known here, every buffer counts as read (and none as
-/// written): a value it touches stays an exit, which is only a wasted copy.
+/// The buffers a step reads and writes (the output argument of each op
+/// family, as its decoder in src/ops/ takes it). For a family not listed
+/// here, every buffer counts as read (and none as written): a value it
+/// touches stays an exit, which is only a wasted copy.
 void step_io(const Step& s, std::vector<BufferRef>* reads, std::vector<BufferRef>* writes) {
   reads->clear();
   writes->clear();
@@ -47,6 +49,13 @@ void step_io(const Step& s, std::vector<BufferRef>* reads, std::vector<BufferRef
     case Op::kBinary: out = 2; break;
     case Op::kPrelu: out = 2; break;
     case Op::kGemm: out = 3; break;
+    case Op::kConcat: out = 1; break;
+    case Op::kFullyConnected: out = 3; break;
+    case Op::kSoftmax: out = 1; break;
+    case Op::kLrn: out = 1; break;
+    case Op::kBatchNorm: out = 5; break;
+    case Op::kTranspose: out = 1; break;
+    case Op::kPad: out = 1; break;
     default: break;
   }
   for (size_t i = 0; i < s.args.size(); ++i) {
@@ -157,6 +166,23 @@ bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
       c.input_shapes = {nchw(p.a_rows, p.a_cols, 1, 1)};
       c.output = s.args[3].buffer;
       c.output_shape = nchw(p.a_rows, n, 1, 1);
+      break;
+    }
+    case Op::kConcat: {
+      // Along channels of 4-D values (a model's planner often has the producers write their slices of y already).
+      const ConcatArgs a = decode_concat(args);
+      const int64_t rank = a.shapes.empty() ? 0 : a.shapes[0].rank;
+      if (rank != 4 || (a.axis != 1 && a.axis != -3) || s.args[0].kind != StepArg::Kind::kBufferList) return false;
+      c.node.kind = RegionNode::Kind::kConcat;
+      int64_t channels = 0;
+      for (const Dims& d : a.shapes) {
+        c.input_shapes.push_back(nchw(d.d[0], d.d[1], d.d[2], d.d[3]));
+        channels += d.d[1];
+      }
+      c.inputs = s.args[0].buffers;
+      c.output = s.args[1].buffer;
+      const int64_t* d = a.shapes[0].d;
+      c.output_shape = nchw(d[0], channels, d[2], d[3]);
       break;
     }
     default:
@@ -334,15 +360,11 @@ bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(c
 // The region must be this much faster than its steps (the times are noisy).
 constexpr double kRegionMargin = 0.95;
 
-void Program::decide_region(Region& r, bool finite, double region_us, double steps_us) {
-  r.use = finite && region_us < steps_us * kRegionMargin ? Region::Use::kRegion : Region::Use::kSteps;
+void Program::decide_region(Region& r, double region_us, double steps_us) {
+  r.use = region_us < steps_us * kRegionMargin ? Region::Use::kRegion : Region::Use::kSteps;
   char buf[200];
-  if (finite) {
-    std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %.3f ms (%s); ", region_us / 1000.0,
-                  steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
-  } else {
-    std::snprintf(buf, sizeof buf, "not measured (NaN or infinity at its edges): layer by layer; ");
-  }
+  std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %.3f ms (%s); ", region_us / 1000.0,
+                steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
   r.note = std::string(buf) + r.plan->describe();
   if (r.use == Region::Use::kRegion) {
     // Its layers' own plans (packed weights) are no longer run: freed, re-made if a run falls back.

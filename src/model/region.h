@@ -28,8 +28,8 @@ struct RegionValue {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kAdd, kGemm } kind = Kind::kConv;
-  std::vector<size_t> inputs;  ///< value ids (kAdd: two)
+  enum class Kind { kConv, kPool, kClamp, kAdd, kGemm, kConcat } kind = Kind::kConv;
+  std::vector<size_t> inputs;  ///< value ids (kAdd: two; kConcat: one or more, along channels)
   size_t output = 0;           ///< value id
   Conv2dCall conv;             ///< kConv: shapes, weights and bias (constants); x, y unused
   Pool2dCall pool;             ///< kPool: shapes and kind; x, y unused

@@ -442,7 +442,11 @@ class XnnpackRegionPlan final : public RegionPlan {
  private:
   const XnnpackBackend& backend_;
   RegionGraph graph_;
-  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a clamp folded into its producer
+  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a folded clamp and for a concat
+  struct Copy {
+    size_t node, value, channel;  // a concat input copied into its channels of the concat's buffer
+  };
+  std::vector<Copy> copies_;       // in node order
   std::vector<float*> buffer_of_;                    // per value: its NHWC buffer
   std::vector<std::unique_ptr<float[]>> buffers_;
   std::shared_ptr<xnn::Threadpool> pool_;
@@ -519,15 +523,61 @@ XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const Region
     best->busy_until = last[v];
     buffer_of_[v] = best->data;
   };
+  // Concat along channels: an input that a conv, a pooling or a clamp of the region made, and that nothing else
+  // reads, is written by its maker straight into its channels of the concat's buffer (XNNPACK's output pixel
+  // stride); the others are copied there when the concat's turn comes. The concat's buffer is then taken when its
+  // first such maker runs.
+  std::vector<size_t> out_stride(nn, 0);                         // per node: its output's pixel stride (0: dense)
+  std::vector<size_t> direct_into(nv, SIZE_MAX), channel_at(nv, 0);  // per representative value
+  std::vector<size_t> take_at(nn, SIZE_MAX);                     // per node: when its output's buffer is taken
+  for (size_t k = 0; k < nn; ++k) take_at[k] = k;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    if (n.kind != RegionNode::Kind::kConcat) continue;
+    size_t offset = 0;
+    for (size_t v : n.inputs) {
+      const size_t rep = alias[v], p = producer[rep];
+      const bool maker = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool ||
+                                           g.nodes[p].kind == RegionNode::Kind::kClamp);
+      // Read once, by this concat (through a folded clamp when rep != v), and in it once.
+      const bool only_here = readers[v] == 1 && (rep == v || readers[rep] == 1) && !g.values[v].exit && !g.values[rep].exit &&
+                             std::count(n.inputs.begin(), n.inputs.end(), v) == 1;
+      if (maker && only_here && direct_into[rep] == SIZE_MAX) {
+        direct_into[rep] = n.output;
+        channel_at[rep] = offset;
+        out_stride[p] = g.values[n.output].c;
+        take_at[k] = std::min(take_at[k], p);
+      }
+      offset += g.values[v].c;
+    }
+  }
   for (size_t v = 0; v < nv; ++v) {
     if (g.values[v].entry) take(v, 0);
   }
-  for (size_t k = 0; k < nn; ++k) {
-    if (folded[k]) continue;
-    // Not before k: an op never writes over what it reads (k's inputs are busy until k).
-    take(g.nodes[k].output, k);
+  for (size_t at = 0; at < nn; ++at) {
+    // Concats whose buffer their first direct maker writes, then the node's own output.
+    for (size_t k = at + 1; k < nn; ++k) {
+      if (take_at[k] == at) take(g.nodes[k].output, at);
+    }
+    const size_t out = g.nodes[at].output;
+    if (folded[at] || direct_into[out] != SIZE_MAX || take_at[at] != at) continue;
+    // Not before `at`: an op never writes over what it reads (its inputs are busy until it runs).
+    take(out, at);
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    if (direct_into[v] != SIZE_MAX) buffer_of_[v] = buffer_of_[direct_into[v]] + channel_at[v];
   }
   for (size_t v = 0; v < nv; ++v) buffer_of_[v] = buffer_of_[alias[v]];
+  // Copies of the other concat inputs: (node, source value, channel offset).
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    if (n.kind != RegionNode::Kind::kConcat) continue;
+    size_t offset = 0;
+    for (size_t v : n.inputs) {
+      if (direct_into[alias[v]] != n.output) copies_.push_back(Copy{k, v, offset});
+      offset += g.values[v].c;
+    }
+  }
 
   // Operators, created and set up once.
   node_bytes_.assign(nn, 0);
@@ -538,7 +588,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const Region
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     ops_.push_back(nullptr);
-    if (folded[k]) continue;
+    if (folded[k] || n.kind == RegionNode::Kind::kConcat) continue;
     auto op = std::make_unique<OperatorPtr>(api);
     const RegionValue& in = g.values[n.inputs[0]];
     const float* x = buffer_of_[n.inputs[0]];
@@ -563,7 +613,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const Region
                          static_cast<uint32_t>(c.stride_w), static_cast<uint32_t>(c.dilation_h),
                          static_cast<uint32_t>(c.dilation_w), static_cast<uint32_t>(c.group), cig,
                          static_cast<size_t>(c.c_out_per_group()), static_cast<size_t>(c.c_in),
-                         static_cast<size_t>(c.c_out), w.get(), c.bias.data, lo[k], hi[k], 0, op->out()),
+                         out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(c.c_out), w.get(), c.bias.data, lo[k],
+                         hi[k], 0, op->out()),
                      what, "xnn_create_convolution2d_nhwc_f32");
         check_status(api.setup_convolution2d_nhwc_f32(op->get(), in.n, in.h, in.w, x, y, pool), what,
                      "xnn_setup_convolution2d_nhwc_f32");
@@ -596,24 +647,25 @@ XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const Region
         for (int64_t v : {pt, pl, pb, pr, k_h, k_w, s_h, s_w, d_h, d_w}) {
           if (!fits_u32(v)) throw_range_error(what + ": a pooling parameter past 32 bits");
         }
-        const size_t ch = static_cast<size_t>(c.c);
+        const size_t ch = static_cast<size_t>(c.c), ch_out = out_stride[k] != 0 ? out_stride[k] : ch;
         const int status =
             is_max ? api.create_max_pooling2d_nhwc_f32(
                          static_cast<uint32_t>(pt), static_cast<uint32_t>(pr), static_cast<uint32_t>(pb),
                          static_cast<uint32_t>(pl), static_cast<uint32_t>(k_h), static_cast<uint32_t>(k_w),
                          static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), static_cast<uint32_t>(d_h),
-                         static_cast<uint32_t>(d_w), ch, ch, ch, lo[k], hi[k], 0, op->out())
+                         static_cast<uint32_t>(d_w), ch, ch, ch_out, lo[k], hi[k], 0, op->out())
                    : api.create_average_pooling2d_nhwc_f32(
                          static_cast<uint32_t>(pt), static_cast<uint32_t>(pr), static_cast<uint32_t>(pb),
                          static_cast<uint32_t>(pl), static_cast<uint32_t>(k_h), static_cast<uint32_t>(k_w),
-                         static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), ch, ch, ch, lo[k], hi[k], 0, op->out());
+                         static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), ch, ch, ch_out, lo[k], hi[k], 0, op->out());
         check_status(status, what, is_max ? "xnn_create_max_pooling2d_nhwc_f32" : "xnn_create_average_pooling2d_nhwc_f32");
         const xnn::SetupPooling2dNhwcF32Fn setup = is_max ? api.setup_max_pooling2d_nhwc_f32 : api.setup_average_pooling2d_nhwc_f32;
         check_status(setup(op->get(), in.n, in.h, in.w, x, y, pool), what, "xnn_setup_pooling2d_nhwc_f32");
         break;
       }
       case RegionNode::Kind::kClamp: {
-        check_status(api.create_clamp_nc_f32(in.c, in.c, in.c, lo[k], hi[k], 0, op->out()), what, "xnn_create_clamp_nc_f32");
+        check_status(api.create_clamp_nc_f32(in.c, in.c, out_stride[k] != 0 ? out_stride[k] : in.c, lo[k], hi[k], 0, op->out()),
+                     what, "xnn_create_clamp_nc_f32");
         check_status(api.setup_clamp_nc_f32(op->get(), in.n * in.h * in.w, x, y, pool), what, "xnn_setup_clamp_nc_f32");
         break;
       }
@@ -638,6 +690,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const Region
         node_bytes_[k] += (n_out + 16) * (k_in + 1) * sizeof(float);
         break;
       }
+      case RegionNode::Kind::kConcat:
+        break;  // copies, made above
       case RegionNode::Kind::kAdd: {
         const size_t shape[4] = {in.n, in.h, in.w, in.c};
         check_status(api.create_add_nd_f32(-kInf, kInf, 0, op->out()), what, "xnn_create_add_nd_f32");
@@ -672,8 +726,17 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
     if (!r.entry) continue;
     if (!backend_.transpose(entries[v], buffer_of_[v], r.n, r.c, r.h * r.w, false, pool)) return false;
   }
+  size_t next_copy = 0;
   for (size_t k = 0; k < ops_.size(); ++k) {
     if (ops_[k]) check_status(api.run_operator(ops_[k]->get(), pool), "NHWC region", "xnn_run_operator");
+    for (; next_copy < copies_.size() && copies_[next_copy].node == k; ++next_copy) {
+      const Copy& c = copies_[next_copy];
+      const RegionValue& in = graph_.values[c.value];
+      const size_t total = graph_.values[graph_.nodes[k].output].c;
+      const float* src = buffer_of_[c.value];
+      float* dst = buffer_of_[graph_.nodes[k].output] + c.channel;
+      for (size_t p = 0, pixels = in.n * in.h * in.w; p < pixels; ++p) std::copy(src + p * in.c, src + (p + 1) * in.c, dst + p * total);
+    }
   }
   // Checked before any exit is written: the steps one by one must still find their inputs.
   for (size_t v = 0; v < nv; ++v) {

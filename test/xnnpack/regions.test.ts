@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import * as nn from '../../lib';
+import { onnx } from '../../lib/onnx/proto';
 import { expectClose, randomTensor } from '../helpers';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
@@ -128,6 +129,60 @@ suite('xnnpack: NHWC regions', () => {
     expect(notes.size).toBe(1);
     // 35 Clip(0, 6) folded; the classifier's Gemm inside, so only the softmax is outside.
     expect([...notes][0]).toMatch(/\(35 clamps folded\), 1 transposes in, 1 out$/);
+    g.dispose();
+  });
+
+  test('SqueezeNet: its fire modules concatenate in the region (each expand conv writes its channels), one region', () => {
+    const g = nn.loadOnnxSync(nn.zoo.onnx.squeezenet({ seed: 3 }));
+    const x = randomTensor([1, 3, 224, 224], 11);
+    const feed = { [g.inputNames[0]]: x };
+    const want = Object.values(on('openblas', () => g.runSync(feed)))[0];
+    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
+    expectClose(got.data, want.data, 1e-4, 1e-6);
+    const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
+    expect(notes.size).toBe(1);
+    expect([...notes][0]).toMatch(/, 1 transposes in, 1 out$/);
+    g.dispose();
+  });
+
+  test('a concat input read elsewhere too, an entry, and the same value twice are copied into place', () => {
+    // x → A = conv(x) → relu; B = conv(A); C = conv(A); y = concat(A, B, x, C, C); z = conv(y)
+    const w = (o: number, i: number, k: number, seed: number): onnx.ITensorProto => ({
+      name: `w${seed}`,
+      dims: [o, i, k, k],
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      floatData: [...randomTensor([o, i, k, k], seed).data],
+    });
+    const conv = (x: string, wname: string, y: string, k: number): onnx.INodeProto => ({
+      opType: 'Conv', input: [x, wname], output: [y], attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [k >> 1, k >> 1, k >> 1, k >> 1] }],
+    });
+    const port = (name: string, shape: number[]): onnx.IValueInfoProto => ({
+      name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+    });
+    const model = onnx.ModelProto.encode({
+      irVersion: 7,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g',
+        node: [
+          conv('x', 'w1', 'a0', 3),
+          { opType: 'Relu', input: ['a0'], output: ['a'] },
+          conv('a', 'w2', 'b', 1),
+          conv('a', 'w3', 'c', 3),
+          { opType: 'Concat', input: ['a', 'b', 'x', 'c', 'c'], output: ['y'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+          conv('y', 'w4', 'z', 1),
+        ],
+        input: [port('x', [2, 4, 12, 12])],
+        output: [port('z', [2, 5, 12, 12]), port('b', [2, 6, 12, 12])],
+        initializer: [w(8, 4, 3, 1), w(6, 8, 1, 2), w(3, 8, 3, 3), w(5, 8 + 6 + 4 + 3 + 3, 1, 4)],
+      },
+    }).finish();
+    const g = nn.loadOnnxSync(model);
+    const feed = { x: randomTensor([2, 4, 12, 12], 12) };
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    for (const k of ['z', 'b']) expectClose(got[k].data, want[k].data, 1e-4, 1e-5);
+    expect(layers.filter((l) => l.choice?.startsWith('NHWC region')).length).toBe(4);
     g.dispose();
   });
 
