@@ -180,6 +180,13 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
       }
       program_ = std::make_shared<Program>(std::move(consts), arena, std::move(in_sizes),
                                            std::move(out_sizes), std::move(steps));
+      const Napi::Value precision = spec.Get("precision");
+      if (!is_nullish(precision)) {
+        NEONN_THROW_TYPEERROR_IF(!precision.IsString(), "model: \"precision\" must be \"fp32\" or \"fp16\"");
+        const std::string p = precision.As<Napi::String>().Utf8Value();
+        NEONN_THROW_RANGEERROR_IF(p != "fp32" && p != "fp16", "model: \"precision\" must be \"fp32\" or \"fp16\", got \"" + p + "\"");
+        program_->set_fp16(p == "fp16");
+      }
       external_bytes_ = static_cast<int64_t>(program_->memory_bytes());
       // Tell V8 how much native memory this object holds, so a dropped model
       // is collected (and its memory freed) as promptly as a big JS object.

@@ -13,6 +13,8 @@ export interface Config {
   readonly nnpackLibrary?: string;
   /** NODE_DEBUG contains "neonn": log backend choices and fallbacks to stderr. */
   readonly debug: boolean;
+  /** NEONN_PRECISION: the default of loadOnnx's `precision` option (undefined: 'fp32'). */
+  readonly precision?: 'fp32' | 'fp16';
 }
 
 /** The variables neonn reads, with what each does (for `neonn info` and docs). */
@@ -21,6 +23,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   NEONN_CACHE_DIR: "where auto keeps its per-layer choices (default: $XDG_CACHE_HOME/neonn or ~/.cache/neonn; 'off': memory only)",
   NEONN_THREADS: 'threads per op, shared by every backend (default and most: the online cores; more are clamped with a warning)',
   NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
+  NEONN_PRECISION: "default of loadOnnx's precision option: 'fp16' computes XNNPACK's NHWC regions in half precision where XNNPACK runs fp16 on the CPU (default 'fp32')",
   NEONN_REGIONS: "'off': run every layer on its own, never as an NHWC region on XNNPACK (xnnpack, and auto's measured choice); default 'on'",
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',
   NEONN_DEPS_CACHE: 'build time: where the OpenBLAS builds are cached (default deps/.cache)',
@@ -45,8 +48,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (regions !== undefined && regions !== 'on' && regions !== 'off') {
     throw new RangeError(`NEONN_REGIONS must be "on" or "off", got ${JSON.stringify(regions)}`);
   }
+  const precision = nonEmpty(env.NEONN_PRECISION);
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'fp16') {
+    throw new RangeError(`NEONN_PRECISION must be "fp32" or "fp16", got ${JSON.stringify(precision)}`);
+  }
   const debug = /\bneonn\b/i.test(env.NODE_DEBUG ?? '');
-  return { backend, threads, nnpackLibrary: nonEmpty(env.NEONN_NNPACK_LIBRARY), debug };
+  return { backend, threads, nnpackLibrary: nonEmpty(env.NEONN_NNPACK_LIBRARY), debug, ...(precision ? { precision } : {}) };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

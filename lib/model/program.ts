@@ -42,6 +42,8 @@ export interface ProgramStep {
 }
 
 export interface ProgramSpec {
+  /** 'fp16': NHWC regions compute in half precision where the backend can (default 'fp32'). */
+  precision?: 'fp32' | 'fp16';
   consts: TypedData[];
   arenaSize: number;
   inputSizes: number[];

@@ -25,6 +25,7 @@ import { TValue, execSchemaOp } from '../ir/exec';
 import { toOutput } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
 import { decodeModel } from './proto';
+import { readConfig } from '../config';
 import { isDataDependent } from './dynamic';
 import { SegmentModel, Segments } from './segments';
 
@@ -48,6 +49,18 @@ export interface LoadOnnxOptions {
    * so `'auto'` picks the float form.
    */
   qdq?: 'auto' | 'fuse' | 'float';
+  /**
+   * `'fp16'` computes the NHWC regions on XNNPACK (the runs of convs, pooling,
+   * add, clamps and concat that the `xnnpack` backend, or `auto` where faster,
+   * keeps in XNNPACK's layout) in half precision, where XNNPACK has fp16
+   * operators for the CPU (ARMv8.2 cores such as the Pi 5's Cortex-A76,
+   * where it halves the memory traffic and doubles the lanes; on x86 it runs
+   * but is slower than fp32). Inputs, outputs and every other op stay
+   * fp32; results differ from fp32 by half's rounding (about 1e-3 relative).
+   * Elsewhere it runs fp32, and `layers()` says so. Default: `NEONN_PRECISION`,
+   * else `'fp32'`.
+   */
+  precision?: 'fp32' | 'fp16';
 }
 
 /** Inputs of a run: one float32 tensor per name in `inputNames`. */
@@ -226,7 +239,13 @@ export class OnnxModel {
    * @param onlyWhereRead - integer inputs too are planned by value only when every op reading them reads their
    *   values (a later segment's inputs: indices NonMaxSuppression selected must not cost a program per value)
    */
-  constructor(graph: Graph, algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map(), listed = true, onlyWhereRead = false) {
+  constructor(
+    graph: Graph,
+    algorithms: ReadonlyMap<string, ConvAlgorithm> = new Map(),
+    listed = true,
+    onlyWhereRead = false,
+    private readonly precision: 'fp32' | 'fp16' = readConfig().precision ?? 'fp32',
+  ) {
     // A Sequential model's graph is not a loaded ONNX model: diagnostics() does not list it.
     if (listed) liveModels.add(new WeakRef(this));
     this.graph = graph;
@@ -240,7 +259,7 @@ export class OnnxModel {
     this.byValue = inputsByValue(graph, onlyWhereRead);
     if (graph.steps.some((s) => isDataDependent(s.node))) {
       // A typed feed (int64 indices) is a TValue, which OnnxFeeds (float tensors for users) does not name.
-      this.segments = new Segments(graph, (g, first) => new OnnxModel(g, algorithms, false, !first) as unknown as SegmentModel);
+      this.segments = new Segments(graph, (g, first) => new OnnxModel(g, algorithms, false, !first, precision) as unknown as SegmentModel);
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
       this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.dtype));
       this.graph = { ...graph, consts: new Map(), steps: [] };
@@ -373,7 +392,7 @@ export class OnnxModel {
       false,
       (buf) => knownBuffers.has(buf),
     );
-    const entry: Compiled = { program: createProgram(spec), spec, outShapes, outDtypes, steps };
+    const entry: Compiled = { program: createProgram(this.precision === 'fp16' ? { ...spec, precision: 'fp16' } : spec), spec, outShapes, outDtypes, steps };
     this.programs.set(key, entry);
     // Bounded: a model fed many sizes keeps the most recent programs only.
     while (this.programs.size > MAX_PROGRAMS) {
@@ -577,7 +596,7 @@ function convKey(node: { name?: string | null; output?: string[] | null }): stri
   return node.name ? node.name : (node.output?.[0] ?? '');
 }
 
-const LOAD_OPTIONS = new Set(['algorithms', 'qdq']);
+const LOAD_OPTIONS = new Set(['algorithms', 'qdq', 'precision']);
 
 function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | undefined): OnnxModel {
   const opts = checkOptions(op, options, LOAD_OPTIONS);
@@ -591,6 +610,7 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
     }
   }
   const qdq = optEnum(op, 'qdq', opts.qdq, ['auto', 'fuse', 'float'] as const, 'auto');
+  const precision = optEnum(op, 'precision', opts.precision, ['fp32', 'fp16'] as const, readConfig().precision ?? 'fp32');
   const graph = buildGraph(decodeModel(bytes), { qdq });
   if (pins.size > 0) {
     const convs = new Set(graph.steps.filter((s) => s.node.opType === 'Conv').map((s) => convKey(s.node)));
@@ -599,7 +619,7 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
       rangeError(op, `"algorithms" names no Conv node: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (Conv nodes: ${[...convs].slice(0, 8).join(', ')}${convs.size > 8 ? ', ...' : ''})`);
     }
   }
-  return new OnnxModel(graph, pins);
+  return new OnnxModel(graph, pins, true, false, precision);
 }
 
 /** A model file that cannot be read: the op, the path and why, with the system's code (ENOENT, EACCES, ...). */

@@ -318,25 +318,34 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
   // timed a few times each, and the faster computes the result. So the first
   // run's outputs are those of every later run.
   auto measure_region = [&](Region& r) {
-    const std::vector<float> start(arena_);
+    // The arena as it was at the region's start, where its steps write (a copy of all of it would cost more
+    // than the measurement on a large model).
+    const std::vector<BufferRef> written = region_writes(r);
+    std::vector<std::vector<float>> saved;
+    for (const BufferRef& w : written) saved.emplace_back(arena_.begin() + w.offset, arena_.begin() + w.offset + w.size);
+    auto restore = [&] {
+      for (size_t k = 0; k < written.size(); ++k) std::copy(saved[k].begin(), saved[k].end(), arena_.begin() + written[k].offset);
+    };
     for (size_t i = r.first; i < r.end; ++i) exec_step(i);
     double steps_us = 0, region_us = 0;
     bool finite = true;
     for (int rep = 0; rep < kRegionTrials; ++rep) {
       // Both from the arena as it was at the region's start; the region writes its exits aside.
-      arena_ = start;
+      restore();
       auto t0 = std::chrono::steady_clock::now();
       finite = exec_region(r, &scratch);
       const double rt = elapsed_us(t0);
       if (!finite) break;
-      arena_ = start;
+      restore();
       t0 = std::chrono::steady_clock::now();
       for (size_t i = r.first; i < r.end; ++i) exec_step(i);
       const double st = elapsed_us(t0);
       steps_us = rep == 0 ? st : std::min(steps_us, st);
       region_us = rep == 0 ? rt : std::min(region_us, rt);
+      // Far apart after one trial: no need for more.
+      if (region_us > 1.5 * steps_us || steps_us > 1.5 * region_us) break;
     }
-    arena_ = start;
+    restore();
     if (!finite) {
       // NaN or infinity at its edges: this run is no measure of it; the next run measures again.
       for (size_t i = r.first; i < r.end; ++i) exec_step(i);

@@ -83,6 +83,8 @@ class Program {
            const std::vector<MutableFloatSpan>& outputs);
 
   size_t steps() const { return steps_.size(); }
+  /// Compute NHWC regions in half precision where the backend can (before the first run).
+  void set_fp16(bool on) { fp16_ = on; }
   /// Bytes of native memory this program holds (constants + arena + conv plans).
   size_t memory_bytes() const;
   /// The conv steps planned by the last run: who runs each and how.
@@ -122,6 +124,8 @@ class Program {
   /// exits into `scratch` when given); false: run its steps one by one.
   bool run_region(const Region& r, const std::function<MutableFloatSpan(const BufferRef&)>& resolve,
                   std::vector<std::vector<float>>* scratch = nullptr) const;
+  /// The arena ranges the steps of `r` write (all of a region's steps are of families whose outputs are known).
+  std::vector<BufferRef> region_writes(const Region& r) const;
   /// Decides from the best times of `r` and of its steps.
   void decide_region(Region& r, double region_us, double steps_us);
 
@@ -141,6 +145,7 @@ class Program {
   std::vector<Step> steps_;
   std::vector<PlanSlot> plans_;
   std::vector<Region> regions_;
+  bool fp16_ = false;
   const Backend* regions_for_ = nullptr;  ///< the backend the regions were planned for
   int regions_threads_ = 0;
   std::string regions_resolved_;  ///< the active backend they were planned under (planned_layers' "resolved")

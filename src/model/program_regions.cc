@@ -329,6 +329,7 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
   }
   close(steps_.size());
   for (Region& r : found) {
+    r.graph.fp16 = fp16_;
     r.plan = planner.plan_region(r.graph);
     if (!r.plan) continue;
     r.use = measure ? Region::Use::kMeasuring : Region::Use::kRegion;
@@ -336,6 +337,17 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     regions_.push_back(std::move(r));
   }
   replanned_ = true;
+}
+
+std::vector<BufferRef> Program::region_writes(const Region& r) const {
+  std::vector<BufferRef> all, reads, writes;
+  for (size_t i = r.first; i < r.end; ++i) {
+    step_io(steps_[i], &reads, &writes);
+    for (const BufferRef& w : writes) {
+      if (w.kind == BufferRef::Kind::kArena) all.push_back(w);
+    }
+  }
+  return all;
 }
 
 bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(const BufferRef&)>& resolve,

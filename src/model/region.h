@@ -41,6 +41,8 @@ struct RegionNode {
 struct RegionGraph {
   std::vector<RegionValue> values;
   std::vector<RegionNode> nodes;
+  /// Compute in half precision (the model's precision option), where the backend can; fp32 at the edges.
+  bool fp16 = false;
 };
 
 /// A planned region.

@@ -245,6 +245,121 @@ int setup_clamp_nc(OperatorHandle h, size_t batch, const float* x, float* y, Thr
   return xnn_setup_unary_elementwise_nc(to_op(h), x, y);
 }
 
+// --- fp16: the f32 adapters' shapes, on half buffers; weights and bias in fp32 ---
+
+int create_convolution2d_f16(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl, uint32_t kh, uint32_t kw, uint32_t sh,
+                             uint32_t sw, uint32_t dh, uint32_t dw, uint32_t groups, size_t gic, size_t goc,
+                             size_t in_stride, size_t out_stride, const float* kernel, const float* bias, float lo,
+                             float hi, uint32_t flags, OperatorHandle* out) {
+  return xnn_create_convolution2d_nhwc_f16(pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, groups, gic, goc, in_stride,
+                                           out_stride, kernel, bias, lo, hi, flags | XNN_FLAG_FP32_STATIC_WEIGHTS,
+                                           nullptr, nullptr, reinterpret_cast<xnn_operator_t*>(out));
+}
+int setup_convolution2d_f16(OperatorHandle h, size_t batch, size_t in_h, size_t in_w, const void* x, void* y,
+                            ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  size_t ws = 0, align = 0;
+  int st = xnn_reshape_convolution2d_nhwc_f16(op, batch, in_h, in_w, &ws, &align, nullptr, nullptr, to_pool(pool));
+  if (st != kSuccess) return st;
+  void* workspace = nullptr;
+  st = ensure_workspace(state(op), ws, align, &workspace);
+  if (st != kSuccess) return st;
+  return xnn_setup_convolution2d_nhwc_f16(op, workspace, x, y);
+}
+int create_fully_connected_f16(size_t in_ch, size_t out_ch, size_t in_stride, size_t out_stride, const float* kernel,
+                               const float* bias, float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  return xnn_create_fully_connected_nc_f16(in_ch, out_ch, in_stride, out_stride, kernel, bias, lo, hi,
+                                           flags | XNN_FLAG_FP32_STATIC_WEIGHTS, nullptr, nullptr,
+                                           reinterpret_cast<xnn_operator_t*>(out));
+}
+int setup_fully_connected_f16(OperatorHandle h, size_t batch, const void* x, void* y, ThreadpoolHandle pool) {
+  const int st = xnn_reshape_fully_connected_nc_f16(to_op(h), batch, to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_fully_connected_nc_f16(to_op(h), x, y);
+}
+int create_max_pooling2d_f16(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl, uint32_t ph, uint32_t pw, uint32_t sh,
+                             uint32_t sw, uint32_t dh, uint32_t dw, size_t channels, size_t in_stride,
+                             size_t out_stride, float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  return remember_pooling(xnn_create_max_pooling2d_nhwc_f16(pt, pr, pb, pl, ph, pw, sh, sw, dh, dw, lo, hi, flags,
+                                                            reinterpret_cast<xnn_operator_t*>(out)),
+                          out, channels, in_stride, out_stride);
+}
+int setup_max_pooling2d_f16(OperatorHandle h, size_t batch, size_t in_h, size_t in_w, const void* x, void* y,
+                            ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  const OpState* s = state(op);
+  const int st = xnn_reshape_max_pooling2d_nhwc_f16(op, batch, in_h, in_w, s->channels, s->in_stride, s->out_stride,
+                                                    nullptr, nullptr, to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_max_pooling2d_nhwc_f16(op, x, y);
+}
+int create_average_pooling2d_f16(uint32_t pt, uint32_t pr, uint32_t pb, uint32_t pl, uint32_t ph, uint32_t pw,
+                                 uint32_t sh, uint32_t sw, size_t channels, size_t in_stride, size_t out_stride,
+                                 float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  return remember_pooling(xnn_create_average_pooling2d_nhwc_f16(pt, pr, pb, pl, ph, pw, sh, sw, lo, hi, flags,
+                                                                reinterpret_cast<xnn_operator_t*>(out)),
+                          out, channels, in_stride, out_stride);
+}
+int setup_average_pooling2d_f16(OperatorHandle h, size_t batch, size_t in_h, size_t in_w, const void* x, void* y,
+                                ThreadpoolHandle pool) {
+  xnn_operator_t op = to_op(h);
+  OpState* s = state(op);
+  size_t ws = 0, align = 0;
+  int st = xnn_reshape_average_pooling2d_nhwc_f16(op, batch, in_h, in_w, s->channels, s->in_stride, s->out_stride,
+                                                  &ws, &align, nullptr, nullptr, to_pool(pool));
+  if (st != kSuccess) return st;
+  void* workspace = nullptr;
+  st = ensure_workspace(s, ws, align, &workspace);
+  if (st != kSuccess) return st;
+  return xnn_setup_average_pooling2d_nhwc_f16(op, workspace, x, y);
+}
+int create_add_nd_f16(float lo, float hi, uint32_t flags, OperatorHandle* out) {
+  if (!(lo == -std::numeric_limits<float>::infinity() && hi == std::numeric_limits<float>::infinity())) {
+    return kUnsupportedParameter;
+  }
+  return xnn_create_binary_elementwise_nd(xnn_binary_add, xnn_datatype_fp16, nullptr, nullptr, nullptr, flags,
+                                          reinterpret_cast<xnn_operator_t*>(out));
+}
+int setup_add_nd_f16(OperatorHandle h, size_t a_rank, const size_t* a_shape, size_t b_rank, const size_t* b_shape,
+                     const void* a, const void* b, void* y, ThreadpoolHandle pool) {
+  const int st = xnn_reshape_binary_elementwise_nd(to_op(h), a_rank, a_shape, b_rank, b_shape, to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_binary_elementwise_nd(to_op(h), a, b, y);
+}
+// A unary operator with the strides of the rows it will see (clamp, convert).
+int create_unary(xnn_unary_operator kind, xnn_datatype in, xnn_datatype out_type, const xnn_unary_params* params,
+                 size_t channels, size_t in_stride, size_t out_stride, uint32_t flags, OperatorHandle* out) {
+  const int st = xnn_create_unary_elementwise_nc(kind, in, out_type, params, nullptr, nullptr, flags,
+                                                 reinterpret_cast<xnn_operator_t*>(out));
+  if (st == kSuccess) {
+    OpState* s = state(to_op(*out));
+    s->channels = channels;
+    s->in_stride = in_stride;
+    s->out_stride = out_stride;
+  }
+  return st;
+}
+int setup_unary(OperatorHandle h, size_t batch, const void* x, void* y, ThreadpoolHandle pool) {
+  const OpState* s = state(to_op(h));
+  const int st = xnn_reshape_unary_elementwise_nc(to_op(h), batch, s->channels, s->in_stride, s->out_stride,
+                                                  to_pool(pool));
+  if (st != kSuccess) return st;
+  return xnn_setup_unary_elementwise_nc(to_op(h), x, y);
+}
+int create_clamp_nc_f16(size_t channels, size_t in_stride, size_t out_stride, float lo, float hi, uint32_t flags,
+                        OperatorHandle* out) {
+  union xnn_unary_params params;
+  params.clamp.min = lo;
+  params.clamp.max = hi;
+  return create_unary(xnn_unary_clamp, xnn_datatype_fp16, xnn_datatype_fp16, &params, channels, in_stride, out_stride,
+                      flags, out);
+}
+int create_convert_nc(bool to_half, size_t channels, uint32_t flags, OperatorHandle* out) {
+  return create_unary(xnn_unary_convert, to_half ? xnn_datatype_fp32 : xnn_datatype_fp16,
+                      to_half ? xnn_datatype_fp16 : xnn_datatype_fp32, nullptr, channels, channels, channels, flags,
+                      out);
+}
+
 ThreadpoolHandle threadpool_create(size_t threads) {
   return reinterpret_cast<ThreadpoolHandle>(pthreadpool_create(threads));
 }
@@ -277,6 +392,20 @@ Loaded load_xnnpack() {
   a.setup_add_nd_f32 = setup_add_nd;
   a.create_clamp_nc_f32 = create_clamp_nc;
   a.setup_clamp_nc_f32 = setup_clamp_nc;
+  a.create_convolution2d_nhwc_f16 = create_convolution2d_f16;
+  a.setup_convolution2d_nhwc_f16 = setup_convolution2d_f16;
+  a.create_fully_connected_nc_f16 = create_fully_connected_f16;
+  a.setup_fully_connected_nc_f16 = setup_fully_connected_f16;
+  a.create_max_pooling2d_nhwc_f16 = create_max_pooling2d_f16;
+  a.setup_max_pooling2d_nhwc_f16 = setup_max_pooling2d_f16;
+  a.create_average_pooling2d_nhwc_f16 = create_average_pooling2d_f16;
+  a.setup_average_pooling2d_nhwc_f16 = setup_average_pooling2d_f16;
+  a.create_add_nd_f16 = create_add_nd_f16;
+  a.setup_add_nd_f16 = setup_add_nd_f16;
+  a.create_clamp_nc_f16 = create_clamp_nc_f16;
+  a.setup_clamp_nc_f16 = setup_unary;
+  a.create_convert_nc = create_convert_nc;
+  a.setup_convert_nc = setup_unary;
   a.threadpool_create = threadpool_create;
   a.threadpool_destroy = threadpool_destroy;
   a.threadpool_parallelize_1d = threadpool_parallelize_1d;

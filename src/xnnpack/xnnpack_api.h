@@ -98,6 +98,22 @@ using CreateClampNcF32Fn = int (*)(size_t channels, size_t in_stride, size_t out
 using SetupClampNcF32Fn = int (*)(OperatorHandle op, size_t batch, const float* x, float* y,
                                   ThreadpoolHandle pool);
 
+// fp16 (NHWC regions with precision fp16): the same create calls, weights and
+// bias still given in fp32 (XNNPACK converts them when it packs them), and
+// setup calls on untyped buffers of IEEE half values.
+using SetupConvolution2dNhwcAnyFn = int (*)(OperatorHandle op, size_t batch, size_t in_h, size_t in_w,
+                                            const void* x, void* y, ThreadpoolHandle pool);
+using SetupFullyConnectedNcAnyFn = int (*)(OperatorHandle op, size_t batch, const void* x, void* y,
+                                           ThreadpoolHandle pool);
+using SetupPooling2dNhwcAnyFn = int (*)(OperatorHandle op, size_t batch, size_t in_h, size_t in_w, const void* x,
+                                        void* y, ThreadpoolHandle pool);
+using SetupAddNdAnyFn = int (*)(OperatorHandle op, size_t a_rank, const size_t* a_shape, size_t b_rank,
+                                const size_t* b_shape, const void* a, const void* b, void* y, ThreadpoolHandle pool);
+using SetupClampNcAnyFn = int (*)(OperatorHandle op, size_t batch, const void* x, void* y, ThreadpoolHandle pool);
+/// fp32 -> fp16 (`to_half`) or fp16 -> fp32, `channels` values per row.
+using CreateConvertNcFn = int (*)(bool to_half, size_t channels, uint32_t flags, OperatorHandle* op_out);
+using SetupConvertNcFn = int (*)(OperatorHandle op, size_t rows, const void* x, void* y, ThreadpoolHandle pool);
+
 using ThreadpoolCreateFn = ThreadpoolHandle (*)(size_t threads);
 using ThreadpoolDestroyFn = void (*)(ThreadpoolHandle pool);
 /// Runs task(context, i) for i in [0, range) on the pool (serially when pool is null).
@@ -124,6 +140,21 @@ struct Api {
   SetupAddNdF32Fn setup_add_nd_f32 = nullptr;
   CreateClampNcF32Fn create_clamp_nc_f32 = nullptr;
   SetupClampNcF32Fn setup_clamp_nc_f32 = nullptr;
+  // fp16: weights given in fp32, activations in half.
+  CreateConvolution2dNhwcF32Fn create_convolution2d_nhwc_f16 = nullptr;
+  SetupConvolution2dNhwcAnyFn setup_convolution2d_nhwc_f16 = nullptr;
+  CreateFullyConnectedNcF32Fn create_fully_connected_nc_f16 = nullptr;
+  SetupFullyConnectedNcAnyFn setup_fully_connected_nc_f16 = nullptr;
+  CreateMaxPooling2dNhwcF32Fn create_max_pooling2d_nhwc_f16 = nullptr;
+  SetupPooling2dNhwcAnyFn setup_max_pooling2d_nhwc_f16 = nullptr;
+  CreateAveragePooling2dNhwcF32Fn create_average_pooling2d_nhwc_f16 = nullptr;
+  SetupPooling2dNhwcAnyFn setup_average_pooling2d_nhwc_f16 = nullptr;
+  CreateAddNdF32Fn create_add_nd_f16 = nullptr;
+  SetupAddNdAnyFn setup_add_nd_f16 = nullptr;
+  CreateClampNcF32Fn create_clamp_nc_f16 = nullptr;
+  SetupClampNcAnyFn setup_clamp_nc_f16 = nullptr;
+  CreateConvertNcFn create_convert_nc = nullptr;
+  SetupConvertNcFn setup_convert_nc = nullptr;
   // pthreadpool, built in with XNNPACK.
   ThreadpoolCreateFn threadpool_create = nullptr;
   ThreadpoolDestroyFn threadpool_destroy = nullptr;

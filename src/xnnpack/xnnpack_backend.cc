@@ -41,11 +41,11 @@
 #include "../registry.h"
 #include "xnnpack_api.h"
 #include "xnnpack_layout.h"
+#include "xnnpack_region.h"
+#include "xnnpack_util.h"
 
 namespace neonn {
 namespace {
-
-constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Below these sizes an operator's creation and the thread handoff cost more
 // than the loops they replace. Pooling: measured on x86-64 (2-core EPYC),
@@ -55,61 +55,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 // 16K is an estimate, since the path runs only where XNNPACK keeps NaN (ARM).
 constexpr size_t kMinPoolElements = 1024;
 constexpr size_t kMinElementwise = 16384;
-
-bool fits_u32(int64_t v) { return v >= 0 && v <= static_cast<int64_t>(std::numeric_limits<uint32_t>::max()); }
-
-// Deletes an operator when it goes out of scope.
-class OperatorPtr {
- public:
-  explicit OperatorPtr(const xnn::Api& api) : api_(api) {}
-  ~OperatorPtr() {
-    if (op_ != nullptr) api_.delete_operator(op_);
-  }
-  OperatorPtr(const OperatorPtr&) = delete;
-  OperatorPtr& operator=(const OperatorPtr&) = delete;
-  xnn::OperatorHandle* out() { return &op_; }
-  xnn::OperatorHandle get() const { return op_; }
-
- private:
-  const xnn::Api& api_;
-  xnn::OperatorHandle op_ = nullptr;
-};
-
-// A refusal: XNNPACK does not run these parameters, or not on this CPU.
-bool refused(int status) {
-  return status == xnn::kInvalidParameter || status == xnn::kUnsupportedParameter ||
-         status == xnn::kUnsupportedHardware;
-}
-
-// Maps a failed status to neonn's errors. A refusal is a RangeError (the
-// call is beyond what XNNPACK runs here; auto skips such a candidate), memory
-// is ERR_NEONN_NO_MEMORY as for any allocation, the rest a NeonnError naming
-// the library call.
-[[noreturn]] void throw_status(int status, const std::string& op, const char* fn) {
-  const std::string what = op + ": XNNPACK " + fn + " failed: " + xnn::status_name(status);
-  if (refused(status)) throw_range_error(what);
-  switch (status) {
-    case xnn::kOutOfMemory:
-      throw Error(ErrorKind::kInternal, "ERR_NEONN_NO_MEMORY", what);
-    default:
-      throw Error(ErrorKind::kInternal, "ERR_NEONN_XNNPACK", what);
-  }
-}
-
-void check_status(int status, const std::string& op, const char* fn) {
-  if (status != xnn::kSuccess) throw_status(status, op, fn);
-}
-
-// For an operator creation with a fallback: false when XNNPACK refused (the
-// caller then falls back), true when made; any other failure throws.
-bool created(int status, const std::string& op, const char* fn) {
-  if (refused(status)) return false;
-  check_status(status, op, fn);
-  return true;
-}
-
-// An uninitialized float buffer of n values plus XNNPACK's read slack.
-std::unique_ptr<float[]> scratch(size_t n) { return std::unique_ptr<float[]>(new float[n + xnn::kExtraFloats]); }
 
 class XnnpackBackend;
 
@@ -132,11 +77,14 @@ class XnnpackConvPlan final : public ConvPlan {
   size_t bytes_ = 0;
 };
 
-class XnnpackBackend final : public Backend {
+class XnnpackBackend final : public Backend, public xnn::RegionHost {
  public:
   XnnpackBackend() : Backend("xnnpack", "openblas"), loaded_(xnn::load_xnnpack()) {
     status_ = loaded_.ok ? Status::Ok() : Status::Unavailable(loaded_.reason);
-    if (loaded_.ok) elementwise_ = elementwise_keeps_nan();
+    if (loaded_.ok) {
+      elementwise_ = elementwise_keeps_nan();
+      fp16_ = xnn::fp16_supported(loaded_.api);
+    }
   }
 
   const Status& status() const override { return status_; }
@@ -150,7 +98,9 @@ class XnnpackBackend final : public Backend {
                  ": a model's runs of convs, pooling, add, relu/clip and a classifier as NHWC regions; single layers: "
                  "conv2d, maxPool2d, avgPool2d, globalAvgPool; fullyConnected where faster (measured per shape); " +
                  (elementwise_ ? std::string("add, relu, clip")
-                               : std::string("add/relu/clip on the fallback (this CPU's XNNPACK kernels turn NaN into a bound)"));
+                               : std::string("add/relu/clip on the fallback (this CPU's XNNPACK kernels turn NaN into a bound)")) +
+                 (fp16_ ? "; fp16: yes (regions of models loaded with precision 'fp16')"
+                        : "; fp16: no (XNNPACK has no fp16 operators for this CPU; precision 'fp16' runs fp32)");
       i.threads = threads();
     }
     return i;
@@ -260,7 +210,9 @@ class XnnpackBackend final : public Backend {
 
   // --- shared with the conv plan ---
 
-  const xnn::Api& api() const { return loaded_.api; }
+  const xnn::Api& api() const override { return loaded_.api; }
+  const Backend& counted() const override { return *this; }
+  bool fp16() const override { return fp16_; }
 
   int threads() const {
     std::lock_guard<std::mutex> lock(pool_mutex_);
@@ -269,7 +221,7 @@ class XnnpackBackend final : public Backend {
 
   /// The current thread pool (null: one thread), kept alive by the caller
   /// while it runs even if set_threads replaces it meanwhile.
-  std::shared_ptr<xnn::Threadpool> pool() const {
+  std::shared_ptr<xnn::Threadpool> pool() const override {
     std::lock_guard<std::mutex> lock(pool_mutex_);
     return pool_;
   }
@@ -277,7 +229,7 @@ class XnnpackBackend final : public Backend {
   /// images x [rows][cols] -> images x [cols][rows] on the thread pool, with
   /// ReLU when `relu`; false when any value read is NaN or infinite.
   bool transpose(const float* src, float* dst, size_t images, size_t rows, size_t cols, bool relu,
-                 xnn::ThreadpoolHandle pool) const {
+                 xnn::ThreadpoolHandle pool) const override {
     TransposeJob job{src, dst, rows, cols, (rows + xnn::kTransposeBlockRows - 1) / xnn::kTransposeBlockRows, relu};
     if (rows == 1 || cols == 1) job.blocks = 1;
     // A small transpose is over before the pool's threads would be woken.
@@ -345,6 +297,7 @@ class XnnpackBackend final : public Backend {
   xnn::Loaded loaded_;
   Status status_;
   bool elementwise_ = false;
+  bool fp16_ = false;  // XNNPACK runs fp16 here (NHWC regions with precision fp16)
   mutable std::mutex pool_mutex_;
   std::shared_ptr<xnn::Threadpool> pool_;
   int threads_ = 1;
@@ -419,351 +372,12 @@ void XnnpackConvPlan::run(const Conv2dCall& c) const {
   backend_.count_conv(ConvAlgorithm::kXnnpack);
 }
 
-// --- NHWC regions ---
-
-// A run of a program's steps as XNNPACK operators on NHWC buffers of its
-// own: operators created and set up once (weights packed, pointers fixed),
-// buffers shared between values whose lives do not overlap, a clamp folded
-// into the operator before it where that one's output feeds nothing else.
-// A run transposes the entries in (any NaN or infinity: the caller runs the
-// steps one by one, since XNNPACK's clamps do not keep NaN), runs the
-// operators, checks the exits for NaN and infinity (the same), and
-// transposes them out. A NaN made inside a region from finite inputs (an
-// overflow, then inf - inf) and clamped away by a ReLU is not seen: the
-// one difference from running the layers one by one.
-class XnnpackRegionPlan final : public RegionPlan {
- public:
-  XnnpackRegionPlan(const XnnpackBackend& backend, const RegionGraph& g);
-  bool run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const override;
-  size_t memory_bytes() const override { return bytes_; }
-  size_t node_bytes(size_t k) const override { return k < node_bytes_.size() ? node_bytes_[k] : 0; }
-  std::string describe() const override { return describe_; }
-
- private:
-  const XnnpackBackend& backend_;
-  RegionGraph graph_;
-  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a folded clamp and for a concat
-  struct Copy {
-    size_t node, value, channel;  // a concat input copied into its channels of the concat's buffer
-  };
-  std::vector<Copy> copies_;       // in node order
-  std::vector<float*> buffer_of_;                    // per value: its NHWC buffer
-  std::vector<std::unique_ptr<float[]>> buffers_;
-  std::shared_ptr<xnn::Threadpool> pool_;
-  mutable std::mutex mutex_;  // operators hold their buffers: one run at a time
-  size_t bytes_ = 0;
-  std::vector<size_t> node_bytes_;
-  std::string describe_;
-};
-
-XnnpackRegionPlan::XnnpackRegionPlan(const XnnpackBackend& backend, const RegionGraph& g)
-    : backend_(backend), graph_(g), pool_(backend.pool()) {
-  const size_t nv = g.values.size(), nn = g.nodes.size();
-  // Readers per value, and output bounds per node (a conv's ReLU, folded clamps).
-  std::vector<size_t> readers(nv, 0);
-  for (const RegionNode& n : g.nodes) {
-    for (size_t v : n.inputs) ++readers[v];
-  }
-  std::vector<float> lo(nn, -kInf), hi(nn, kInf);
-  std::vector<size_t> producer(nv, SIZE_MAX), alias(nv);
-  for (size_t v = 0; v < nv; ++v) alias[v] = v;
-  std::vector<bool> folded(nn, false);
-  size_t folds = 0;
-  for (size_t k = 0; k < nn; ++k) {
-    const RegionNode& n = g.nodes[k];
-    if (n.kind == RegionNode::Kind::kConv && n.conv.activation == Activation::kRelu) lo[k] = 0.0f;
-    if (n.kind == RegionNode::Kind::kClamp) {
-      const size_t v = n.inputs[0];
-      const size_t p = producer[v];
-      // Into a conv or a pooling (XNNPACK's add has no output clamp).
-      const bool clamps = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool);
-      if (clamps && readers[v] == 1 && !g.values[v].exit) {
-        lo[p] = std::max(lo[p], n.min);
-        hi[p] = std::min(hi[p], n.max);
-        alias[n.output] = alias[v];
-        folded[k] = true;
-        ++folds;
-      } else {
-        lo[k] = n.min;
-        hi[k] = n.max;
-      }
-    }
-    producer[n.output] = k;
-  }
-  // Lifetimes of the buffers (by representative value): entries from the start, exits to the end.
-  std::vector<size_t> last(nv, 0);
-  for (size_t k = 0; k < nn; ++k) {
-    for (size_t v : g.nodes[k].inputs) last[alias[v]] = std::max(last[alias[v]], k);
-  }
-  for (size_t v = 0; v < nv; ++v) {
-    if (g.values[v].exit) last[alias[v]] = SIZE_MAX;
-  }
-  struct Slot {
-    float* data;
-    size_t floats;
-    size_t busy_until;  // the last node that reads what it holds (SIZE_MAX: an exit's)
-    bool used;
-  };
-  std::vector<Slot> slots;
-  buffer_of_.assign(nv, nullptr);
-  auto take = [&](size_t v, size_t at) {
-    const size_t need = g.values[v].elements();
-    Slot* best = nullptr;
-    for (Slot& s : slots) {
-      const bool free = !s.used || (s.busy_until != SIZE_MAX && s.busy_until < at);
-      if (free && s.floats >= need && (best == nullptr || s.floats < best->floats)) best = &s;
-    }
-    if (best == nullptr) {
-      buffers_.push_back(scratch(need));
-      bytes_ += (need + xnn::kExtraFloats) * sizeof(float);
-      slots.push_back(Slot{buffers_.back().get(), need, 0, false});
-      best = &slots.back();
-    }
-    best->used = true;
-    best->busy_until = last[v];
-    buffer_of_[v] = best->data;
-  };
-  // Concat along channels: an input that a conv, a pooling or a clamp of the region made, and that nothing else
-  // reads, is written by its maker straight into its channels of the concat's buffer (XNNPACK's output pixel
-  // stride); the others are copied there when the concat's turn comes. The concat's buffer is then taken when its
-  // first such maker runs.
-  std::vector<size_t> out_stride(nn, 0);                         // per node: its output's pixel stride (0: dense)
-  std::vector<size_t> direct_into(nv, SIZE_MAX), channel_at(nv, 0);  // per representative value
-  std::vector<size_t> take_at(nn, SIZE_MAX);                     // per node: when its output's buffer is taken
-  for (size_t k = 0; k < nn; ++k) take_at[k] = k;
-  for (size_t k = 0; k < nn; ++k) {
-    const RegionNode& n = g.nodes[k];
-    if (n.kind != RegionNode::Kind::kConcat) continue;
-    size_t offset = 0;
-    for (size_t v : n.inputs) {
-      const size_t rep = alias[v], p = producer[rep];
-      const bool maker = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool ||
-                                           g.nodes[p].kind == RegionNode::Kind::kClamp);
-      // Read once, by this concat (through a folded clamp when rep != v), and in it once.
-      const bool only_here = readers[v] == 1 && (rep == v || readers[rep] == 1) && !g.values[v].exit && !g.values[rep].exit &&
-                             std::count(n.inputs.begin(), n.inputs.end(), v) == 1;
-      if (maker && only_here && direct_into[rep] == SIZE_MAX) {
-        direct_into[rep] = n.output;
-        channel_at[rep] = offset;
-        out_stride[p] = g.values[n.output].c;
-        take_at[k] = std::min(take_at[k], p);
-      }
-      offset += g.values[v].c;
-    }
-  }
-  for (size_t v = 0; v < nv; ++v) {
-    if (g.values[v].entry) take(v, 0);
-  }
-  for (size_t at = 0; at < nn; ++at) {
-    // Concats whose buffer their first direct maker writes, then the node's own output.
-    for (size_t k = at + 1; k < nn; ++k) {
-      if (take_at[k] == at) take(g.nodes[k].output, at);
-    }
-    const size_t out = g.nodes[at].output;
-    if (folded[at] || direct_into[out] != SIZE_MAX || take_at[at] != at) continue;
-    // Not before `at`: an op never writes over what it reads (its inputs are busy until it runs).
-    take(out, at);
-  }
-  for (size_t v = 0; v < nv; ++v) {
-    if (direct_into[v] != SIZE_MAX) buffer_of_[v] = buffer_of_[direct_into[v]] + channel_at[v];
-  }
-  for (size_t v = 0; v < nv; ++v) buffer_of_[v] = buffer_of_[alias[v]];
-  // Copies of the other concat inputs: (node, source value, channel offset).
-  for (size_t k = 0; k < nn; ++k) {
-    const RegionNode& n = g.nodes[k];
-    if (n.kind != RegionNode::Kind::kConcat) continue;
-    size_t offset = 0;
-    for (size_t v : n.inputs) {
-      if (direct_into[alias[v]] != n.output) copies_.push_back(Copy{k, v, offset});
-      offset += g.values[v].c;
-    }
-  }
-
-  // Operators, created and set up once.
-  node_bytes_.assign(nn, 0);
-  node_bytes_[0] = bytes_;  // the buffers
-  const xnn::Api& api = backend.api();
-  xnn::ThreadpoolHandle pool = pool_.get();
-  size_t made = 0;
-  for (size_t k = 0; k < nn; ++k) {
-    const RegionNode& n = g.nodes[k];
-    ops_.push_back(nullptr);
-    if (folded[k] || n.kind == RegionNode::Kind::kConcat) continue;
-    auto op = std::make_unique<OperatorPtr>(api);
-    const RegionValue& in = g.values[n.inputs[0]];
-    const float* x = buffer_of_[n.inputs[0]];
-    float* y = buffer_of_[n.output];
-    const std::string what = "NHWC region, step " + std::to_string(n.step);
-    switch (n.kind) {
-      case RegionNode::Kind::kConv: {
-        const Conv2dCall& c = n.conv;
-        const size_t cig = static_cast<size_t>(c.c_in_per_group()), taps = static_cast<size_t>(c.k_h * c.k_w);
-        std::unique_ptr<float[]> w = scratch(c.w.size);
-        for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
-          const float* src = c.w.data + co * cig * taps;
-          float* dst = w.get() + co * taps * cig;
-          for (size_t ci = 0; ci < cig; ++ci) {
-            for (size_t t = 0; t < taps; ++t) dst[t * cig + ci] = src[ci * taps + t];
-          }
-        }
-        check_status(api.create_convolution2d_nhwc_f32(
-                         static_cast<uint32_t>(c.pad_top), static_cast<uint32_t>(c.pad_right),
-                         static_cast<uint32_t>(c.pad_bottom), static_cast<uint32_t>(c.pad_left),
-                         static_cast<uint32_t>(c.k_h), static_cast<uint32_t>(c.k_w), static_cast<uint32_t>(c.stride_h),
-                         static_cast<uint32_t>(c.stride_w), static_cast<uint32_t>(c.dilation_h),
-                         static_cast<uint32_t>(c.dilation_w), static_cast<uint32_t>(c.group), cig,
-                         static_cast<size_t>(c.c_out_per_group()), static_cast<size_t>(c.c_in),
-                         out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(c.c_out), w.get(), c.bias.data, lo[k],
-                         hi[k], 0, op->out()),
-                     what, "xnn_create_convolution2d_nhwc_f32");
-        check_status(api.setup_convolution2d_nhwc_f32(op->get(), in.n, in.h, in.w, x, y, pool), what,
-                     "xnn_setup_convolution2d_nhwc_f32");
-        node_bytes_[k] += static_cast<size_t>(c.group) * ((static_cast<size_t>(c.c_out_per_group()) + 15) / 16 * 16) *
-                          (taps * cig + 1) * sizeof(float);
-        break;
-      }
-      case RegionNode::Kind::kPool: {
-        const Pool2dCall& c = n.pool;
-        const bool global = c.kind == PoolKind::kGlobalAvg;
-        const bool is_max = c.kind == PoolKind::kMax;
-        int64_t k_h = c.k_h, k_w = c.k_w, s_h = c.stride_h, s_w = c.stride_w, d_h = c.dilation_h, d_w = c.dilation_w;
-        int64_t pt = c.pad_top, pl = c.pad_left, pb = c.pad_bottom, pr = c.pad_right;
-        if (global) {
-          k_h = c.in_h, k_w = c.in_w, s_h = s_w = d_h = d_w = 1, pt = pl = pb = pr = 0;
-        } else {
-          const bool padded = pt != 0 || pl != 0 || pb != 0 || pr != 0;
-          const bool dilated = d_h != 1 || d_w != 1;
-          if (is_max ? dilated && (padded || c.ceil_mode) : dilated || (c.count_include_pad && padded)) {
-            throw_range_error(what + ": a pooling XNNPACK does not compute as neonn defines it");
-          }
-          const int64_t ext_h = d_h * (k_h - 1) + 1, ext_w = d_w * (k_w - 1) + 1;
-          pb += std::max<int64_t>(0, (c.out_h - 1) * s_h + ext_h - (c.in_h + pt + pb));
-          pr += std::max<int64_t>(0, (c.out_w - 1) * s_w + ext_w - (c.in_w + pl + pr));
-          if ((c.in_h + pt + pb - ext_h) / s_h + 1 != c.out_h || (c.in_w + pl + pr - ext_w) / s_w + 1 != c.out_w) {
-            throw_range_error(what + ": XNNPACK's pooling output size differs");
-          }
-        }
-        if (k_h * k_w == 1) throw_range_error(what + ": a 1x1 pooling");
-        for (int64_t v : {pt, pl, pb, pr, k_h, k_w, s_h, s_w, d_h, d_w}) {
-          if (!fits_u32(v)) throw_range_error(what + ": a pooling parameter past 32 bits");
-        }
-        const size_t ch = static_cast<size_t>(c.c), ch_out = out_stride[k] != 0 ? out_stride[k] : ch;
-        const int status =
-            is_max ? api.create_max_pooling2d_nhwc_f32(
-                         static_cast<uint32_t>(pt), static_cast<uint32_t>(pr), static_cast<uint32_t>(pb),
-                         static_cast<uint32_t>(pl), static_cast<uint32_t>(k_h), static_cast<uint32_t>(k_w),
-                         static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), static_cast<uint32_t>(d_h),
-                         static_cast<uint32_t>(d_w), ch, ch, ch_out, lo[k], hi[k], 0, op->out())
-                   : api.create_average_pooling2d_nhwc_f32(
-                         static_cast<uint32_t>(pt), static_cast<uint32_t>(pr), static_cast<uint32_t>(pb),
-                         static_cast<uint32_t>(pl), static_cast<uint32_t>(k_h), static_cast<uint32_t>(k_w),
-                         static_cast<uint32_t>(s_h), static_cast<uint32_t>(s_w), ch, ch, ch_out, lo[k], hi[k], 0, op->out());
-        check_status(status, what, is_max ? "xnn_create_max_pooling2d_nhwc_f32" : "xnn_create_average_pooling2d_nhwc_f32");
-        const xnn::SetupPooling2dNhwcF32Fn setup = is_max ? api.setup_max_pooling2d_nhwc_f32 : api.setup_average_pooling2d_nhwc_f32;
-        check_status(setup(op->get(), in.n, in.h, in.w, x, y, pool), what, "xnn_setup_pooling2d_nhwc_f32");
-        break;
-      }
-      case RegionNode::Kind::kClamp: {
-        check_status(api.create_clamp_nc_f32(in.c, in.c, out_stride[k] != 0 ? out_stride[k] : in.c, lo[k], hi[k], 0, op->out()),
-                     what, "xnn_create_clamp_nc_f32");
-        check_status(api.setup_clamp_nc_f32(op->get(), in.n * in.h * in.w, x, y, pool), what, "xnn_setup_clamp_nc_f32");
-        break;
-      }
-      case RegionNode::Kind::kGemm: {
-        // XNNPACK's weights are [N][K]: B as it is when transposed, else a transposed copy.
-        const GemmParams& p = n.gemm.params;
-        const size_t k_in = static_cast<size_t>(p.a_cols), n_out = static_cast<size_t>(p.trans_b ? p.b_rows : p.b_cols);
-        std::unique_ptr<float[]> w;
-        const float* kernel = n.gemm.buffers.b.data;
-        if (!p.trans_b) {
-          w = scratch(k_in * n_out);
-          for (size_t r = 0; r < k_in; ++r) {
-            for (size_t col = 0; col < n_out; ++col) w[col * k_in + r] = kernel[r * n_out + col];
-          }
-          kernel = w.get();
-        }
-        check_status(api.create_fully_connected_nc_f32(k_in, n_out, k_in, n_out, kernel,
-                                                       p.has_c ? n.gemm.buffers.c.data : nullptr, -kInf, kInf, 0, op->out()),
-                     what, "xnn_create_fully_connected_nc_f32");
-        check_status(api.setup_fully_connected_nc_f32(op->get(), static_cast<size_t>(p.a_rows), x, y, pool), what,
-                     "xnn_setup_fully_connected_nc_f32");
-        node_bytes_[k] += (n_out + 16) * (k_in + 1) * sizeof(float);
-        break;
-      }
-      case RegionNode::Kind::kConcat:
-        break;  // copies, made above
-      case RegionNode::Kind::kAdd: {
-        const size_t shape[4] = {in.n, in.h, in.w, in.c};
-        check_status(api.create_add_nd_f32(-kInf, kInf, 0, op->out()), what, "xnn_create_add_nd_f32");
-        check_status(api.setup_add_nd_f32(op->get(), 4, shape, 4, shape, x, buffer_of_[n.inputs[1]], y, pool), what,
-                     "xnn_setup_add_nd_f32");
-        break;
-      }
-    }
-    ops_.back() = std::move(op);
-    ++made;
-  }
-  bytes_ = 0;
-  for (size_t b : node_bytes_) bytes_ += b;
-  size_t entries = 0, exits = 0;
-  for (const RegionValue& v : g.values) {
-    entries += v.entry ? 1 : 0;
-    exits += v.exit ? 1 : 0;
-  }
-  describe_ = "NHWC region on XNNPACK: " + std::to_string(nn) + " steps (" + std::to_string(g.nodes.front().step) + "-" +
-              std::to_string(g.nodes.back().step) + ") as " + std::to_string(made) + " operators (" +
-              std::to_string(folds) + " clamps folded), " + std::to_string(entries) + " transposes in, " +
-              std::to_string(exits) + " out";
-}
-
-bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const xnn::Api& api = backend_.api();
-  xnn::ThreadpoolHandle pool = pool_.get();
-  const size_t nv = graph_.values.size();
-  for (size_t v = 0; v < nv; ++v) {
-    const RegionValue& r = graph_.values[v];
-    if (!r.entry) continue;
-    if (!backend_.transpose(entries[v], buffer_of_[v], r.n, r.c, r.h * r.w, false, pool)) return false;
-  }
-  size_t next_copy = 0;
-  for (size_t k = 0; k < ops_.size(); ++k) {
-    if (ops_[k]) check_status(api.run_operator(ops_[k]->get(), pool), "NHWC region", "xnn_run_operator");
-    for (; next_copy < copies_.size() && copies_[next_copy].node == k; ++next_copy) {
-      const Copy& c = copies_[next_copy];
-      const RegionValue& in = graph_.values[c.value];
-      const size_t total = graph_.values[graph_.nodes[k].output].c;
-      const float* src = buffer_of_[c.value];
-      float* dst = buffer_of_[graph_.nodes[k].output] + c.channel;
-      for (size_t p = 0, pixels = in.n * in.h * in.w; p < pixels; ++p) std::copy(src + p * in.c, src + (p + 1) * in.c, dst + p * total);
-    }
-  }
-  // Checked before any exit is written: the steps one by one must still find their inputs.
-  for (size_t v = 0; v < nv; ++v) {
-    const RegionValue& r = graph_.values[v];
-    if (!r.exit) continue;
-    uint32_t bad = 0;
-    const float* b = buffer_of_[v];
-    for (size_t i = 0, e = r.elements(); i < e; ++i) bad |= xnn::non_finite(b[i]);
-    if (bad != 0) return false;
-  }
-  for (size_t v = 0; v < nv; ++v) {
-    const RegionValue& r = graph_.values[v];
-    if (r.exit) backend_.transpose(buffer_of_[v], exits[v], r.n, r.h * r.w, r.c, false, pool);
-  }
-  for (const RegionNode& n : graph_.nodes) {
-    backend_.count_op();
-    if (n.kind == RegionNode::Kind::kConv) backend_.count_conv(ConvAlgorithm::kXnnpack);
-  }
-  return true;
-}
-
 std::unique_ptr<RegionPlan> XnnpackBackend::plan_region(const RegionGraph& graph) const {
   for (const RegionNode& n : graph.nodes) {
     if (n.kind == RegionNode::Kind::kConv && !conv_supported(n.conv)) return nullptr;
   }
   try {
-    return std::make_unique<XnnpackRegionPlan>(*this, graph);
+    return xnn::make_region_plan(*this, graph);
   } catch (const Error& e) {
     // A node XNNPACK refuses: the steps run one by one.
     if (e.kind() != ErrorKind::kRange) throw;

@@ -187,9 +187,11 @@ maybe.each(['mnist8', 'ppocr_cls', 'ulfd_rfb320'])('nn.quantize %s', (name) => {
           // Both run the same float graph, but a conv that sums in another order (XNNPACK, reference, or whichever
           // path auto measured fastest) moves a value by an ulp, which can cross a QuantizeLinear rounding edge and
           // spread downstream: measured on ulfd_rfb320, 0.96-1.0 of the values equal onnxruntime's on openblas (its
-          // order is close to MLAS's), 0.79-1.0 on xnnpack and reference. Most values must still be equal, and none
-          // further apart than quantization itself moves them.
-          expect(closeShare(af, p, 1e-5)).toBeGreaterThanOrEqual(0.6);
+          // order is close to MLAS's), 0.79-1.0 on xnnpack and reference. Most values of a large output must still
+          // be equal (a classifier's two probabilities move together when one step flips), and none further apart
+          // than quantization itself moves them.
+          if (af.length >= 64) expect(closeShare(af, p, 1e-5)).toBeGreaterThanOrEqual(0.6);
+          else expect(argmax(af)).toBe(argmax(p));
           expect(maxDiff(af, p)).toBeLessThanOrEqual(e.maxAbsError);
         }
         // The report is what neonn computes (its float reference ran unfused: float rounding apart).

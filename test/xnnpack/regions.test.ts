@@ -186,6 +186,46 @@ suite('xnnpack: NHWC regions', () => {
     g.dispose();
   });
 
+  test("precision 'fp16': the region computes in half precision where XNNPACK can here (within 1e-2 of fp32), else fp32 and says so", () => {
+    const fp16 = /fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '');
+    const bytes = nn.zoo.onnx.mobilenetV2({ seed: 4 });
+    const x = randomTensor([1, 3, 224, 224], 13);
+    const [full, half, notes] = on('xnnpack', () => {
+      const a = nn.loadOnnxSync(bytes);
+      const b = nn.loadOnnxSync(bytes, { precision: 'fp16' });
+      const ya = Object.values(a.runSync({ [a.inputNames[0]]: x }))[0];
+      const yb = Object.values(b.runSync({ [b.inputNames[0]]: x }))[0];
+      const n = new Set(b.layers().flatMap((l) => (l.choice ? [l.choice] : [])));
+      a.dispose();
+      b.dispose();
+      return [ya, yb, [...n]] as const;
+    });
+    expect(notes).toHaveLength(1);
+    if (fp16) {
+      expect(notes[0]).toMatch(/^NHWC region on XNNPACK in fp16: /);
+      const scale = Math.max(...Array.from(full.data, Math.abs));
+      const worst = Math.max(...Array.from(half.data, (v, i) => Math.abs(v - full.data[i])));
+      expect(worst / scale).toBeLessThan(1e-2);
+      expect(Array.from(half.data)).not.toEqual(Array.from(full.data));
+    } else {
+      // eslint-disable-next-line no-console
+      console.warn('xnnpack has no fp16 on this CPU: checking that precision fp16 says so and runs fp32');
+      expect(notes[0]).toMatch(/in fp32 \(fp16 asked for; XNNPACK has no fp16 on this CPU\)/);
+      expect(Array.from(half.data)).toEqual(Array.from(full.data));
+    }
+  });
+
+  test('precision is checked: a bad value is a RangeError at load, as is a bad NEONN_PRECISION', () => {
+    expect(() => nn.loadOnnxSync(nn.zoo.onnx.squeezenet(), { precision: 'fp8' as never })).toThrow(/precision/);
+    const r = spawnSync(process.execPath, ['-e', "require('./dist')"], {
+      cwd: path.resolve(__dirname, '../..'),
+      encoding: 'utf8',
+      env: { ...process.env, NEONN_PRECISION: 'half' },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/RangeError: NEONN_PRECISION must be "fp32" or "fp16", got "half"/);
+  });
+
   test('values read after a region (residual branches, several outputs) are written back', () => {
     // ResNet-50: adds of a block's input and its convs, projections; its output is read by Softmax after the region.
     const g = nn.loadOnnxSync(nn.zoo.onnx.resnet50({ seed: 1 }));

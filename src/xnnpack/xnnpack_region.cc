@@ -1,0 +1,452 @@
+// A run of a program's steps as XNNPACK operators on NHWC buffers of its
+// own: operators created and set up once (weights packed, pointers fixed),
+// buffers shared between values whose lives do not overlap, a clamp folded
+// into the conv or pooling before it where that one's output feeds nothing
+// else, a concat's inputs written straight into their channels where they
+// can be. A run transposes the entries in (any NaN or infinity: the caller
+// runs the steps one by one, since XNNPACK's clamps do not keep NaN), runs
+// the operators, checks the exits for NaN and infinity (the same), and
+// transposes them out. A NaN made inside a region from finite inputs (an
+// overflow, then inf - inf) and clamped away by a ReLU is not seen: the one
+// difference from running the layers one by one.
+//
+// In fp16 the buffers hold IEEE halves and the operators compute in half
+// precision (weights still given in fp32: XNNPACK converts them as it packs
+// them); entries are converted from fp32 after their transpose and exits to
+// fp32 before theirs. A value past half's range (65504) becomes infinite,
+// which the exit check sees: that run then computes its steps in fp32.
+#include "xnnpack_region.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "xnnpack_layout.h"
+#include "xnnpack_util.h"
+
+namespace neonn {
+namespace xnn {
+namespace {
+
+class XnnpackRegionPlan final : public RegionPlan {
+ public:
+  XnnpackRegionPlan(const RegionHost& host, const RegionGraph& g);
+  bool run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const override;
+  size_t memory_bytes() const override { return bytes_; }
+  size_t node_bytes(size_t k) const override { return k < node_bytes_.size() ? node_bytes_[k] : 0; }
+  std::string describe() const override { return describe_; }
+
+ private:
+  /// A buffer of `bytes` plus XNNPACK's read slack, counted in bytes_.
+  char* allocate(size_t bytes);
+  /// An operator converting `values` rows of `channels` between fp32 (`stage`) and fp16 (`half`).
+  std::unique_ptr<OperatorPtr> converter(bool to_half, const RegionValue& v, const void* x, void* y);
+
+  const RegionHost& host_;
+  RegionGraph graph_;
+  size_t esize_;                                    // bytes per element: 4, or 2 in fp16
+  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a folded clamp and for a concat
+  struct Copy {
+    size_t node, value, channel;  // a concat input copied into its channels of the concat's buffer
+  };
+  std::vector<Copy> copies_;  // in node order
+  std::vector<char*> buffer_of_;  // per value: its NHWC buffer
+  std::vector<std::unique_ptr<float[]>> buffers_;
+  // fp16: an fp32 staging buffer for the edges, and a converter per entry and exit (null in fp32).
+  float* stage_ = nullptr;
+  std::vector<std::unique_ptr<OperatorPtr>> convert_;
+  std::shared_ptr<Threadpool> pool_;
+  mutable std::mutex mutex_;  // operators hold their buffers: one run at a time
+  size_t bytes_ = 0;
+  std::vector<size_t> node_bytes_;
+  std::string describe_;
+};
+
+char* XnnpackRegionPlan::allocate(size_t bytes) {
+  buffers_.push_back(scratch((bytes + sizeof(float) - 1) / sizeof(float)));
+  bytes_ += (bytes + kExtraBytes + sizeof(float) - 1) / sizeof(float) * sizeof(float);
+  return reinterpret_cast<char*>(buffers_.back().get());
+}
+
+std::unique_ptr<OperatorPtr> XnnpackRegionPlan::converter(bool to_half, const RegionValue& v, const void* x, void* y) {
+  const Api& api = host_.api();
+  auto op = std::make_unique<OperatorPtr>(api);
+  check_status(api.create_convert_nc(to_half, v.c, 0, op->out()), "NHWC region", "xnn_create_convert_nc");
+  check_status(api.setup_convert_nc(op->get(), v.n * v.h * v.w, x, y, pool_.get()), "NHWC region", "xnn_setup_convert_nc");
+  return op;
+}
+
+XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& g)
+    : host_(host), graph_(g), esize_(g.fp16 && host.fp16() ? 2 : 4), pool_(host.pool()) {
+  const size_t nv = g.values.size(), nn = g.nodes.size();
+  const bool half = esize_ == 2;
+  // Readers per value, and output bounds per node (a conv's ReLU, folded clamps).
+  std::vector<size_t> readers(nv, 0);
+  for (const RegionNode& n : g.nodes) {
+    for (size_t v : n.inputs) ++readers[v];
+  }
+  std::vector<float> lo(nn, -kInf), hi(nn, kInf);
+  std::vector<size_t> producer(nv, SIZE_MAX), alias(nv);
+  for (size_t v = 0; v < nv; ++v) alias[v] = v;
+  std::vector<bool> folded(nn, false);
+  size_t folds = 0;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    if (n.kind == RegionNode::Kind::kConv && n.conv.activation == Activation::kRelu) lo[k] = 0.0f;
+    if (n.kind == RegionNode::Kind::kClamp) {
+      const size_t v = n.inputs[0];
+      const size_t p = producer[v];
+      // Into a conv or a pooling (XNNPACK's add has no output clamp).
+      const bool clamps = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool);
+      if (clamps && readers[v] == 1 && !g.values[v].exit) {
+        lo[p] = std::max(lo[p], n.min);
+        hi[p] = std::min(hi[p], n.max);
+        alias[n.output] = alias[v];
+        folded[k] = true;
+        ++folds;
+      } else {
+        lo[k] = n.min;
+        hi[k] = n.max;
+      }
+    }
+    producer[n.output] = k;
+  }
+  // Lifetimes of the buffers (by representative value): entries from the start, exits to the end.
+  std::vector<size_t> last(nv, 0);
+  for (size_t k = 0; k < nn; ++k) {
+    for (size_t v : g.nodes[k].inputs) last[alias[v]] = std::max(last[alias[v]], k);
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    if (g.values[v].exit) last[alias[v]] = SIZE_MAX;
+  }
+  // Concat along channels: an input that a conv, a pooling or a clamp of the region made, and that nothing else
+  // reads, is written by its maker straight into its channels of the concat's buffer (XNNPACK's output pixel
+  // stride); the others are copied there when the concat's turn comes. The concat's buffer is then taken when its
+  // first such maker runs.
+  std::vector<size_t> out_stride(nn, 0);                             // per node: its output's pixel stride (0: dense)
+  std::vector<size_t> direct_into(nv, SIZE_MAX), channel_at(nv, 0);  // per representative value
+  std::vector<size_t> take_at(nn);                                   // per node: when its output's buffer is taken
+  for (size_t k = 0; k < nn; ++k) take_at[k] = k;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    if (n.kind != RegionNode::Kind::kConcat) continue;
+    size_t offset = 0;
+    for (size_t v : n.inputs) {
+      const size_t rep = alias[v], p = producer[rep];
+      const bool maker = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool ||
+                                           g.nodes[p].kind == RegionNode::Kind::kClamp);
+      // Read once, by this concat (through a folded clamp when rep != v), and in it once.
+      const bool only_here = readers[v] == 1 && (rep == v || readers[rep] == 1) && !g.values[v].exit && !g.values[rep].exit &&
+                             std::count(n.inputs.begin(), n.inputs.end(), v) == 1;
+      if (maker && only_here && direct_into[rep] == SIZE_MAX) {
+        direct_into[rep] = n.output;
+        channel_at[rep] = offset;
+        out_stride[p] = g.values[n.output].c;
+        take_at[k] = std::min(take_at[k], p);
+      }
+      offset += g.values[v].c;
+    }
+  }
+  struct Slot {
+    char* data;
+    size_t bytes;
+    size_t busy_until;  // the last node that reads what it holds (SIZE_MAX: an exit's)
+    bool used;
+  };
+  std::vector<Slot> slots;
+  buffer_of_.assign(nv, nullptr);
+  auto take = [&](size_t v, size_t at) {
+    const size_t need = g.values[v].elements() * esize_;
+    Slot* best = nullptr;
+    for (Slot& s : slots) {
+      const bool free = !s.used || (s.busy_until != SIZE_MAX && s.busy_until < at);
+      if (free && s.bytes >= need && (best == nullptr || s.bytes < best->bytes)) best = &s;
+    }
+    if (best == nullptr) {
+      slots.push_back(Slot{allocate(need), need, 0, false});
+      best = &slots.back();
+    }
+    best->used = true;
+    best->busy_until = last[v];
+    buffer_of_[v] = best->data;
+  };
+  for (size_t v = 0; v < nv; ++v) {
+    if (g.values[v].entry) take(v, 0);
+  }
+  for (size_t at = 0; at < nn; ++at) {
+    // Concats whose buffer their first direct maker writes, then the node's own output.
+    for (size_t k = at + 1; k < nn; ++k) {
+      if (take_at[k] == at) take(g.nodes[k].output, at);
+    }
+    const size_t out = g.nodes[at].output;
+    if (folded[at] || direct_into[out] != SIZE_MAX || take_at[at] != at) continue;
+    // Not before `at`: an op never writes over what it reads (its inputs are busy until it runs).
+    take(out, at);
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    if (direct_into[v] != SIZE_MAX) buffer_of_[v] = buffer_of_[direct_into[v]] + channel_at[v] * esize_;
+  }
+  for (size_t v = 0; v < nv; ++v) buffer_of_[v] = buffer_of_[alias[v]];
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    if (n.kind != RegionNode::Kind::kConcat) continue;
+    size_t offset = 0;
+    for (size_t v : n.inputs) {
+      if (direct_into[alias[v]] != n.output) copies_.push_back(Copy{k, v, offset});
+      offset += g.values[v].c;
+    }
+  }
+  node_bytes_.assign(nn, 0);
+
+  // fp16: the fp32 staging buffer and a converter per entry and exit.
+  convert_.resize(nv);
+  if (half) {
+    size_t most = 0;
+    for (const RegionValue& v : g.values) {
+      if (v.entry || v.exit) most = std::max(most, v.elements());
+    }
+    stage_ = reinterpret_cast<float*>(allocate(most * sizeof(float)));
+    for (size_t v = 0; v < nv; ++v) {
+      if (g.values[v].entry) convert_[v] = converter(true, g.values[v], stage_, buffer_of_[v]);
+      if (g.values[v].exit) convert_[v] = converter(false, g.values[v], buffer_of_[v], stage_);
+    }
+  }
+  node_bytes_[0] = bytes_;  // the buffers
+
+  // Operators, created and set up once.
+  const Api& api = host.api();
+  ThreadpoolHandle pool = pool_.get();
+  size_t made = 0;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    ops_.push_back(nullptr);
+    if (folded[k] || n.kind == RegionNode::Kind::kConcat) continue;
+    auto op = std::make_unique<OperatorPtr>(api);
+    const RegionValue& in = g.values[n.inputs[0]];
+    const void* x = buffer_of_[n.inputs[0]];
+    void* y = buffer_of_[n.output];
+    const std::string what = "NHWC region, step " + std::to_string(n.step);
+    switch (n.kind) {
+      case RegionNode::Kind::kConv: {
+        const Conv2dCall& c = n.conv;
+        const size_t cig = static_cast<size_t>(c.c_in_per_group()), taps = static_cast<size_t>(c.k_h * c.k_w);
+        // neonn's [Cout][Cin/g][kH][kW] to XNNPACK's [Cout][kH][kW][Cin/g].
+        std::unique_ptr<float[]> w = scratch(c.w.size);
+        for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
+          const float* src = c.w.data + co * cig * taps;
+          float* dst = w.get() + co * taps * cig;
+          for (size_t ci = 0; ci < cig; ++ci) {
+            for (size_t t = 0; t < taps; ++t) dst[t * cig + ci] = src[ci * taps + t];
+          }
+        }
+        const auto create = half ? api.create_convolution2d_nhwc_f16 : api.create_convolution2d_nhwc_f32;
+        check_status(create(static_cast<uint32_t>(c.pad_top), static_cast<uint32_t>(c.pad_right),
+                            static_cast<uint32_t>(c.pad_bottom), static_cast<uint32_t>(c.pad_left),
+                            static_cast<uint32_t>(c.k_h), static_cast<uint32_t>(c.k_w), static_cast<uint32_t>(c.stride_h),
+                            static_cast<uint32_t>(c.stride_w), static_cast<uint32_t>(c.dilation_h),
+                            static_cast<uint32_t>(c.dilation_w), static_cast<uint32_t>(c.group), cig,
+                            static_cast<size_t>(c.c_out_per_group()), static_cast<size_t>(c.c_in),
+                            out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(c.c_out), w.get(), c.bias.data,
+                            lo[k], hi[k], 0, op->out()),
+                     what, "xnn_create_convolution2d_nhwc");
+        check_status(half ? api.setup_convolution2d_nhwc_f16(op->get(), in.n, in.h, in.w, x, y, pool)
+                          : api.setup_convolution2d_nhwc_f32(op->get(), in.n, in.h, in.w, static_cast<const float*>(x),
+                                                             static_cast<float*>(y), pool),
+                     what, "xnn_setup_convolution2d_nhwc");
+        node_bytes_[k] += static_cast<size_t>(c.group) * ((static_cast<size_t>(c.c_out_per_group()) + 15) / 16 * 16) *
+                          (taps * cig + 1) * esize_;
+        break;
+      }
+      case RegionNode::Kind::kPool: {
+        const Pool2dCall& c = n.pool;
+        const bool global = c.kind == PoolKind::kGlobalAvg;
+        const bool is_max = c.kind == PoolKind::kMax;
+        int64_t k_h = c.k_h, k_w = c.k_w, s_h = c.stride_h, s_w = c.stride_w, d_h = c.dilation_h, d_w = c.dilation_w;
+        int64_t pt = c.pad_top, pl = c.pad_left, pb = c.pad_bottom, pr = c.pad_right;
+        if (global) {
+          k_h = c.in_h, k_w = c.in_w, s_h = s_w = d_h = d_w = 1, pt = pl = pb = pr = 0;
+        } else {
+          const bool padded = pt != 0 || pl != 0 || pb != 0 || pr != 0;
+          const bool dilated = d_h != 1 || d_w != 1;
+          if (is_max ? dilated && (padded || c.ceil_mode) : dilated || (c.count_include_pad && padded)) {
+            throw_range_error(what + ": a pooling XNNPACK does not compute as neonn defines it");
+          }
+          const int64_t ext_h = d_h * (k_h - 1) + 1, ext_w = d_w * (k_w - 1) + 1;
+          pb += std::max<int64_t>(0, (c.out_h - 1) * s_h + ext_h - (c.in_h + pt + pb));
+          pr += std::max<int64_t>(0, (c.out_w - 1) * s_w + ext_w - (c.in_w + pl + pr));
+          if ((c.in_h + pt + pb - ext_h) / s_h + 1 != c.out_h || (c.in_w + pl + pr - ext_w) / s_w + 1 != c.out_w) {
+            throw_range_error(what + ": XNNPACK's pooling output size differs");
+          }
+        }
+        if (k_h * k_w == 1) throw_range_error(what + ": a 1x1 pooling");
+        for (int64_t v : {pt, pl, pb, pr, k_h, k_w, s_h, s_w, d_h, d_w}) {
+          if (!fits_u32(v)) throw_range_error(what + ": a pooling parameter past 32 bits");
+        }
+        const size_t ch = static_cast<size_t>(c.c), ch_out = out_stride[k] != 0 ? out_stride[k] : ch;
+        const auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
+        int status;
+        if (is_max) {
+          const auto create = half ? api.create_max_pooling2d_nhwc_f16 : api.create_max_pooling2d_nhwc_f32;
+          status = create(u(pt), u(pr), u(pb), u(pl), u(k_h), u(k_w), u(s_h), u(s_w), u(d_h), u(d_w), ch, ch, ch_out, lo[k],
+                          hi[k], 0, op->out());
+        } else {
+          const auto create = half ? api.create_average_pooling2d_nhwc_f16 : api.create_average_pooling2d_nhwc_f32;
+          status = create(u(pt), u(pr), u(pb), u(pl), u(k_h), u(k_w), u(s_h), u(s_w), ch, ch, ch_out, lo[k], hi[k], 0, op->out());
+        }
+        check_status(status, what, is_max ? "xnn_create_max_pooling2d_nhwc" : "xnn_create_average_pooling2d_nhwc");
+        if (half) {
+          const auto setup = is_max ? api.setup_max_pooling2d_nhwc_f16 : api.setup_average_pooling2d_nhwc_f16;
+          check_status(setup(op->get(), in.n, in.h, in.w, x, y, pool), what, "xnn_setup_pooling2d_nhwc_f16");
+        } else {
+          const auto setup = is_max ? api.setup_max_pooling2d_nhwc_f32 : api.setup_average_pooling2d_nhwc_f32;
+          check_status(setup(op->get(), in.n, in.h, in.w, static_cast<const float*>(x), static_cast<float*>(y), pool), what,
+                       "xnn_setup_pooling2d_nhwc_f32");
+        }
+        break;
+      }
+      case RegionNode::Kind::kClamp: {
+        const size_t stride = out_stride[k] != 0 ? out_stride[k] : in.c;
+        const auto create = half ? api.create_clamp_nc_f16 : api.create_clamp_nc_f32;
+        check_status(create(in.c, in.c, stride, lo[k], hi[k], 0, op->out()), what, "xnn_create_clamp_nc");
+        check_status(half ? api.setup_clamp_nc_f16(op->get(), in.n * in.h * in.w, x, y, pool)
+                          : api.setup_clamp_nc_f32(op->get(), in.n * in.h * in.w, static_cast<const float*>(x),
+                                                   static_cast<float*>(y), pool),
+                     what, "xnn_setup_clamp_nc");
+        break;
+      }
+      case RegionNode::Kind::kGemm: {
+        // XNNPACK's weights are [N][K]: B as it is when transposed, else a transposed copy.
+        const GemmParams& p = n.gemm.params;
+        const size_t k_in = static_cast<size_t>(p.a_cols), n_out = static_cast<size_t>(p.trans_b ? p.b_rows : p.b_cols);
+        std::unique_ptr<float[]> w;
+        const float* kernel = n.gemm.buffers.b.data;
+        if (!p.trans_b) {
+          w = scratch(k_in * n_out);
+          for (size_t r = 0; r < k_in; ++r) {
+            for (size_t col = 0; col < n_out; ++col) w[col * k_in + r] = kernel[r * n_out + col];
+          }
+          kernel = w.get();
+        }
+        const auto create = half ? api.create_fully_connected_nc_f16 : api.create_fully_connected_nc_f32;
+        check_status(create(k_in, n_out, k_in, n_out, kernel, p.has_c ? n.gemm.buffers.c.data : nullptr, -kInf, kInf, 0,
+                            op->out()),
+                     what, "xnn_create_fully_connected_nc");
+        const size_t rows = static_cast<size_t>(p.a_rows);
+        check_status(half ? api.setup_fully_connected_nc_f16(op->get(), rows, x, y, pool)
+                          : api.setup_fully_connected_nc_f32(op->get(), rows, static_cast<const float*>(x),
+                                                             static_cast<float*>(y), pool),
+                     what, "xnn_setup_fully_connected_nc");
+        node_bytes_[k] += (n_out + 16) * (k_in + 1) * esize_;
+        break;
+      }
+      case RegionNode::Kind::kConcat:
+        break;  // copies, made above
+      case RegionNode::Kind::kAdd: {
+        const size_t shape[4] = {in.n, in.h, in.w, in.c};
+        const void* b = buffer_of_[n.inputs[1]];
+        check_status((half ? api.create_add_nd_f16 : api.create_add_nd_f32)(-kInf, kInf, 0, op->out()), what,
+                     "xnn_create_add_nd");
+        check_status(half ? api.setup_add_nd_f16(op->get(), 4, shape, 4, shape, x, b, y, pool)
+                          : api.setup_add_nd_f32(op->get(), 4, shape, 4, shape, static_cast<const float*>(x),
+                                                 static_cast<const float*>(b), static_cast<float*>(y), pool),
+                     what, "xnn_setup_add_nd");
+        break;
+      }
+    }
+    ops_.back() = std::move(op);
+    ++made;
+  }
+  bytes_ = 0;
+  for (size_t b : node_bytes_) bytes_ += b;
+  size_t entries = 0, exits = 0;
+  for (const RegionValue& v : g.values) {
+    entries += v.entry ? 1 : 0;
+    exits += v.exit ? 1 : 0;
+  }
+  const char* precision = half ? " in fp16" : g.fp16 ? " in fp32 (fp16 asked for; XNNPACK has no fp16 on this CPU)" : "";
+  describe_ = std::string("NHWC region on XNNPACK") + precision + ": " + std::to_string(nn) + " steps (" +
+              std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + ") as " +
+              std::to_string(made) + " operators (" + std::to_string(folds) + " clamps folded), " +
+              std::to_string(entries) + " transposes in, " + std::to_string(exits) + " out";
+}
+
+bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Api& api = host_.api();
+  ThreadpoolHandle pool = pool_.get();
+  const size_t nv = graph_.values.size();
+  auto run_op = [&](const OperatorPtr& op) { check_status(api.run_operator(op.get(), pool), "NHWC region", "xnn_run_operator"); };
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.entry) continue;
+    float* nhwc = convert_[v] ? stage_ : reinterpret_cast<float*>(buffer_of_[v]);
+    if (!host_.transpose(entries[v], nhwc, r.n, r.c, r.h * r.w, false, pool)) return false;
+    if (convert_[v]) run_op(*convert_[v]);
+  }
+  size_t next_copy = 0;
+  for (size_t k = 0; k < ops_.size(); ++k) {
+    if (ops_[k]) run_op(*ops_[k]);
+    for (; next_copy < copies_.size() && copies_[next_copy].node == k; ++next_copy) {
+      const Copy& c = copies_[next_copy];
+      const RegionValue& in = graph_.values[c.value];
+      const size_t row = in.c * esize_, stride = graph_.values[graph_.nodes[k].output].c * esize_;
+      const char* src = buffer_of_[c.value];
+      char* dst = buffer_of_[graph_.nodes[k].output] + c.channel * esize_;
+      for (size_t p = 0, pixels = in.n * in.h * in.w; p < pixels; ++p) std::memcpy(dst + p * stride, src + p * row, row);
+    }
+  }
+  // Checked before any exit is written: the steps one by one must still find their inputs. In fp16 each exit is
+  // converted, checked and written in turn, so the check of all comes first.
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.exit) continue;
+    const float* b = reinterpret_cast<const float*>(buffer_of_[v]);
+    if (convert_[v]) {
+      run_op(*convert_[v]);
+      b = stage_;
+    }
+    uint32_t bad = 0;
+    for (size_t i = 0, e = r.elements(); i < e; ++i) bad |= non_finite(b[i]);
+    if (bad != 0) return false;
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.exit) continue;
+    const float* b = reinterpret_cast<const float*>(buffer_of_[v]);
+    if (convert_[v]) {
+      run_op(*convert_[v]);
+      b = stage_;
+    }
+    host_.transpose(b, exits[v], r.n, r.h * r.w, r.c, false, pool);
+  }
+  const Backend& counted = host_.counted();
+  for (const RegionNode& n : graph_.nodes) {
+    counted.count_op();
+    if (n.kind == RegionNode::Kind::kConv) counted.count_conv(ConvAlgorithm::kXnnpack);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<RegionPlan> make_region_plan(const RegionHost& host, const RegionGraph& graph) {
+  return std::make_unique<XnnpackRegionPlan>(host, graph);
+}
+
+bool fp16_supported(const Api& api) {
+  // A 1x1 conv of one channel, made and run on two pixels.
+  const float w = 1.0f;
+  OperatorPtr op(api);
+  if (api.create_convolution2d_nhwc_f16(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, &w, nullptr, -kInf, kInf, 0,
+                                        op.out()) != kSuccess) {
+    return false;
+  }
+  uint16_t x[2 + kExtraBytes / 2] = {0x3c00, 0x4000}, y[2] = {0, 0};  // 1.0, 2.0
+  return api.setup_convolution2d_nhwc_f16(op.get(), 1, 1, 2, x, y, nullptr) == kSuccess &&
+         api.run_operator(op.get(), nullptr) == kSuccess && y[0] == 0x3c00 && y[1] == 0x4000;
+}
+
+}  // namespace xnn
+}  // namespace neonn
