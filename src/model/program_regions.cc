@@ -1,6 +1,7 @@
 // Finding a program's NHWC regions (model/region.h): maximal runs of steps
 // the active backend can keep in its own layout — convs with constant
-// weights, max/average/global pooling, add of equal shapes, relu/clip — with
+// weights, max/average/global pooling, broadcast add/sub/mul/div, relu/clip,
+// leaky relu, sigmoid, tanh, channel concat, a classifier gemm — with
 // each value identified by the buffer it is written to. A value read after
 // the run (or a model output) is an exit; a buffer read but not written in
 // the run is an entry. Everything is decided from the steps' arguments: the
@@ -119,6 +120,7 @@ bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
     }
     case Op::kUnary: {
       const UnaryArgs a = decode_unary(args);
+      c.node.kind = RegionNode::Kind::kClamp;
       if (a.kind == static_cast<int64_t>(UnaryKind::kRelu)) {
         c.node.min = 0.0f;
         c.node.max = std::numeric_limits<float>::infinity();
@@ -126,10 +128,17 @@ bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
         c.node.min = static_cast<float>(a.min);
         c.node.max = static_cast<float>(a.max);
         if (std::isnan(c.node.min) || std::isnan(c.node.max) || c.node.min > c.node.max) return false;
+      } else if (a.kind == static_cast<int64_t>(UnaryKind::kSigmoid) || a.kind == static_cast<int64_t>(UnaryKind::kTanh) ||
+                 a.kind == static_cast<int64_t>(UnaryKind::kLeakyRelu)) {
+        c.node.kind = RegionNode::Kind::kUnary;
+        c.node.fn = a.kind == static_cast<int64_t>(UnaryKind::kSigmoid) ? RegionNode::Fn::kSigmoid
+                    : a.kind == static_cast<int64_t>(UnaryKind::kTanh)  ? RegionNode::Fn::kTanh
+                                                                        : RegionNode::Fn::kLeakyRelu;
+        c.node.alpha = static_cast<float>(a.alpha);
+        if (!std::isfinite(c.node.alpha)) return false;
       } else {
         return false;
       }
-      c.node.kind = RegionNode::Kind::kClamp;
       c.inputs = {s.args[0].buffer};
       c.input_shapes = {RegionValue{}};  // the shape of the value it reads
       c.output = s.args[1].buffer;
@@ -137,16 +146,24 @@ bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
     }
     case Op::kBinary: {
       const BinaryArgs a = decode_binary(args);
-      if (a.kind != static_cast<int64_t>(BinaryKind::kAdd) || a.a_shape.rank != 4 || a.b_shape.rank != 4 ||
-          !std::equal(a.a_shape.d, a.a_shape.d + 4, a.b_shape.d)) {
-        return false;
+      if (a.a_shape.rank > 4 || a.b_shape.rank > 4 || a.kind < 0 || a.kind > 3) return false;
+      // Both as 4-D NCHW (leading 1s), and the broadcast result, which must be 4-D data of the region.
+      int64_t da[4], db[4], dy[4];
+      for (int k = 0; k < 4; ++k) {
+        const int ka = k - (4 - a.a_shape.rank), kb = k - (4 - a.b_shape.rank);
+        da[k] = ka >= 0 ? a.a_shape.d[ka] : 1;
+        db[k] = kb >= 0 ? a.b_shape.d[kb] : 1;
+        if (da[k] != db[k] && da[k] != 1 && db[k] != 1) return false;
+        dy[k] = std::max(da[k], db[k]);
       }
-      const int64_t* d = a.a_shape.d;
-      c.node.kind = RegionNode::Kind::kAdd;
+      if (std::max(a.a_shape.rank, a.b_shape.rank) != 4) return false;
+      static const RegionNode::Fn fns[] = {RegionNode::Fn::kAdd, RegionNode::Fn::kMul, RegionNode::Fn::kSub, RegionNode::Fn::kDiv};
+      c.node.kind = RegionNode::Kind::kBinary;
+      c.node.fn = fns[a.kind];
       c.inputs = {s.args[0].buffer, s.args[1].buffer};
-      c.input_shapes = {nchw(d[0], d[1], d[2], d[3]), nchw(d[0], d[1], d[2], d[3])};
+      c.input_shapes = {nchw(da[0], da[1], da[2], da[3]), nchw(db[0], db[1], db[2], db[3])};
       c.output = s.args[2].buffer;
-      c.output_shape = c.input_shapes[0];
+      c.output_shape = nchw(dy[0], dy[1], dy[2], dy[3]);
       break;
     }
     case Op::kGemm: {
@@ -250,7 +267,7 @@ struct Growing {
       }
       ids.push_back(graph.values.size() + same);
     }
-    if (c.node.kind == RegionNode::Kind::kClamp) {
+    if (c.node.kind == RegionNode::Kind::kClamp || c.node.kind == RegionNode::Kind::kUnary) {
       c.output_shape = graph.values[ids[0]];
       c.output_shape.entry = false;
     }

@@ -28,8 +28,12 @@ struct RegionValue {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kAdd, kGemm, kConcat } kind = Kind::kConv;
-  std::vector<size_t> inputs;  ///< value ids (kAdd: two; kConcat: one or more, along channels)
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat } kind = Kind::kConv;
+  /// kUnary: sigmoid, tanh or leaky ReLU (slope `alpha`); kBinary: add, sub, mul, div with numpy broadcasting of
+  /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
+  enum class Fn { kSigmoid, kTanh, kLeakyRelu, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
+  float alpha = 0;
+  std::vector<size_t> inputs;  ///< value ids (kBinary: two; kConcat: one or more, along channels)
   size_t output = 0;           ///< value id
   Conv2dCall conv;             ///< kConv: shapes, weights and bias (constants); x, y unused
   Pool2dCall pool;             ///< kPool: shapes and kind; x, y unused

@@ -360,6 +360,33 @@ int create_convert_nc(bool to_half, size_t channels, uint32_t flags, OperatorHan
                       out);
 }
 
+int create_unary_nc(UnaryFn fn, bool half, float alpha, size_t channels, size_t in_stride, size_t out_stride,
+                    uint32_t flags, OperatorHandle* out) {
+  const xnn_datatype t = half ? xnn_datatype_fp16 : xnn_datatype_fp32;
+  union xnn_unary_params params;
+  xnn_unary_operator op = xnn_unary_sigmoid;
+  switch (fn) {
+    case UnaryFn::kSigmoid: op = xnn_unary_sigmoid; break;
+    case UnaryFn::kTanh: op = xnn_unary_tanh; break;
+    case UnaryFn::kLeakyRelu:
+      op = xnn_unary_leaky_relu;
+      params.leaky_relu.negative_slope = alpha;
+      break;
+  }
+  return create_unary(op, t, t, fn == UnaryFn::kLeakyRelu ? &params : nullptr, channels, in_stride, out_stride, flags, out);
+}
+int create_binary_nd(BinaryFn fn, bool half, uint32_t flags, OperatorHandle* out) {
+  xnn_binary_operator op = xnn_binary_add;
+  switch (fn) {
+    case BinaryFn::kAdd: op = xnn_binary_add; break;
+    case BinaryFn::kSub: op = xnn_binary_subtract; break;
+    case BinaryFn::kMul: op = xnn_binary_multiply; break;
+    case BinaryFn::kDiv: op = xnn_binary_divide; break;
+  }
+  return xnn_create_binary_elementwise_nd(op, half ? xnn_datatype_fp16 : xnn_datatype_fp32, nullptr, nullptr, nullptr,
+                                          flags, reinterpret_cast<xnn_operator_t*>(out));
+}
+
 ThreadpoolHandle threadpool_create(size_t threads) {
   return reinterpret_cast<ThreadpoolHandle>(pthreadpool_create(threads));
 }
@@ -406,6 +433,10 @@ Loaded load_xnnpack() {
   a.setup_clamp_nc_f16 = setup_unary;
   a.create_convert_nc = create_convert_nc;
   a.setup_convert_nc = setup_unary;
+  a.create_unary_nc = create_unary_nc;
+  a.setup_unary_nc = setup_unary;
+  a.create_binary_nd = create_binary_nd;
+  a.setup_binary_nd = setup_add_nd_f16;  // untyped: either precision
   a.threadpool_create = threadpool_create;
   a.threadpool_destroy = threadpool_destroy;
   a.threadpool_parallelize_1d = threadpool_parallelize_1d;

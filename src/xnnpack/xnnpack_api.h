@@ -114,6 +114,13 @@ using SetupClampNcAnyFn = int (*)(OperatorHandle op, size_t batch, const void* x
 using CreateConvertNcFn = int (*)(bool to_half, size_t channels, uint32_t flags, OperatorHandle* op_out);
 using SetupConvertNcFn = int (*)(OperatorHandle op, size_t rows, const void* x, void* y, ThreadpoolHandle pool);
 
+/// Elementwise operators of either precision: `fn` a UnaryFn / BinaryFn value.
+enum class UnaryFn : int { kSigmoid = 0, kTanh = 1, kLeakyRelu = 2 };
+enum class BinaryFn : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+using CreateUnaryNcFn = int (*)(UnaryFn fn, bool half, float alpha, size_t channels, size_t in_stride, size_t out_stride,
+                                uint32_t flags, OperatorHandle* op_out);
+using CreateBinaryNdFn = int (*)(BinaryFn fn, bool half, uint32_t flags, OperatorHandle* op_out);
+
 using ThreadpoolCreateFn = ThreadpoolHandle (*)(size_t threads);
 using ThreadpoolDestroyFn = void (*)(ThreadpoolHandle pool);
 /// Runs task(context, i) for i in [0, range) on the pool (serially when pool is null).
@@ -155,6 +162,11 @@ struct Api {
   SetupClampNcAnyFn setup_clamp_nc_f16 = nullptr;
   CreateConvertNcFn create_convert_nc = nullptr;
   SetupConvertNcFn setup_convert_nc = nullptr;
+  // Either precision (NHWC regions).
+  CreateUnaryNcFn create_unary_nc = nullptr;
+  SetupClampNcAnyFn setup_unary_nc = nullptr;
+  CreateBinaryNdFn create_binary_nd = nullptr;
+  SetupAddNdAnyFn setup_binary_nd = nullptr;
   // pthreadpool, built in with XNNPACK.
   ThreadpoolCreateFn threadpool_create = nullptr;
   ThreadpoolDestroyFn threadpool_destroy = nullptr;

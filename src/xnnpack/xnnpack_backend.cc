@@ -313,16 +313,7 @@ XnnpackConvPlan::XnnpackConvPlan(const XnnpackBackend& backend, const Conv2dCall
   const size_t cig = static_cast<size_t>(c.c_in_per_group());
   const size_t cog = static_cast<size_t>(c.c_out_per_group());
   const size_t taps = static_cast<size_t>(c.k_h * c.k_w);  // w.size checked: no overflow
-  // neonn's [Cout][Cin/g][kH][kW] to XNNPACK's [g][Cout/g][kH][kW][Cin/g],
-  // which for Cout = g * Cout/g is [Cout][kH][kW][Cin/g].
-  std::unique_ptr<float[]> w = scratch(c.w.size);
-  for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
-    const float* src = c.w.data + co * cig * taps;
-    float* dst = w.get() + co * taps * cig;
-    for (size_t ci = 0; ci < cig; ++ci) {
-      for (size_t t = 0; t < taps; ++t) dst[t * cig + ci] = src[ci * taps + t];
-    }
-  }
+  const std::unique_ptr<float[]> w = nhwc_conv_weights(c);
   // No fused clamp: ReLU is applied on the output transpose (NaN, see the top).
   const xnn::Api& api = backend.api();
   check_status(api.create_convolution2d_nhwc_f32(

@@ -136,7 +136,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     for (size_t v : n.inputs) {
       const size_t rep = alias[v], p = producer[rep];
       const bool maker = p != SIZE_MAX && (g.nodes[p].kind == RegionNode::Kind::kConv || g.nodes[p].kind == RegionNode::Kind::kPool ||
-                                           g.nodes[p].kind == RegionNode::Kind::kClamp);
+                                           g.nodes[p].kind == RegionNode::Kind::kClamp || g.nodes[p].kind == RegionNode::Kind::kUnary);
       // Read once, by this concat (through a folded clamp when rep != v), and in it once.
       const bool only_here = readers[v] == 1 && (rep == v || readers[rep] == 1) && !g.values[v].exit && !g.values[rep].exit &&
                              std::count(n.inputs.begin(), n.inputs.end(), v) == 1;
@@ -232,15 +232,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       case RegionNode::Kind::kConv: {
         const Conv2dCall& c = n.conv;
         const size_t cig = static_cast<size_t>(c.c_in_per_group()), taps = static_cast<size_t>(c.k_h * c.k_w);
-        // neonn's [Cout][Cin/g][kH][kW] to XNNPACK's [Cout][kH][kW][Cin/g].
-        std::unique_ptr<float[]> w = scratch(c.w.size);
-        for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
-          const float* src = c.w.data + co * cig * taps;
-          float* dst = w.get() + co * taps * cig;
-          for (size_t ci = 0; ci < cig; ++ci) {
-            for (size_t t = 0; t < taps; ++t) dst[t * cig + ci] = src[ci * taps + t];
-          }
-        }
+        const std::unique_ptr<float[]> w = nhwc_conv_weights(c);
         const auto create = half ? api.create_convolution2d_nhwc_f16 : api.create_convolution2d_nhwc_f32;
         check_status(create(static_cast<uint32_t>(c.pad_top), static_cast<uint32_t>(c.pad_right),
                             static_cast<uint32_t>(c.pad_bottom), static_cast<uint32_t>(c.pad_left),
@@ -343,15 +335,25 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       }
       case RegionNode::Kind::kConcat:
         break;  // copies, made above
-      case RegionNode::Kind::kAdd: {
-        const size_t shape[4] = {in.n, in.h, in.w, in.c};
-        const void* b = buffer_of_[n.inputs[1]];
-        check_status((half ? api.create_add_nd_f16 : api.create_add_nd_f32)(-kInf, kInf, 0, op->out()), what,
-                     "xnn_create_add_nd");
-        check_status(half ? api.setup_add_nd_f16(op->get(), 4, shape, 4, shape, x, b, y, pool)
-                          : api.setup_add_nd_f32(op->get(), 4, shape, 4, shape, static_cast<const float*>(x),
-                                                 static_cast<const float*>(b), static_cast<float*>(y), pool),
-                     what, "xnn_setup_add_nd");
+      case RegionNode::Kind::kBinary: {
+        // NCHW's broadcast dims, in NHWC order: numpy broadcasting of the same dims.
+        const RegionValue& bv = g.values[n.inputs[1]];
+        const size_t a_shape[4] = {in.n, in.h, in.w, in.c}, b_shape[4] = {bv.n, bv.h, bv.w, bv.c};
+        static const BinaryFn fns[] = {BinaryFn::kAdd, BinaryFn::kSub, BinaryFn::kMul, BinaryFn::kDiv};
+        const BinaryFn fn = fns[static_cast<int>(n.fn) - static_cast<int>(RegionNode::Fn::kAdd)];
+        check_status(api.create_binary_nd(fn, half, 0, op->out()), what, "xnn_create_binary_elementwise_nd");
+        check_status(api.setup_binary_nd(op->get(), 4, a_shape, 4, b_shape, x, buffer_of_[n.inputs[1]], y, pool), what,
+                     "xnn_setup_binary_elementwise_nd");
+        break;
+      }
+      case RegionNode::Kind::kUnary: {
+        const UnaryFn fn = n.fn == RegionNode::Fn::kSigmoid ? UnaryFn::kSigmoid
+                           : n.fn == RegionNode::Fn::kTanh  ? UnaryFn::kTanh
+                                                            : UnaryFn::kLeakyRelu;
+        const size_t stride = out_stride[k] != 0 ? out_stride[k] : in.c;
+        check_status(api.create_unary_nc(fn, half, n.alpha, in.c, in.c, stride, 0, op->out()), what,
+                     "xnn_create_unary_elementwise_nc");
+        check_status(api.setup_unary_nc(op->get(), in.n * in.h * in.w, x, y, pool), what, "xnn_setup_unary_elementwise_nc");
         break;
       }
     }
@@ -397,29 +399,24 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
       for (size_t p = 0, pixels = in.n * in.h * in.w; p < pixels; ++p) std::memcpy(dst + p * stride, src + p * row, row);
     }
   }
-  // Checked before any exit is written: the steps one by one must still find their inputs. In fp16 each exit is
-  // converted, checked and written in turn, so the check of all comes first.
+  // An exit's NHWC values in fp32 (in fp16: converted into the staging buffer).
+  auto fp32_of = [&](size_t v) {
+    if (!convert_[v]) return reinterpret_cast<const float*>(buffer_of_[v]);
+    run_op(*convert_[v]);
+    return static_cast<const float*>(stage_);
+  };
+  // Checked before any exit is written: the steps one by one must still find their inputs. (In fp16 the staging
+  // buffer holds one exit at a time, so each is converted twice.)
   for (size_t v = 0; v < nv; ++v) {
-    const RegionValue& r = graph_.values[v];
-    if (!r.exit) continue;
-    const float* b = reinterpret_cast<const float*>(buffer_of_[v]);
-    if (convert_[v]) {
-      run_op(*convert_[v]);
-      b = stage_;
-    }
+    if (!graph_.values[v].exit) continue;
+    const float* b = fp32_of(v);
     uint32_t bad = 0;
-    for (size_t i = 0, e = r.elements(); i < e; ++i) bad |= non_finite(b[i]);
+    for (size_t i = 0, e = graph_.values[v].elements(); i < e; ++i) bad |= non_finite(b[i]);
     if (bad != 0) return false;
   }
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
-    if (!r.exit) continue;
-    const float* b = reinterpret_cast<const float*>(buffer_of_[v]);
-    if (convert_[v]) {
-      run_op(*convert_[v]);
-      b = stage_;
-    }
-    host_.transpose(b, exits[v], r.n, r.h * r.w, r.c, false, pool);
+    if (r.exit) host_.transpose(fp32_of(v), exits[v], r.n, r.h * r.w, r.c, false, pool);
   }
   const Backend& counted = host_.counted();
   for (const RegionNode& n : graph_.nodes) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "../ops/conv.h"
 #include "../status.h"
 #include "xnnpack_api.h"
 
@@ -69,5 +70,20 @@ inline bool created(int status, const std::string& op, const char* fn) {
 
 // An uninitialized float buffer of n values plus XNNPACK's read slack.
 inline std::unique_ptr<float[]> scratch(size_t n) { return std::unique_ptr<float[]>(new float[n + xnn::kExtraFloats]); }
+
+// neonn's conv weights [Cout][Cin/g][kH][kW] as XNNPACK takes them, [g][Cout/g][kH][kW][Cin/g], which for
+// Cout = g * Cout/g is [Cout][kH][kW][Cin/g] (a copy with the read slack).
+inline std::unique_ptr<float[]> nhwc_conv_weights(const Conv2dCall& c) {
+  const size_t cig = static_cast<size_t>(c.c_in_per_group()), taps = static_cast<size_t>(c.k_h * c.k_w);
+  std::unique_ptr<float[]> w = scratch(c.w.size);
+  for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
+    const float* src = c.w.data + co * cig * taps;
+    float* dst = w.get() + co * taps * cig;
+    for (size_t ci = 0; ci < cig; ++ci) {
+      for (size_t t = 0; t < taps; ++t) dst[t * cig + ci] = src[ci * taps + t];
+    }
+  }
+  return w;
+}
 
 }  // namespace neonn

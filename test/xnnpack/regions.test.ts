@@ -61,6 +61,33 @@ function body(seed: number): nn.Sequential {
 
 const special = (a: ArrayLike<number>): string[] => Array.from(a).flatMap((v, i) => (Number.isFinite(v) ? [] : [`${i}:${v}`]));
 
+/** ONNX builders for the graphs below. */
+const cw = (o: number, i: number, k: number, seed: number): onnx.ITensorProto => ({
+  name: `w${seed}`,
+  dims: [o, i, k, k],
+  dataType: onnx.TensorProto.DataType.FLOAT,
+  floatData: [...randomTensor([o, i, k, k], seed).data],
+});
+const conv = (x: string, wname: string, y: string, k: number): onnx.INodeProto => ({
+  opType: 'Conv',
+  input: [x, wname],
+  output: [y],
+  attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [k >> 1, k >> 1, k >> 1, k >> 1] }],
+});
+const port = (name: string, shape: number[]): onnx.IValueInfoProto => ({
+  name,
+  type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+});
+const constant = (name: string, dims: number[], seed: number): onnx.ITensorProto => ({
+  name,
+  dims,
+  dataType: onnx.TensorProto.DataType.FLOAT,
+  floatData: [...randomTensor([dims.reduce((a, b) => a * b, 1)], seed).data].map((v) => v + 2),
+});
+function encode(nodes: onnx.INodeProto[], inputs: onnx.IValueInfoProto[], outputs: onnx.IValueInfoProto[], initializer: onnx.ITensorProto[]): Uint8Array {
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], graph: { name: 'g', node: nodes, input: inputs, output: outputs, initializer } }).finish();
+}
+
 suite('xnnpack: NHWC regions', () => {
   test('a model runs as one region: the reference results, and layers() says so per conv', () => {
     const g = nn.loadOnnxSync(nn.saveOnnx(body(3), undefined, { batch: 2 }));
@@ -118,47 +145,28 @@ suite('xnnpack: NHWC regions', () => {
     g.dispose();
   });
 
-  test('MobileNetV2: ReLU6 clips folded into the convs before them, the classifier in the region', () => {
-    const g = nn.loadOnnxSync(nn.zoo.onnx.mobilenetV2({ seed: 2 }));
-    const x = randomTensor([1, 3, 224, 224], 10);
-    const feed = { [g.inputNames[0]]: x };
+  /** A zoo model on xnnpack against openblas: its output, and the distinct region notes of its layers. */
+  function zooOnXnnpack(bytes: Uint8Array, seed: number): string[] {
+    const g = nn.loadOnnxSync(bytes);
+    const feed = { [g.inputNames[0]]: randomTensor([1, 3, 224, 224], seed) };
     const want = Object.values(on('openblas', () => g.runSync(feed)))[0];
     const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
     expectClose(got.data, want.data, 1e-4, 1e-6);
-    const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
-    expect(notes.size).toBe(1);
-    // 35 Clip(0, 6) folded; the classifier's Gemm inside, so only the softmax is outside.
-    expect([...notes][0]).toMatch(/\(35 clamps folded\), 1 transposes in, 1 out$/);
     g.dispose();
+    return [...new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))];
+  }
+
+  test('MobileNetV2: ReLU6 clips folded into the convs before them, the classifier in the region', () => {
+    // 35 Clip(0, 6) folded; the classifier's Gemm inside, so only the softmax is outside.
+    expect(zooOnXnnpack(nn.zoo.onnx.mobilenetV2({ seed: 2 }), 10)).toEqual([expect.stringMatching(/\(35 clamps folded\), 1 transposes in, 1 out$/)]);
   });
 
   test('SqueezeNet: its fire modules concatenate in the region (each expand conv writes its channels), one region', () => {
-    const g = nn.loadOnnxSync(nn.zoo.onnx.squeezenet({ seed: 3 }));
-    const x = randomTensor([1, 3, 224, 224], 11);
-    const feed = { [g.inputNames[0]]: x };
-    const want = Object.values(on('openblas', () => g.runSync(feed)))[0];
-    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
-    expectClose(got.data, want.data, 1e-4, 1e-6);
-    const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
-    expect(notes.size).toBe(1);
-    expect([...notes][0]).toMatch(/, 1 transposes in, 1 out$/);
-    g.dispose();
+    expect(zooOnXnnpack(nn.zoo.onnx.squeezenet({ seed: 3 }), 11)).toEqual([expect.stringMatching(/, 1 transposes in, 1 out$/)]);
   });
 
   test('a concat input read elsewhere too, an entry, and the same value twice are copied into place', () => {
     // x → A = conv(x) → relu; B = conv(A); C = conv(A); y = concat(A, B, x, C, C); z = conv(y)
-    const w = (o: number, i: number, k: number, seed: number): onnx.ITensorProto => ({
-      name: `w${seed}`,
-      dims: [o, i, k, k],
-      dataType: onnx.TensorProto.DataType.FLOAT,
-      floatData: [...randomTensor([o, i, k, k], seed).data],
-    });
-    const conv = (x: string, wname: string, y: string, k: number): onnx.INodeProto => ({
-      opType: 'Conv', input: [x, wname], output: [y], attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [k >> 1, k >> 1, k >> 1, k >> 1] }],
-    });
-    const port = (name: string, shape: number[]): onnx.IValueInfoProto => ({
-      name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
-    });
     const model = onnx.ModelProto.encode({
       irVersion: 7,
       opsetImport: [{ domain: '', version: 13 }],
@@ -174,7 +182,7 @@ suite('xnnpack: NHWC regions', () => {
         ],
         input: [port('x', [2, 4, 12, 12])],
         output: [port('z', [2, 5, 12, 12]), port('b', [2, 6, 12, 12])],
-        initializer: [w(8, 4, 3, 1), w(6, 8, 1, 2), w(3, 8, 3, 3), w(5, 8 + 6 + 4 + 3 + 3, 1, 4)],
+        initializer: [cw(8, 4, 3, 1), cw(6, 8, 1, 2), cw(3, 8, 3, 3), cw(5, 8 + 6 + 4 + 3 + 3, 1, 4)],
       },
     }).finish();
     const g = nn.loadOnnxSync(model);
@@ -224,6 +232,38 @@ suite('xnnpack: NHWC regions', () => {
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/RangeError: NEONN_PRECISION must be "fp32" or "fp16", got "half"/);
+  });
+
+  test('leaky ReLU, sigmoid, tanh and broadcast add/sub/mul/div (a per-channel scale, a scalar, an SE-style gate) stay in the region', () => {
+    const bin = (op: string, a: string, b: string, y: string): onnx.INodeProto => ({ opType: op, input: [a, b], output: [y] });
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'LeakyRelu', input: ['c1'], output: ['l'], attribute: [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.1 }] },
+        bin('Mul', 'l', 'scale', 'm'),
+        bin('Add', 'm', 'two', 'a'),
+        { opType: 'GlobalAveragePool', input: ['a'], output: ['g'] },
+        { opType: 'Sigmoid', input: ['g'], output: ['s'] },
+        bin('Mul', 'a', 's', 'gated'),
+        bin('Div', 'gated', 'two', 'd'),
+        { opType: 'Tanh', input: ['d'], output: ['t'] },
+        bin('Sub', 'x', 't', 'r'),
+        conv('r', 'w2', 'y', 1),
+      ],
+      [port('x', [2, 8, 10, 10])],
+      [port('y', [2, 4, 10, 10])],
+      [cw(8, 8, 3, 1), cw(4, 8, 1, 2), constant('scale', [1, 8, 1, 1], 3), constant('two', [], 4)],
+    );
+    const g = nn.loadOnnxSync(model);
+    const feed = { x: randomTensor([2, 8, 10, 10], 14) };
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    // One region from the first conv to the last: the input (read by the conv and the Sub) transposed in once, and
+    // the two constants (the scale, and the scalar read twice) with it.
+    const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
+    expect([...notes]).toEqual(['NHWC region on XNNPACK: 11 steps (0-10) as 11 operators (0 clamps folded), 3 transposes in, 1 out']);
+    g.dispose();
   });
 
   test('values read after a region (residual branches, several outputs) are written back', () => {
