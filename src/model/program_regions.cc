@@ -86,6 +86,63 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
   return v;
 }
 
+/// A nearest-neighbour Resize/Upsample of a 4-D float32 value with constant parameters, as a pixel map: the
+/// kernel itself is run on a probe whose every plane holds its pixels' indices, so the map is whatever its
+/// coordinate and rounding modes make it.
+bool resize_candidate(const Step& s, const std::vector<std::vector<float>>& consts, Candidate* out) {
+  const std::string name = s.generic->name;
+  if ((name != "Resize" && name != "Upsample") || s.kernel_inputs.empty() || s.kernel_outputs.size() != 1) return false;
+  for (const auto& a : s.attrs) {
+    if (a.first == "mode" && a.second.text != "nearest") return false;
+  }
+  const KernelTensorSpec& x = s.kernel_inputs[0];
+  const KernelTensorSpec& y = s.kernel_outputs[0];
+  if (!x.present || x.dtype != DType::kFloat32 || x.shape.size() != 4 || y.shape.size() != 4) return false;
+  if (y.shape[0] != x.shape[0] || y.shape[1] != x.shape[1]) return false;
+  const size_t n = static_cast<size_t>(x.shape[0]), ch = static_cast<size_t>(x.shape[1]);
+  const size_t plane = static_cast<size_t>(x.shape[2] * x.shape[3]), out_plane = static_cast<size_t>(y.shape[2] * y.shape[3]);
+  if (plane == 0 || out_plane == 0 || plane > (size_t{1} << 24) || n * ch * (plane + out_plane) > (size_t{1} << 26)) return false;
+  KernelCall probe;
+  probe.op = name;
+  probe.attrs = s.attrs;
+  std::vector<float> xs(n * ch * plane), ys(n * ch * out_plane);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % plane);
+  for (size_t k = 0; k < s.kernel_inputs.size(); ++k) {
+    const KernelTensorSpec& t = s.kernel_inputs[k];
+    TensorRef r;
+    if (t.present) {
+      if (k > 0 && t.ref.kind != BufferRef::Kind::kConst) return false;  // scales or sizes computed: not fixed
+      r.dtype = t.dtype;
+      r.shape = t.shape;
+      r.data = k == 0 ? static_cast<void*>(xs.data()) : const_cast<float*>(consts[t.ref.index].data() + t.ref.offset);
+    }
+    probe.inputs.push_back(r);
+  }
+  TensorRef yr;
+  yr.dtype = DType::kFloat32;
+  yr.shape = y.shape;
+  yr.data = ys.data();
+  probe.outputs.push_back(yr);
+  s.generic->run(probe);
+  Candidate c;
+  c.node.kind = RegionNode::Kind::kPixels;
+  c.node.pixel_map.resize(out_plane);
+  for (size_t p = 0; p < out_plane; ++p) {
+    const float v = ys[p];
+    if (!(v >= 0 && v < static_cast<float>(plane)) || v != static_cast<float>(static_cast<uint32_t>(v))) return false;
+    c.node.pixel_map[p] = static_cast<uint32_t>(v);
+  }
+  for (size_t i = out_plane; i < ys.size(); ++i) {
+    if (ys[i] != ys[i % out_plane]) return false;  // every plane the same map
+  }
+  c.inputs = {x.ref};
+  c.input_shapes = {nchw(x.shape[0], x.shape[1], x.shape[2], x.shape[3])};
+  c.output = y.ref;
+  c.output_shape = nchw(y.shape[0], y.shape[1], y.shape[2], y.shape[3]);
+  *out = std::move(c);
+  return true;
+}
+
 /// Step `s` as a region node, when its family and arguments are of the kinds a region holds.
 bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
   if (s.kernel == nullptr) return false;
@@ -330,7 +387,13 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
   for (size_t i = 0; i < steps_.size(); ++i) {
     Candidate c;
     bool ok = false;
-    if (steps_[i].kernel != nullptr) {
+    if (steps_[i].generic != nullptr) {
+      try {
+        ok = resize_candidate(steps_[i], consts_, &c);
+      } catch (const Error&) {
+        ok = false;  // what the kernel refuses, its own run will report
+      }
+    } else if (steps_[i].kernel != nullptr) {
       fill(steps_[i]);
       try {
         ok = candidate(steps_[i], args, &c);

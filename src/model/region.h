@@ -28,7 +28,7 @@ struct RegionValue {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh or leaky ReLU (slope `alpha`); kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -39,6 +39,9 @@ struct RegionNode {
   Pool2dCall pool;             ///< kPool: shapes and kind; x, y unused
   GemmCall gemm;               ///< kGemm: y[M,N] = x[M,K]·B (+ c per column): b and c constants; a, y unused
   float min = 0, max = 0;      ///< kClamp: bounds
+  /// kPixels (a nearest-neighbour Resize): for each output pixel of a plane, the input pixel it copies (the same
+  /// in every plane, as the Resize kernel itself computed it on a probe).
+  std::vector<uint32_t> pixel_map;
   size_t step = 0;             ///< the program step it came from
 };
 

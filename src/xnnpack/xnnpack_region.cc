@@ -222,7 +222,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     ops_.push_back(nullptr);
-    if (folded[k] || n.kind == RegionNode::Kind::kConcat) continue;
+    if (folded[k] || n.kind == RegionNode::Kind::kConcat || n.kind == RegionNode::Kind::kPixels) continue;
     auto op = std::make_unique<OperatorPtr>(api);
     const RegionValue& in = g.values[n.inputs[0]];
     const void* x = buffer_of_[n.inputs[0]];
@@ -334,7 +334,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
         break;
       }
       case RegionNode::Kind::kConcat:
-        break;  // copies, made above
+      case RegionNode::Kind::kPixels:
+        break;  // copies, in run()
       case RegionNode::Kind::kBinary: {
         // NCHW's broadcast dims, in NHWC order: numpy broadcasting of the same dims.
         const RegionValue& bv = g.values[n.inputs[1]];
@@ -390,6 +391,17 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   size_t next_copy = 0;
   for (size_t k = 0; k < ops_.size(); ++k) {
     if (ops_[k]) run_op(*ops_[k]);
+    const RegionNode& node = graph_.nodes[k];
+    if (node.kind == RegionNode::Kind::kPixels) {
+      // Nearest-neighbour resize: each output pixel's channels copied from its input pixel.
+      const RegionValue& in = graph_.values[node.inputs[0]];
+      const size_t row = in.c * esize_, plane = in.h * in.w, out_plane = node.pixel_map.size();
+      for (size_t b = 0; b < in.n; ++b) {
+        const char* src = buffer_of_[node.inputs[0]] + b * plane * row;
+        char* dst = buffer_of_[node.output] + b * out_plane * row;
+        for (size_t p = 0; p < out_plane; ++p) std::memcpy(dst + p * row, src + node.pixel_map[p] * row, row);
+      }
+    }
     for (; next_copy < copies_.size() && copies_[next_copy].node == k; ++next_copy) {
       const Copy& c = copies_[next_copy];
       const RegionValue& in = graph_.values[c.value];

@@ -266,6 +266,35 @@ suite('xnnpack: NHWC regions', () => {
     g.dispose();
   });
 
+  test.each([
+    ['asymmetric', 'floor', [1, 1, 2, 2]],
+    ['half_pixel', 'round_prefer_floor', [1, 1, 2, 3]],
+    ['pytorch_half_pixel', 'round_prefer_ceil', [1, 1, 0.5, 0.5]],
+  ])('a nearest Resize (%s, %s, scales %j) stays in the region as the kernel maps its pixels', (coord, nearest, scales) => {
+    const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
+    const h = 12, w = 10;
+    const oh = Math.floor(h * (scales as number[])[2]), ow = Math.floor(w * (scales as number[])[3]);
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'Relu', input: ['c1'], output: ['r'] },
+        { opType: 'Resize', input: ['r', '', 'scales'], output: ['up'], attribute: [str('mode', 'nearest'), str('coordinate_transformation_mode', coord as string), str('nearest_mode', nearest as string)] },
+        conv('up', 'w2', 'y', 1),
+      ],
+      [port('x', [1, 4, h, w])],
+      [port('y', [1, 3, oh, ow])],
+      [cw(6, 4, 3, 1), cw(3, 6, 1, 2), { name: 'scales', dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: scales as number[] }],
+    );
+    const g = nn.loadOnnxSync(model);
+    const feed = { x: randomTensor([1, 4, h, w], 15) };
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    expect(got.y.shape).toEqual([1, 3, oh, ow]);
+    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set(['NHWC region on XNNPACK: 3 steps (0-2) as 2 operators (0 clamps folded), 1 transposes in, 1 out']));
+    g.dispose();
+  });
+
   test('values read after a region (residual branches, several outputs) are written back', () => {
     // ResNet-50: adds of a block's input and its convs, projections; its output is read by Softmax after the region.
     const g = nn.loadOnnxSync(nn.zoo.onnx.resnet50({ seed: 1 }));
