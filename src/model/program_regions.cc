@@ -86,11 +86,25 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
   return v;
 }
 
-/// A nearest-neighbour Resize/Upsample of a 4-D float32 value with constant parameters, as a pixel map: the
-/// kernel itself is run on a probe whose every plane holds its pixels' indices, so the map is whatever its
-/// coordinate and rounding modes make it.
-bool resize_candidate(const Step& s, const std::vector<std::vector<float>>& consts, Candidate* out) {
+/// A generic kernel step as a region node: HardSwish; or a nearest-neighbour Resize/Upsample of a 4-D float32
+/// value with constant parameters, as a pixel map: the kernel itself is run on a probe whose every plane holds
+/// its pixels' indices, so the map is whatever its coordinate and rounding modes make it.
+bool generic_candidate(const Step& s, const std::vector<std::vector<float>>& consts, Candidate* out) {
   const std::string name = s.generic->name;
+  if (name == "HardSwish") {
+    // A generic kernel of the op schema (no hand-tuned one): x · relu6(x + 3) / 6 on a 4-D float32 value.
+    if (s.kernel_inputs.size() != 1 || s.kernel_outputs.size() != 1 || !s.kernel_inputs[0].present) return false;
+    const KernelTensorSpec& x = s.kernel_inputs[0];
+    if (x.dtype != DType::kFloat32 || x.shape.size() != 4 || s.kernel_outputs[0].shape != x.shape) return false;
+    Candidate c;
+    c.node.kind = RegionNode::Kind::kUnary;
+    c.node.fn = RegionNode::Fn::kHardSwish;
+    c.inputs = {x.ref};
+    c.input_shapes = {nchw(x.shape[0], x.shape[1], x.shape[2], x.shape[3])};
+    c.output = s.kernel_outputs[0].ref;
+    *out = std::move(c);
+    return true;
+  }
   if ((name != "Resize" && name != "Upsample") || s.kernel_inputs.empty() || s.kernel_outputs.size() != 1) return false;
   for (const auto& a : s.attrs) {
     if (a.first == "mode" && a.second.text != "nearest") return false;
@@ -389,7 +403,7 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     bool ok = false;
     if (steps_[i].generic != nullptr) {
       try {
-        ok = resize_candidate(steps_[i], consts_, &c);
+        ok = generic_candidate(steps_[i], consts_, &c);
       } catch (const Error&) {
         ok = false;  // what the kernel refuses, its own run will report
       }

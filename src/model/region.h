@@ -29,9 +29,9 @@ struct RegionValue {
 
 struct RegionNode {
   enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels } kind = Kind::kConv;
-  /// kUnary: sigmoid, tanh or leaky ReLU (slope `alpha`); kBinary: add, sub, mul, div with numpy broadcasting of
+  /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
-  enum class Fn { kSigmoid, kTanh, kLeakyRelu, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
+  enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
   float alpha = 0;
   std::vector<size_t> inputs;  ///< value ids (kBinary: two; kConcat: one or more, along channels)
   size_t output = 0;           ///< value id

@@ -368,6 +368,7 @@ int create_unary_nc(UnaryFn fn, bool half, float alpha, size_t channels, size_t 
   switch (fn) {
     case UnaryFn::kSigmoid: op = xnn_unary_sigmoid; break;
     case UnaryFn::kTanh: op = xnn_unary_tanh; break;
+    case UnaryFn::kHardSwish: op = xnn_unary_hardswish; break;
     case UnaryFn::kLeakyRelu:
       op = xnn_unary_leaky_relu;
       params.leaky_relu.negative_slope = alpha;

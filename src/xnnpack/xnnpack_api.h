@@ -115,7 +115,7 @@ using CreateConvertNcFn = int (*)(bool to_half, size_t channels, uint32_t flags,
 using SetupConvertNcFn = int (*)(OperatorHandle op, size_t rows, const void* x, void* y, ThreadpoolHandle pool);
 
 /// Elementwise operators of either precision: `fn` a UnaryFn / BinaryFn value.
-enum class UnaryFn : int { kSigmoid = 0, kTanh = 1, kLeakyRelu = 2 };
+enum class UnaryFn : int { kSigmoid = 0, kTanh = 1, kLeakyRelu = 2, kHardSwish = 3 };
 enum class BinaryFn : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
 using CreateUnaryNcFn = int (*)(UnaryFn fn, bool half, float alpha, size_t channels, size_t in_stride, size_t out_stride,
                                 uint32_t flags, OperatorHandle* op_out);

@@ -348,9 +348,10 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
         break;
       }
       case RegionNode::Kind::kUnary: {
-        const UnaryFn fn = n.fn == RegionNode::Fn::kSigmoid ? UnaryFn::kSigmoid
-                           : n.fn == RegionNode::Fn::kTanh  ? UnaryFn::kTanh
-                                                            : UnaryFn::kLeakyRelu;
+        const UnaryFn fn = n.fn == RegionNode::Fn::kSigmoid     ? UnaryFn::kSigmoid
+                           : n.fn == RegionNode::Fn::kTanh      ? UnaryFn::kTanh
+                           : n.fn == RegionNode::Fn::kHardSwish ? UnaryFn::kHardSwish
+                                                                : UnaryFn::kLeakyRelu;
         const size_t stride = out_stride[k] != 0 ? out_stride[k] : in.c;
         check_status(api.create_unary_nc(fn, half, n.alpha, in.c, in.c, stride, 0, op->out()), what,
                      "xnn_create_unary_elementwise_nc");

@@ -84,8 +84,8 @@ const constant = (name: string, dims: number[], seed: number): onnx.ITensorProto
   dataType: onnx.TensorProto.DataType.FLOAT,
   floatData: [...randomTensor([dims.reduce((a, b) => a * b, 1)], seed).data].map((v) => v + 2),
 });
-function encode(nodes: onnx.INodeProto[], inputs: onnx.IValueInfoProto[], outputs: onnx.IValueInfoProto[], initializer: onnx.ITensorProto[]): Uint8Array {
-  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], graph: { name: 'g', node: nodes, input: inputs, output: outputs, initializer } }).finish();
+function encode(nodes: onnx.INodeProto[], inputs: onnx.IValueInfoProto[], outputs: onnx.IValueInfoProto[], initializer: onnx.ITensorProto[], opset = 13): Uint8Array {
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: opset }], graph: { name: 'g', node: nodes, input: inputs, output: outputs, initializer } }).finish();
 }
 
 suite('xnnpack: NHWC regions', () => {
@@ -234,7 +234,7 @@ suite('xnnpack: NHWC regions', () => {
     expect(r.stderr).toMatch(/RangeError: NEONN_PRECISION must be "fp32" or "fp16", got "half"/);
   });
 
-  test('leaky ReLU, sigmoid, tanh and broadcast add/sub/mul/div (a per-channel scale, a scalar, an SE-style gate) stay in the region', () => {
+  test('leaky ReLU, sigmoid, tanh, hard swish and broadcast add/sub/mul/div (a per-channel scale, a scalar, an SE-style gate) stay in the region', () => {
     const bin = (op: string, a: string, b: string, y: string): onnx.INodeProto => ({ opType: op, input: [a, b], output: [y] });
     const model = encode(
       [
@@ -246,13 +246,15 @@ suite('xnnpack: NHWC regions', () => {
         { opType: 'Sigmoid', input: ['g'], output: ['s'] },
         bin('Mul', 'a', 's', 'gated'),
         bin('Div', 'gated', 'two', 'd'),
-        { opType: 'Tanh', input: ['d'], output: ['t'] },
+        { opType: 'Tanh', input: ['d'], output: ['t0'] },
+        { opType: 'HardSwish', input: ['t0'], output: ['t'] },
         bin('Sub', 'x', 't', 'r'),
         conv('r', 'w2', 'y', 1),
       ],
       [port('x', [2, 8, 10, 10])],
       [port('y', [2, 4, 10, 10])],
       [cw(8, 8, 3, 1), cw(4, 8, 1, 2), constant('scale', [1, 8, 1, 1], 3), constant('two', [], 4)],
+      14,
     );
     const g = nn.loadOnnxSync(model);
     const feed = { x: randomTensor([2, 8, 10, 10], 14) };
@@ -262,7 +264,7 @@ suite('xnnpack: NHWC regions', () => {
     // One region from the first conv to the last: the input (read by the conv and the Sub) transposed in once, and
     // the two constants (the scale, and the scalar read twice) with it.
     const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
-    expect([...notes]).toEqual(['NHWC region on XNNPACK: 11 steps (0-10) as 11 operators (0 clamps folded), 3 transposes in, 1 out']);
+    expect([...notes]).toEqual(['NHWC region on XNNPACK: 12 steps (0-11) as 12 operators (0 clamps folded), 3 transposes in, 1 out']);
     g.dispose();
   });
 
