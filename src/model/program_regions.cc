@@ -89,8 +89,31 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
 /// A generic kernel step as a region node: HardSwish; or a nearest-neighbour Resize/Upsample of a 4-D float32
 /// value with constant parameters, as a pixel map: the kernel itself is run on a probe whose every plane holds
 /// its pixels' indices, so the map is whatever its coordinate and rounding modes make it.
-bool generic_candidate(const Step& s, const std::vector<std::vector<float>>& consts, Candidate* out) {
+bool generic_candidate(const Step& s, const std::vector<std::vector<float>>& consts, bool fp16, Candidate* out) {
   const std::string name = s.generic->name;
+  // The float32 elementwise kernels (src/kernels/unary.cc): each value of x mapped alone, any shape. In fp32
+  // regions only (their buffers there hold floats).
+  static const char* const kElementwise[] = {"Exp", "HardSigmoid", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
+                                             "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+                                             "Acosh", "Atanh", "Softplus", "Softsign", "Mish", "Elu", "Selu", "Celu", "Gelu"};
+  if (!fp16 && std::find(std::begin(kElementwise), std::end(kElementwise), name) != std::end(kElementwise)) {
+    if (s.kernel_inputs.size() != 1 || s.kernel_outputs.size() != 1 || !s.kernel_inputs[0].present) return false;
+    const KernelTensorSpec& x = s.kernel_inputs[0];
+    if (x.dtype != DType::kFloat32 || x.shape.size() != 4 || s.kernel_outputs[0].shape != x.shape ||
+        s.kernel_outputs[0].dtype != DType::kFloat32) {
+      return false;
+    }
+    Candidate c;
+    c.node.kind = RegionNode::Kind::kKernel;
+    c.node.kernel = s.generic;
+    c.node.attrs = s.attrs;
+    c.inputs = {x.ref};
+    c.input_shapes = {nchw(x.shape[0], x.shape[1], x.shape[2], x.shape[3])};
+    c.output = s.kernel_outputs[0].ref;
+    c.output_shape = c.input_shapes[0];
+    *out = std::move(c);
+    return true;
+  }
   if (name == "HardSwish") {
     // A generic kernel of the op schema (no hand-tuned one): x · relu6(x + 3) / 6 on a 4-D float32 value.
     if (s.kernel_inputs.size() != 1 || s.kernel_outputs.size() != 1 || !s.kernel_inputs[0].present) return false;
@@ -403,7 +426,7 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     bool ok = false;
     if (steps_[i].generic != nullptr) {
       try {
-        ok = generic_candidate(steps_[i], consts_, &c);
+        ok = generic_candidate(steps_[i], consts_, fp16_, &c);
       } catch (const Error&) {
         ok = false;  // what the kernel refuses, its own run will report
       }

@@ -13,6 +13,7 @@
 
 #include "../ops/conv.h"
 #include "../ops/gemm.h"
+#include "../kernels/kernel.h"
 #include "../ops/pool.h"
 
 namespace neonn {
@@ -28,7 +29,7 @@ struct RegionValue {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -42,6 +43,10 @@ struct RegionNode {
   /// kPixels (a nearest-neighbour Resize): for each output pixel of a plane, the input pixel it copies (the same
   /// in every plane, as the Resize kernel itself computed it on a probe).
   std::vector<uint32_t> pixel_map;
+  /// kKernel: an elementwise float32 generic kernel of the op schema (HardSigmoid, Exp, Erf, Gelu, ...), run on the
+  /// region's NHWC buffer as it is (the layout does not matter to it); fp32 regions only.
+  const KernelDef* kernel = nullptr;
+  std::vector<std::pair<std::string, Attr>> attrs;
   size_t step = 0;             ///< the program step it came from
 };
 

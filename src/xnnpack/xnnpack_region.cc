@@ -222,7 +222,11 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     ops_.push_back(nullptr);
-    if (folded[k] || n.kind == RegionNode::Kind::kConcat || n.kind == RegionNode::Kind::kPixels) continue;
+    if (n.kind == RegionNode::Kind::kKernel && half) throw_range_error("NHWC region: a generic kernel in an fp16 region");
+    if (folded[k] || n.kind == RegionNode::Kind::kConcat || n.kind == RegionNode::Kind::kPixels ||
+        n.kind == RegionNode::Kind::kKernel) {
+      continue;
+    }
     auto op = std::make_unique<OperatorPtr>(api);
     const RegionValue& in = g.values[n.inputs[0]];
     const void* x = buffer_of_[n.inputs[0]];
@@ -335,7 +339,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       }
       case RegionNode::Kind::kConcat:
       case RegionNode::Kind::kPixels:
-        break;  // copies, in run()
+      case RegionNode::Kind::kKernel:
+        break;  // in run()
       case RegionNode::Kind::kBinary: {
         // NCHW's broadcast dims, in NHWC order: numpy broadcasting of the same dims.
         const RegionValue& bv = g.values[n.inputs[1]];
@@ -393,6 +398,21 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   for (size_t k = 0; k < ops_.size(); ++k) {
     if (ops_[k]) run_op(*ops_[k]);
     const RegionNode& node = graph_.nodes[k];
+    if (node.kind == RegionNode::Kind::kKernel) {
+      // Elementwise: the NHWC buffer as a flat run of floats.
+      const RegionValue& in = graph_.values[node.inputs[0]];
+      KernelCall call;
+      call.op = node.kernel->name;
+      call.attrs = node.attrs;
+      TensorRef x, y;
+      x.dtype = y.dtype = DType::kFloat32;
+      x.shape = y.shape = {static_cast<int64_t>(in.elements())};
+      x.data = buffer_of_[node.inputs[0]];
+      y.data = buffer_of_[node.output];
+      call.inputs = {x};
+      call.outputs = {y};
+      node.kernel->run(call);
+    }
     if (node.kind == RegionNode::Kind::kPixels) {
       // Nearest-neighbour resize: each output pixel's channels copied from its input pixel.
       const RegionValue& in = graph_.values[node.inputs[0]];

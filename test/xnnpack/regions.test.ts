@@ -297,6 +297,40 @@ suite('xnnpack: NHWC regions', () => {
     g.dispose();
   });
 
+  test('elementwise generic kernels (HardSigmoid, Exp, Gelu) run inside an fp32 region on its NHWC buffer; fp16 regions stop at them', () => {
+    const flt = (name: string, f: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'HardSigmoid', input: ['c1'], output: ['h'], attribute: [flt('alpha', 0.3), flt('beta', 0.4)] },
+        { opType: 'Mul', input: ['c1', 'h'], output: ['m'] },
+        { opType: 'Exp', input: ['m'], output: ['e'] },
+        { opType: 'Gelu', input: ['e'], output: ['g'] },
+        conv('g', 'w2', 'y', 1),
+      ],
+      [port('x', [1, 4, 9, 9])],
+      [port('y', [1, 3, 9, 9])],
+      [cw(5, 4, 3, 1), cw(3, 5, 1, 2)],
+      20,
+    );
+    const feed = { x: randomTensor([1, 4, 9, 9], 16) };
+    const g = nn.loadOnnxSync(model);
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set(['NHWC region on XNNPACK: 6 steps (0-5) as 3 operators (0 clamps folded), 1 transposes in, 1 out']));
+    g.dispose();
+    if (/fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '')) {
+      const h = nn.loadOnnxSync(model, { precision: 'fp16' });
+      const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
+      const scale = Math.max(...Array.from(want.y.data, Math.abs));
+      expect(Math.max(...Array.from(y16.y.data, (v, i) => Math.abs(v - want.y.data[i]))) / scale).toBeLessThan(1e-2);
+      // The generic kernels run outside: the convs alone make no region of two nodes with them.
+      expect(l16.some((l) => /6 steps/.test(l.choice ?? ''))).toBe(false);
+      h.dispose();
+    }
+  });
+
   test('values read after a region (residual branches, several outputs) are written back', () => {
     // ResNet-50: adds of a block's input and its convs, projections; its output is read by Softmax after the region.
     const g = nn.loadOnnxSync(nn.zoo.onnx.resnet50({ seed: 1 }));
