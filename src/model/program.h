@@ -115,6 +115,7 @@ class Program {
     enum class Use { kMeasuring, kRegion, kSteps } use = Use::kRegion;
     std::string note;  ///< what it is, and under auto how it was chosen
     std::vector<std::string> layer_notes;  ///< per node, under auto: how its layer alone was chosen
+    std::string key;                       ///< its structure (nodes, shapes, parameters, precision, threads)
   };
   /// Finds the runs of steps `planner` can run as regions and plans them
   /// (`fill` binds a step's arguments into `args` for decoding); `measure`:

@@ -9,7 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
@@ -388,6 +392,45 @@ struct Growing {
   }
 };
 
+/// A region's structure: what two programs with the same layers share (auto's decision is kept per key).
+std::string region_key(const RegionGraph& g, int threads) {
+  std::string k = std::to_string(threads) + (g.fp16 ? "h" : "f");
+  auto add = [&k](std::initializer_list<int64_t> vs) {
+    for (int64_t v : vs) k += "," + std::to_string(v);
+  };
+  for (const RegionValue& v : g.values) add({static_cast<int64_t>(v.n), static_cast<int64_t>(v.c), static_cast<int64_t>(v.h),
+                                             static_cast<int64_t>(v.w), v.entry ? 1 : 0, v.exit ? 1 : 0});
+  for (const RegionNode& n : g.nodes) {
+    k += ";" + std::to_string(static_cast<int>(n.kind)) + "/" + std::to_string(static_cast<int>(n.fn));
+    for (size_t v : n.inputs) add({static_cast<int64_t>(v)});
+    add({static_cast<int64_t>(n.output)});
+    const Conv2dCall& c = n.conv;
+    if (n.kind == RegionNode::Kind::kConv) {
+      add({c.c_out, c.k_h, c.k_w, c.group, c.stride_h, c.stride_w, c.dilation_h, c.dilation_w, c.pad_top, c.pad_left,
+           c.pad_bottom, c.pad_right, static_cast<int64_t>(c.activation)});
+    }
+    const Pool2dCall& p = n.pool;
+    if (n.kind == RegionNode::Kind::kPool) {
+      add({static_cast<int64_t>(p.kind), p.k_h, p.k_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right});
+    }
+    if (n.kind == RegionNode::Kind::kKernel) k += n.kernel->name;
+    if (n.kind == RegionNode::Kind::kPixels) add({static_cast<int64_t>(n.pixel_map.size())});
+  }
+  return k;
+}
+
+/// auto's decisions per region structure, for this process: a model loaded twice (or saved and loaded) takes the
+/// same path, and so gives the same bits.
+struct Decision {
+  bool region;
+  std::string note;
+};
+std::mutex g_decisions_mutex;
+std::map<std::string, Decision>& decisions() {
+  static auto* m = new std::map<std::string, Decision>();
+  return *m;
+}
+
 }  // namespace
 
 void Program::plan_regions(const Backend& planner, bool measure, const std::function<void(const Step&)>& fill, ValueArgs& args) {
@@ -451,6 +494,15 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     if (!r.plan) continue;
     r.use = measure ? Region::Use::kMeasuring : Region::Use::kRegion;
     r.note = r.plan->describe();
+    r.key = region_key(r.graph, regions_threads_);
+    if (measure) {
+      std::lock_guard<std::mutex> lock(g_decisions_mutex);
+      const auto it = decisions().find(r.key);
+      if (it != decisions().end()) {
+        r.use = it->second.region ? Region::Use::kRegion : Region::Use::kSteps;
+        r.note = it->second.note + "; " + r.plan->describe() + " (decided earlier in this process, for a region like it)";
+      }
+    }
     regions_.push_back(std::move(r));
   }
   replanned_ = true;
@@ -495,6 +547,10 @@ void Program::decide_region(Region& r, double region_us, double steps_us) {
   std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %.3f ms (%s); ", region_us / 1000.0,
                 steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
   r.note = std::string(buf) + r.plan->describe();
+  {
+    std::lock_guard<std::mutex> lock(g_decisions_mutex);
+    decisions().emplace(r.key, Decision{r.use == Region::Use::kRegion, std::string(buf).substr(0, std::strlen(buf) - 2)});
+  }
   if (r.use == Region::Use::kRegion) {
     // Its layers' own plans (packed weights) are no longer run: freed, re-made if a run falls back.
     r.layer_notes.clear();
