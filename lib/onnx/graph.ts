@@ -96,22 +96,18 @@ function portOf(v: onnx.IValueInfoProto, what: string): Port {
   return { name, shape, dims, dtype };
 }
 
-/**
- * Whether this build has integer conv/matmul kernels faster than its float
- * ones. Not yet: the QLinear kernels are reference loops, measured 15-25x
- * slower than the float path on the shared CNNs (README, int8), so under
- * `qdq: 'auto'` QLinearConv and QLinearMatMul (written in the file, or fused
- * from QDQ chains) run their exact integer-valued float form (qop-float.ts)
- * rather than fall into the trap of an int8 model slower than its float
- * original. The XNNPACK qs8/qu8 paths will flip this.
- */
-const INTEGER_PATH_FASTER = false;
+
 
 /**
  * How quantized graphs run: 'fuse' fuses QDQ chains into integer ops and runs
  * every integer op on the integer kernels; 'float' runs the graph as written;
  * 'auto' (the default) fuses, then runs each QLinearConv/QLinearMatMul on the
- * faster of the integer kernel and its bit-identical float form.
+ * faster of the integer kernel and its bit-identical float form: a 2-D
+ * QLinearConv stays integer where the backend runs quantized NHWC regions on
+ * XNNPACK's qs8 operators (`integerConvs`: xnnpack, auto), measured 5-8x
+ * faster than its float form on the shared int8 MobileNetV2 here; elsewhere
+ * (and QLinearMatMul always) the integer kernels are reference loops, 15-25x
+ * slower than the float form (README, int8), so the float form runs.
  */
 export type QdqMode = 'auto' | 'fuse' | 'float';
 
@@ -120,7 +116,7 @@ export type QdqMode = 'auto' | 'fuse' | 'float';
  * @throws {NeonnError} ERR_NEONN_ONNX_UNSUPPORTED listing every unknown op, ERR_NEONN_ONNX_INVALID for a broken graph
  * @throws {RangeError} for absurd or negative sizes
  */
-export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } = {}): Graph {
+export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode; integerConvs?: boolean } = {}): Graph {
   const graph = model.graph;
   if (!graph) throw onnxError('not an ONNX model: it has no graph');
   const opset = opsetVersion(model);
@@ -158,8 +154,8 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode } =
   }
   // Under 'auto', QLinearConv/QLinearMatMul (the file's or fused) take their exact float form while it is the faster path.
   const floatPath = new Map<onnx.INodeProto, string>();
-  if (qdqMode === 'auto' && !INTEGER_PATH_FASTER && nodes.some((n) => n.opType === 'QLinearConv' || n.opType === 'QLinearMatMul')) {
-    const f = qoperatorToFloat(nodes, new Map(initializers.map((t) => [t.name ?? '', t])));
+  if (qdqMode === 'auto' && nodes.some((n) => n.opType === 'QLinearConv' || n.opType === 'QLinearMatMul')) {
+    const f = qoperatorToFloat(nodes, new Map(initializers.map((t) => [t.name ?? '', t])), options.integerConvs ?? false);
     nodes = f.nodes;
     initializers.push(...f.initializers);
     for (const [m, orig] of f.from) {

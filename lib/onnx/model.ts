@@ -611,7 +611,7 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   }
   const qdq = optEnum(op, 'qdq', opts.qdq, ['auto', 'fuse', 'float'] as const, 'auto');
   const precision = optEnum(op, 'precision', opts.precision, ['fp32', 'fp16'] as const, readConfig().precision ?? 'fp32');
-  const graph = buildGraph(decodeModel(bytes), { qdq });
+  const graph = buildGraph(decodeModel(bytes), { qdq, integerConvs: quantizedRegions() });
   if (pins.size > 0) {
     const convs = new Set(graph.steps.filter((s) => s.node.opType === 'Conv').map((s) => convKey(s.node)));
     const unknown = [...pins.keys()].filter((k) => !convs.has(k));
@@ -620,6 +620,18 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
     }
   }
   return new OnnxModel(graph, pins, true, false, precision);
+}
+
+/**
+ * Whether the active backend runs QLinearConv in quantized NHWC regions (XNNPACK's qs8 operators): xnnpack, or
+ * auto with XNNPACK available, regions not turned off. Decided at load, for the backend active then.
+ */
+function quantizedRegions(): boolean {
+  const b = getBackend();
+  if (b !== 'auto' && b !== 'xnnpack') return false;
+  readConfig();  // NEONN_REGIONS checked
+  if ((process.env.NEONN_REGIONS ?? '').trim() === 'off') return false;
+  return backends().some((x) => x.name === 'xnnpack' && x.available);
 }
 
 /** A model file that cannot be read: the op, the path and why, with the system's code (ENOENT, EACCES, ...). */

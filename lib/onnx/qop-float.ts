@@ -15,7 +15,8 @@
  * So the result is the integer op's, bit for bit, except where a partial sum
  * passes 2^24 (or a Winograd/FFT conv, NNPACK's, is chosen). A node whose bias
  * or weights could not be held exactly is left integer.
- * `qdq: 'auto'` uses it while neonn's integer kernels are the slower path.
+ * `qdq: 'auto'` uses it where neonn's integer kernels are the slower path: every QLinearMatMul, and every
+ * QLinearConv unless the backend runs quantized regions (xnnpack, auto).
  * @internal
  */
 import { intsFromProto, onnx, smallTypedFromProto, tensorFromProto } from './proto';
@@ -36,8 +37,12 @@ export interface QopFloatResult {
 /** Integers a float32 holds exactly. */
 const EXACT = 2 ** 24;
 
-/** QLinearConv/QLinearMatMul with constant parameters become their float form; every other node is kept. */
-export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: ReadonlyMap<string, onnx.ITensorProto>): QopFloatResult {
+/**
+ * QLinearConv/QLinearMatMul with constant parameters become their float form; every other node is kept.
+ * `integerConvs`: a 2-D QLinearConv whose weights minus their zero points fit int8 stays integer (the backend
+ * runs it in a quantized NHWC region on XNNPACK's qs8 operators, the faster path).
+ */
+export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: ReadonlyMap<string, onnx.ITensorProto>, integerConvs = false): QopFloatResult {
   const constants = new Map(inits);
   for (const n of nodes) {
     if (n.opType === 'Constant' && !n.domain && n.output?.[0]) {
@@ -117,6 +122,7 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     const channelOf = conv ? (i: number) => Math.floor(i / (w.values.length / channels)) : (i: number) => i % channels;
     const wf = new Float32Array(w.values.length);
     for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - (wz.values.length === 1 ? wz.values[0] : wz.values[channelOf(i)]);
+    if (conv && integerConvs && w.dims.length === 4 && wf.every((v) => v >= -128 && v <= 127)) return undefined;
     // The integer kernel's multiplier, in float32 and in its order: (xs · ws) / ys.
     const mult = new Float32Array(channels);
     for (let c = 0; c < channels; c++) mult[c] = Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0]);

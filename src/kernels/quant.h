@@ -29,6 +29,14 @@ QuantParams quant_params(const KernelCall& c, const TensorRef& scale, const Tens
 QuantParams scalar_params(const KernelCall& c, const TensorRef& scale, const TensorRef* zp, DType qtype, const char* what);
 float scale_value(const KernelCall& c, const TensorRef& s, size_t i, const char* what);
 
+/// A 2-D QLinearConv's geometry as its kernel computes it: pads from auto_pad or pads (the end pads as large as
+/// the output needs), checked as the kernel checks them (RangeError). x and w: their dtypes and shapes only.
+struct QConv2dGeometry {
+  int64_t group = 1, k_h = 1, k_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0, out_h = 0, out_w = 0;
+};
+QConv2dGeometry qconv2d_geometry(const KernelCall& c, const TensorRef& x, const TensorRef& w);
+
 /// saturate(round_half_even(v) + zp) into [lo, hi]; NaN counts as 0.
 inline int32_t quantize_value(float v, int32_t zp, int32_t lo, int32_t hi) {
   float r = std::nearbyint(v);  // the default rounding mode: to nearest, ties to even

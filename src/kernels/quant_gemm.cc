@@ -420,6 +420,22 @@ void matmul_integer(const KernelCall& c) {
 
 }  // namespace
 
+QConv2dGeometry qconv2d_geometry(const KernelCall& c, const TensorRef& x, const TensorRef& w) {
+  c.check(x.rank() == 4, "x must have rank 4");
+  const ConvGeom g = conv_geom(c, x, w);
+  QConv2dGeometry q;
+  q.group = g.G;
+  q.k_h = g.k[kMaxSpatial - 2], q.k_w = g.k[kMaxSpatial - 1];
+  q.stride_h = g.stride[kMaxSpatial - 2], q.stride_w = g.stride[kMaxSpatial - 1];
+  q.dilation_h = g.dil[kMaxSpatial - 2], q.dilation_w = g.dil[kMaxSpatial - 1];
+  q.pad_top = g.pad[kMaxSpatial - 2], q.pad_left = g.pad[kMaxSpatial - 1];
+  q.out_h = g.out[kMaxSpatial - 2], q.out_w = g.out[kMaxSpatial - 1];
+  // The window of the last output pixel may reach past the input (padding, or rows ONNX's floor leaves out).
+  q.pad_bottom = std::max<int64_t>(0, (q.out_h - 1) * q.stride_h + q.dilation_h * (q.k_h - 1) + 1 - g.in[kMaxSpatial - 2] - q.pad_top);
+  q.pad_right = std::max<int64_t>(0, (q.out_w - 1) * q.stride_w + q.dilation_w * (q.k_w - 1) + 1 - g.in[kMaxSpatial - 1] - q.pad_left);
+  return q;
+}
+
 NEONN_KERNEL(QLinearConv, qlinear_conv);
 NEONN_KERNEL(ConvInteger, conv_integer);
 NEONN_KERNEL(QLinearMatMul, qlinear_matmul);

@@ -115,6 +115,14 @@ void Program::snapshot_plans() {
     if (r.use != Region::Use::kSteps) continue;
     for (const RegionNode& n : r.graph.nodes) measured_slower[n.step] = &r.note;
   }
+  // The integer convs of a quantized region auto measured slower: their reference kernel runs.
+  for (const Region& r : regions_) {
+    if (r.use != Region::Use::kSteps || !r.graph.quantized) continue;
+    for (const RegionNode& n : r.graph.nodes) {
+      if (n.kind != RegionNode::Kind::kQConv) continue;
+      layers.push_back(PlannedLayer{n.step, steps_[n.step].label, regions_resolved_, "reference", "integer kernel", 0, r.note});
+    }
+  }
   for (size_t i = 0; i < plans_.size(); ++i) {
     const PlanSlot& p = plans_[i];
     // A conv of a region has a plan of its own only from a run whose region fell back: the region speaks for it.
@@ -132,7 +140,7 @@ void Program::snapshot_plans() {
     for (size_t k = 0; k < r.graph.nodes.size(); ++k) {
       const RegionNode& n = r.graph.nodes[k];
       before += r.plan->node_bytes(k);
-      if (n.kind != RegionNode::Kind::kConv) continue;
+      if (n.kind != RegionNode::Kind::kConv && n.kind != RegionNode::Kind::kQConv) continue;
       // Under auto: how the layer alone was chosen, then how the region was.
       const std::string& alone = k < r.layer_notes.size() ? r.layer_notes[k] : std::string();
       layers.push_back(PlannedLayer{n.step, steps_[n.step].label, regions_resolved_, regions_for_->name(),

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "../kernels/quant.h"
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
 #include "../ops/gemm.h"
@@ -88,6 +89,153 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
   v.h = static_cast<size_t>(h);
   v.w = static_cast<size_t>(w);
   return v;
+}
+
+bool quantized_kind(RegionNode::Kind k) {
+  return k == RegionNode::Kind::kQConv || k == RegionNode::Kind::kQAdd || k == RegionNode::Kind::kQGlobalAvg ||
+         k == RegionNode::Kind::kQMaxPool;
+}
+
+/// A constant tensor of a generic kernel step (null: absent or not a constant).
+const void* const_data(const KernelTensorSpec& t, const std::vector<std::vector<float>>& consts) {
+  if (!t.present || t.ref.kind != BufferRef::Kind::kConst || t.ref.index >= consts.size()) return nullptr;
+  return consts[t.ref.index].data() + t.ref.offset;
+}
+
+size_t count_of(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+/// Constant scales (float32, `n` or one, each normal and > 0) into `out` (n values).
+bool const_scales(const KernelTensorSpec& t, const std::vector<std::vector<float>>& consts, size_t n, std::vector<float>* out) {
+  const float* p = static_cast<const float*>(const_data(t, consts));
+  if (p == nullptr || t.dtype != DType::kFloat32) return false;
+  const size_t k = count_of(t.shape);
+  if (k != 1 && k != n) return false;
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float v = p[k == 1 ? 0 : i];
+    if (!std::isnormal(v) || v <= 0) return false;
+    (*out)[i] = v;
+  }
+  return true;
+}
+
+/// Constant zero points of type `q` (`n` or one; absent: 0) into `out` (n values).
+bool const_zero_points(const KernelTensorSpec& t, const std::vector<std::vector<float>>& consts, DType q, size_t n,
+                       std::vector<int32_t>* out) {
+  out->assign(n, 0);
+  if (!t.present) return true;
+  const void* p = const_data(t, consts);
+  if (p == nullptr || t.dtype != q) return false;
+  const size_t k = count_of(t.shape);
+  if (k != 1 && k != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = k == 1 ? 0 : i;
+    (*out)[i] = q == DType::kUint8 ? static_cast<const uint8_t*>(p)[j] : static_cast<const int8_t*>(p)[j];
+  }
+  return true;
+}
+
+/// An 8-bit 4-D value with its (constant, per-tensor) scale and zero point.
+bool q8_value(const KernelTensorSpec& t, const KernelTensorSpec& scale, const KernelTensorSpec& zp,
+              const std::vector<std::vector<float>>& consts, RegionValue* v) {
+  if (!t.present || !is_q8(t.dtype) || t.shape.size() != 4 || t.ref.kind == BufferRef::Kind::kConst) return false;
+  std::vector<float> s;
+  std::vector<int32_t> z;
+  if (!const_scales(scale, consts, 1, &s) || !const_zero_points(zp, consts, t.dtype, 1, &z)) return false;
+  *v = nchw(t.shape[0], t.shape[1], t.shape[2], t.shape[3]);
+  v->q8 = true;
+  v->u8 = t.dtype == DType::kUint8;
+  v->scale = s[0];
+  v->zero_point = z[0];
+  return true;
+}
+
+/// The 8-bit ops of a quantized region: QLinearConv (2-D, constant weights and parameters), QLinearAdd of two
+/// values of one shape, QLinearGlobalAveragePool (NCHW). Their scales and zero points become those of their values.
+bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& consts, Candidate* out) {
+  const std::string name = s.generic->name;
+  const std::vector<KernelTensorSpec>& in = s.kernel_inputs;
+  if (s.kernel_outputs.size() != 1) return false;
+  const KernelTensorSpec& y = s.kernel_outputs[0];
+  Candidate c;
+  if (name == "QLinearConv") {
+    if (in.size() < 8) return false;
+    RegionValue xv, yv;
+    if (!q8_value(in[0], in[1], in[2], consts, &xv) || !q8_value(y, in[6], in[7], consts, &yv)) return false;
+    const KernelTensorSpec& w = in[3];
+    const void* wp = const_data(w, consts);
+    if (wp == nullptr || !is_q8(w.dtype) || w.shape.size() != 4 || w.shape[0] <= 0) return false;
+    KernelCall call;
+    call.op = name;
+    call.attrs = s.attrs;
+    TensorRef xr, wr;
+    xr.dtype = in[0].dtype;
+    xr.shape = in[0].shape;
+    wr.dtype = w.dtype;
+    wr.shape = w.shape;
+    const QConv2dGeometry g = qconv2d_geometry(call, xr, wr);
+    if (g.out_h != y.shape[2] || g.out_w != y.shape[3] || y.shape[1] != w.shape[0] || y.shape[0] != in[0].shape[0]) return false;
+    QuantConv& q = c.node.qconv;
+    q.n = xv.n, q.c_in = xv.c, q.in_h = xv.h, q.in_w = xv.w, q.c_out = w.shape[0], q.out_h = g.out_h, q.out_w = g.out_w;
+    q.group = g.group, q.k_h = g.k_h, q.k_w = g.k_w, q.stride_h = g.stride_h, q.stride_w = g.stride_w;
+    q.dilation_h = g.dilation_h, q.dilation_w = g.dilation_w;
+    q.pad_top = g.pad_top, q.pad_left = g.pad_left, q.pad_bottom = g.pad_bottom, q.pad_right = g.pad_right;
+    const size_t m = static_cast<size_t>(q.c_out), per = count_of(w.shape) / m;
+    std::vector<int32_t> wz;
+    if (!const_scales(in[4], consts, m, &q.w_scale) || !const_zero_points(in[5], consts, w.dtype, m, &wz)) return false;
+    // int8 weights minus their zero point (XNNPACK's qs8 weights have none).
+    q.w.resize(m * per);
+    for (size_t i = 0; i < q.w.size(); ++i) {
+      const int32_t v = (w.dtype == DType::kUint8 ? static_cast<const uint8_t*>(wp)[i] : static_cast<const int8_t*>(wp)[i]) - wz[i / per];
+      if (v < -128 || v > 127) return false;
+      q.w[i] = static_cast<int8_t>(v);
+    }
+    q.bias.assign(m, 0);
+    if (in.size() > 8 && in[8].present) {
+      const void* bp = const_data(in[8], consts);
+      if (bp == nullptr || in[8].dtype != DType::kInt32 || count_of(in[8].shape) != m) return false;
+      std::memcpy(q.bias.data(), bp, m * sizeof(int32_t));
+    }
+    c.node.kind = RegionNode::Kind::kQConv;
+    c.inputs = {in[0].ref};
+    c.input_shapes = {xv};
+    c.output = y.ref;
+    c.output_shape = yv;
+  } else if (name == "QLinearAdd") {
+    if (in.size() < 8) return false;
+    RegionValue av, bv, yv;
+    if (!q8_value(in[0], in[1], in[2], consts, &av) || !q8_value(in[3], in[4], in[5], consts, &bv) ||
+        !q8_value(y, in[6], in[7], consts, &yv)) {
+      return false;
+    }
+    if (in[0].shape != in[3].shape || y.shape != in[0].shape || in[0].dtype != y.dtype || in[3].dtype != y.dtype) return false;
+    c.node.kind = RegionNode::Kind::kQAdd;
+    c.inputs = {in[0].ref, in[3].ref};
+    c.input_shapes = {av, bv};
+    c.output = y.ref;
+    c.output_shape = yv;
+  } else if (name == "QLinearGlobalAveragePool") {
+    if (in.size() < 4) return false;
+    for (const auto& a : s.attrs) {
+      if (a.first == "channels_last" && a.second.number != 0) return false;
+    }
+    RegionValue xv, yv;
+    if (!q8_value(in[0], in[1], in[2], consts, &xv) || !q8_value(y, in[3], in.size() > 4 ? in[4] : KernelTensorSpec{}, consts, &yv)) return false;
+    if (yv.n != xv.n || yv.c != xv.c || yv.h != 1 || yv.w != 1 || y.dtype != in[0].dtype) return false;
+    c.node.kind = RegionNode::Kind::kQGlobalAvg;
+    c.inputs = {in[0].ref};
+    c.input_shapes = {xv};
+    c.output = y.ref;
+    c.output_shape = yv;
+  } else {
+    return false;
+  }
+  *out = std::move(c);
+  return true;
 }
 
 /// A generic kernel step as a region node: HardSwish; or a nearest-neighbour Resize/Upsample of a 4-D float32
@@ -329,6 +477,8 @@ struct Growing {
   /// Adds `c` (step `step`), or false when its inputs do not fit the region.
   bool add(Candidate c, size_t step) {
     // Checked first, then committed: a node that does not fit leaves the region as it was.
+    const bool quantized = quantized_kind(c.node.kind);
+    if (!graph.nodes.empty() && quantized != graph.quantized) return false;
     std::vector<size_t> ids;
     std::vector<RegionValue> entries;
     std::vector<BufferRef> entry_refs;
@@ -342,6 +492,8 @@ struct Growing {
         const RegionValue& have = graph.values[found];
         const RegionValue& want = c.input_shapes[k];
         if (want.n != 0 && (have.n != want.n || have.c != want.c || have.h != want.h || have.w != want.w)) return false;
+        // An 8-bit value is read with the scale and zero point it was written with.
+        if (want.q8 && (have.u8 != want.u8 || have.scale != want.scale || have.zero_point != want.zero_point)) return false;
         ids.push_back(found);
         continue;
       }
@@ -351,12 +503,16 @@ struct Growing {
         if (overlaps(w, r)) return false;
       }
       RegionValue e = c.input_shapes[k];
-      if (e.elements() != r.size) return false;
+      if (e.units() != r.size) return false;
       e.entry = true;
-      // The same buffer twice (x + x): one entry.
+      // The same buffer twice (x + x): one entry (read with one scale and zero point).
       size_t same = SIZE_MAX;
       for (size_t q = 0; q < entry_refs.size(); ++q) {
         if (same_ref(entry_refs[q], r)) same = q;
+      }
+      if (same != SIZE_MAX && e.q8 &&
+          (entries[same].u8 != e.u8 || entries[same].scale != e.scale || entries[same].zero_point != e.zero_point)) {
+        return false;
       }
       if (same == SIZE_MAX) {
         entries.push_back(e);
@@ -369,7 +525,8 @@ struct Growing {
       c.output_shape = graph.values[ids[0]];
       c.output_shape.entry = false;
     }
-    if (c.output_shape.elements() != c.output.size) return false;
+    if (c.output_shape.units() != c.output.size) return false;
+    graph.quantized = quantized;
     for (size_t q = 0; q < entries.size(); ++q) {
       graph.values.push_back(entries[q]);
       refs.push_back(entry_refs[q]);
@@ -386,7 +543,7 @@ struct Growing {
     refs.push_back(c.output);
     live.push_back(true);
     written.push_back(c.output);
-    if (c.node.kind == RegionNode::Kind::kConv) ++convs;
+    if (c.node.kind == RegionNode::Kind::kConv || c.node.kind == RegionNode::Kind::kQConv) ++convs;
     graph.nodes.push_back(std::move(c.node));
     return true;
   }
@@ -394,12 +551,14 @@ struct Growing {
 
 /// A region's structure: what two programs with the same layers share (auto's decision is kept per key).
 std::string region_key(const RegionGraph& g, int threads) {
-  std::string k = std::to_string(threads) + (g.fp16 ? "h" : "f");
+  std::string k = std::to_string(threads) + (g.quantized ? "q" : g.fp16 ? "h" : "f");
   auto add = [&k](std::initializer_list<int64_t> vs) {
     for (int64_t v : vs) k += "," + std::to_string(v);
   };
-  for (const RegionValue& v : g.values) add({static_cast<int64_t>(v.n), static_cast<int64_t>(v.c), static_cast<int64_t>(v.h),
-                                             static_cast<int64_t>(v.w), v.entry ? 1 : 0, v.exit ? 1 : 0});
+  for (const RegionValue& v : g.values) {
+    add({static_cast<int64_t>(v.n), static_cast<int64_t>(v.c), static_cast<int64_t>(v.h), static_cast<int64_t>(v.w),
+         v.entry ? 1 : 0, v.exit ? 1 : 0, v.q8 ? (v.u8 ? 2 : 1) : 0});
+  }
   for (const RegionNode& n : g.nodes) {
     k += ";" + std::to_string(static_cast<int>(n.kind)) + "/" + std::to_string(static_cast<int>(n.fn));
     for (size_t v : n.inputs) add({static_cast<int64_t>(v)});
@@ -414,6 +573,11 @@ std::string region_key(const RegionGraph& g, int threads) {
       add({static_cast<int64_t>(p.kind), p.k_h, p.k_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right});
     }
     if (n.kind == RegionNode::Kind::kKernel) k += n.kernel->name;
+    const QuantConv& q = n.qconv;
+    if (n.kind == RegionNode::Kind::kQConv) {
+      add({q.c_out, q.k_h, q.k_w, q.group, q.stride_h, q.stride_w, q.dilation_h, q.dilation_w, q.pad_top, q.pad_left,
+           q.pad_bottom, q.pad_right});
+    }
     if (n.kind == RegionNode::Kind::kPixels) add({static_cast<int64_t>(n.pixel_map.size())});
   }
   return k;
@@ -442,8 +606,9 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
   g.clear(0);
   std::vector<BufferRef> reads, writes;
   auto close = [&](size_t end) {
-    // Worth it: at least one conv and something to keep in NHWC after it.
-    if (g.convs >= 1 && g.graph.nodes.size() >= 2) {
+    // Worth it: at least one conv and something to keep in NHWC after it (quantized: any conv, whose integer
+    // kernel outside a region is a reference loop).
+    if (g.convs >= 1 && (g.graph.nodes.size() >= 2 || g.graph.quantized)) {
       Region r;
       r.first = g.first;
       r.end = end;
@@ -469,7 +634,7 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     bool ok = false;
     if (steps_[i].generic != nullptr) {
       try {
-        ok = generic_candidate(steps_[i], consts_, fp16_, &c);
+        ok = quantized_candidate(steps_[i], consts_, &c) || generic_candidate(steps_[i], consts_, fp16_, &c);
       } catch (const Error&) {
         ok = false;  // what the kernel refuses, its own run will report
       }

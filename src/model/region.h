@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,11 +26,30 @@ struct RegionValue {
   size_t n = 0, c = 0, h = 0, w = 0;
   bool entry = false;
   bool exit = false;
+  /// Quantized regions: an 8-bit value, `u8` when the program holds it as uint8 (else int8), with the scale and
+  /// zero point its producer (or, for an entry, its readers) quantized it with.
+  bool q8 = false;
+  bool u8 = false;
+  float scale = 0;
+  int32_t zero_point = 0;
   size_t elements() const { return n * c * h * w; }
+  /// Its size in the program's 4-byte units.
+  size_t units() const { return q8 ? (elements() + 3) / 4 : elements(); }
+};
+
+/// A QLinearConv of a quantized region (2-D): its geometry, and weights as the int8 values w - w_zero_point,
+/// [Cout][Cin/g][kH][kW], with a scale per output channel and an int32 bias per output channel.
+struct QuantConv {
+  int64_t n = 0, c_in = 0, in_h = 0, in_w = 0, c_out = 0, out_h = 0, out_w = 0, group = 1;
+  int64_t k_h = 1, k_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::vector<int8_t> w;
+  std::vector<float> w_scale;
+  std::vector<int32_t> bias;
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kQConv, kQAdd, kQGlobalAvg, kQMaxPool } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -47,6 +67,10 @@ struct RegionNode {
   /// region's NHWC buffer as it is (the layout does not matter to it); fp32 regions only.
   const KernelDef* kernel = nullptr;
   std::vector<std::pair<std::string, Attr>> attrs;
+  /// Quantized regions: kQConv (QLinearConv), kQAdd (QLinearAdd of two same-shaped values), kQGlobalAvg
+  /// (QLinearGlobalAveragePool), kQMaxPool (MaxPool of 8-bit values: `pool`); the scales and zero points are
+  /// those of the node's input and output values.
+  QuantConv qconv;
   size_t step = 0;             ///< the program step it came from
 };
 
@@ -55,6 +79,8 @@ struct RegionGraph {
   std::vector<RegionNode> nodes;
   /// Compute in half precision (the model's precision option), where the backend can; fp32 at the edges.
   bool fp16 = false;
+  /// Every value 8-bit (the kQ* nodes only): computed in int8, uint8 values shifted by 128 at the edges.
+  bool quantized = false;
 };
 
 /// A planned region.
@@ -62,7 +88,8 @@ class RegionPlan {
  public:
   virtual ~RegionPlan() = default;
   /// Runs the region: `entries[v]` holds value v's NCHW data for each entry
-  /// value, `exits[v]` receives each exit value (other slots are null).
+  /// value, `exits[v]` receives each exit value (other slots are null); in a
+  /// quantized region the pointers hold 8-bit values.
   /// False when an entry or an exit holds NaN or infinity: the backend's
   /// kernels would not keep neonn's NaN semantics, so the caller runs the
   /// steps one by one instead (the exits may have been partly written).

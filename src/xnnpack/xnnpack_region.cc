@@ -462,6 +462,7 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
 }  // namespace
 
 std::unique_ptr<RegionPlan> make_region_plan(const RegionHost& host, const RegionGraph& graph) {
+  if (graph.quantized) return make_quantized_region_plan(host, graph);
   return std::make_unique<XnnpackRegionPlan>(host, graph);
 }
 

@@ -25,7 +25,11 @@ class RegionHost {
                          ThreadpoolHandle pool) const = 0;
   /// The backend whose counters the region's ops move.
   virtual const Backend& counted() const = 0;
-  /// Whether XNNPACK runs fp16 operators on this CPU (see fp16_supported).
+  /// Plans a quantized graph (graph.quantized): its convs on XNNPACK's qs8 operators, int8 NHWC buffers.
+/// Throws a RangeError when XNNPACK refuses a node.
+std::unique_ptr<RegionPlan> make_quantized_region_plan(const RegionHost& host, const RegionGraph& graph);
+
+/// Whether XNNPACK runs fp16 operators on this CPU (see fp16_supported).
   virtual bool fp16() const = 0;
 };
 
@@ -33,6 +37,10 @@ class RegionHost {
 /// fp32, and describe() says why). Throws a RangeError naming the
 /// node when XNNPACK refuses one (the caller then runs the steps one by one).
 std::unique_ptr<RegionPlan> make_region_plan(const RegionHost& host, const RegionGraph& graph);
+
+/// Plans a quantized graph (graph.quantized): its convs on XNNPACK's qs8 operators, int8 NHWC buffers.
+/// Throws a RangeError when XNNPACK refuses a node.
+std::unique_ptr<RegionPlan> make_quantized_region_plan(const RegionHost& host, const RegionGraph& graph);
 
 /// Whether XNNPACK runs fp16 operators on this CPU (a probe: one tiny fp16 conv is made).
 bool fp16_supported(const Api& api);

@@ -204,7 +204,7 @@ describe('QDQ fusion at load', () => {
   });
 });
 
-describe('QOperator files under the default qdq: auto: the integer-valued float path', () => {
+describe('QOperator files under the default qdq: auto: integer regions on xnnpack/auto, else the integer-valued float path', () => {
   const DIR = path.join(__dirname, '..', '..', '..', 'shared', 'real-models', 'mobilenetv2_int8');
   const have = fs.existsSync(path.join(DIR, 'model.onnx'));
   if (!have) console.warn('SKIPPED: mobilenetv2_int8 float-path test: the shared model is missing');
@@ -214,7 +214,7 @@ describe('QOperator files under the default qdq: auto: the integer-valued float 
   };
   // Not a blas:<path> backend another test file registered in this worker (its stand-in sgemm adds a marker).
   const backends = availableBackends().filter((b) => b !== 'nnpack');
-  (have ? test.each(backends) : test.skip.each(backends))('mobilenetv2_int8 on %s: bit-identical to the integer kernels, and layers() says why', (backend) => {
+  (have ? test.each(backends) : test.skip.each(backends))('mobilenetv2_int8 on %s: bit-identical to the integer kernels, and layers() says how', (backend) => {
     nn.setBackend(backend);
     try {
       const x = new nn.Tensor(f32(path.join(DIR, 'input_0.f32')), [1, 3, 224, 224]);
@@ -223,9 +223,16 @@ describe('QOperator files under the default qdq: auto: the integer-valued float 
       const a = auto.runSync({ [auto.inputNames[0]]: x })[auto.outputNames[0]];
       const b = fused.runSync({ [fused.inputNames[0]]: x })[fused.outputNames[0]];
       expect(Array.from(a.data)).toEqual(Array.from(b.data));
-      const convs = auto.layers().filter((l) => l.op === 'Conv');
-      expect(convs.length).toBe(52); // every QLinearConv of the file
-      for (const c of convs) expect(c.fallback).toMatch(/runs float \(integer-valued, exact\)/);
+      if (backend === 'xnnpack' || backend === 'auto') {
+        // Every QLinearConv stays integer, in a quantized NHWC region on XNNPACK's qs8 operators.
+        const convs = auto.layers().filter((l) => l.op === 'QLinearConv');
+        expect(convs.length).toBe(52);
+        for (const c of convs) expect(c.choice).toMatch(/quantized NHWC region on XNNPACK/);
+      } else {
+        const convs = auto.layers().filter((l) => l.op === 'Conv');
+        expect(convs.length).toBe(52); // every QLinearConv of the file
+        for (const c of convs) expect(c.fallback).toMatch(/runs float \(integer-valued, exact\)/);
+      }
       expect(fused.layers().filter((l) => l.op === 'QLinearConv' && l.precision === 'int8').length).toBe(52);
       auto.dispose();
       fused.dispose();

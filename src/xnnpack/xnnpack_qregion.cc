@@ -1,0 +1,328 @@
+// Quantized NHWC regions on XNNPACK (model/region.h, RegionGraph::quantized):
+// a run of QLinearConv, QLinearAdd and QLinearGlobalAveragePool steps kept in
+// NHWC int8 buffers of the region's own. A uint8 value of the program is held
+// as int8 (x - 128, zero point - 128): the same differences x - zero_point,
+// the same rounding and the same saturation, shifted. So every conv runs on
+// XNNPACK's qs8 operator with per-channel weight scales (qs8_qc8w), whatever
+// the model's mix of uint8 and int8, and the region's outputs are the integer
+// kernels' own:
+//  - conv: int32 sums of (x - x_zp)(w - w_zp) + bias, times the float32
+//    multiplier (x_scale * w_scale[c]) / y_scale in that order (XNNPACK's
+//    order is the reference kernel's), rounded half to even, saturated;
+//  - add and global average pooling run here with the reference kernels'
+//    float formulas (XNNPACK's qs8 add requantizes in fixed point, which
+//    rounds a few values differently from onnxruntime's and neonn's kernels).
+// A run transposes (and for uint8 shifts) each entry in and each exit out.
+#include "xnnpack_region.h"
+
+#include "../status.h"
+
+#if NEONN_HAVE_XNNPACK
+
+#include <pthreadpool.h>
+#include <xnnpack.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../kernels/quant.h"
+#include "xnnpack_util.h"
+
+namespace neonn {
+namespace xnn {
+namespace {
+
+/// A value as the region holds it: int8, zero point shifted for uint8.
+int32_t held_zero_point(const RegionValue& v) { return v.u8 ? v.zero_point - 128 : v.zero_point; }
+
+/// Rounds v (|v| < 2^22) to the nearest integer, ties to even, as nearbyint does in the default rounding mode;
+/// written so that the loops around it vectorize (this file is compiled without unsafe math, so the sum is kept).
+inline float round_even(float v) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  return (v + kMagic) - kMagic;
+}
+
+class QuantRegionPlan final : public RegionPlan {
+ public:
+  QuantRegionPlan(const RegionHost& host, const RegionGraph& g);
+  bool run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const override;
+  size_t memory_bytes() const override { return bytes_; }
+  size_t node_bytes(size_t k) const override { return k < node_bytes_.size() ? node_bytes_[k] : 0; }
+  std::string describe() const override { return describe_; }
+
+ private:
+  int8_t* allocate(size_t bytes);
+  void add(const RegionNode& n) const;
+  void global_average(const RegionNode& n) const;
+  /// Runs f(begin, end) over [0, range) in chunks on the pool.
+  template <typename F>
+  void chunks(size_t range, size_t grain, F f) const;
+
+  const RegionHost& host_;
+  RegionGraph graph_;
+  std::vector<xnn_operator_t> ops_;  // per node (null: computed here)
+  std::vector<std::unique_ptr<int8_t[]>> memory_;
+  std::vector<int8_t*> buffer_of_;  // per value: its NHWC int8 buffer
+  std::shared_ptr<Threadpool> pool_;
+  mutable std::mutex mutex_;
+  size_t bytes_ = 0;
+  std::vector<size_t> node_bytes_;
+  std::string describe_;
+
+ public:
+  ~QuantRegionPlan() override {
+    for (xnn_operator_t op : ops_) {
+      if (op != nullptr) xnn_delete_operator(op);
+    }
+  }
+};
+
+int8_t* QuantRegionPlan::allocate(size_t bytes) {
+  memory_.emplace_back(new int8_t[bytes + XNN_EXTRA_BYTES]());
+  bytes_ += bytes + XNN_EXTRA_BYTES;
+  return memory_.back().get();
+}
+
+template <typename F>
+void QuantRegionPlan::chunks(size_t range, size_t grain, F f) const {
+  const size_t count = (range + grain - 1) / grain;
+  struct Ctx {
+    F* f;
+    size_t range, grain;
+  } ctx{&f, range, grain};
+  auto task = [](void* p, size_t i) {
+    const Ctx& c = *static_cast<Ctx*>(p);
+    (*c.f)(i * c.grain, std::min(c.range, (i + 1) * c.grain));
+  };
+  pthreadpool_parallelize_1d(reinterpret_cast<pthreadpool_t>(pool_.get()), task, &ctx, count, 0);
+}
+
+QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) : host_(host), graph_(g), pool_(host.pool()) {
+  const size_t nv = g.values.size(), nn = g.nodes.size();
+  // Buffers shared by values whose lives do not overlap (entries live from the start, exits to the end).
+  std::vector<size_t> last(nv, 0);
+  for (size_t k = 0; k < nn; ++k) {
+    for (size_t v : g.nodes[k].inputs) last[v] = std::max(last[v], k);
+  }
+  for (size_t v = 0; v < nv; ++v) {
+    if (g.values[v].exit) last[v] = SIZE_MAX;
+  }
+  struct Slot {
+    int8_t* data;
+    size_t bytes, busy_until;
+  };
+  std::vector<Slot> slots;
+  buffer_of_.assign(nv, nullptr);
+  auto take = [&](size_t v, size_t at) {
+    const size_t need = g.values[v].elements();
+    Slot* best = nullptr;
+    for (Slot& s : slots) {
+      const bool free = s.busy_until != SIZE_MAX && s.busy_until < at;
+      if (free && s.bytes >= need && (best == nullptr || s.bytes < best->bytes)) best = &s;
+    }
+    if (best == nullptr) {
+      slots.push_back(Slot{allocate(need), need, 0});
+      best = &slots.back();
+    }
+    best->busy_until = last[v];
+    buffer_of_[v] = best->data;
+  };
+  for (size_t v = 0; v < nv; ++v) {
+    if (g.values[v].entry) take(v, 0);
+  }
+  // A node's output is taken when it runs (not before: an op never writes over what it reads).
+  for (size_t k = 0; k < nn; ++k) take(g.nodes[k].output, k);
+  node_bytes_.assign(nn, 0);
+  node_bytes_[0] = bytes_;
+
+  pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
+  ops_.assign(nn, nullptr);
+  size_t convs = 0;
+  for (size_t k = 0; k < nn; ++k) {
+    const RegionNode& n = g.nodes[k];
+    const std::string what = "quantized NHWC region, step " + std::to_string(n.step);
+    if (n.kind == RegionNode::Kind::kQAdd || n.kind == RegionNode::Kind::kQGlobalAvg) {
+      const RegionValue& in = g.values[n.inputs[0]];
+      if (n.kind == RegionNode::Kind::kQGlobalAvg && in.h * in.w > (size_t{1} << 23)) throw_range_error(what + ": a pooling too large");
+      continue;
+    }
+    if (n.kind != RegionNode::Kind::kQConv) throw_range_error(what + ": not an op of a quantized region");
+    const QuantConv& c = n.qconv;
+    const RegionValue& x = g.values[n.inputs[0]];
+    const RegionValue& y = g.values[n.output];
+    for (int64_t v : {c.pad_top, c.pad_right, c.pad_bottom, c.pad_left, c.k_h, c.k_w, c.stride_h, c.stride_w, c.dilation_h,
+                      c.dilation_w, c.group}) {
+      if (!fits_u32(v)) throw_range_error(what + ": a conv parameter past 32 bits");
+    }
+    const size_t cig = static_cast<size_t>(c.c_in / c.group), cog = static_cast<size_t>(c.c_out / c.group);
+    const size_t taps = static_cast<size_t>(c.k_h * c.k_w);
+    // [Cout][Cin/g][kH][kW] -> [Cout][kH][kW][Cin/g]
+    std::vector<int8_t> w(c.w.size() + XNN_EXTRA_BYTES);
+    for (size_t co = 0; co < static_cast<size_t>(c.c_out); ++co) {
+      for (size_t ci = 0; ci < cig; ++ci) {
+        for (size_t t = 0; t < taps; ++t) w[(co * taps + t) * cig + ci] = c.w[(co * cig + ci) * taps + t];
+      }
+    }
+    const auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
+    xnn_operator_t op = nullptr;
+    check_status(xnn_create_convolution2d_nhwc_qs8_qc8w(
+                     u(c.pad_top), u(c.pad_right), u(c.pad_bottom), u(c.pad_left), u(c.k_h), u(c.k_w), u(c.stride_h),
+                     u(c.stride_w), u(c.dilation_h), u(c.dilation_w), u(c.group), cig, cog, static_cast<size_t>(c.c_in),
+                     static_cast<size_t>(c.c_out), static_cast<int8_t>(held_zero_point(x)), x.scale, c.w_scale.data(),
+                     w.data(), c.bias.data(), static_cast<int8_t>(held_zero_point(y)), y.scale, -128, 127, 0, nullptr,
+                     nullptr, &op),
+                 what, "xnn_create_convolution2d_nhwc_qs8_qc8w");
+    ops_[k] = op;
+    size_t ws_size = 0, ws_align = 0, out_h = 0, out_w = 0;
+    check_status(xnn_reshape_convolution2d_nhwc_qs8_qc8w(op, x.n, x.h, x.w, &ws_size, &ws_align, &out_h, &out_w, pool), what,
+                 "xnn_reshape_convolution2d_nhwc_qs8_qc8w");
+    if (out_h != y.h || out_w != y.w) throw_range_error(what + ": XNNPACK's conv output size differs");
+    int8_t* ws = nullptr;
+    if (ws_size > 0) {
+      const size_t align = std::max<size_t>(ws_align, 1);
+      int8_t* raw = allocate(ws_size + align);
+      ws = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(raw) + align - 1) / align * align);
+      node_bytes_[k] += ws_size + align;
+    }
+    check_status(xnn_setup_convolution2d_nhwc_qs8_qc8w(op, ws, buffer_of_[n.inputs[0]], buffer_of_[n.output]), what,
+                 "xnn_setup_convolution2d_nhwc_qs8_qc8w");
+    node_bytes_[k] += static_cast<size_t>(c.group) * ((cog + 15) / 16 * 16) * (taps * cig + 4 * 3);
+    ++convs;
+  }
+  bytes_ = 0;
+  for (size_t b : node_bytes_) bytes_ += b;
+  size_t entries = 0, exits = 0;
+  for (const RegionValue& v : g.values) {
+    entries += v.entry ? 1 : 0;
+    exits += v.exit ? 1 : 0;
+  }
+  describe_ = "quantized NHWC region on XNNPACK (int8): " + std::to_string(nn) + " steps (" +
+              std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + "), " +
+              std::to_string(convs) + " qs8 convs, " + std::to_string(entries) + " transposes in, " +
+              std::to_string(exits) + " out";
+}
+
+// QLinearAdd of two values of one shape: the reference kernel's formula (A_scale / C_scale, B_scale / C_scale).
+void QuantRegionPlan::add(const RegionNode& n) const {
+  const RegionValue& a = graph_.values[n.inputs[0]];
+  const RegionValue& b = graph_.values[n.inputs[1]];
+  const RegionValue& y = graph_.values[n.output];
+  const float ra = a.scale / y.scale, rb = b.scale / y.scale;
+  const int32_t za = held_zero_point(a), zb = held_zero_point(b), zy = held_zero_point(y);
+  // Clamped to the output range before rounding (the same as saturating after: the bounds are integers).
+  const float lo = static_cast<float>(-128 - zy), hi = static_cast<float>(127 - zy);
+  const int8_t* pa = buffer_of_[n.inputs[0]];
+  const int8_t* pb = buffer_of_[n.inputs[1]];
+  int8_t* py = buffer_of_[n.output];
+  chunks(a.elements(), 16384, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float v = static_cast<float>(static_cast<int32_t>(pa[i]) - za) * ra + static_cast<float>(static_cast<int32_t>(pb[i]) - zb) * rb;
+      v = std::min(std::max(v, lo), hi);
+      py[i] = static_cast<int8_t>(static_cast<int32_t>(round_even(v)) + zy);
+    }
+  });
+}
+
+// QLinearGlobalAveragePool: sum(x - x_zp) * (x_scale / (y_scale * count)), as the reference kernel.
+void QuantRegionPlan::global_average(const RegionNode& n) const {
+  const RegionValue& x = graph_.values[n.inputs[0]];
+  const RegionValue& y = graph_.values[n.output];
+  const size_t img = x.h * x.w, ch = x.c;
+  const float s = x.scale / (y.scale * static_cast<float>(img));
+  const int32_t zx = held_zero_point(x), zy = held_zero_point(y);
+  const int8_t* px = buffer_of_[n.inputs[0]];
+  int8_t* py = buffer_of_[n.output];
+  for (size_t b = 0; b < x.n; ++b) {
+    std::vector<int32_t> sum(ch, 0);
+    const int8_t* base = px + b * img * ch;
+    for (size_t p = 0; p < img; ++p) {
+      for (size_t c = 0; c < ch; ++c) sum[c] += base[p * ch + c];
+    }
+    for (size_t c = 0; c < ch; ++c) {
+      const int64_t centered = static_cast<int64_t>(sum[c]) - static_cast<int64_t>(zx) * static_cast<int64_t>(img);
+      py[b * ch + c] = static_cast<int8_t>(quantize_value(static_cast<float>(centered) * s, zy, -128, 127));
+    }
+  }
+}
+
+bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
+  const size_t nv = graph_.values.size();
+  // NCHW (uint8 or int8) -> NHWC int8.
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.entry) continue;
+    const int8_t* src = reinterpret_cast<const int8_t*>(entries[v]);
+    int8_t* dst = buffer_of_[v];
+    const size_t plane = r.h * r.w;
+    const int8_t flip = r.u8 ? static_cast<int8_t>(-128) : 0;
+    chunks(r.n * plane, 1024, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const size_t b = i / plane, p = i % plane;
+        const int8_t* s = src + b * r.c * plane + p;
+        int8_t* d = dst + i * r.c;
+        for (size_t c = 0; c < r.c; ++c) d[c] = static_cast<int8_t>(s[c * plane] ^ flip);
+      }
+    });
+  }
+  for (size_t k = 0; k < graph_.nodes.size(); ++k) {
+    const RegionNode& n = graph_.nodes[k];
+    if (ops_[k] != nullptr) {
+      check_status(xnn_run_operator(ops_[k], pool), "quantized NHWC region", "xnn_run_operator");
+    } else if (n.kind == RegionNode::Kind::kQAdd) {
+      add(n);
+    } else if (n.kind == RegionNode::Kind::kQGlobalAvg) {
+      global_average(n);
+    }
+  }
+  // NHWC int8 -> NCHW of the program's type.
+  for (size_t v = 0; v < nv; ++v) {
+    const RegionValue& r = graph_.values[v];
+    if (!r.exit) continue;
+    const int8_t* src = buffer_of_[v];
+    int8_t* dst = reinterpret_cast<int8_t*>(exits[v]);
+    const size_t plane = r.h * r.w;
+    const int8_t flip = r.u8 ? static_cast<int8_t>(-128) : 0;
+    chunks(r.n * r.c, 64, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const size_t b = i / r.c, c = i % r.c;
+        const int8_t* s = src + b * plane * r.c + c;
+        int8_t* d = dst + i * plane;
+        for (size_t p = 0; p < plane; ++p) d[p] = static_cast<int8_t>(s[p * r.c] ^ flip);
+      }
+    });
+  }
+  const Backend& counted = host_.counted();
+  for (const RegionNode& n : graph_.nodes) {
+    counted.count_op();
+    if (n.kind == RegionNode::Kind::kQConv) counted.count_conv(ConvAlgorithm::kXnnpack);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<RegionPlan> make_quantized_region_plan(const RegionHost& host, const RegionGraph& graph) {
+  return std::make_unique<QuantRegionPlan>(host, graph);
+}
+
+}  // namespace xnn
+}  // namespace neonn
+
+#else
+
+namespace neonn {
+namespace xnn {
+
+std::unique_ptr<RegionPlan> make_quantized_region_plan(const RegionHost&, const RegionGraph&) {
+  throw_range_error("quantized NHWC regions need the built-in XNNPACK");
+}
+
+}  // namespace xnn
+}  // namespace neonn
+
+#endif

@@ -1,0 +1,215 @@
+/** @jest-environment ./test/onnx-export/ort-environment.js */
+// Quantized NHWC regions (src/xnnpack/xnnpack_qregion.cc): QLinearConv,
+// QLinearAdd and QLinearGlobalAveragePool runs on XNNPACK's qs8 operators.
+// They must give the integer reference kernels' result bit for bit (the same
+// int32 sums, the same float32 multiplier, the same rounding) for uint8 and
+// int8 activations, per-tensor and per-channel weights, uint8 weights with a
+// zero point, depthwise/strided/padded/dilated convs, and onnxruntime's result
+// on the same bytes; and layers() must say which convs ran in the region.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ort from 'onnxruntime-node';
+import * as nn from '../../lib';
+import { onnx } from '../../lib/onnx/proto';
+import { availableBackends } from '../helpers';
+
+const T = onnx.TensorProto.DataType;
+const AT = onnx.AttributeProto.AttributeType;
+const HAVE_XNNPACK = availableBackends().includes('xnnpack');
+if (!HAVE_XNNPACK) console.warn('SKIPPED: quantized region tests (the xnnpack backend is unavailable in this build)');
+const describeX = HAVE_XNNPACK ? describe : describe.skip;
+
+const f32 = (name: string, values: number[], dims: number[] = []): onnx.ITensorProto => ({ name, dataType: T.FLOAT, dims, floatData: values });
+function q8(name: string, signed: boolean, values: number[], dims: number[] = []): onnx.ITensorProto {
+  const raw = signed ? new Uint8Array(Int8Array.from(values).buffer) : Uint8Array.from(values);
+  return { name, dataType: signed ? T.INT8 : T.UINT8, dims, rawData: raw };
+}
+const i32 = (name: string, values: number[], dims: number[]): onnx.ITensorProto => ({ name, dataType: T.INT32, dims, int32Data: values });
+const node = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = [], domain = ''): onnx.INodeProto => ({ opType, input, output: [output], attribute, name: `${opType}_${output}`, domain });
+const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: AT.INTS, ints: v });
+const int = (name: string, v: number): onnx.IAttributeProto => ({ name, type: AT.INT, i: v });
+const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: AT.STRING, s: new TextEncoder().encode(v) });
+
+/** A seeded generator of integers in [lo, hi]. */
+function lcg(seed: number): (lo: number, hi: number) => number {
+  let s = seed >>> 0;
+  return (lo, hi) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return lo + Math.floor((s / 2 ** 32) * (hi - lo + 1));
+  };
+}
+
+interface Case {
+  name: string;
+  signed: boolean; // int8 activations (else uint8)
+  weights: 'per-channel' | 'per-tensor' | 'uint8-zp';
+}
+
+/**
+ * Q(x) → conv 3x3 pad 1 (C→16) → depthwise 3x3 stride 2 SAME_UPPER → conv 1x1 (16→16) → add (with the
+ * depthwise output) → dilated 3x3 conv → global average pool → DQ.
+ */
+function quantizedNet(c: Case, seed = 7): Uint8Array {
+  const r = lcg(seed);
+  const zp = (s: boolean) => (s ? r(-20, 20) : r(100, 150));
+  const nodes: onnx.INodeProto[] = [];
+  const inits: onnx.ITensorProto[] = [];
+  const act = (name: string, scale: number) => {
+    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, c.signed, [zp(c.signed)]));
+    return [`${name}_s`, `${name}_z`];
+  };
+  const [xs, xz] = act('xq', 0.02);
+  nodes.push(node('QuantizeLinear', ['x', xs, xz], 'xq'));
+  let conv = 0;
+  const qconv = (x: string, xsz: string[], cin: number, cout: number, k: number, attrs: onnx.IAttributeProto[], group = 1, ys = 0.05): [string, string[]] => {
+    const name = `c${conv++}`;
+    const per = (cin / group) * k * k;
+    const uint8w = c.weights === 'uint8-zp';
+    const w = Array.from({ length: cout * per }, () => (uint8w ? r(60, 200) : r(-127, 127)));
+    inits.push(q8(`${name}_w`, !uint8w, w, [cout, cin / group, k, k]));
+    const wsc = c.weights === 'per-channel' ? Array.from({ length: cout }, () => 0.002 + r(0, 100) / 20000) : [0.004];
+    inits.push(f32(`${name}_ws`, wsc, c.weights === 'per-channel' ? [cout] : []));
+    if (c.weights === 'per-channel') inits.push(q8(`${name}_wz`, true, new Array(cout).fill(0), [cout]));
+    else inits.push(q8(`${name}_wz`, !uint8w, [uint8w ? 128 : 0]));
+    inits.push(i32(`${name}_b`, Array.from({ length: cout }, () => r(-3000, 3000)), [cout]));
+    const y = act(name, ys);
+    nodes.push(node('QLinearConv', [x, ...xsz, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y, `${name}_b`], name, [...attrs, int('group', group)]));
+    return [name, y];
+  };
+  const [a, as] = qconv('xq', [xs, xz], 3, 16, 3, [ints('pads', [1, 1, 1, 1])]);
+  const [b, bs] = qconv(a, as, 16, 16, 3, [ints('strides', [2, 2]), str('auto_pad', 'SAME_UPPER')], 16, 0.04);
+  const [p, ps] = qconv(b, bs, 16, 16, 1, [], 1, 0.06);
+  const sum = act('sum', 0.07);
+  nodes.push(node('QLinearAdd', [p, ...ps, b, ...bs, ...sum], 'sum', [], 'com.microsoft'));
+  const [d, ds] = qconv('sum', sum, 16, 8, 3, [ints('dilations', [2, 2]), ints('pads', [2, 2, 2, 2])], 1, 0.08);
+  const g = act('gap', 0.03);
+  nodes.push(node('QLinearGlobalAveragePool', [d, ...ds, ...g], 'gap', [], 'com.microsoft'));
+  nodes.push(node('DequantizeLinear', ['gap', ...g], 'y'));
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'qnet',
+      node: nodes,
+      initializer: inits,
+      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, 13, 11].map((v) => ({ dimValue: v })) } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+    },
+  }).finish();
+}
+
+function input(seed: number): nn.Tensor {
+  const r = lcg(seed);
+  return new nn.Tensor(Float32Array.from({ length: 3 * 13 * 11 }, () => r(-3000, 3000) / 1000), [1, 3, 13, 11]);
+}
+
+async function runOn(backend: string, bytes: Uint8Array, x: nn.Tensor, qdq: 'fuse' | 'auto' = 'fuse') {
+  const before = nn.getBackend();
+  nn.setBackend(backend);
+  try {
+    const m = await nn.loadOnnx(bytes, { qdq });
+    const y = Float32Array.from((await m.run({ x })).y.data);
+    const again = Float32Array.from(m.runSync({ x }).y.data);
+    const layers = m.layers();
+    m.dispose();
+    return { y, again, layers };
+  } finally {
+    nn.setBackend(before);
+  }
+}
+
+const CASES: Case[] = [
+  { name: 'uint8 activations, per-channel int8 weights', signed: false, weights: 'per-channel' },
+  { name: 'int8 activations, per-channel int8 weights', signed: true, weights: 'per-channel' },
+  { name: 'uint8 activations, per-tensor int8 weights', signed: false, weights: 'per-tensor' },
+  { name: 'uint8 activations, uint8 weights with zero point 128', signed: false, weights: 'uint8-zp' },
+];
+
+describeX('quantized NHWC regions on XNNPACK', () => {
+  test.each(CASES)('$name: the reference kernels bit for bit, and onnxruntime', async (c) => {
+    const bytes = quantizedNet(c);
+    for (const seed of [1, 2]) {
+      const x = input(seed);
+      const ref = await runOn('reference', bytes, x);
+      const xnn = await runOn('xnnpack', bytes, x);
+      expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
+      expect(Array.from(xnn.again)).toEqual(Array.from(ref.y));
+      // Not a trivial output: the pool's values differ.
+      expect(new Set(ref.y).size).toBeGreaterThan(2);
+      const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+      const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
+      await s.release();
+      const want = o.y.data as Float32Array;
+      // One step of the output's scale at most (onnxruntime's kernels may round a tie of an inner value otherwise).
+      for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(0.03 + 1e-6);
+      // The region ran the convs.
+      const convs = xnn.layers.filter((l) => l.op === 'QLinearConv');
+      expect(convs).toHaveLength(4);
+      for (const l of convs) {
+        expect(l.precision).toBe('int8');
+        expect(l.backend).toContain('xnnpack');
+        expect(l.choice).toMatch(/quantized NHWC region on XNNPACK \(int8\): 6 steps/);
+      }
+    }
+  });
+
+  test("auto: the region is measured against the integer kernels and kept; qdq 'auto' keeps the convs integer", async () => {
+    const bytes = quantizedNet(CASES[0], 11);
+    const x = input(3);
+    const ref = await runOn('reference', bytes, x);
+    const a = await runOn('auto', bytes, x, 'auto');
+    expect(Array.from(a.y)).toEqual(Array.from(ref.y));
+    expect(Array.from(a.again)).toEqual(Array.from(ref.y));
+    const convs = a.layers.filter((l) => l.op === 'QLinearConv');
+    expect(convs).toHaveLength(4);
+    for (const l of convs) expect(l.choice).toMatch(/measured: NHWC region [0-9.]+ ms, layer by layer [0-9.]+ ms \(region\)/);
+    // Under openblas the integer kernels are reference loops: qdq 'auto' runs the exact float form instead.
+    const o = await runOn('openblas', bytes, x, 'auto');
+    expect(Array.from(o.y)).toEqual(Array.from(ref.y));
+    expect(o.layers.filter((l) => l.op === 'QLinearConv')).toHaveLength(0);
+  });
+
+  test('a conv whose weights minus their zero point leave int8 stays on the integer kernel, the rest in regions', async () => {
+    const bytes = quantizedNet(CASES[0], 5);
+    const m = onnx.ModelProto.decode(bytes);
+    // Weights of the third conv: int8 with zero point 100, so w - 100 reaches -227.
+    const wz = m.graph!.initializer!.find((t) => t.name === 'c2_wz')!;
+    wz.rawData = new Uint8Array(Int8Array.from(new Array(16).fill(100)).buffer);
+    const edited = onnx.ModelProto.encode(m).finish();
+    const x = input(4);
+    const ref = await runOn('reference', edited, x);
+    const xnn = await runOn('xnnpack', edited, x);
+    expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
+    const c2 = xnn.layers.find((l) => l.name.includes('QLinearConv_c2'))!;
+    expect(c2.choice).toBeUndefined();
+    const c0 = xnn.layers.find((l) => l.name.includes('QLinearConv_c0'))!;
+    expect(c0.choice).toMatch(/quantized NHWC region/);
+  });
+
+  const dir = path.join(__dirname, '..', '..', '..', 'shared', 'real-models', 'mobilenetv2_int8');
+  const haveModel = fs.existsSync(path.join(dir, 'model.onnx'));
+  if (!haveModel) console.warn(`SKIPPED: the shared int8 MobileNetV2 is not at ${dir}`);
+  (haveModel ? test : test.skip)('the shared int8 MobileNetV2 (QOperator) in one region: onnxruntime\'s stored output exactly', async () => {
+    const read = (f: string) => {
+      const b = fs.readFileSync(path.join(dir, f));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    };
+    const x = new nn.Tensor(read('input_0.f32'), [1, 3, 224, 224]);
+    const want = read('output_0.f32');
+    for (const backend of ['xnnpack', 'auto']) {
+      nn.setBackend(backend);
+      try {
+        const m = await nn.loadOnnx(path.join(dir, 'model.onnx'));
+        const out = m.outputNames[0];
+        const y = (await m.run({ [m.inputNames[0]]: x }))[out].data;
+        expect(Array.from(y)).toEqual(Array.from(want));
+        const convs = m.layers().filter((l) => l.op === 'QLinearConv');
+        expect(convs).toHaveLength(52);
+        for (const l of convs) expect(l.choice).toMatch(/quantized NHWC region on XNNPACK \(int8\): 6[0-9] steps/);
+        m.dispose();
+      } finally {
+        nn.setBackend('auto');
+      }
+    }
+  });
+});
