@@ -93,7 +93,7 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
 
 bool quantized_kind(RegionNode::Kind k) {
   return k == RegionNode::Kind::kQConv || k == RegionNode::Kind::kQAdd || k == RegionNode::Kind::kQGlobalAvg ||
-         k == RegionNode::Kind::kQMaxPool;
+         k == RegionNode::Kind::kQMaxPool || k == RegionNode::Kind::kQuantize || k == RegionNode::Kind::kDequantize;
 }
 
 /// A constant tensor of a generic kernel step (null: absent or not a constant).
@@ -231,6 +231,24 @@ bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& c
     c.input_shapes = {xv};
     c.output = y.ref;
     c.output_shape = yv;
+  } else if (name == "QuantizeLinear" || name == "DequantizeLinear") {
+    // Per tensor, 4-D: the region's edges from and to float32.
+    if (in.size() < 2) return false;
+    for (const auto& a : s.attrs) {
+      if (a.first == "block_size" && a.second.number != 0) return false;
+    }
+    const bool quantize = name == "QuantizeLinear";
+    const KernelTensorSpec& f = quantize ? in[0] : y;
+    if (!f.present || f.dtype != DType::kFloat32 || f.shape.size() != 4 || f.ref.kind == BufferRef::Kind::kConst) return false;
+    RegionValue qv;
+    if (!q8_value(quantize ? y : in[0], in[1], in.size() > 2 ? in[2] : KernelTensorSpec{}, consts, &qv)) return false;
+    if (y.shape != in[0].shape) return false;
+    const RegionValue fv = nchw(f.shape[0], f.shape[1], f.shape[2], f.shape[3]);
+    c.node.kind = quantize ? RegionNode::Kind::kQuantize : RegionNode::Kind::kDequantize;
+    c.inputs = {in[0].ref};
+    c.input_shapes = {quantize ? fv : qv};
+    c.output = y.ref;
+    c.output_shape = quantize ? qv : fv;
   } else {
     return false;
   }
@@ -488,9 +506,12 @@ struct Growing {
       for (size_t v = 0; v < refs.size(); ++v) {
         if (live[v] && same_ref(refs[v], r)) found = v;
       }
+      // A quantize reads float32 from outside the region (its entry, quantized as it is transposed in).
+      if (found != SIZE_MAX && c.node.kind == RegionNode::Kind::kQuantize) return false;
       if (found != SIZE_MAX) {
         const RegionValue& have = graph.values[found];
         const RegionValue& want = c.input_shapes[k];
+        if (want.n != 0 && have.q8 != want.q8) return false;
         if (want.n != 0 && (have.n != want.n || have.c != want.c || have.h != want.h || have.w != want.w)) return false;
         // An 8-bit value is read with the scale and zero point it was written with.
         if (want.q8 && (have.u8 != want.u8 || have.scale != want.scale || have.zero_point != want.zero_point)) return false;

@@ -5,7 +5,8 @@
 // the same rounding and the same saturation, shifted. So every conv runs on
 // XNNPACK's qs8 operator with per-channel weight scales (qs8_qc8w), whatever
 // the model's mix of uint8 and int8, and the region's outputs are the integer
-// kernels' own:
+// kernels' own (QuantizeLinear at an entry and DequantizeLinear at an exit run
+// here too, on the program's float32 NCHW buffers, as their kernels compute):
 //  - conv: int32 sums of (x - x_zp)(w - w_zp) + bias, times the float32
 //    multiplier (x_scale * w_scale[c]) / y_scale in that order (XNNPACK's
 //    order is the reference kernel's), rounded half to even, saturated;
@@ -56,6 +57,8 @@ class QuantRegionPlan final : public RegionPlan {
  private:
   int8_t* allocate(size_t bytes);
   void add(const RegionNode& n) const;
+  void quantize(const RegionNode& n, const float* x) const;
+  void dequantize(const RegionNode& n, float* y) const;
   void global_average(const RegionNode& n) const;
   /// Runs f(begin, end) over [0, range) in chunks on the pool.
   template <typename F>
@@ -130,11 +133,14 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
     best->busy_until = last[v];
     buffer_of_[v] = best->data;
   };
+  // Float32 values (a quantize's entry, a dequantize's output) stay in the program's NCHW buffers.
   for (size_t v = 0; v < nv; ++v) {
-    if (g.values[v].entry) take(v, 0);
+    if (g.values[v].entry && g.values[v].q8) take(v, 0);
   }
   // A node's output is taken when it runs (not before: an op never writes over what it reads).
-  for (size_t k = 0; k < nn; ++k) take(g.nodes[k].output, k);
+  for (size_t k = 0; k < nn; ++k) {
+    if (g.values[g.nodes[k].output].q8) take(g.nodes[k].output, k);
+  }
   node_bytes_.assign(nn, 0);
   node_bytes_[0] = bytes_;
 
@@ -144,7 +150,8 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     const std::string what = "quantized NHWC region, step " + std::to_string(n.step);
-    if (n.kind == RegionNode::Kind::kQAdd || n.kind == RegionNode::Kind::kQGlobalAvg) {
+    if (n.kind == RegionNode::Kind::kQAdd || n.kind == RegionNode::Kind::kQGlobalAvg || n.kind == RegionNode::Kind::kQuantize ||
+        n.kind == RegionNode::Kind::kDequantize) {
       const RegionValue& in = g.values[n.inputs[0]];
       if (n.kind == RegionNode::Kind::kQGlobalAvg && in.h * in.w > (size_t{1} << 23)) throw_range_error(what + ": a pooling too large");
       continue;
@@ -194,15 +201,20 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   }
   bytes_ = 0;
   for (size_t b : node_bytes_) bytes_ += b;
-  size_t entries = 0, exits = 0;
+  size_t entries = 0, exits = 0, quantized = 0, dequantized = 0;
   for (const RegionValue& v : g.values) {
-    entries += v.entry ? 1 : 0;
-    exits += v.exit ? 1 : 0;
+    entries += v.entry && v.q8 ? 1 : 0;
+    exits += v.exit && v.q8 ? 1 : 0;
+  }
+  for (const RegionNode& n : g.nodes) {
+    quantized += n.kind == RegionNode::Kind::kQuantize ? 1 : 0;
+    dequantized += n.kind == RegionNode::Kind::kDequantize ? 1 : 0;
   }
   describe_ = "quantized NHWC region on XNNPACK (int8): " + std::to_string(nn) + " steps (" +
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + "), " +
-              std::to_string(convs) + " qs8 convs, " + std::to_string(entries) + " transposes in, " +
-              std::to_string(exits) + " out";
+              std::to_string(convs) + " qs8 convs, " + std::to_string(quantized) + " float inputs quantized and " +
+              std::to_string(entries) + " 8-bit inputs transposed in, " + std::to_string(dequantized) +
+              " outputs dequantized and " + std::to_string(exits) + " 8-bit outputs transposed out";
 }
 
 // QLinearAdd of two values of one shape: the reference kernel's formula (A_scale / C_scale, B_scale / C_scale).
@@ -248,6 +260,40 @@ void QuantRegionPlan::global_average(const RegionNode& n) const {
   }
 }
 
+// QuantizeLinear of an NCHW float32 entry into the NHWC buffer: saturate(round(x / scale) + zp), NaN as 0, as
+// the reference kernel.
+void QuantRegionPlan::quantize(const RegionNode& n, const float* x) const {
+  const RegionValue& y = graph_.values[n.output];
+  const size_t plane = y.h * y.w;
+  const float scale = y.scale;
+  const int32_t zy = held_zero_point(y);
+  int8_t* py = buffer_of_[n.output];
+  chunks(y.n * plane, 1024, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const size_t b = i / plane, p = i % plane;
+      const float* s = x + b * y.c * plane + p;
+      int8_t* d = py + i * y.c;
+      for (size_t c = 0; c < y.c; ++c) d[c] = static_cast<int8_t>(quantize_value(s[c * plane] / scale, zy, -128, 127));
+    }
+  });
+}
+
+// DequantizeLinear of the NHWC buffer into an NCHW float32 exit: (x - zp) * scale, as the reference kernel.
+void QuantRegionPlan::dequantize(const RegionNode& n, float* y) const {
+  const RegionValue& x = graph_.values[n.inputs[0]];
+  const size_t plane = x.h * x.w;
+  const float scale = x.scale, zx = static_cast<float>(held_zero_point(x));
+  const int8_t* px = buffer_of_[n.inputs[0]];
+  chunks(x.n * x.c, 64, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const size_t b = i / x.c, c = i % x.c;
+      const int8_t* s = px + b * plane * x.c + c;
+      float* d = y + i * plane;
+      for (size_t p = 0; p < plane; ++p) d[p] = (static_cast<float>(s[p * x.c]) - zx) * scale;
+    }
+  });
+}
+
 bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
   std::lock_guard<std::mutex> lock(mutex_);
   pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
@@ -255,7 +301,7 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
   // NCHW (uint8 or int8) -> NHWC int8.
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
-    if (!r.entry) continue;
+    if (!r.entry || !r.q8) continue;
     const int8_t* src = reinterpret_cast<const int8_t*>(entries[v]);
     int8_t* dst = buffer_of_[v];
     const size_t plane = r.h * r.w;
@@ -277,12 +323,16 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
       add(n);
     } else if (n.kind == RegionNode::Kind::kQGlobalAvg) {
       global_average(n);
+    } else if (n.kind == RegionNode::Kind::kQuantize) {
+      quantize(n, entries[n.inputs[0]]);
+    } else if (n.kind == RegionNode::Kind::kDequantize && exits[n.output] != nullptr) {
+      dequantize(n, exits[n.output]);
     }
   }
   // NHWC int8 -> NCHW of the program's type.
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
-    if (!r.exit) continue;
+    if (!r.exit || !r.q8) continue;
     const int8_t* src = buffer_of_[v];
     int8_t* dst = reinterpret_cast<int8_t*>(exits[v]);
     const size_t plane = r.h * r.w;

@@ -148,7 +148,7 @@ describeX('quantized NHWC regions on XNNPACK', () => {
       for (const l of convs) {
         expect(l.precision).toBe('int8');
         expect(l.backend).toContain('xnnpack');
-        expect(l.choice).toMatch(/quantized NHWC region on XNNPACK \(int8\): 6 steps/);
+        expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 4 qs8 convs, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$/);
       }
     }
   });
