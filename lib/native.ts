@@ -224,7 +224,22 @@ function loadFailure(cause: unknown, tried = [path.join(packageRoot, 'build', 'R
   return err;
 }
 
+/**
+ * How long OpenBLAS's idle threads spin before they sleep, as 2^n cycles: its
+ * built-in default is 2^28 (about 0.1 s), read once when the addon loads.
+ * neonn runs OpenBLAS layers between XNNPACK regions and its own loops on the
+ * same cores, and a spinning OpenBLAS thread then takes a core from them: a
+ * batch-1 classifier on OpenBLAS before the next run's int8 region made
+ * MobileNetV2 int8 at 2 threads 2.8x slower (README, int8). 2^4 cycles lets
+ * them sleep at once; measured neutral on OpenBLAS-only models. A value the
+ * user set (OPENBLAS_THREAD_TIMEOUT or GOTO_THREAD_TIMEOUT) is kept.
+ */
+const OPENBLAS_THREAD_TIMEOUT = '4';
+
 function load(): NativeBinding {
+  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined && process.env.GOTO_THREAD_TIMEOUT === undefined) {
+    process.env.OPENBLAS_THREAD_TIMEOUT = OPENBLAS_THREAD_TIMEOUT;
+  }
   const explicit = addonPathFromEnv();
   if (explicit !== undefined) {
     try {
