@@ -12,12 +12,16 @@
 // disturb the other: all neonn pairs run first, then all onnxruntime pairs.
 //
 //   npx neonn bench [--quick] [--models squeezenet,resnet50,./my.onnx] [--size HxW] [--backends openblas]
-//                   [--reference] [--runs R] [--json PATH] [--svg PATH]
+//                   [--reference] [--runs R] [--int8] [--json PATH] [--svg PATH]
 //
 // --models takes zoo names and paths of .onnx files (the user's own model: its
 // float inputs are fed at their declared shapes, a symbolic N as 1 and
-// symbolic H, W from --size). Results go to ./neonn-bench/ in the current
-// directory unless --json / --svg say otherwise.
+// symbolic H, W from --size). --int8 adds, after each zoo model, its int8
+// form: the float bytes quantized by nn.quantize (QDQ, per-channel int8
+// weights, uint8 activations) on two seeded inputs like the timed one, so the
+// fp32 and int8 rows of a model stand side by side, each against
+// onnxruntime-node on its own bytes. Results go to ./neonn-bench/ in the
+// current directory unless --json / --svg say otherwise.
 'use strict';
 
 const fs = require('fs');
@@ -37,14 +41,20 @@ function median(xs) {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
+/**
+ * The input every pair is timed on (seed 0), and --int8's calibration inputs (seeds 1, 2): values in [-0.5, 0.5).
+ * @param {number[]} shape @param {number} seed
+ */
+function benchInput(shape, seed) {
+  const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < x.length; i++) x[i] = (((i + seed * 7919) * 2654435761) % 1000) / 1000 - 0.5;
+  return x;
+}
+
 /** @param {{ runtime: 'neonn' | 'ort', file: string, shapes: number[][], backend: string, threads: number, runs: number, warmup: number }} spec */
 async function child(spec) {
   const bytes = fs.readFileSync(spec.file);
-  const inputs = spec.shapes.map((/** @type {number[]} */ shape) => {
-    const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
-    return x;
-  });
+  const inputs = spec.shapes.map((/** @type {number[]} */ shape) => benchInput(shape, 0));
   const times = [];
   let loadMs;
   if (spec.runtime === 'neonn') {
@@ -85,6 +95,17 @@ async function child(spec) {
   process.stdout.write(`${JSON.stringify({ loadMs, medianMs: median(times), times, peakRssMB })}\n`);
 }
 
+/**
+ * --int8: the float file quantized by nn.quantize (QDQ) on two inputs like the timed one, written to `out`.
+ * @param {{ file: string, out: string, shape: number[] }} spec
+ */
+async function quantizeChild(spec) {
+  const nn = require('../dist');
+  const calibration = [1, 2].map((seed) => nn.tensor(benchInput(spec.shape, seed), spec.shape));
+  const { onnx } = await nn.quantize(fs.readFileSync(spec.file), calibration, { format: 'qdq' });
+  fs.writeFileSync(spec.out, onnx);
+}
+
 // ---------------------------------------------------------------------------
 // FLOPs of a model: shapes propagated through the ONNX graph from its input.
 
@@ -119,8 +140,10 @@ function countFlops(bytes, inputShapes) {
     const x = ins[0] ?? [];
     let out = x;
     const op = node.opType;
-    if (op === 'Conv' || op === 'MaxPool' || op === 'AveragePool') {
-      const conv = op === 'Conv';
+    if (op === 'Conv' || op === 'QLinearConv' || op === 'MaxPool' || op === 'AveragePool') {
+      const conv = op === 'Conv' || op === 'QLinearConv';
+      // QLinearConv(x, x_scale, x_zp, w, ...): its weights are input 3.
+      if (op === 'QLinearConv') ins[1] = ins[3];
       const k = conv ? ins[1].slice(2) : attrOf(node, 'kernel_shape');
       const s = attrOf(node, 'strides', [1, 1]);
       const d = attrOf(node, 'dilations', [1, 1]);
@@ -143,8 +166,8 @@ function countFlops(bytes, inputShapes) {
       out[axis] = ins.reduce((/** @type {number} */ a, /** @type {number[]} */ t) => a + t[axis], 0);
     } else if (op === 'Flatten' || op === 'Reshape') {
       out = [x[0], x.slice(1).reduce((a, b) => a * b, 1)];
-    } else if (op === 'Gemm' || op === 'MatMul') {
-      const w = ins[1];
+    } else if (op === 'Gemm' || op === 'MatMul' || op === 'QLinearMatMul') {
+      const w = op === 'QLinearMatMul' ? ins[3] : ins[1];
       const transB = op === 'Gemm' && attrOf(node, 'transB', 0) === 1;
       const [kk, n] = transB ? [w[1], w[0]] : [w[0], w[1]];
       out = [x[0], n];
@@ -296,6 +319,7 @@ function underEmulation() {
 async function main() {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(JSON.parse(args[1]));
+  if (args[0] === '--quantize') return quantizeChild(JSON.parse(args[1]));
   const argOf = (/** @type {string} */ name) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
@@ -309,6 +333,7 @@ async function main() {
   const names = /** @type {readonly string[]} */ (nn.zoo.names);
   const modelNames = (argOf('--models') ?? (quick ? 'squeezenet,googlenet,mobilenetV2' : names.join(','))).split(',');
   const size = parseSize(argOf('--size'));
+  const int8 = args.includes('--int8');
   for (const m of modelNames) {
     if (isFile(m)) {
       if (!fs.existsSync(m)) throw new RangeError(`model file ${m} does not exist`);
@@ -338,7 +363,7 @@ async function main() {
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-'));
   /** @type {{ model: string, file: string, flops: number }[]} */
-  const models = await Promise.all(
+  const models = (await Promise.all(
     modelNames.map(async (model) => {
       if (isFile(model)) {
         const bytes = fs.readFileSync(model);
@@ -352,9 +377,16 @@ async function main() {
       const file = path.join(tmp, `${model}.onnx`);
       fs.writeFileSync(file, bytes);
       const shapes = [[1, 3, 224, 224]];
-      return { model, file, shapes, flops: countFlops(bytes, shapes) };
+      const fp32 = { model, file, shapes, flops: countFlops(bytes, shapes) };
+      if (!int8) return [fp32];
+      // In a child: quantizing grows this process, and a child's maxRSS starts from its parent's (Linux keeps it
+      // across exec), so the pairs' peak RSS would all read the quantizer's.
+      const qfile = path.join(tmp, `${model}-int8.onnx`);
+      const r = spawnSync(process.execPath, [__filename, '--quantize', JSON.stringify({ file, out: qfile, shape: shapes[0] })], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`quantizing ${model} failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+      return [fp32, { model: `${model} int8`, file: qfile, shapes, flops: countFlops(fs.readFileSync(qfile), shapes) }];
     }),
-  );
+  )).flat();
 
   /** @type {{ runtime: 'neonn' | 'ort', model: string, file: string, shapes: number[][], flops: number, backend: string, threads: number }[]} */
   const pairs = [];
@@ -395,7 +427,7 @@ async function main() {
     const ofPeak = pi ? ` ${(r.piPeakFraction * 100).toFixed(0)}% |` : '';
     console.log(`| ${r.model} | ${r.backend} | ${r.threads} | ${fmt(r.loadMs)} | ${fmt(r.medianMs)} | ${r.gflops.toFixed(1)} |${ofPeak} ${r.peakRssMB.toFixed(0)} | ${vs} |`);
   }
-  console.log('\nGFLOP/s counts Conv and Gemm FLOPs from the ONNX graph (2 per multiply-add). vs ORT: onnxruntime-node median / neonn median at the same threads (> 1 means neonn is faster).');
+  console.log('\nGFLOP/s counts Conv and Gemm FLOPs (QLinearConv and QLinearMatMul too) from the ONNX graph (2 per multiply-add). vs ORT: onnxruntime-node median / neonn median at the same threads (> 1 means neonn is faster).');
   for (const f of failures) console.error(`failed: ${f}`);
 
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });

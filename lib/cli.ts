@@ -21,7 +21,7 @@ const USAGE = `usage: neonn <command> [options]    (neonn <command> --help for i
   info     backends (availability, versions, OpenBLAS config and core), CPU features, threads
   bench    the zoo models on each backend at 1 and N threads vs onnxruntime-node: table, JSON, SVG;
            then the conv layers of the classic CNNs on each backend (each NNPACK algorithm apart)
-           (options passed on: --quick, --models a,b, --backends x, --reference, --runs R, --json PATH;
+           (options passed on: --quick, --models a,b, --backends x, --reference, --runs R, --int8, --json PATH;
            --no-layers skips the layers; sgemm alone: npm run bench:gemm)
   build    compile the native addon from source (cmake-js), e.g. when no prebuild matches
 
@@ -51,13 +51,14 @@ const BENCH: CommandSpec = {
   --backends x,y     backends to run (default: every available one but reference)
   --reference        include the reference backend
   --runs <R>         timed runs per pair
+  --int8             also each zoo model quantized by nn.quantize (QDQ), its int8 row after its fp32 one
   --json <path>      where the models' JSON goes (the layers' JSON beside it;
                      default ./neonn-bench/ in the current directory)
   --svg <path>       where the chart goes
   --no-layers        skip the conv layers`,
   flags: {
     '--quick': 'bool', '--models': 'value', '--size': 'value', '--backends': 'value', '--reference': 'bool', '--runs': 'value',
-    '--json': 'value', '--svg': 'value', '--no-layers': 'bool',
+    '--json': 'value', '--svg': 'value', '--no-layers': 'bool', '--int8': 'bool',
   },
   positionals: [0, 0],
 };

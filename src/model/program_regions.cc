@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../kernels/quant.h"
+#include "../kernels/spatial_geom.h"
 #include "../ops/conv.h"
 #include "../ops/elementwise.h"
 #include "../ops/gemm.h"
@@ -93,7 +94,8 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
 
 bool quantized_kind(RegionNode::Kind k) {
   return k == RegionNode::Kind::kQConv || k == RegionNode::Kind::kQAdd || k == RegionNode::Kind::kQGlobalAvg ||
-         k == RegionNode::Kind::kQMaxPool || k == RegionNode::Kind::kQuantize || k == RegionNode::Kind::kDequantize;
+         k == RegionNode::Kind::kQMaxPool || k == RegionNode::Kind::kQConcat || k == RegionNode::Kind::kQuantize ||
+         k == RegionNode::Kind::kDequantize;
 }
 
 /// A constant tensor of a generic kernel step (null: absent or not a constant).
@@ -229,6 +231,60 @@ bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& c
     c.node.kind = RegionNode::Kind::kQGlobalAvg;
     c.inputs = {in[0].ref};
     c.input_shapes = {xv};
+    c.output = y.ref;
+    c.output_shape = yv;
+  } else if (name == "MaxPool") {
+    // 2-D on 8-bit values (the same scale and zero point out), no Indices, undilated, each window starting inside
+    // the input: XNNPACK's s8 max pooling takes the same windows and skips padding as ONNX does.
+    if (in.empty() || !in[0].present || !is_q8(in[0].dtype) || in[0].shape.size() != 4 || y.dtype != in[0].dtype) return false;
+    if (in[0].ref.kind == BufferRef::Kind::kConst) return false;
+    KernelCall call;
+    call.op = name;
+    call.attrs = s.attrs;
+    if (!call.has_attr("kernel_shape")) return false;
+    const spatial::Geom g = spatial::forward_geom(call, {in[0].shape[2], in[0].shape[3]}, call.attr_ints("kernel_shape"), true);
+    if (g.rank != 2 || g.d[1] != 1 || g.d[2] != 1 || g.k[1] * g.k[2] <= 1) return false;
+    if (y.shape != std::vector<int64_t>{in[0].shape[0], in[0].shape[1], g.out[1], g.out[2]}) return false;
+    Pool2dCall& q = c.node.pool;
+    q.kind = PoolKind::kMax;
+    q.n = in[0].shape[0], q.c = in[0].shape[1], q.in_h = g.in[1], q.in_w = g.in[2], q.out_h = g.out[1], q.out_w = g.out[2];
+    q.k_h = g.k[1], q.k_w = g.k[2], q.stride_h = g.s[1], q.stride_w = g.s[2], q.pad_top = g.pb[1], q.pad_left = g.pb[2];
+    if ((q.out_h - 1) * q.stride_h - q.pad_top >= q.in_h || (q.out_w - 1) * q.stride_w - q.pad_left >= q.in_w) return false;
+    q.pad_bottom = std::max<int64_t>(0, (q.out_h - 1) * q.stride_h + q.k_h - q.in_h - q.pad_top);
+    q.pad_right = std::max<int64_t>(0, (q.out_w - 1) * q.stride_w + q.k_w - q.in_w - q.pad_left);
+    // The value passes through: it keeps its producer's scale and zero point (taken from the region, checked in
+    // Growing::add by shape only).
+    RegionValue xv = nchw(q.n, q.c, q.in_h, q.in_w);
+    xv.q8 = true;
+    xv.u8 = in[0].dtype == DType::kUint8;
+    c.node.kind = RegionNode::Kind::kQMaxPool;
+    c.inputs = {in[0].ref};
+    c.input_shapes = {xv};
+    c.output = y.ref;
+    c.output_shape = nchw(q.n, q.c, q.out_h, q.out_w);
+    c.output_shape.q8 = true;
+    c.output_shape.u8 = xv.u8;
+  } else if (name == "QLinearConcat") {
+    // QLinearConcat(Y_scale, Y_zp, (X, X_scale, X_zp)...) of 4-D values along channels.
+    if (in.size() < 5 || (in.size() - 2) % 3 != 0) return false;
+    int64_t axis = 1;
+    for (const auto& a : s.attrs) {
+      if (a.first == "axis") axis = static_cast<int64_t>(a.second.number);
+    }
+    if (axis != 1 && axis != -3) return false;
+    RegionValue yv;
+    if (!q8_value(y, in[0], in[1], consts, &yv)) return false;
+    int64_t channels = 0;
+    for (size_t j = 2; j + 2 < in.size(); j += 3) {
+      RegionValue xv;
+      if (!q8_value(in[j], in[j + 1], in[j + 2], consts, &xv) || in[j].dtype != y.dtype) return false;
+      if (xv.n != yv.n || xv.h != yv.h || xv.w != yv.w) return false;
+      channels += static_cast<int64_t>(xv.c);
+      c.inputs.push_back(in[j].ref);
+      c.input_shapes.push_back(xv);
+    }
+    if (channels != static_cast<int64_t>(yv.c)) return false;
+    c.node.kind = RegionNode::Kind::kQConcat;
     c.output = y.ref;
     c.output_shape = yv;
   } else if (name == "QuantizeLinear" || name == "DequantizeLinear") {
@@ -514,7 +570,9 @@ struct Growing {
         if (want.n != 0 && have.q8 != want.q8) return false;
         if (want.n != 0 && (have.n != want.n || have.c != want.c || have.h != want.h || have.w != want.w)) return false;
         // An 8-bit value is read with the scale and zero point it was written with.
-        if (want.q8 && (have.u8 != want.u8 || have.scale != want.scale || have.zero_point != want.zero_point)) return false;
+        if (want.q8 && (have.u8 != want.u8 || (want.scale != 0 && (have.scale != want.scale || have.zero_point != want.zero_point)))) {
+          return false;
+        }
         ids.push_back(found);
         continue;
       }
@@ -545,6 +603,15 @@ struct Growing {
     if (c.node.kind == RegionNode::Kind::kClamp || c.node.kind == RegionNode::Kind::kUnary) {
       c.output_shape = graph.values[ids[0]];
       c.output_shape.entry = false;
+    }
+    if (c.node.kind == RegionNode::Kind::kQMaxPool) {
+      // A max pooling of a region value keeps its scale and zero point; of an entry, none is known: not here.
+      if (ids[0] < graph.values.size()) {
+        c.output_shape.scale = graph.values[ids[0]].scale;
+        c.output_shape.zero_point = graph.values[ids[0]].zero_point;
+      } else {
+        return false;
+      }
     }
     if (c.output_shape.units() != c.output.size) return false;
     graph.quantized = quantized;

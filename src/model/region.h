@@ -49,7 +49,7 @@ struct QuantConv {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQuantize, kDequantize } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -68,7 +68,8 @@ struct RegionNode {
   const KernelDef* kernel = nullptr;
   std::vector<std::pair<std::string, Attr>> attrs;
   /// Quantized regions: kQConv (QLinearConv), kQAdd (QLinearAdd of two same-shaped values), kQGlobalAvg
-  /// (QLinearGlobalAveragePool), kQMaxPool (MaxPool of 8-bit values: `pool`), kQuantize (QuantizeLinear of a
+  /// (QLinearGlobalAveragePool), kQMaxPool (MaxPool of 8-bit values: `pool`), kQConcat (QLinearConcat along
+  /// channels, each input requantized to the output's scale and zero point), kQuantize (QuantizeLinear of a
   /// float32 entry, per tensor), kDequantize (DequantizeLinear to a float32 value, per tensor); the scales and
   /// zero points are those of the node's input and output values.
   QuantConv qconv;

@@ -1,5 +1,6 @@
 // Quantized NHWC regions on XNNPACK (model/region.h, RegionGraph::quantized):
-// a run of QLinearConv, QLinearAdd and QLinearGlobalAveragePool steps kept in
+// a run of QLinearConv, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat
+// and 8-bit MaxPool steps kept in
 // NHWC int8 buffers of the region's own. A uint8 value of the program is held
 // as int8 (x - 128, zero point - 128): the same differences x - zero_point,
 // the same rounding and the same saturation, shifted. So every conv runs on
@@ -84,6 +85,7 @@ class QuantRegionPlan final : public RegionPlan {
   int8_t* allocate(size_t bytes);
   void add(const RegionNode& n) const;
   void quantize(const RegionNode& n, const float* x) const;
+  void concat(const RegionNode& n) const;
   void dequantize(const RegionNode& n, float* y) const;
   void global_average(const RegionNode& n) const;
   /// Runs f(begin, end) over [0, range) in chunks on the pool.
@@ -180,6 +182,30 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
         n.kind == RegionNode::Kind::kDequantize) {
       const RegionValue& in = g.values[n.inputs[0]];
       if (n.kind == RegionNode::Kind::kQGlobalAvg && in.h * in.w > (size_t{1} << 23)) throw_range_error(what + ": a pooling too large");
+      continue;
+    }
+    if (n.kind == RegionNode::Kind::kQConcat) continue;
+    if (n.kind == RegionNode::Kind::kQMaxPool) {
+      const Pool2dCall& p = n.pool;
+      for (int64_t v : {p.pad_top, p.pad_right, p.pad_bottom, p.pad_left, p.k_h, p.k_w, p.stride_h, p.stride_w}) {
+        if (!fits_u32(v)) throw_range_error(what + ": a pooling parameter past 32 bits");
+      }
+      const auto u = [](int64_t v) { return static_cast<uint32_t>(v); };
+      xnn_operator_t op = nullptr;
+      check_status(xnn_create_max_pooling2d_nhwc_s8(u(p.pad_top), u(p.pad_right), u(p.pad_bottom), u(p.pad_left), u(p.k_h),
+                                                    u(p.k_w), u(p.stride_h), u(p.stride_w), 1, 1, -128, 127, 0, &op),
+                   what, "xnn_create_max_pooling2d_nhwc_s8");
+      ops_[k] = op;
+      const size_t ch = static_cast<size_t>(p.c);
+      size_t out_h = 0, out_w = 0;
+      check_status(xnn_reshape_max_pooling2d_nhwc_s8(op, static_cast<size_t>(p.n), static_cast<size_t>(p.in_h),
+                                                     static_cast<size_t>(p.in_w), ch, ch, ch, &out_h, &out_w, pool),
+                   what, "xnn_reshape_max_pooling2d_nhwc_s8");
+      if (static_cast<int64_t>(out_h) != p.out_h || static_cast<int64_t>(out_w) != p.out_w) {
+        throw_range_error(what + ": XNNPACK's pooling output size differs");
+      }
+      check_status(xnn_setup_max_pooling2d_nhwc_s8(op, buffer_of_[n.inputs[0]], buffer_of_[n.output]), what,
+                   "xnn_setup_max_pooling2d_nhwc_s8");
       continue;
     }
     if (n.kind != RegionNode::Kind::kQConv) throw_range_error(what + ": not an op of a quantized region");
@@ -280,6 +306,38 @@ void QuantRegionPlan::global_average(const RegionNode& n) const {
   }
 }
 
+// QLinearConcat along channels: each input's channels copied into the output's pixels, through the reference
+// kernel's table (quantize((x - x_zp) * x_scale / y_scale) + y_zp) where its scale or zero point differs.
+void QuantRegionPlan::concat(const RegionNode& n) const {
+  const RegionValue& y = graph_.values[n.output];
+  int8_t* py = buffer_of_[n.output];
+  const size_t pixels = y.n * y.h * y.w, out_c = y.c;
+  size_t offset = 0;
+  for (size_t v : n.inputs) {
+    const RegionValue& x = graph_.values[v];
+    const int8_t* px = buffer_of_[v];
+    const size_t ch = x.c, at = offset;
+    offset += ch;
+    if (x.scale == y.scale && x.zero_point == y.zero_point) {
+      chunks(pixels, 256, [=](size_t begin, size_t end) {
+        for (size_t p = begin; p < end; ++p) std::memcpy(py + p * out_c + at, px + p * ch, ch);
+      });
+      continue;
+    }
+    int8_t table[256];
+    const int32_t zx = held_zero_point(x), zy = held_zero_point(y);
+    for (int32_t q = -128; q <= 127; ++q) {
+      const float real = static_cast<float>(q - zx) * x.scale;
+      table[q + 128] = static_cast<int8_t>(quantize_value(real / y.scale, zy, -128, 127));
+    }
+    chunks(pixels, 256, [&](size_t begin, size_t end) {
+      for (size_t p = begin; p < end; ++p) {
+        for (size_t c = 0; c < ch; ++c) py[p * out_c + at + c] = table[px[p * ch + c] + 128];
+      }
+    });
+  }
+}
+
 // QuantizeLinear of an NCHW float32 entry into the NHWC buffer: saturate(round(x / scale) + zp), NaN as 0, as
 // the reference kernel.
 void QuantRegionPlan::quantize(const RegionNode& n, const float* x) const {
@@ -351,6 +409,8 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
       add(n);
     } else if (n.kind == RegionNode::Kind::kQGlobalAvg) {
       global_average(n);
+    } else if (n.kind == RegionNode::Kind::kQConcat) {
+      concat(n);
     } else if (n.kind == RegionNode::Kind::kQuantize) {
       quantize(n, entries[n.inputs[0]]);
     } else if (n.kind == RegionNode::Kind::kDequantize && exits[n.output] != nullptr) {

@@ -341,6 +341,14 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       case RegionNode::Kind::kPixels:
       case RegionNode::Kind::kKernel:
         break;  // in run()
+      case RegionNode::Kind::kQConv:
+      case RegionNode::Kind::kQAdd:
+      case RegionNode::Kind::kQGlobalAvg:
+      case RegionNode::Kind::kQMaxPool:
+      case RegionNode::Kind::kQConcat:
+      case RegionNode::Kind::kQuantize:
+      case RegionNode::Kind::kDequantize:
+        throw_range_error(what + ": an 8-bit op in a float region");
       case RegionNode::Kind::kBinary: {
         // NCHW's broadcast dims, in NHWC order: numpy broadcasting of the same dims.
         const RegionValue& bv = g.values[n.inputs[1]];

@@ -1,6 +1,7 @@
 /** @jest-environment ./test/onnx-export/ort-environment.js */
 // Quantized NHWC regions (src/xnnpack/xnnpack_qregion.cc): QLinearConv,
-// QLinearAdd and QLinearGlobalAveragePool runs on XNNPACK's qs8 operators.
+// QLinearAdd, QLinearGlobalAveragePool, QLinearConcat and 8-bit MaxPool runs
+// on XNNPACK's qs8 operators.
 // They must give the integer reference kernels' result bit for bit (the same
 // int32 sums, the same float32 multiplier, the same rounding) for uint8 and
 // int8 activations, per-tensor and per-channel weights, uint8 weights with a
@@ -98,9 +99,51 @@ function quantizedNet(c: Case, seed = 7): Uint8Array {
   }).finish();
 }
 
-function input(seed: number): nn.Tensor {
+/** Q → conv → MaxPool 3x3 s2 p1 → two convs → QLinearConcat (one input at the concat's scale, one requantized) → pool → DQ. */
+function concatNet(signed: boolean, ceil: boolean, h: number, w: number): Uint8Array {
+  const r = lcg(3);
+  const zp = () => (signed ? r(-20, 20) : r(100, 150));
+  const inits: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const act = (name: string, scale: number, z = zp()) => {
+    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [z]));
+    return [`${name}_s`, `${name}_z`];
+  };
+  const xq = act('xq', 0.02);
+  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
+  const conv = (name: string, x: string, xs: string[], cin: number, cout: number, y: string[]) => {
+    inits.push(q8(`${name}_w`, true, Array.from({ length: cout * cin * 9 }, () => r(-127, 127)), [cout, cin, 3, 3]));
+    inits.push(f32(`${name}_ws`, [0.003]), q8(`${name}_wz`, true, [0]));
+    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y], name, [ints('pads', [1, 1, 1, 1])]));
+  };
+  const a = act('a', 0.05);
+  conv('a', 'xq', xq, 3, 8, a);
+  nodes.push(node('MaxPool', ['a'], 'mp', [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1]), int('ceil_mode', ceil ? 1 : 0)]));
+  const cat = act('cat', 0.06);
+  const b = [cat[0], cat[1]]; // the concat's own scale and zero point: copied
+  conv('b', 'mp', a, 8, 6, b);
+  const c = act('c', 0.045); // requantized through the table
+  conv('c', 'mp', a, 8, 5, c);
+  nodes.push(node('QLinearConcat', [...cat, 'b', ...b, 'c', ...c], 'cat', [int('axis', 1)], 'com.microsoft'));
+  const g = act('gap', 0.03);
+  nodes.push(node('QLinearGlobalAveragePool', ['cat', ...cat, ...g], 'gap', [], 'com.microsoft'));
+  nodes.push(node('DequantizeLinear', ['gap', ...g], 'y'));
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'qcat',
+      node: nodes,
+      initializer: inits,
+      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, h, w].map((v) => ({ dimValue: v })) } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+    },
+  }).finish();
+}
+
+function input(seed: number, h = 13, w = 11): nn.Tensor {
   const r = lcg(seed);
-  return new nn.Tensor(Float32Array.from({ length: 3 * 13 * 11 }, () => r(-3000, 3000) / 1000), [1, 3, 13, 11]);
+  return new nn.Tensor(Float32Array.from({ length: 3 * h * w }, () => r(-3000, 3000) / 1000), [1, 3, h, w]);
 }
 
 async function runOn(backend: string, bytes: Uint8Array, x: nn.Tensor, qdq: 'fuse' | 'auto' = 'fuse') {
@@ -151,6 +194,29 @@ describeX('quantized NHWC regions on XNNPACK', () => {
         expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 4 qs8 convs, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$/);
       }
     }
+  });
+
+  test.each([
+    [false, false],
+    [true, false],
+    [false, true],
+  ])('8-bit MaxPool and QLinearConcat in the region (int8 %s, ceil_mode %s): the reference kernels bit for bit, and onnxruntime', async (signed, ceil) => {
+    // 14 x 12: ceil_mode gives one more row and column of windows (8 x 7 against 7 x 6).
+    const bytes = concatNet(signed, ceil, 14, 12);
+    const x = input(9, 14, 12);
+    const ref = await runOn('reference', bytes, x);
+    const xnn = await runOn('xnnpack', bytes, x);
+    expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
+    expect(new Set(ref.y).size).toBeGreaterThan(2);
+    const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+    const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
+    await s.release();
+    const want = o.y.data as Float32Array;
+    for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(0.03 + 1e-6);
+    const convs = xnn.layers.filter((l) => l.op === 'QLinearConv');
+    expect(convs).toHaveLength(3);
+    // One region from the QuantizeLinear to the DequantizeLinear: 8 steps.
+    for (const l of convs) expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 3 qs8 convs/);
   });
 
   test("auto: the region is measured against the integer kernels and kept; qdq 'auto' keeps the convs integer", async () => {
