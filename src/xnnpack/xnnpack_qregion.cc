@@ -50,8 +50,16 @@ inline float round_even(float v) {
 // The loops below take their data as restrict pointers and their parameters by value: an int8 store may alias
 // anything, so without that the compiler reloads every parameter per element and vectorizes nothing.
 
+// On x86-64 the elementwise loops are also compiled for AVX2 and picked at load by the CPU (GCC's function
+// multiversioning): the generic build's baseline is SSE2, and ResNet-50's adds alone are 5.5M values a run.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NEONN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NEONN_CLONES
+#endif
+
 /// y = saturate(round((a - za) * ra + (b - zb) * rb) + zy) over n values (QLinearAdd's formula).
-void add_rows(const int8_t* __restrict a, const int8_t* __restrict b, int8_t* __restrict y, size_t n, float ra, float rb,
+NEONN_CLONES void add_rows(const int8_t* __restrict a, const int8_t* __restrict b, int8_t* __restrict y, size_t n, float ra, float rb,
               int32_t za, int32_t zb, int32_t zy) {
   // Clamped to the output range before rounding (the same as saturating after: the bounds are integers).
   const float lo = static_cast<float>(-128 - zy), hi = static_cast<float>(127 - zy);
@@ -63,7 +71,7 @@ void add_rows(const int8_t* __restrict a, const int8_t* __restrict b, int8_t* __
 }
 
 /// y = saturate(round(x / scale) + zy) over n values, NaN as 0 (QuantizeLinear's formula).
-void quantize_row(const float* __restrict x, int8_t* __restrict y, size_t n, float scale, int32_t zy) {
+NEONN_CLONES void quantize_row(const float* __restrict x, int8_t* __restrict y, size_t n, float scale, int32_t zy) {
   const float lo = static_cast<float>(-128 - zy), hi = static_cast<float>(127 - zy);
   for (size_t i = 0; i < n; ++i) {
     float v = x[i] / scale;
