@@ -334,8 +334,14 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     auto restore = [&] {
       for (size_t k = 0; k < written.size(); ++k) std::copy(saved[k].begin(), saved[k].end(), arena_.begin() + written[k].offset);
     };
-    for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+    // A float region's steps run once first: their layers are planned and measured as usual. A quantized
+    // region's steps have nothing to plan (their integer kernels are reference loops, many times slower):
+    // they are only timed, and only until they have clearly lost.
+    if (!r.graph.quantized) {
+      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+    }
     double steps_us = 0, region_us = 0;
+    bool steps_stopped = false;
     // One untimed run first: XNNPACK's first run of an operator sets up what later runs reuse (a small region
     // would otherwise be timed at its one-time cost and lose to its steps).
     restore();
@@ -349,12 +355,20 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
       if (!finite) break;
       restore();
       t0 = std::chrono::steady_clock::now();
-      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
-      const double st = elapsed_us(t0);
+      // Stopped once they take 1.5x the region's time: they have lost, and the rest would only cost.
+      double st = 0;
+      for (size_t i = r.first; i < r.end; ++i) {
+        exec_step(i);
+        st = elapsed_us(t0);
+        if (st > 1.5 * rt && i + 1 < r.end) {
+          steps_stopped = true;
+          break;
+        }
+      }
       steps_us = rep == 0 ? st : std::min(steps_us, st);
       region_us = rep == 0 ? rt : std::min(region_us, rt);
       // Far apart after one trial: no need for more.
-      if (region_us > 1.5 * steps_us || steps_us > 1.5 * region_us) break;
+      if (steps_stopped || region_us > 1.5 * steps_us || steps_us > 1.5 * region_us) break;
     }
     restore();
     if (!finite) {
@@ -362,7 +376,7 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
       for (size_t i = r.first; i < r.end; ++i) exec_step(i);
       return;
     }
-    decide_region(r, region_us, steps_us);
+    decide_region(r, region_us, steps_us, steps_stopped);
     if (r.use == Region::Use::kRegion && exec_region(r, nullptr)) return;
     for (size_t i = r.first; i < r.end; ++i) exec_step(i);
   };

@@ -127,8 +127,9 @@ class Program {
                   std::vector<std::vector<float>>* scratch = nullptr) const;
   /// The arena ranges the steps of `r` write (all of a region's steps are of families whose outputs are known).
   std::vector<BufferRef> region_writes(const Region& r) const;
-  /// Decides from the best times of `r` and of its steps.
-  void decide_region(Region& r, double region_us, double steps_us);
+  /// Decides from the best times of `r` and of its steps (`steps_stopped`: the steps were stopped after
+  /// `steps_us`, already 1.5x the region's time).
+  void decide_region(Region& r, double region_us, double steps_us, bool steps_stopped);
 
   /// A conv step whose weights are constants keeps a plan (transformed or
   /// packed weights) across runs; other steps have an empty slot.

@@ -794,11 +794,11 @@ bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(c
 // The region must be this much faster than its steps (the times are noisy).
 constexpr double kRegionMargin = 0.95;
 
-void Program::decide_region(Region& r, double region_us, double steps_us) {
+void Program::decide_region(Region& r, double region_us, double steps_us, bool steps_stopped) {
   r.use = region_us < steps_us * kRegionMargin ? Region::Use::kRegion : Region::Use::kSteps;
   char buf[200];
-  std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %.3f ms (%s); ", region_us / 1000.0,
-                steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
+  std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %s%.3f ms (%s); ", region_us / 1000.0,
+                steps_stopped ? "> " : "", steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
   r.note = std::string(buf) + r.plan->describe();
   {
     std::lock_guard<std::mutex> lock(g_decisions_mutex);

@@ -380,7 +380,7 @@ suite('xnnpack: NHWC regions', () => {
     // Every conv says how the region was decided: run as a region, or layer by layer because that was faster.
     expect(out.layers).toHaveLength(3);
     for (const l of out.layers) {
-      expect(l.choice).toMatch(/measured: NHWC region [\d.]+ ms, layer by layer [\d.]+ ms \((region|layer by layer)\); NHWC region on XNNPACK/);
+      expect(l.choice).toMatch(/measured: NHWC region [\d.]+ ms, layer by layer (> )?[\d.]+ ms \((region|layer by layer)\); NHWC region on XNNPACK/);
       if (/\(region\)/.test(l.choice!)) expect(l.backend).toBe('xnnpack');
     }
   });
