@@ -111,6 +111,8 @@ Sample take(const std::function<void()>& run) {
 
 bool test_clock_active() { return test_clock().active; }
 
+Sample take_sample(const std::function<void()>& run) { return take(run); }
+
 Measurement measure(const std::string& label, int threads, double best_us, const std::function<void()>& run) {
   const std::vector<FakeSample>* fake = nullptr;
   if (test_clock().active) {

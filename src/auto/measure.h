@@ -68,6 +68,10 @@ struct Measurement {
 /// the best figure of the candidates measured before (0: none) for kLoserFactor.
 Measurement measure(const std::string& label, int threads, double best_us, const std::function<void()>& run);
 
+/// One run timed with the CPU time it got (Sample::busy: the cores were busy elsewhere meanwhile); the real
+/// clocks, never the test clock.
+Sample take_sample(const std::function<void()>& run);
+
 /// Wall time of one run in use (us), through the test clock when it has a
 /// "run:" rule for `label` (empty: the real clock, without a look-up).
 double time_in_use(const std::string& label, const std::function<void()>& run);

@@ -118,7 +118,9 @@ bool TuningCache::parse_line(const std::string& line, std::string* key, TunedCho
     if (f[2] == conv_algorithm_name(static_cast<ConvAlgorithm>(a))) out.algorithm = static_cast<ConvAlgorithm>(a);
   }
   double samples = 0, remeasured = 0;
-  if (out.algorithm == ConvAlgorithm::kAuto || !parse_number(f[3], &out.micros) || !parse_number(f[4], &out.margin) ||
+  // A region's decision (key "region|...") names no conv algorithm.
+  const bool region = f[0].compare(0, 7, "region|") == 0;
+  if ((out.algorithm == ConvAlgorithm::kAuto) != region || !parse_number(f[3], &out.micros) || !parse_number(f[4], &out.margin) ||
       !parse_number(f[5], &samples) || !parse_number(f[6], &remeasured) || samples > 1e6 || remeasured > 1e6) {
     return false;
   }

@@ -9,7 +9,10 @@
 // it ran far slower in use than measured). Later lines win. The key holds
 // the machine (CPU model), the candidate backends and their versions, the
 // thread count and the layer shape, so a changed machine or library measures
-// anew. Lines of any other form are ignored, and so is the version-1 file
+// anew. A line whose key starts with "region|" is an NHWC region's decision
+// (model/program_regions.cc): backend "region" or "layers", algorithm
+// "auto", micros the winner's time, margin how much the loser took more.
+// Lines of any other form are ignored, and so is the version-1 file
 // (auto-v1.tsv: choices recorded without knowing how sure they were).
 // A file that cannot be read or written only costs measurements, never an error.
 #pragma once

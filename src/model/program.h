@@ -116,6 +116,7 @@ class Program {
     std::string note;  ///< what it is, and under auto how it was chosen
     std::vector<std::string> layer_notes;  ///< per node, under auto: how its layer alone was chosen
     std::string key;                       ///< its structure (nodes, shapes, parameters, precision, threads)
+    std::string disk_key;                  ///< under auto: its decision's key in the tuning cache file
   };
   /// Finds the runs of steps `planner` can run as regions and plans them
   /// (`fill` binds a step's arguments into `args` for decoding); `measure`:
@@ -129,7 +130,8 @@ class Program {
   std::vector<BufferRef> region_writes(const Region& r) const;
   /// Decides from the best times of `r` and of its steps (`steps_stopped`: the steps were stopped after
   /// `steps_us`, already 1.5x the region's time).
-  void decide_region(Region& r, double region_us, double steps_us, bool steps_stopped);
+  /// `clean`: no trial ran while the cores were busy elsewhere (a clear decision is then also kept on disk).
+  void decide_region(Region& r, double region_us, double steps_us, bool steps_stopped, bool clean);
 
   /// A conv step whose weights are constants keeps a plan (transformed or
   /// packed weights) across runs; other steps have an empty slot.

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "../auto/tuning_cache.h"
 #include "../kernels/quant.h"
 #include "../kernels/spatial_geom.h"
 #include "../ops/conv.h"
@@ -671,6 +672,32 @@ std::string region_key(const RegionGraph& g, int threads) {
   return k;
 }
 
+/// FNV-1a, 64 bits, as 16 hex digits: a stable digest of a region's structure for the tuning cache's key.
+std::string digest(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+/// A region's decision in the tuning cache: the machine, its structure (threads included), and every available
+/// backend with its version (the steps run on auto's per-layer choices among them).
+std::string disk_key(const std::string& structure) {
+  // v1: neonn's region code as measured; bump it when a change makes old decisions wrong.
+  std::string k = "region|" + TuningCache::instance().machine() + "|v1|" + digest(structure) + "|";
+  for (const Backend* b : Registry::instance().all()) {
+    if (!b->status().ok) continue;
+    k += b->name();
+    if (!b->info().version.empty()) k += "@" + b->info().version;
+    k += ";";
+  }
+  return k;
+}
+
 /// auto's decisions per region structure, for this process: a model loaded twice (or saved and loaded) takes the
 /// same path, and so gives the same bits.
 struct Decision {
@@ -749,11 +776,24 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     r.note = r.plan->describe();
     r.key = region_key(r.graph, regions_threads_);
     if (measure) {
+      r.disk_key = disk_key(r.key);
       std::lock_guard<std::mutex> lock(g_decisions_mutex);
       const auto it = decisions().find(r.key);
+      TunedChoice saved;
       if (it != decisions().end()) {
         r.use = it->second.region ? Region::Use::kRegion : Region::Use::kSteps;
         r.note = it->second.note + "; " + r.plan->describe() + " (decided earlier in this process, for a region like it)";
+      } else if (TuningCache::instance().find(r.disk_key, &saved) && (saved.backend == "region" || saved.backend == "layers")) {
+        // Measured by an earlier process on this machine with these libraries, clearly and on idle cores.
+        const bool region = saved.backend == "region";
+        const double winner = saved.micros / 1000.0, loser = winner * (1.0 + saved.margin);
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %.3f ms (%s)", region ? winner : loser,
+                      region ? loser : winner, region ? "region" : "layer by layer");
+        r.use = region ? Region::Use::kRegion : Region::Use::kSteps;
+        r.note = std::string(buf) + "; " + r.plan->describe() + " (measured by an earlier process: " +
+                 TuningCache::instance().path() + ")";
+        decisions().emplace(r.key, Decision{region, buf});
       }
     }
     regions_.push_back(std::move(r));
@@ -794,8 +834,19 @@ bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(c
 // The region must be this much faster than its steps (the times are noisy).
 constexpr double kRegionMargin = 0.95;
 
-void Program::decide_region(Region& r, double region_us, double steps_us, bool steps_stopped) {
+void Program::decide_region(Region& r, double region_us, double steps_us, bool steps_stopped, bool clean) {
   r.use = region_us < steps_us * kRegionMargin ? Region::Use::kRegion : Region::Use::kSteps;
+  // Kept on disk when clear (kSureMargin apart) and measured on idle cores: a later process takes it unmeasured.
+  const double winner = std::min(region_us, steps_us), loser = std::max(region_us, steps_us);
+  if (clean && !r.disk_key.empty() && winner > 0 && loser >= winner * (1.0 + kSureMargin)) {
+    TunedChoice c;
+    c.backend = r.use == Region::Use::kRegion ? "region" : "layers";
+    c.algorithm = ConvAlgorithm::kAuto;
+    c.micros = winner;
+    c.margin = std::min(kNoRival, (loser - winner) / winner);
+    c.samples = 1;
+    TuningCache::instance().store(r.disk_key, c, true);
+  }
   char buf[200];
   std::snprintf(buf, sizeof buf, "measured: NHWC region %.3f ms, layer by layer %s%.3f ms (%s); ", region_us / 1000.0,
                 steps_stopped ? "> " : "", steps_us / 1000.0, r.use == Region::Use::kRegion ? "region" : "layer by layer");
