@@ -188,6 +188,36 @@ export function constantsToInitializers(ed: Editor): void {
   ed.graph.input = (ed.graph.input ?? []).filter((i) => !ed.inits.has(i.name ?? '')) as onnx.ValueInfoProto[];
 }
 
+/**
+ * Identity, and Dropout as inference runs it (no training_mode input, its mask unread), pass their input on:
+ * removed, their readers reading that input, so the quantized ops on either side meet (SqueezeNet's last
+ * Concat → Dropout → Conv: the Concat's output is then quantized for the Conv and becomes a QLinearConcat).
+ * One whose output is a graph output stays.
+ */
+export function dropIdentities(ed: Editor): void {
+  const source = new Map<string, string>();
+  const kept: onnx.INodeProto[] = [];
+  for (const n of ed.nodes) {
+    const out = n.output?.[0];
+    const x = n.input?.[0];
+    const inference =
+      n.opType === 'Identity' ||
+      (n.opType === 'Dropout' && (n.input ?? []).slice(2).every((i) => i === '') && (n.output ?? []).slice(1).every((o) => o === '' || ed.uses(o) === 0));
+    if ((n.domain ?? '') === '' && inference && out && x && !ed.isGraphOutput(out)) {
+      source.set(out, x);
+      continue;
+    }
+    kept.push(n);
+  }
+  const resolve = (name: string): string => {
+    let v = name;
+    for (let hops = 0; source.has(v) && hops <= source.size; hops++) v = source.get(v)!;
+    return v;
+  };
+  for (const n of kept) n.input = (n.input ?? []).map(resolve);
+  ed.nodes = kept;
+}
+
 /** Conv → BatchNormalization (constant parameters, nothing else reads the Conv) becomes one Conv. */
 export function foldBatchNorm(ed: Editor): void {
   const removed = new Set<onnx.INodeProto>();

@@ -23,7 +23,7 @@ import { loadOnnx, OnnxModel } from '../onnx/model';
 import { decodeModel, onnx } from '../onnx/proto';
 import type { Tensor, TensorLike } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
-import { Editor, constantsToInitializers, foldBatchNorm, foldConstantReshape, foldConvAdd, intAttr, makeTensor, upgradeOpset } from './edit';
+import { Editor, constantsToInitializers, dropIdentities, foldBatchNorm, foldConstantReshape, foldConvAdd, intAttr, makeTensor, upgradeOpset } from './edit';
 
 const OP = 'quantize';
 
@@ -629,6 +629,7 @@ export async function quantize(modelOrOnnxBytes: string | Uint8Array | ArrayBuff
   // Names the user may exclude: every node's and op type of the model as given.
   const known = new Set(ed.nodes.flatMap((n) => [n.name ?? '', n.opType ?? '']));
   constantsToInitializers(ed);
+  dropIdentities(ed);
   foldConstantReshape(ed);
   foldBatchNorm(ed);
   foldConvAdd(ed);

@@ -297,6 +297,45 @@ maybe('nn.quantize options (mnist8)', () => {
   });
 });
 
+describe('nn.quantize: pass-through nodes', () => {
+  test('Identity and inference Dropout are removed, so a Concat before a Dropout runs in integers', async () => {
+    const T = onnx.TensorProto.DataType;
+    const w = (name: string, cout: number, cin: number) => ({ name, dataType: T.FLOAT, dims: [cout, cin, 1, 1], floatData: Array.from({ length: cout * cin }, (_, i) => Math.sin(i + cout) * 0.5) });
+    const bytes = onnx.ModelProto.encode({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g',
+        node: [
+          { opType: 'Conv', input: ['x', 'wa'], output: ['a'], name: 'ca' },
+          { opType: 'Conv', input: ['x', 'wb'], output: ['b'], name: 'cb' },
+          { opType: 'Concat', input: ['a', 'b'], output: ['cat'], name: 'cat', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+          { opType: 'Dropout', input: ['cat'], output: ['d'], name: 'drop' },
+          { opType: 'Identity', input: ['d'], output: ['e'], name: 'id' },
+          { opType: 'Conv', input: ['e', 'wc'], output: ['c'], name: 'cc' },
+          { opType: 'Conv', input: ['c', 'wd'], output: ['y'], name: 'cd' },
+        ],
+        initializer: [w('wa', 4, 3), w('wb', 4, 3), w('wc', 2, 8), w('wd', 2, 2)],
+        input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, 5, 5].map((d) => ({ dimValue: d })) } } } }],
+        output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+      },
+    }).finish();
+    const xs = [1, 2].map((seed) => new nn.Tensor(lcg(75, seed, 1103515245, 12345, -1, 1), [1, 3, 5, 5]));
+    const r = await nn.quantize(bytes, xs, { format: 'qdq' });
+    const ops = onnx.ModelProto.decode(r.onnx).graph!.node!.map((n) => n.opType);
+    expect(ops).not.toContain('Dropout');
+    expect(ops).not.toContain('Identity');
+    // The Concat's output is quantized for the conv after it: at load the chain fuses into one integer concat.
+    const f = await nn.loadOnnx(bytes);
+    const q = await nn.loadOnnx(r.onnx, { qdq: 'fuse' });
+    const want = (await f.run({ x: xs[0] })).y.data;
+    const got = (await q.run({ x: xs[0] })).y.data;
+    expect(q.layers().filter((l) => l.precision === 'int8').map((l) => l.op)).toContain('DequantizeLinear+Concat+QuantizeLinear');
+    const top = Math.max(...Array.from(want).map(Math.abs));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(0.05 * top);
+  });
+});
+
 /** An opset-9 model: x → Conv(w) → c → `second` → y. */
 function opset9Model(second: onnx.INodeProto, inits: onnx.ITensorProto[], shape: number[]): Uint8Array {
   const T = onnx.TensorProto.DataType;
