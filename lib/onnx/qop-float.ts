@@ -122,7 +122,9 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     const channelOf = conv ? (i: number) => Math.floor(i / (w.values.length / channels)) : (i: number) => i % channels;
     const wf = new Float32Array(w.values.length);
     for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - (wz.values.length === 1 ? wz.values[0] : wz.values[channelOf(i)]);
-    if (conv && integerConvs && w.dims.length === 4 && wf.every((v) => v >= -128 && v <= 127)) return undefined;
+    // The region's conv (XNNPACK qs8) also needs each requantization scale below 256.
+    const regionScales = () => Array.from({ length: channels }, (_, c) => Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0])).every((m) => m < 256);
+    if (conv && integerConvs && w.dims.length === 4 && wf.every((v) => v >= -128 && v <= 127) && regionScales()) return undefined;
     // The integer kernel's multiplier, in float32 and in its order: (xs · ws) / ys.
     const mult = new Float32Array(channels);
     for (let c = 0; c < channels; c++) mult[c] = Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0]);

@@ -373,8 +373,9 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
       clean = clean && (force_clean || (!rs.busy() && !ss.busy()));
       steps_us = rep == 0 ? st : std::min(steps_us, st);
       region_us = rep == 0 ? rt : std::min(region_us, rt);
-      // Far apart after one trial: no need for more.
-      if (steps_stopped || region_us > 1.5 * steps_us || steps_us > 1.5 * region_us) break;
+      // The steps far slower after one trial: no need for more. A region that lost keeps its trials: one
+      // stall of its thread pool on a busy core must not decide.
+      if (steps_stopped || steps_us > 1.5 * region_us) break;
     }
     restore();
     if (!finite) {

@@ -190,6 +190,10 @@ bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& c
     const size_t m = static_cast<size_t>(q.c_out), per = count_of(w.shape) / m;
     std::vector<int32_t> wz;
     if (!const_scales(in[4], consts, m, &q.w_scale) || !const_zero_points(in[5], consts, w.dtype, m, &wz)) return false;
+    // XNNPACK's qs8 conv takes a requantization scale below 256 only (the region would be refused whole).
+    for (float ws : q.w_scale) {
+      if (!(xv.scale * ws / yv.scale < 256.0f)) return false;
+    }
     // int8 weights minus their zero point (XNNPACK's qs8 weights have none).
     q.w.resize(m * per);
     for (size_t i = 0; i < q.w.size(); ++i) {
