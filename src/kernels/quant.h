@@ -37,6 +37,10 @@ struct QConv2dGeometry {
 };
 QConv2dGeometry qconv2d_geometry(const KernelCall& c, const TensorRef& x, const TensorRef& w);
 
+/// QLinearSigmoid's (or QLinearLeakyRelu's, slope `alpha`) 256-entry table for 8-bit type t, as its kernel
+/// computes it: entry x - q_lo(t) holds quantize(f(dequantize(x))).
+std::vector<int32_t> qlinear_unary_table(bool sigmoid, float alpha, DType t, float xs, int32_t xzp, float ys, int32_t yzp);
+
 /// saturate(round_half_even(v) + zp) into [lo, hi]; NaN counts as 0.
 inline int32_t quantize_value(float v, int32_t zp, int32_t lo, int32_t hi) {
   float r = std::nearbyint(v);  // the default rounding mode: to nearest, ties to even

@@ -125,14 +125,18 @@ void qlinear_unary(const KernelCall& c, Make make) {
   });
 }
 
+float sigmoid_of(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
 void qlinear_sigmoid(const KernelCall& c) {
-  qlinear_unary(c, [](const KernelCall&) { return [](float v) { return 1.0f / (1.0f + std::exp(-v)); }; });
+  qlinear_unary(c, [](const KernelCall&) { return sigmoid_of; });
 }
+
+float leaky_of(float v, float alpha) { return v >= 0 ? v : v * alpha; }
 
 void qlinear_leaky_relu(const KernelCall& c) {
   qlinear_unary(c, [](const KernelCall& k) {
     const float alpha = static_cast<float>(k.attr_float("alpha", 0.01));
-    return [alpha](float v) { return v >= 0 ? v : v * alpha; };
+    return [alpha](float v) { return leaky_of(v, alpha); };
   });
 }
 
@@ -353,6 +357,11 @@ void qlinear_average_pool(const KernelCall& c) {
 }
 
 }  // namespace
+
+std::vector<int32_t> qlinear_unary_table(bool sigmoid, float alpha, DType t, float xs, int32_t xzp, float ys, int32_t yzp) {
+  if (sigmoid) return lookup_table(t, xs, xzp, ys, yzp, sigmoid_of);
+  return lookup_table(t, xs, xzp, ys, yzp, [alpha](float v) { return leaky_of(v, alpha); });
+}
 
 NEONN_KERNEL(QLinearAdd, qlinear_binary<false>);
 NEONN_KERNEL(QLinearMul, qlinear_binary<true>);

@@ -96,7 +96,7 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
 bool quantized_kind(RegionNode::Kind k) {
   return k == RegionNode::Kind::kQConv || k == RegionNode::Kind::kQAdd || k == RegionNode::Kind::kQGlobalAvg ||
          k == RegionNode::Kind::kQMaxPool || k == RegionNode::Kind::kQConcat || k == RegionNode::Kind::kQuantize ||
-         k == RegionNode::Kind::kDequantize;
+         k == RegionNode::Kind::kDequantize || k == RegionNode::Kind::kQTable;
 }
 
 /// A constant tensor of a generic kernel step (null: absent or not a constant).
@@ -212,17 +212,76 @@ bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& c
     c.input_shapes = {xv};
     c.output = y.ref;
     c.output_shape = yv;
-  } else if (name == "QLinearAdd") {
+  } else if (name == "QLinearAdd" || name == "QLinearMul") {
+    // A of the output's shape; B the same, one pixel per image, or a constant of one value or one per channel
+    // (the operands swapped when A is the broadcast one: both ops commute).
     if (in.size() < 8) return false;
-    RegionValue av, bv, yv;
-    if (!q8_value(in[0], in[1], in[2], consts, &av) || !q8_value(in[3], in[4], in[5], consts, &bv) ||
-        !q8_value(y, in[6], in[7], consts, &yv)) {
+    RegionValue yv;
+    if (!q8_value(y, in[6], in[7], consts, &yv)) return false;
+    size_t ia = 0, ib = 3;
+    if (in[0].shape != y.shape && in[3].shape == y.shape) std::swap(ia, ib);
+    const KernelTensorSpec& a = in[ia];
+    const KernelTensorSpec& b = in[ib];
+    RegionValue av;
+    if (!q8_value(a, in[ia + 1], in[ia + 2], consts, &av) || a.shape != y.shape || a.dtype != y.dtype || b.dtype != y.dtype) {
       return false;
     }
-    if (in[0].shape != in[3].shape || y.shape != in[0].shape || in[0].dtype != y.dtype || in[3].dtype != y.dtype) return false;
     c.node.kind = RegionNode::Kind::kQAdd;
-    c.inputs = {in[0].ref, in[3].ref};
-    c.input_shapes = {av, bv};
+    c.node.fn = name == "QLinearAdd" ? RegionNode::Fn::kAdd : RegionNode::Fn::kMul;
+    c.inputs = {a.ref};
+    c.input_shapes = {av};
+    // B's dims as 4-D (leading 1s).
+    if (!b.present || b.shape.size() > 4) return false;
+    std::vector<int64_t> bd(4 - b.shape.size(), 1);
+    bd.insert(bd.end(), b.shape.begin(), b.shape.end());
+    const size_t channels = static_cast<size_t>(y.shape[1]);
+    const bool one_pixel = bd[2] == 1 && bd[3] == 1 && (bd[1] == y.shape[1] || bd[1] == 1) && (bd[0] == 1 || bd[0] == y.shape[0]);
+    if (b.ref.kind == BufferRef::Kind::kConst) {
+      const void* bp = const_data(b, consts);
+      std::vector<float> bs;
+      std::vector<int32_t> bz;
+      if (bp == nullptr || !one_pixel || bd[0] != 1 || !const_scales(in[ib + 1], consts, 1, &bs) ||
+          !const_zero_points(in[ib + 2], consts, b.dtype, 1, &bz)) {
+        return false;
+      }
+      const size_t k = static_cast<size_t>(bd[1]);
+      c.node.operand = RegionNode::Operand::kConst;
+      c.node.qconst.resize(channels);
+      for (size_t ch = 0; ch < channels; ++ch) {
+        const size_t j = k == 1 ? 0 : ch;
+        c.node.qconst[ch] = b.dtype == DType::kUint8 ? static_cast<const uint8_t*>(bp)[j] : static_cast<const int8_t*>(bp)[j];
+      }
+      c.node.qconst_u8 = b.dtype == DType::kUint8;
+      c.node.qconst_scale = bs[0];
+      c.node.qconst_zero_point = bz[0];
+    } else {
+      RegionValue bv;
+      if (!q8_value(b, in[ib + 1], in[ib + 2], consts, &bv)) return false;
+      if (b.shape == y.shape) {
+        c.node.operand = RegionNode::Operand::kSame;
+      } else if (one_pixel && bd[1] == y.shape[1] && b.shape.size() == 4) {
+        c.node.operand = RegionNode::Operand::kPerChannel;
+      } else {
+        return false;
+      }
+      c.inputs.push_back(b.ref);
+      c.input_shapes.push_back(bv);
+    }
+    c.output = y.ref;
+    c.output_shape = yv;
+  } else if (name == "QLinearSigmoid" || name == "QLinearLeakyRelu") {
+    if (in.size() < 4) return false;
+    RegionValue xv, yv;
+    if (!q8_value(in[0], in[1], in[2], consts, &xv) || !q8_value(y, in[3], in.size() > 4 ? in[4] : KernelTensorSpec{}, consts, &yv)) return false;
+    if (y.shape != in[0].shape || y.dtype != in[0].dtype) return false;
+    float alpha = 0.01f;
+    for (const auto& a : s.attrs) {
+      if (a.first == "alpha") alpha = static_cast<float>(a.second.number);
+    }
+    c.node.kind = RegionNode::Kind::kQTable;
+    c.node.table = qlinear_unary_table(name == "QLinearSigmoid", alpha, in[0].dtype, xv.scale, xv.zero_point, yv.scale, yv.zero_point);
+    c.inputs = {in[0].ref};
+    c.input_shapes = {xv};
     c.output = y.ref;
     c.output_shape = yv;
   } else if (name == "QLinearGlobalAveragePool") {

@@ -49,7 +49,7 @@ struct QuantConv {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize, kQTable } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -73,6 +73,16 @@ struct RegionNode {
   /// float32 entry, per tensor), kDequantize (DequantizeLinear to a float32 value, per tensor); the scales and
   /// zero points are those of the node's input and output values.
   QuantConv qconv;
+  /// kQAdd with fn kAdd or kMul (QLinearAdd, QLinearMul): how B is read. kSame: a value of A's shape; kPerChannel:
+  /// a value of one pixel per image ([N or 1, C, 1, 1]); kConst: a constant of one value or one per channel,
+  /// `qconst` (as the program holds it: uint8 or int8 values by `qconst_u8`) with its scale and zero point.
+  enum class Operand { kSame, kPerChannel, kConst } operand = Operand::kSame;
+  std::vector<int32_t> qconst;
+  bool qconst_u8 = false;
+  float qconst_scale = 0;
+  int32_t qconst_zero_point = 0;
+  /// kQTable (QLinearSigmoid, QLinearLeakyRelu): the kernel's 256-entry table over the program's 8-bit type.
+  std::vector<int32_t> table;
   size_t step = 0;             ///< the program step it came from
 };
 

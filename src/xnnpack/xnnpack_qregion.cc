@@ -1,6 +1,8 @@
 // Quantized NHWC regions on XNNPACK (model/region.h, RegionGraph::quantized):
-// a run of QLinearConv, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat
-// and 8-bit MaxPool steps kept in
+// a run of QLinearConv, QLinearAdd/QLinearMul (same shape, one pixel per
+// image, or a constant per channel), QLinearSigmoid/QLinearLeakyRelu (their
+// kernels' tables), QLinearGlobalAveragePool, QLinearConcat and 8-bit
+// MaxPool steps kept in
 // NHWC int8 buffers of the region's own. A uint8 value of the program is held
 // as int8 (x - 128, zero point - 128): the same differences x - zero_point,
 // the same rounding and the same saturation, shifted. So every conv runs on
@@ -70,6 +72,23 @@ NEONN_CLONES void add_rows(const int8_t* __restrict a, const int8_t* __restrict 
   }
 }
 
+/// y = saturate(round((a - za)(b - zb) * rm) + zy) over n values (QLinearMul's formula: the int32 product, then
+/// the float multiplier).
+NEONN_CLONES void mul_rows(const int8_t* __restrict a, const int8_t* __restrict b, int8_t* __restrict y, size_t n, float rm,
+                           int32_t za, int32_t zb, int32_t zy) {
+  const float lo = static_cast<float>(-128 - zy), hi = static_cast<float>(127 - zy);
+  for (size_t i = 0; i < n; ++i) {
+    float v = static_cast<float>((static_cast<int32_t>(a[i]) - za) * (static_cast<int32_t>(b[i]) - zb)) * rm;
+    v = std::min(std::max(v, lo), hi);
+    y[i] = static_cast<int8_t>(static_cast<int32_t>(round_even(v)) + zy);
+  }
+}
+
+/// y = table[x + 128] over n values.
+void table_rows(const int8_t* __restrict x, int8_t* __restrict y, size_t n, const int8_t* __restrict table) {
+  for (size_t i = 0; i < n; ++i) y[i] = table[static_cast<int32_t>(x[i]) + 128];
+}
+
 /// y = saturate(round(x / scale) + zy) over n values, NaN as 0 (QuantizeLinear's formula).
 NEONN_CLONES void quantize_row(const float* __restrict x, int8_t* __restrict y, size_t n, float scale, int32_t zy) {
   const float lo = static_cast<float>(-128 - zy), hi = static_cast<float>(127 - zy);
@@ -91,7 +110,8 @@ class QuantRegionPlan final : public RegionPlan {
 
  private:
   int8_t* allocate(size_t bytes);
-  void add(const RegionNode& n) const;
+  void add(size_t k) const;
+  void table(size_t k) const;
   void quantize(const RegionNode& n, const float* x) const;
   void concat(const RegionNode& n) const;
   void dequantize(const RegionNode& n, float* y) const;
@@ -105,6 +125,7 @@ class QuantRegionPlan final : public RegionPlan {
   std::vector<xnn_operator_t> ops_;  // per node (null: computed here)
   std::vector<std::unique_ptr<int8_t[]>> memory_;
   std::vector<int8_t*> buffer_of_;  // per value: its NHWC int8 buffer
+  std::vector<std::vector<int8_t>> held_;  // per node: a constant operand's row or a table, as the region holds values
   std::shared_ptr<Threadpool> pool_;
   mutable std::mutex mutex_;
   size_t bytes_ = 0;
@@ -182,10 +203,31 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
 
   pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
   ops_.assign(nn, nullptr);
+  held_.assign(nn, {});
   size_t convs = 0;
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     const std::string what = "quantized NHWC region, step " + std::to_string(n.step);
+    if (n.kind == RegionNode::Kind::kQAdd && n.operand == RegionNode::Operand::kConst) {
+      // The constant as the region holds values: int8, uint8 shifted by 128.
+      held_[k].resize(n.qconst.size() + XNN_EXTRA_BYTES);
+      for (size_t ch = 0; ch < n.qconst.size(); ++ch) held_[k][ch] = static_cast<int8_t>(n.qconst_u8 ? n.qconst[ch] - 128 : n.qconst[ch]);
+      continue;
+    }
+    if (n.kind == RegionNode::Kind::kQTable) {
+      // Indexed by the held value + 128 (the program's value for int8; for uint8 the program's value is that
+      // index already), giving held values.
+      const RegionValue& yv = g.values[n.output];
+      if (n.table.size() != 256) throw_range_error(what + ": a table of " + std::to_string(n.table.size()) + " entries");
+      held_[k].resize(256);
+      for (int32_t q = -128; q <= 127; ++q) {
+        // The table is indexed by the program's value minus its type's lowest (0 for uint8, -128 for int8): for
+        // a held value q that is q + 128 either way.
+        const int32_t out = n.table[static_cast<size_t>(q + 128)];
+        held_[k][static_cast<size_t>(q + 128)] = static_cast<int8_t>(yv.u8 ? out - 128 : out);
+      }
+      continue;
+    }
     if (n.kind == RegionNode::Kind::kQAdd || n.kind == RegionNode::Kind::kQGlobalAvg || n.kind == RegionNode::Kind::kQuantize ||
         n.kind == RegionNode::Kind::kDequantize) {
       const RegionValue& in = g.values[n.inputs[0]];
@@ -278,16 +320,60 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
 }
 
 // QLinearAdd of two values of one shape: the reference kernel's formula (A_scale / C_scale, B_scale / C_scale).
-void QuantRegionPlan::add(const RegionNode& n) const {
+void QuantRegionPlan::add(size_t k) const {
+  const RegionNode& n = graph_.nodes[k];
   const RegionValue& a = graph_.values[n.inputs[0]];
-  const RegionValue& b = graph_.values[n.inputs[1]];
   const RegionValue& y = graph_.values[n.output];
-  const float ra = a.scale / y.scale, rb = b.scale / y.scale;
-  const int32_t za = held_zero_point(a), zb = held_zero_point(b), zy = held_zero_point(y);
+  const bool constant = n.operand == RegionNode::Operand::kConst;
+  // B's scale and zero point as the region holds it.
+  float b_scale;
+  int32_t zb;
+  const int8_t* pb;
+  size_t b_images = 1;
+  if (constant) {
+    b_scale = n.qconst_scale;
+    zb = n.qconst_u8 ? n.qconst_zero_point - 128 : n.qconst_zero_point;
+    pb = held_[k].data();
+  } else {
+    const RegionValue& b = graph_.values[n.inputs[1]];
+    b_scale = b.scale;
+    zb = held_zero_point(b);
+    pb = buffer_of_[n.inputs[1]];
+    b_images = b.n;
+  }
+  const bool mul = n.fn == RegionNode::Fn::kMul;
+  // The reference kernels' multipliers: A_scale / C_scale and B_scale / C_scale; A_scale * B_scale / C_scale.
+  const float ra = a.scale / y.scale, rb = b_scale / y.scale, rm = a.scale * b_scale / y.scale;
+  const int32_t za = held_zero_point(a), zy = held_zero_point(y);
   const int8_t* pa = buffer_of_[n.inputs[0]];
-  const int8_t* pb = buffer_of_[n.inputs[1]];
   int8_t* py = buffer_of_[n.output];
-  chunks(a.elements(), 16384, [=](size_t begin, size_t end) { add_rows(pa + begin, pb + begin, py + begin, end - begin, ra, rb, za, zb, zy); });
+  auto rows = [=](const int8_t* x, const int8_t* b, int8_t* out, size_t count) {
+    if (mul) {
+      mul_rows(x, b, out, count, rm, za, zb, zy);
+    } else {
+      add_rows(x, b, out, count, ra, rb, za, zb, zy);
+    }
+  };
+  if (n.operand == RegionNode::Operand::kSame) {
+    chunks(a.elements(), 16384, [=](size_t begin, size_t end) { rows(pa + begin, pb + begin, py + begin, end - begin); });
+    return;
+  }
+  // B one pixel per image (or one for all): each of A's pixels against it, channel by channel.
+  const size_t plane = a.h * a.w, ch = a.c;
+  chunks(a.n * plane, std::max<size_t>(1, 16384 / std::max<size_t>(ch, 1)), [=](size_t begin, size_t end) {
+    for (size_t p = begin; p < end; ++p) {
+      const size_t image = p / plane;
+      rows(pa + p * ch, pb + (b_images == 1 ? 0 : image) * ch, py + p * ch, ch);
+    }
+  });
+}
+
+void QuantRegionPlan::table(size_t k) const {
+  const RegionNode& n = graph_.nodes[k];
+  const int8_t* px = buffer_of_[n.inputs[0]];
+  int8_t* py = buffer_of_[n.output];
+  const int8_t* t = held_[k].data();
+  chunks(graph_.values[n.output].elements(), 16384, [=](size_t begin, size_t end) { table_rows(px + begin, py + begin, end - begin, t); });
 }
 
 // QLinearGlobalAveragePool: sum(x - x_zp) * (x_scale / (y_scale * count)), as the reference kernel.
@@ -414,7 +500,9 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
     if (ops_[k] != nullptr) {
       check_status(xnn_run_operator(ops_[k], pool), "quantized NHWC region", "xnn_run_operator");
     } else if (n.kind == RegionNode::Kind::kQAdd) {
-      add(n);
+      add(k);
+    } else if (n.kind == RegionNode::Kind::kQTable) {
+      table(k);
     } else if (n.kind == RegionNode::Kind::kQGlobalAvg) {
       global_average(n);
     } else if (n.kind == RegionNode::Kind::kQConcat) {

@@ -348,6 +348,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       case RegionNode::Kind::kQConcat:
       case RegionNode::Kind::kQuantize:
       case RegionNode::Kind::kDequantize:
+      case RegionNode::Kind::kQTable:
         throw_range_error(what + ": an 8-bit op in a float region");
       case RegionNode::Kind::kBinary: {
         // NCHW's broadcast dims, in NHWC order: numpy broadcasting of the same dims.

@@ -141,6 +141,60 @@ function concatNet(signed: boolean, ceil: boolean, h: number, w: number): Uint8A
   }).finish();
 }
 
+/**
+ * Q → conv → QLinearLeakyRelu → squeeze-and-excitation (pool → conv → QLinearSigmoid → QLinearMul of the map by
+ * its per-channel gate) → QLinearAdd of a constant per-channel bias → conv → DQ.
+ */
+function gateNet(signed: boolean, bias: 'per-channel' | 'scalar'): Uint8Array {
+  const r = lcg(17);
+  const zp = () => (signed ? r(-20, 20) : r(100, 150));
+  const inits: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const act = (name: string, scale: number) => {
+    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [zp()]));
+    return [`${name}_s`, `${name}_z`];
+  };
+  const conv = (name: string, x: string, xs: string[], cin: number, cout: number, k: number, y: string[]) => {
+    inits.push(q8(`${name}_w`, true, Array.from({ length: cout * cin * k * k }, () => r(-127, 127)), [cout, cin, k, k]));
+    inits.push(f32(`${name}_ws`, [0.003]), q8(`${name}_wz`, true, [0]));
+    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y], name, k === 3 ? [ints('pads', [1, 1, 1, 1])] : []));
+  };
+  const xq = act('xq', 0.02);
+  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
+  const a = act('a', 0.05);
+  conv('a', 'xq', xq, 3, 12, 3, a);
+  const l = act('l', 0.04);
+  nodes.push(node('QLinearLeakyRelu', ['a', ...a, ...l], 'l', [{ name: 'alpha', type: AT.FLOAT, f: 0.1 }], 'com.microsoft'));
+  const g = act('g', 0.03);
+  nodes.push(node('QLinearGlobalAveragePool', ['l', ...l, ...g], 'g', [], 'com.microsoft'));
+  const e = act('e', 0.06);
+  conv('e', 'g', g, 12, 12, 1, e);
+  const sg = act('sg', 1 / 255);
+  nodes.push(node('QLinearSigmoid', ['e', ...e, ...sg], 'sg', [], 'com.microsoft'));
+  const m = act('m', 0.035);
+  nodes.push(node('QLinearMul', ['l', ...l, 'sg', ...sg, ...m], 'm', [], 'com.microsoft'));
+  const n = bias === 'per-channel' ? 12 : 1;
+  inits.push(q8('bias', signed, Array.from({ length: n }, () => (signed ? r(-100, 100) : r(20, 230))), bias === 'per-channel' ? [1, 12, 1, 1] : []));
+  inits.push(f32('bias_s', [0.02]), q8('bias_z', signed, [zp()]));
+  const b = act('b', 0.05);
+  // The constant first: the op commutes, so it is read as B.
+  nodes.push(node('QLinearAdd', ['bias', 'bias_s', 'bias_z', 'm', ...m, ...b], 'b', [], 'com.microsoft'));
+  const o = act('o', 0.07);
+  conv('o', 'b', b, 12, 6, 3, o);
+  nodes.push(node('DequantizeLinear', ['o', ...o], 'y'));
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'qgate',
+      node: nodes,
+      initializer: inits,
+      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, 13, 11].map((v) => ({ dimValue: v })) } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+    },
+  }).finish();
+}
+
 function input(seed: number, h = 13, w = 11): nn.Tensor {
   const r = lcg(seed);
   return new nn.Tensor(Float32Array.from({ length: 3 * h * w }, () => r(-3000, 3000) / 1000), [1, 3, h, w]);
@@ -217,6 +271,30 @@ describeX('quantized NHWC regions on XNNPACK', () => {
     expect(convs).toHaveLength(3);
     // One region from the QuantizeLinear to the DequantizeLinear: 8 steps.
     for (const l of convs) expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 3 qs8 convs/);
+  });
+
+  test.each([
+    [false, 'per-channel'],
+    [true, 'per-channel'],
+    [false, 'scalar'],
+  ] as const)('QLinearLeakyRelu, QLinearSigmoid, QLinearMul by a per-channel gate, QLinearAdd of a constant in the region (int8 %s, bias %s)', async (signed, bias) => {
+    const bytes = gateNet(signed, bias);
+    const x = input(12);
+    const ref = await runOn('reference', bytes, x);
+    const xnn = await runOn('xnnpack', bytes, x);
+    expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
+    expect(new Set(ref.y).size).toBeGreaterThan(10);
+    const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+    const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
+    await s.release();
+    const want = o.y.data as Float32Array;
+    // Within two steps of the output's scale (onnxruntime's tables and multipliers may round an inner value the
+    // other way).
+    for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(2 * 0.07 + 1e-6);
+    const convs = xnn.layers.filter((l) => l.op === 'QLinearConv');
+    expect(convs).toHaveLength(3);
+    // Q, conv, leaky relu, pool, conv, sigmoid, mul, add, conv, DQ: one region.
+    for (const l of convs) expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 10 steps \(0-9\), 3 qs8 convs/);
   });
 
   test("auto: the region is measured against the integer kernels and kept; qdq 'auto' keeps the convs integer", async () => {
