@@ -145,7 +145,7 @@ function concatNet(signed: boolean, ceil: boolean, h: number, w: number): Uint8A
  * Q → conv → QLinearLeakyRelu → squeeze-and-excitation (pool → conv → QLinearSigmoid → QLinearMul of the map by
  * its per-channel gate) → QLinearAdd of a constant per-channel bias → conv → DQ.
  */
-function gateNet(signed: boolean, bias: 'per-channel' | 'scalar'): Uint8Array {
+function gateNet(signed: boolean, bias: 'per-channel' | 'scalar', batch = 1): Uint8Array {
   const r = lcg(17);
   const zp = () => (signed ? r(-20, 20) : r(100, 150));
   const inits: onnx.ITensorProto[] = [];
@@ -189,15 +189,15 @@ function gateNet(signed: boolean, bias: 'per-channel' | 'scalar'): Uint8Array {
       name: 'qgate',
       node: nodes,
       initializer: inits,
-      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, 13, 11].map((v) => ({ dimValue: v })) } } } }],
+      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [batch, 3, 13, 11].map((v) => ({ dimValue: v })) } } } }],
       output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
     },
   }).finish();
 }
 
-function input(seed: number, h = 13, w = 11): nn.Tensor {
+function input(seed: number, h = 13, w = 11, batch = 1): nn.Tensor {
   const r = lcg(seed);
-  return new nn.Tensor(Float32Array.from({ length: 3 * h * w }, () => r(-3000, 3000) / 1000), [1, 3, h, w]);
+  return new nn.Tensor(Float32Array.from({ length: batch * 3 * h * w }, () => r(-3000, 3000) / 1000), [batch, 3, h, w]);
 }
 
 async function runOn(backend: string, bytes: Uint8Array, x: nn.Tensor, qdq: 'fuse' | 'auto' = 'fuse') {
@@ -274,12 +274,13 @@ describeX('quantized NHWC regions on XNNPACK', () => {
   });
 
   test.each([
-    [false, 'per-channel'],
-    [true, 'per-channel'],
-    [false, 'scalar'],
-  ] as const)('QLinearLeakyRelu, QLinearSigmoid, QLinearMul by a per-channel gate, QLinearAdd of a constant in the region (int8 %s, bias %s)', async (signed, bias) => {
-    const bytes = gateNet(signed, bias);
-    const x = input(12);
+    [false, 'per-channel', 1],
+    [true, 'per-channel', 1],
+    [false, 'scalar', 1],
+    [false, 'per-channel', 3],
+  ] as const)('QLinearLeakyRelu, QLinearSigmoid, QLinearMul by a per-channel gate, QLinearAdd of a constant in the region (int8 %s, bias %s, batch %d)', async (signed, bias, batch) => {
+    const bytes = gateNet(signed, bias, batch);
+    const x = input(12, 13, 11, batch);
     const ref = await runOn('reference', bytes, x);
     const xnn = await runOn('xnnpack', bytes, x);
     expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
