@@ -215,6 +215,30 @@ async function runOn(backend: string, bytes: Uint8Array, x: nn.Tensor, qdq: 'fus
   }
 }
 
+/**
+ * `bytes` on reference and on xnnpack (async and sync): bit for bit the same, not a trivial output, within `tol`
+ * of onnxruntime's; its `convs` QLinearConvs all in int8 on xnnpack, in the region `note` describes.
+ */
+async function expectRegionRun(bytes: Uint8Array, x: nn.Tensor, tol: number, convs: number, note: RegExp): Promise<void> {
+  const ref = await runOn('reference', bytes, x);
+  const xnn = await runOn('xnnpack', bytes, x);
+  expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
+  expect(Array.from(xnn.again)).toEqual(Array.from(ref.y));
+  expect(new Set(ref.y).size).toBeGreaterThan(2);
+  const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
+  await s.release();
+  const want = o.y.data as Float32Array;
+  for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(tol + 1e-6);
+  const layers = xnn.layers.filter((l) => l.op === 'QLinearConv');
+  expect(layers).toHaveLength(convs);
+  for (const l of layers) {
+    expect(l.precision).toBe('int8');
+    expect(l.backend).toContain('xnnpack');
+    expect(l.choice).toMatch(note);
+  }
+}
+
 const CASES: Case[] = [
   { name: 'uint8 activations, per-channel int8 weights', signed: false, weights: 'per-channel' },
   { name: 'int8 activations, per-channel int8 weights', signed: true, weights: 'per-channel' },
@@ -225,29 +249,9 @@ const CASES: Case[] = [
 describeX('quantized NHWC regions on XNNPACK', () => {
   test.each(CASES)('$name: the reference kernels bit for bit, and onnxruntime', async (c) => {
     const bytes = quantizedNet(c);
-    for (const seed of [1, 2]) {
-      const x = input(seed);
-      const ref = await runOn('reference', bytes, x);
-      const xnn = await runOn('xnnpack', bytes, x);
-      expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
-      expect(Array.from(xnn.again)).toEqual(Array.from(ref.y));
-      // Not a trivial output: the pool's values differ.
-      expect(new Set(ref.y).size).toBeGreaterThan(2);
-      const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-      const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
-      await s.release();
-      const want = o.y.data as Float32Array;
-      // One step of the output's scale at most (onnxruntime's kernels may round a tie of an inner value otherwise).
-      for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(0.03 + 1e-6);
-      // The region ran the convs.
-      const convs = xnn.layers.filter((l) => l.op === 'QLinearConv');
-      expect(convs).toHaveLength(4);
-      for (const l of convs) {
-        expect(l.precision).toBe('int8');
-        expect(l.backend).toContain('xnnpack');
-        expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 4 qs8 convs, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$/);
-      }
-    }
+    // Within one step of the output's scale (onnxruntime's kernels may round a tie of an inner value otherwise).
+    const note = /^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 4 qs8 convs, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$/;
+    for (const seed of [1, 2]) await expectRegionRun(bytes, input(seed), 0.03, 4, note);
   });
 
   test.each([
@@ -255,22 +259,9 @@ describeX('quantized NHWC regions on XNNPACK', () => {
     [true, false],
     [false, true],
   ])('8-bit MaxPool and QLinearConcat in the region (int8 %s, ceil_mode %s): the reference kernels bit for bit, and onnxruntime', async (signed, ceil) => {
-    // 14 x 12: ceil_mode gives one more row and column of windows (8 x 7 against 7 x 6).
-    const bytes = concatNet(signed, ceil, 14, 12);
-    const x = input(9, 14, 12);
-    const ref = await runOn('reference', bytes, x);
-    const xnn = await runOn('xnnpack', bytes, x);
-    expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
-    expect(new Set(ref.y).size).toBeGreaterThan(2);
-    const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-    const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
-    await s.release();
-    const want = o.y.data as Float32Array;
-    for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(0.03 + 1e-6);
-    const convs = xnn.layers.filter((l) => l.op === 'QLinearConv');
-    expect(convs).toHaveLength(3);
-    // One region from the QuantizeLinear to the DequantizeLinear: 8 steps.
-    for (const l of convs) expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 3 qs8 convs/);
+    // 14 x 12: ceil_mode gives one more row and column of windows (8 x 7 against 7 x 6). One region from the
+    // QuantizeLinear to the DequantizeLinear: 8 steps.
+    await expectRegionRun(concatNet(signed, ceil, 14, 12), input(9, 14, 12), 0.03, 3, /^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 3 qs8 convs/);
   });
 
   test.each([
@@ -279,23 +270,10 @@ describeX('quantized NHWC regions on XNNPACK', () => {
     [false, 'scalar', 1],
     [false, 'per-channel', 3],
   ] as const)('QLinearLeakyRelu, QLinearSigmoid, QLinearMul by a per-channel gate, QLinearAdd of a constant in the region (int8 %s, bias %s, batch %d)', async (signed, bias, batch) => {
-    const bytes = gateNet(signed, bias, batch);
-    const x = input(12, 13, 11, batch);
-    const ref = await runOn('reference', bytes, x);
-    const xnn = await runOn('xnnpack', bytes, x);
-    expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
-    expect(new Set(ref.y).size).toBeGreaterThan(10);
-    const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-    const o = await s.run({ x: new ort.Tensor('float32', x.data, [...x.shape]) });
-    await s.release();
-    const want = o.y.data as Float32Array;
     // Within two steps of the output's scale (onnxruntime's tables and multipliers may round an inner value the
-    // other way).
-    for (let i = 0; i < want.length; i++) expect(Math.abs(xnn.y[i] - want[i])).toBeLessThanOrEqual(2 * 0.07 + 1e-6);
-    const convs = xnn.layers.filter((l) => l.op === 'QLinearConv');
-    expect(convs).toHaveLength(3);
-    // Q, conv, leaky relu, pool, conv, sigmoid, mul, add, conv, DQ: one region.
-    for (const l of convs) expect(l.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 10 steps \(0-9\), 3 qs8 convs/);
+    // other way). Q, conv, leaky relu, pool, conv, sigmoid, mul, add, conv, DQ: one region.
+    const note = /^quantized NHWC region on XNNPACK \(int8\): 10 steps \(0-9\), 3 qs8 convs/;
+    await expectRegionRun(gateNet(signed, bias, batch), input(12, 13, 11, batch), 2 * 0.07, 3, note);
   });
 
   test("auto: the region is measured against the integer kernels and kept; qdq 'auto' keeps the convs integer", async () => {
