@@ -31,6 +31,21 @@ const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type:
 const int = (name: string, v: number): onnx.IAttributeProto => ({ name, type: AT.INT, i: v });
 const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: AT.STRING, s: new TextEncoder().encode(v) });
 
+/** A graph x (float, `shape`) → nodes → y (float), opset 13 with com.microsoft, as ONNX bytes. */
+function encodeNet(nodes: onnx.INodeProto[], inits: onnx.ITensorProto[], shape: number[]): Uint8Array {
+  return onnx.ModelProto.encode({
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'q',
+      node: nodes,
+      initializer: inits,
+      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: shape.map((v) => ({ dimValue: v })) } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
+    },
+  }).finish();
+}
+
 /** A seeded generator of integers in [lo, hi]. */
 function lcg(seed: number): (lo: number, hi: number) => number {
   let s = seed >>> 0;
@@ -86,17 +101,7 @@ function quantizedNet(c: Case, seed = 7): Uint8Array {
   const g = act('gap', 0.03);
   nodes.push(node('QLinearGlobalAveragePool', [d, ...ds, ...g], 'gap', [], 'com.microsoft'));
   nodes.push(node('DequantizeLinear', ['gap', ...g], 'y'));
-  return onnx.ModelProto.encode({
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
-    graph: {
-      name: 'qnet',
-      node: nodes,
-      initializer: inits,
-      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, 13, 11].map((v) => ({ dimValue: v })) } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
-    },
-  }).finish();
+  return encodeNet(nodes, inits, [1, 3, 13, 11]);
 }
 
 /** Q → conv → MaxPool 3x3 s2 p1 → two convs → QLinearConcat (one input at the concat's scale, one requantized) → pool → DQ. */
@@ -128,17 +133,7 @@ function concatNet(signed: boolean, ceil: boolean, h: number, w: number): Uint8A
   const g = act('gap', 0.03);
   nodes.push(node('QLinearGlobalAveragePool', ['cat', ...cat, ...g], 'gap', [], 'com.microsoft'));
   nodes.push(node('DequantizeLinear', ['gap', ...g], 'y'));
-  return onnx.ModelProto.encode({
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
-    graph: {
-      name: 'qcat',
-      node: nodes,
-      initializer: inits,
-      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [1, 3, h, w].map((v) => ({ dimValue: v })) } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
-    },
-  }).finish();
+  return encodeNet(nodes, inits, [1, 3, h, w]);
 }
 
 /**
@@ -182,17 +177,7 @@ function gateNet(signed: boolean, bias: 'per-channel' | 'scalar', batch = 1): Ui
   const o = act('o', 0.07);
   conv('o', 'b', b, 12, 6, 3, o);
   nodes.push(node('DequantizeLinear', ['o', ...o], 'y'));
-  return onnx.ModelProto.encode({
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
-    graph: {
-      name: 'qgate',
-      node: nodes,
-      initializer: inits,
-      input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [batch, 3, 13, 11].map((v) => ({ dimValue: v })) } } } }],
-      output: [{ name: 'y', type: { tensorType: { elemType: T.FLOAT } } }],
-    },
-  }).finish();
+  return encodeNet(nodes, inits, [batch, 3, 13, 11]);
 }
 
 function input(seed: number, h = 13, w = 11, batch = 1): nn.Tensor {
