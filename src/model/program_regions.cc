@@ -1,7 +1,8 @@
 // Finding a program's NHWC regions (model/region.h): maximal runs of steps
 // the active backend can keep in its own layout — convs with constant
 // weights, max/average/global pooling, broadcast add/sub/mul/div, relu/clip,
-// leaky relu, sigmoid, tanh, channel concat, a classifier gemm — with
+// leaky relu, sigmoid, tanh, channel concat, channel split and shuffle, a
+// classifier gemm — with
 // each value identified by the buffer it is written to. A value read after
 // the run (or a model output) is an exit; a buffer read but not written in
 // the run is an entry. Everything is decided from the steps' arguments: the
@@ -586,11 +587,73 @@ bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
       c.output_shape = nchw(d[0], channels, d[2], d[3]);
       break;
     }
+    case Op::kTranspose: {
+      // A channel shuffle: x viewed as [N, c1, .., ck, H, W] with only the middle (channel) dims permuted, so
+      // each pixel's channels are reordered and nothing else moves.
+      const TransposeArgs a = decode_transpose(args);
+      const int r = a.shape.rank;
+      if (r < 4 || static_cast<int>(a.perm.size()) != r || a.perm[0] != 0 || a.perm[r - 2] != r - 2 || a.perm[r - 1] != r - 1) {
+        return false;
+      }
+      int64_t channels = 1;
+      for (int k = 1; k < r - 2; ++k) channels *= a.shape.d[k];
+      if (channels <= 0 || channels > (int64_t{1} << 24)) return false;
+      // Output channel index -> its multi-index over the permuted dims -> the input channel.
+      std::vector<int64_t> in_stride(static_cast<size_t>(r), 1);
+      for (int k = r - 4; k >= 1; --k) in_stride[static_cast<size_t>(k)] = in_stride[static_cast<size_t>(k + 1)] * a.shape.d[k + 1];
+      c.node.channel_map.resize(static_cast<size_t>(channels));
+      for (int64_t co = 0; co < channels; ++co) {
+        int64_t rem = co, ci = 0;
+        for (int k = r - 3; k >= 1; --k) {
+          const int64_t dim = a.shape.d[a.perm[static_cast<size_t>(k)]];
+          ci += (rem % dim) * in_stride[static_cast<size_t>(a.perm[static_cast<size_t>(k)])];
+          rem /= dim;
+        }
+        c.node.channel_map[static_cast<size_t>(co)] = static_cast<uint32_t>(ci);
+      }
+      c.node.kind = RegionNode::Kind::kChannels;
+      c.inputs = {s.args[0].buffer};
+      c.input_shapes = {nchw(a.shape.d[0], channels, a.shape.d[r - 2], a.shape.d[r - 1])};
+      c.output = s.args[1].buffer;
+      c.output_shape = c.input_shapes[0];
+      break;
+    }
     default:
       return false;
   }
   *out = std::move(c);
   return true;
+}
+
+/// A Split of a float32 4-D value along channels: one kChannels node per output (fp32 and fp16 regions alike:
+/// the values are only moved).
+bool split_candidates(const Step& s, std::vector<Candidate>* out) {
+  if (std::string(s.generic->name) != "Split" || s.kernel_inputs.empty() || !s.kernel_inputs[0].present) return false;
+  const KernelTensorSpec& x = s.kernel_inputs[0];
+  if (x.dtype != DType::kFloat32 || x.shape.size() != 4) return false;
+  int64_t axis = 0;
+  for (const auto& a : s.attrs) {
+    if (a.first == "axis") axis = static_cast<int64_t>(a.second.number);
+  }
+  if (axis != 1 && axis != -3) return false;
+  out->clear();
+  int64_t offset = 0;
+  for (const KernelTensorSpec& y : s.kernel_outputs) {
+    if (!y.present || y.dtype != DType::kFloat32 || y.shape.size() != 4 || y.shape[0] != x.shape[0] || y.shape[2] != x.shape[2] ||
+        y.shape[3] != x.shape[3]) {
+      return false;
+    }
+    Candidate c;
+    c.node.kind = RegionNode::Kind::kChannels;
+    for (int64_t k = 0; k < y.shape[1]; ++k) c.node.channel_map.push_back(static_cast<uint32_t>(offset + k));
+    offset += y.shape[1];
+    c.inputs = {x.ref};
+    c.input_shapes = {nchw(x.shape[0], x.shape[1], x.shape[2], x.shape[3])};
+    c.output = y.ref;
+    c.output_shape = nchw(y.shape[0], y.shape[1], y.shape[2], y.shape[3]);
+    out->push_back(std::move(c));
+  }
+  return offset == x.shape[1] && !out->empty();
 }
 
 /// A region being grown: its graph, where each value lives, which values still hold their buffer.
@@ -610,6 +673,21 @@ struct Growing {
     live.clear();
     written.clear();
     convs = 0;
+  }
+
+  /// Adds every candidate of step `step` (a Split's outputs), or none.
+  bool add_all(const std::vector<Candidate>& cs, size_t step) {
+    if (cs.size() == 1) return add(cs[0], step);
+    const RegionGraph graph0 = graph;
+    const std::vector<BufferRef> refs0 = refs, written0 = written;
+    const std::vector<bool> live0 = live;
+    const size_t convs0 = convs;
+    for (const Candidate& c : cs) {
+      if (add(c, step)) continue;
+      graph = graph0, refs = refs0, written = written0, live = live0, convs = convs0;
+      return false;
+    }
+    return true;
   }
 
   /// Adds `c` (step `step`), or false when its inputs do not fit the region.
@@ -731,6 +809,7 @@ std::string region_key(const RegionGraph& g, int threads) {
            q.pad_bottom, q.pad_right});
     }
     if (n.kind == RegionNode::Kind::kPixels) add({static_cast<int64_t>(n.pixel_map.size())});
+    if (n.kind == RegionNode::Kind::kChannels) add({static_cast<int64_t>(n.channel_map.size())});
   }
   return k;
 }
@@ -808,26 +887,27 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     g.clear(end);
   };
   for (size_t i = 0; i < steps_.size(); ++i) {
-    Candidate c;
+    std::vector<Candidate> cs(1);
     bool ok = false;
     if (steps_[i].generic != nullptr) {
       try {
-        ok = quantized_candidate(steps_[i], consts_, &c) || generic_candidate(steps_[i], consts_, fp16_, &c);
+        ok = quantized_candidate(steps_[i], consts_, &cs[0]) || generic_candidate(steps_[i], consts_, fp16_, &cs[0]) ||
+             split_candidates(steps_[i], &cs);
       } catch (const Error&) {
         ok = false;  // what the kernel refuses, its own run will report
       }
     } else if (steps_[i].kernel != nullptr) {
       fill(steps_[i]);
       try {
-        ok = candidate(steps_[i], args, &c);
+        ok = candidate(steps_[i], args, &cs[0]);
       } catch (const Error&) {
         ok = false;  // arguments the op's own run will report
       }
     }
-    if (ok && g.add(c, i)) continue;
+    if (ok && g.add_all(cs, i)) continue;
     close(i);
     // The step may start a region of its own (its inputs then entries).
-    if (ok && g.add(c, i)) continue;
+    if (ok && g.add_all(cs, i)) continue;
     g.clear(i + 1);
   }
   close(steps_.size());

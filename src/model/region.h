@@ -49,7 +49,7 @@ struct QuantConv {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize, kQTable } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kChannels, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize, kQTable } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -63,6 +63,9 @@ struct RegionNode {
   /// kPixels (a nearest-neighbour Resize): for each output pixel of a plane, the input pixel it copies (the same
   /// in every plane, as the Resize kernel itself computed it on a probe).
   std::vector<uint32_t> pixel_map;
+  /// kChannels (a channel shuffle's Transpose, one output of a channel Split): output channel c is input channel
+  /// channel_map[c], at every pixel.
+  std::vector<uint32_t> channel_map;
   /// kKernel: an elementwise float32 generic kernel of the op schema (HardSigmoid, Exp, Erf, Gelu, ...), run on the
   /// region's NHWC buffer as it is (the layout does not matter to it); fp32 regions only.
   const KernelDef* kernel = nullptr;

@@ -224,7 +224,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     ops_.push_back(nullptr);
     if (n.kind == RegionNode::Kind::kKernel && half) throw_range_error("NHWC region: a generic kernel in an fp16 region");
     if (folded[k] || n.kind == RegionNode::Kind::kConcat || n.kind == RegionNode::Kind::kPixels ||
-        n.kind == RegionNode::Kind::kKernel) {
+        n.kind == RegionNode::Kind::kKernel || n.kind == RegionNode::Kind::kChannels) {
       continue;
     }
     auto op = std::make_unique<OperatorPtr>(api);
@@ -340,6 +340,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       case RegionNode::Kind::kConcat:
       case RegionNode::Kind::kPixels:
       case RegionNode::Kind::kKernel:
+      case RegionNode::Kind::kChannels:
         break;  // in run()
       case RegionNode::Kind::kQConv:
       case RegionNode::Kind::kQAdd:
@@ -430,6 +431,27 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
         const char* src = buffer_of_[node.inputs[0]] + b * plane * row;
         char* dst = buffer_of_[node.output] + b * out_plane * row;
         for (size_t p = 0; p < out_plane; ++p) std::memcpy(dst + p * row, src + node.pixel_map[p] * row, row);
+      }
+    }
+    if (node.kind == RegionNode::Kind::kChannels) {
+      // Each pixel's channels picked through the map (a shuffle, or one part of a split).
+      const RegionValue& in = graph_.values[node.inputs[0]];
+      const size_t cin = in.c, cout = node.channel_map.size(), pixels = in.n * in.h * in.w;
+      const char* src = buffer_of_[node.inputs[0]];
+      char* dst = buffer_of_[node.output];
+      const uint32_t* map = node.channel_map.data();
+      if (esize_ == 4) {
+        const float* s4 = reinterpret_cast<const float*>(src);
+        float* d4 = reinterpret_cast<float*>(dst);
+        for (size_t p = 0; p < pixels; ++p) {
+          for (size_t c = 0; c < cout; ++c) d4[p * cout + c] = s4[p * cin + map[c]];
+        }
+      } else {
+        const uint16_t* s2 = reinterpret_cast<const uint16_t*>(src);
+        uint16_t* d2 = reinterpret_cast<uint16_t*>(dst);
+        for (size_t p = 0; p < pixels; ++p) {
+          for (size_t c = 0; c < cout; ++c) d2[p * cout + c] = s2[p * cin + map[c]];
+        }
       }
     }
     for (; next_copy < copies_.size() && copies_[next_copy].node == k; ++next_copy) {

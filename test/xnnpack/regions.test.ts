@@ -331,6 +331,43 @@ suite('xnnpack: NHWC regions', () => {
     }
   });
 
+  test('a ShuffleNet block (channel Split, channel shuffle through Reshape/Transpose/Reshape) stays in one region, fp32 and fp16', () => {
+    const ints = (v: number[]): onnx.ITensorProto => ({ name: `s${v.join('_')}`, dims: [v.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: v });
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'Split', input: ['c1', 'split'], output: ['a', 'b'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+        conv('b', 'w2', 'b2', 3),
+        { opType: 'Concat', input: ['a', 'b2'], output: ['cat'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+        { opType: 'Reshape', input: ['cat', 's1_2_4_9_7'], output: ['r5'] },
+        { opType: 'Transpose', input: ['r5'], output: ['t5'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1, 3, 4] }] },
+        { opType: 'Reshape', input: ['t5', 's1_8_9_7'], output: ['sh'] },
+        conv('sh', 'w3', 'y', 1),
+      ],
+      [port('x', [1, 4, 9, 7])],
+      [port('y', [1, 5, 9, 7])],
+      [cw(8, 4, 3, 1), cw(4, 4, 3, 2), cw(5, 8, 1, 3), ints([4, 4]), ints([1, 2, 4, 9, 7]), ints([1, 8, 9, 7])].map((t, i) =>
+        i === 3 ? { ...t, name: 'split' } : t,
+      ),
+    );
+    const feed = { x: randomTensor([1, 4, 9, 7], 21) };
+    const g = nn.loadOnnxSync(model);
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    // Conv, the split's two outputs, conv, concat, the shuffle, conv: one region.
+    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set(['NHWC region on XNNPACK: 7 steps (0-5) as 3 operators (0 clamps folded), 1 transposes in, 1 out']));
+    g.dispose();
+    if (/fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '')) {
+      const h = nn.loadOnnxSync(model, { precision: 'fp16' });
+      const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
+      const scale = Math.max(...Array.from(want.y.data, Math.abs));
+      expect(Math.max(...Array.from(y16.y.data, (v, i) => Math.abs(v - want.y.data[i]))) / scale).toBeLessThan(1e-2);
+      expect(new Set(l16.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set([expect.stringMatching(/^NHWC region on XNNPACK in fp16: 7 steps/)]));
+      h.dispose();
+    }
+  });
+
   test('values read after a region (residual branches, several outputs) are written back', () => {
     // ResNet-50: adds of a block's input and its convs, projections; its output is read by Softmax after the region.
     const g = nn.loadOnnxSync(nn.zoo.onnx.resnet50({ seed: 1 }));
