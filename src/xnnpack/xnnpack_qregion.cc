@@ -122,7 +122,11 @@ class QuantRegionPlan final : public RegionPlan {
 
   const RegionHost& host_;
   RegionGraph graph_;
-  std::vector<xnn_operator_t> ops_;  // per node (null: computed here)
+  struct DeleteOperator {
+    void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }
+  };
+  // Per node (null: computed here); deleted also when a later node throws while the plan is made.
+  std::vector<std::unique_ptr<xnn_operator, DeleteOperator>> ops_;
   std::vector<std::unique_ptr<int8_t[]>> memory_;
   std::vector<int8_t*> buffer_of_;  // per value: its NHWC int8 buffer
   std::vector<std::vector<int8_t>> held_;  // per node: a constant operand's row or a table, as the region holds values
@@ -131,13 +135,6 @@ class QuantRegionPlan final : public RegionPlan {
   size_t bytes_ = 0;
   std::vector<size_t> node_bytes_;
   std::string describe_;
-
- public:
-  ~QuantRegionPlan() override {
-    for (xnn_operator_t op : ops_) {
-      if (op != nullptr) xnn_delete_operator(op);
-    }
-  }
 };
 
 int8_t* QuantRegionPlan::allocate(size_t bytes) {
@@ -202,7 +199,7 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   node_bytes_[0] = bytes_;
 
   pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
-  ops_.assign(nn, nullptr);
+  ops_.resize(nn);
   held_.assign(nn, {});
   size_t convs = 0;
   for (size_t k = 0; k < nn; ++k) {
@@ -245,7 +242,7 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
       check_status(xnn_create_max_pooling2d_nhwc_s8(u(p.pad_top), u(p.pad_right), u(p.pad_bottom), u(p.pad_left), u(p.k_h),
                                                     u(p.k_w), u(p.stride_h), u(p.stride_w), 1, 1, -128, 127, 0, &op),
                    what, "xnn_create_max_pooling2d_nhwc_s8");
-      ops_[k] = op;
+      ops_[k].reset(op);
       const size_t ch = static_cast<size_t>(p.c);
       size_t out_h = 0, out_w = 0;
       check_status(xnn_reshape_max_pooling2d_nhwc_s8(op, static_cast<size_t>(p.n), static_cast<size_t>(p.in_h),
@@ -284,7 +281,7 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
                      w.data(), c.bias.data(), static_cast<int8_t>(held_zero_point(y)), y.scale, -128, 127, 0, nullptr,
                      nullptr, &op),
                  what, "xnn_create_convolution2d_nhwc_qs8_qc8w");
-    ops_[k] = op;
+    ops_[k].reset(op);
     size_t ws_size = 0, ws_align = 0, out_h = 0, out_w = 0;
     check_status(xnn_reshape_convolution2d_nhwc_qs8_qc8w(op, x.n, x.h, x.w, &ws_size, &ws_align, &out_h, &out_w, pool), what,
                  "xnn_reshape_convolution2d_nhwc_qs8_qc8w");
@@ -497,8 +494,8 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
   }
   for (size_t k = 0; k < graph_.nodes.size(); ++k) {
     const RegionNode& n = graph_.nodes[k];
-    if (ops_[k] != nullptr) {
-      check_status(xnn_run_operator(ops_[k], pool), "quantized NHWC region", "xnn_run_operator");
+    if (ops_[k]) {
+      check_status(xnn_run_operator(ops_[k].get(), pool), "quantized NHWC region", "xnn_run_operator");
     } else if (n.kind == RegionNode::Kind::kQAdd) {
       add(k);
     } else if (n.kind == RegionNode::Kind::kQTable) {
