@@ -88,6 +88,27 @@ function encode(nodes: onnx.INodeProto[], inputs: onnx.IValueInfoProto[], output
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: opset }], graph: { name: 'g', node: nodes, input: inputs, output: outputs, initializer } }).finish();
 }
 
+/**
+ * `model` on reference and on xnnpack (close to 1e-4) with the notes of its regions; and, where XNNPACK runs
+ * fp16 here, loaded with precision 'fp16' (within 1e-2 of the reference's largest output) with its notes (null
+ * where it does not).
+ */
+function regionNotes(model: Uint8Array, feed: Record<string, nn.Tensor>): { notes: Set<string>; fp16: Set<string> | null } {
+  const notesOf = (layers: nn.OnnxLayer[]) => new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
+  const g = nn.loadOnnxSync(model);
+  const want = on('reference', () => g.runSync(feed));
+  const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+  expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+  g.dispose();
+  if (!/fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '')) return { notes: notesOf(layers), fp16: null };
+  const h = nn.loadOnnxSync(model, { precision: 'fp16' });
+  const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
+  const scale = Math.max(...Array.from(want.y.data, Math.abs));
+  expect(Math.max(...Array.from(y16.y.data, (v, i) => Math.abs(v - want.y.data[i]))) / scale).toBeLessThan(1e-2);
+  h.dispose();
+  return { notes: notesOf(layers), fp16: notesOf(l16) };
+}
+
 suite('xnnpack: NHWC regions', () => {
   test('a model runs as one region: the reference results, and layers() says so per conv', () => {
     const g = nn.loadOnnxSync(nn.saveOnnx(body(3), undefined, { batch: 2 }));
@@ -313,22 +334,10 @@ suite('xnnpack: NHWC regions', () => {
       [cw(5, 4, 3, 1), cw(3, 5, 1, 2)],
       20,
     );
-    const feed = { x: randomTensor([1, 4, 9, 9], 16) };
-    const g = nn.loadOnnxSync(model);
-    const want = on('reference', () => g.runSync(feed));
-    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
-    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
-    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set(['NHWC region on XNNPACK: 6 steps (0-5) as 3 operators (0 clamps folded), 1 transposes in, 1 out']));
-    g.dispose();
-    if (/fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '')) {
-      const h = nn.loadOnnxSync(model, { precision: 'fp16' });
-      const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
-      const scale = Math.max(...Array.from(want.y.data, Math.abs));
-      expect(Math.max(...Array.from(y16.y.data, (v, i) => Math.abs(v - want.y.data[i]))) / scale).toBeLessThan(1e-2);
-      // The generic kernels run outside: the convs alone make no region of two nodes with them.
-      expect(l16.some((l) => /6 steps/.test(l.choice ?? ''))).toBe(false);
-      h.dispose();
-    }
+    const r = regionNotes(model, { x: randomTensor([1, 4, 9, 9], 16) });
+    expect(r.notes).toEqual(new Set(['NHWC region on XNNPACK: 6 steps (0-5) as 3 operators (0 clamps folded), 1 transposes in, 1 out']));
+    // In fp16 the generic kernels run outside: the convs alone make no region of two nodes with them.
+    if (r.fp16) expect([...r.fp16].some((n) => /6 steps/.test(n))).toBe(false);
   });
 
   test('a ShuffleNet block (channel Split, channel shuffle through Reshape/Transpose/Reshape) stays in one region, fp32 and fp16', () => {
@@ -350,22 +359,10 @@ suite('xnnpack: NHWC regions', () => {
         i === 3 ? { ...t, name: 'split' } : t,
       ),
     );
-    const feed = { x: randomTensor([1, 4, 9, 7], 21) };
-    const g = nn.loadOnnxSync(model);
-    const want = on('reference', () => g.runSync(feed));
-    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
-    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    const r = regionNotes(model, { x: randomTensor([1, 4, 9, 7], 21) });
     // Conv, the split's two outputs, conv, concat, the shuffle, conv: one region.
-    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set(['NHWC region on XNNPACK: 7 steps (0-5) as 3 operators (0 clamps folded), 1 transposes in, 1 out']));
-    g.dispose();
-    if (/fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '')) {
-      const h = nn.loadOnnxSync(model, { precision: 'fp16' });
-      const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
-      const scale = Math.max(...Array.from(want.y.data, Math.abs));
-      expect(Math.max(...Array.from(y16.y.data, (v, i) => Math.abs(v - want.y.data[i]))) / scale).toBeLessThan(1e-2);
-      expect(new Set(l16.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set([expect.stringMatching(/^NHWC region on XNNPACK in fp16: 7 steps/)]));
-      h.dispose();
-    }
+    expect(r.notes).toEqual(new Set(['NHWC region on XNNPACK: 7 steps (0-5) as 3 operators (0 clamps folded), 1 transposes in, 1 out']));
+    if (r.fp16) expect([...r.fp16]).toEqual([expect.stringMatching(/^NHWC region on XNNPACK in fp16: 7 steps/)]);
   });
 
   test('values read after a region (residual branches, several outputs) are written back', () => {
