@@ -438,17 +438,27 @@ void QuantRegionPlan::quantize(const RegionNode& n, const float* x) const {
   const int32_t zy = held_zero_point(y);
   int8_t* py = buffer_of_[n.output];
   const size_t ch = y.c;
-  // Blocks of pixels: each channel's run quantized (contiguous), then interleaved into NHWC.
-  constexpr size_t kBlock = 256;
-  const size_t blocks = (plane + kBlock - 1) / kBlock;
+  // Blocks of pixels: each channel's run quantized (contiguous) into a stack buffer, then interleaved into NHWC.
+  // Nothing is allocated in the pool's tasks (an exception there could not reach the caller).
+  constexpr size_t kStage = 16384;
+  if (ch > kStage) {
+    chunks(y.n * plane, 64, [=](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const size_t b = i / plane, p = i % plane;
+        for (size_t c = 0; c < ch; ++c) quantize_row(x + (b * ch + c) * plane + p, py + i * ch + c, 1, scale, zy);
+      }
+    });
+    return;
+  }
+  const size_t block = kStage / ch, blocks = (plane + block - 1) / block;
   chunks(y.n * blocks, 1, [=](size_t begin, size_t end) {
-    std::vector<int8_t> row(ch * kBlock);
+    int8_t row[kStage];
     for (size_t i = begin; i < end; ++i) {
-      const size_t b = i / blocks, p0 = (i % blocks) * kBlock, count = std::min(kBlock, plane - p0);
-      for (size_t c = 0; c < ch; ++c) quantize_row(x + (b * ch + c) * plane + p0, row.data() + c * kBlock, count, scale, zy);
+      const size_t b = i / blocks, p0 = (i % blocks) * block, count = std::min(block, plane - p0);
+      for (size_t c = 0; c < ch; ++c) quantize_row(x + (b * ch + c) * plane + p0, row + c * block, count, scale, zy);
       int8_t* d = py + (b * plane + p0) * ch;
       for (size_t p = 0; p < count; ++p) {
-        for (size_t c = 0; c < ch; ++c) d[p * ch + c] = row[c * kBlock + p];
+        for (size_t c = 0; c < ch; ++c) d[p * ch + c] = row[c * block + p];
       }
     }
   });

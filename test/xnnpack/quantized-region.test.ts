@@ -261,6 +261,31 @@ describeX('quantized NHWC regions on XNNPACK', () => {
     await expectRegionRun(gateNet(signed, bias, batch), input(12, 13, 11, batch), 2 * 0.07, 3, note);
   });
 
+  test('a quantized entry of more channels than the staging buffer holds (16400) is quantized pixel by pixel, bit for bit', async () => {
+    const r = lcg(23);
+    const c = 16400;
+    const inits = [
+      f32('xs', [0.02]),
+      q8('xz', false, [128]),
+      q8('w', true, Array.from({ length: 2 * c }, () => r(-3, 3)), [2, c, 1, 1]),
+      f32('ws', [0.001]),
+      q8('wz', true, [0]),
+      f32('ys', [0.5]),
+      q8('yz', false, [120]),
+    ];
+    const nodes = [
+      node('QuantizeLinear', ['x', 'xs', 'xz'], 'xq'),
+      node('QLinearConv', ['xq', 'xs', 'xz', 'w', 'ws', 'wz', 'ys', 'yz'], 'c'),
+      node('DequantizeLinear', ['c', 'ys', 'yz'], 'y'),
+    ];
+    const bytes = encodeNet(nodes, inits, [1, c, 1, 1]);
+    const x = new nn.Tensor(Float32Array.from({ length: c }, () => r(-2000, 2000) / 1000), [1, c, 1, 1]);
+    const ref = await runOn('reference', bytes, x);
+    const xnn = await runOn('xnnpack', bytes, x);
+    expect(Array.from(xnn.y)).toEqual(Array.from(ref.y));
+    expect(xnn.layers.find((l) => l.op === 'QLinearConv')!.choice).toMatch(/^quantized NHWC region on XNNPACK \(int8\): 3 steps/);
+  });
+
   test("auto: the region is measured against the integer kernels and kept; qdq 'auto' keeps the convs integer", async () => {
     const bytes = quantizedNet(CASES[0], 11);
     const x = input(3);
