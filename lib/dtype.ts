@@ -87,3 +87,37 @@ export function fromNumbers(dtype: DType, values: readonly number[]): TypedData 
   else (d as Float32Array).set(values);
   return d;
 }
+
+/**
+ * Element types an ONNX model may declare that neonn holds in a wider dtype:
+ * at a model's inputs and outputs they are converted (feeds of their own
+ * typed arrays in, their own typed arrays out), and a Cast to one writes the
+ * holder with the type's range (src/kernels/elem_cast.cc). Inside the graph
+ * ops compute in the holder: int16 + int16 that overflows 16 bits wraps only
+ * at the next Cast or output. A string is held as the float32 it spells
+ * (ONNX's Cast between string and numbers).
+ */
+export type WidenedType = 'int16' | 'uint16' | 'uint32' | 'uint64' | 'bfloat16' | 'string';
+
+/** The dtype each widened type is held in. */
+export const WIDENED_HOLDER: Readonly<Record<WidenedType, DType>> = Object.freeze({
+  int16: 'int32',
+  uint16: 'int32',
+  uint32: 'int64',
+  uint64: 'int64',
+  bfloat16: 'float32',
+  string: 'float32',
+});
+
+/** ONNX TensorProto.DataType code of each widened type. */
+export const WIDENED_CODE: Readonly<Record<WidenedType, number>> = Object.freeze({
+  uint16: 4,
+  int16: 5,
+  string: 8,
+  uint32: 12,
+  uint64: 13,
+  bfloat16: 16,
+});
+
+/** An element type a model's input or output may have: a dtype neonn computes in, or one it holds widened. */
+export type ElemType = DType | WidenedType;

@@ -42,7 +42,9 @@ export { concat, flatten, reshape, transpose, pad } from './ops/layout';
 // the op schema: every op by name, ONNX semantics
 export { runOp, opNames, TypedTensor } from './ir/ops';
 export type { OpInput, OpOutput, RunOpOptions } from './ir/ops';
-export type { DType } from './dtype';
+export type { DType, ElemType, WidenedType } from './dtype';
+export { WidenedTensor } from './onnx/widened';
+export type { WidenedData } from './onnx/widened';
 import { runOpAsync } from './ir/ops';
 
 // models

@@ -10,7 +10,7 @@
  */
 import { NeonnError } from '../errors';
 import { Tensor } from '../tensor';
-import type { DType } from '../dtype';
+import { DType, WIDENED_CODE, WIDENED_HOLDER, WidenedType } from '../dtype';
 import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, valueFromProto } from './ops';
 import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
@@ -45,7 +45,10 @@ export interface Port {
   shape: number[];
   /** The declared dims with their symbols: a number, or the dim's name (`'N'`, `'height'`; `'?'` when unnamed). */
   dims: (number | string)[];
+  /** The dtype the program holds it in. */
   dtype: DType;
+  /** A declared element type neonn holds widened in `dtype` (lib/dtype.ts); absent: the type is `dtype`. */
+  widened?: WidenedType;
 }
 
 export interface Graph {
@@ -72,12 +75,15 @@ const ELEM_DTYPES = new Map<number, DType>([
   [onnx.TensorProto.DataType.FLOAT16, 'float16'],
 ]);
 
+const WIDENED_OF_CODE = new Map<number, WidenedType>(Object.entries(WIDENED_CODE).map(([t, code]) => [code, t as WidenedType]));
+
 function portOf(v: onnx.IValueInfoProto, what: string): Port {
   const name = v.name ?? '';
   const tt = v.type?.tensorType;
   const elem = tt?.elemType ?? 0;
   const DT = onnx.TensorProto.DataType;
-  const dtype = elem === 0 ? 'float32' : ELEM_DTYPES.get(elem);
+  const widened = WIDENED_OF_CODE.get(elem);
+  const dtype = elem === 0 ? 'float32' : widened ? WIDENED_HOLDER[widened] : ELEM_DTYPES.get(elem);
   if (dtype === undefined) {
     throw new NeonnError(`loadOnnx: ${what} "${name}" has element type ${DT[elem] ?? elem}, which is not supported`, 'ERR_NEONN_ONNX_UNSUPPORTED', 'loadOnnx');
   }
@@ -93,7 +99,7 @@ function portOf(v: onnx.IValueInfoProto, what: string): Port {
     return n === 0 ? -1 : n;
   });
   if (shape.every((d) => d > 0)) checkedCount(`${what} "${name}"`, shape);
-  return { name, shape, dims, dtype };
+  return { name, shape, dims, dtype, ...(widened ? { widened } : {}) };
 }
 
 

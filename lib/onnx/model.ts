@@ -20,9 +20,10 @@ import { Tensor, TensorLike, checkTensor, fmtShape, sizeOf } from '../tensor';
 import { checkOptions, optEnum } from '../validate';
 import { Graph, IntTensor, Port, Step, Value, buildGraph } from './graph';
 import { Ctx, MINUS_ONE, ONE, evalNode, isHandled, typedOf, valueOfTyped } from './ops';
-import { DType, TypedData, allocate, holds } from '../dtype';
+import { DType, ElemType, TypedData, WidenedType, allocate, holds } from '../dtype';
+import { WidenedData, narrowOutput, widenFeed } from './widened';
 import { TValue, execSchemaOp } from '../ir/exec';
-import { toOutput } from '../ir/ops';
+import { TypedTensor, toOutput } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
 import { decodeModel } from './proto';
 import { readConfig } from '../config';
@@ -63,8 +64,14 @@ export interface LoadOnnxOptions {
   precision?: 'fp32' | 'fp16';
 }
 
-/** Inputs of a run: one float32 tensor per name in `inputNames`. */
-export type OnnxFeeds = Readonly<Record<string, TensorLike>>;
+/**
+ * Inputs of a run: one tensor per name in `inputNames`, of the input's
+ * element type (`inputDtypes`): a float32 tensor, a TypedTensor (or
+ * `{ data, shape }`) of another dtype, or `{ data, shape }` of a widened
+ * type's own array (Int16Array, Uint16Array, Uint32Array, BigUint64Array,
+ * bfloat16 bits in a Uint16Array, an array of strings).
+ */
+export type OnnxFeeds = Readonly<Record<string, TensorLike | TypedTensor | { data: TypedData | WidenedData; shape: readonly number[] }>>;
 
 /** One step of a loaded model, as {@link OnnxModel.layers} lists it. */
 export interface OnnxLayer {
@@ -210,10 +217,16 @@ export class OnnxModel {
   readonly outputShapes: readonly (readonly number[])[];
   /** Declared input dims with their symbols, e.g. `[['N', 3, 'height', 'width']]` (`'?'` for an unnamed unknown dim). */
   readonly inputDims: readonly (readonly (number | string)[])[];
-  /** Element types of the inputs (feeds of other types than float32 are TypedTensors or `{ data, shape }`). */
-  readonly inputDtypes: readonly DType[];
-  /** Element types of the outputs: a float32 output is a Tensor, any other a TypedTensor. */
-  readonly outputDtypes: readonly DType[];
+  /**
+   * Element types of the inputs (feeds of other types than float32 are TypedTensors or `{ data, shape }`;
+   * a widened type's data is its own typed array: Int16Array, Uint16Array, Uint32Array, BigUint64Array,
+   * bfloat16 bits in a Uint16Array, an array of strings).
+   */
+  readonly inputDtypes: readonly ElemType[];
+  /** Element types of the outputs: a float32 output is a Tensor, a widened type a WidenedTensor, any other a TypedTensor. */
+  readonly outputDtypes: readonly ElemType[];
+  /** Per output: the widened type it is converted to. */
+  private readonly widenedOutputs: readonly (WidenedType | undefined)[];
   private graph: Graph;
   private readonly programs = new Map<string, Compiled>();
   private last: Compiled | undefined;
@@ -254,14 +267,15 @@ export class OnnxModel {
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
     this.inputShapes = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.shape])));
     this.inputDims = Object.freeze(graph.inputs.map((i) => Object.freeze([...i.dims])));
-    this.inputDtypes = Object.freeze(graph.inputs.map((i) => i.dtype));
+    this.inputDtypes = Object.freeze(graph.inputs.map((i) => i.widened ?? i.dtype));
+    this.widenedOutputs = graph.outputs.map((o) => o.widened);
     // Planned at load when every input shape is fixed and no input's values are planned on.
     this.byValue = inputsByValue(graph, onlyWhereRead);
     if (graph.steps.some((s) => isDataDependent(s.node))) {
       // A typed feed (int64 indices) is a TValue, which OnnxFeeds (float tensors for users) does not name.
       this.segments = new Segments(graph, (g, first) => new OnnxModel(g, algorithms, false, !first, precision) as unknown as SegmentModel);
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
-      this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.dtype));
+      this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.widened ?? o.dtype));
       this.graph = { ...graph, consts: new Map(), steps: [] };
       return;
     }
@@ -270,13 +284,13 @@ export class OnnxModel {
       // Compile now: shape errors show at load, and the weights move to native memory once.
       const c = this.compiled(graph.inputs.map((i) => i.shape));
       this.outputShapes = Object.freeze(c.outShapes.map((s) => Object.freeze([...s])));
-      this.outputDtypes = Object.freeze([...c.outDtypes]);
+      this.outputDtypes = Object.freeze(c.outDtypes.map((d, i) => this.widenedOutputs[i] ?? d));
       // Every shape is fixed: the JS copies of the weights are no longer needed.
       this.graph = { ...graph, consts: new Map() };
       this.weightsReleased = true;
     } else {
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
-      this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.dtype));
+      this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.widened ?? o.dtype));
     }
   }
 
@@ -415,8 +429,8 @@ export class OnnxModel {
     const symbols = new Map<string, { size: number; input: string }>();
     const xs = this.inputNames.map((name, i) => {
       if (!(name in rec)) throw new TypeError(`${op}: input ${JSON.stringify(name)} is missing from the feeds`);
-      const dtype = this.graph.inputs[i].dtype;
-      const x = checkFeed(op, name, dtype, rec[name]);
+      const port = this.graph.inputs[i];
+      const x = port.widened ? widenFeed(op, name, port.widened, rec[name]) : checkFeed(op, name, port.dtype, rec[name]);
       const want = this.inputShapes[i];
       const dims = this.inputDims[i];
       const declared = `[${dims.join(',')}]`;
@@ -444,10 +458,13 @@ export class OnnxModel {
     return { inputs: xs.map((x) => x.data), entry, outs };
   }
 
-  /** Outputs by name: float32 ones as Tensors, others as TypedTensors (see `outputDtypes`). */
+  /** Outputs by name: float32 ones as Tensors, others as TypedTensors, widened types as WidenedTensors (see `outputDtypes`). */
   private named(outs: TValue[]): Record<string, Tensor> {
     const r: Record<string, Tensor> = {};
-    this.outputNames.forEach((n, i) => (r[n] = toOutput(outs[i]) as Tensor));
+    this.outputNames.forEach((n, i) => {
+      const widened = this.widenedOutputs[i];
+      r[n] = (widened ? narrowOutput(widened, outs[i]) : toOutput(outs[i])) as Tensor;
+    });
     return r;
   }
 

@@ -77,7 +77,11 @@ export function valueOfTyped(v: TValue, known: boolean): Value {
   const n = sizeOf(v.shape);
   const data = v.data.length === n ? v.data : (v.data.subarray(0, n) as TypedData);
   if (v.dtype === 'float32' && n > 0) return new Tensor(data as Float32Array, v.shape);
-  if (known && (v.dtype === 'int64' || v.dtype === 'int32') && n <= MAX_INT_ELEMENTS) return new IntTensor(toNumbers(data), [...v.shape], v.dtype);
+  if (known && (v.dtype === 'int64' || v.dtype === 'int32') && n <= MAX_INT_ELEMENTS) {
+    // Values past 2^53 stay exact int64 data, as such initializers do (valueFromProto).
+    const values = toNumbers(data);
+    if (values.every(Number.isSafeInteger)) return new IntTensor(values, [...v.shape], v.dtype);
+  }
   return { dtype: v.dtype, data, shape: [...v.shape] };
 }
 

@@ -93,7 +93,9 @@ export class Segments {
     const first = parts[0];
     const inputNames = new Set(graph.inputs.map((i) => i.name));
     if (first?.kind === 'program' && first.inputs.every((n) => inputNames.has(n))) {
-      first.model = make(this.subGraph(first, graph.inputs.filter((i) => first.inputs.includes(i.name))), true);
+      // Fed the values the whole model's feeds were converted into: widened types arrive held.
+      const held = graph.inputs.filter((i) => first.inputs.includes(i.name)).map(({ widened: _, ...port }) => port);
+      first.model = make(this.subGraph(first, held), true);
     }
   }
 

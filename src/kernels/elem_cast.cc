@@ -3,58 +3,25 @@
 // Float to integer truncates toward zero; NaN gives 0 and values out of the
 // target's range go through int64 (saturated) and keep its low bits, so the
 // result does not depend on the CPU. Anything to bool: x != 0.
+//
+// A cast to a type neonn holds in a wider one (lib/onnx/edge.ts: int16 and
+// uint16 in int32, uint32 and uint64 in int64, double, bfloat16 and string in
+// float32) writes the holder and then gives each value the target's range:
+// integers keep their low 16 or 32 bits, bfloat16 keeps 8 bits of mantissa
+// (rounded to nearest even, or truncated as Cast before opset 19 did in
+// ONNX's own reference; attribute `bfloat16_rounding`).
 #include <cmath>
 #include <cstring>
 
+#include "data.h"
 #include "elem_common.h"
 
 namespace neonn {
 namespace {
 
 using namespace elem;
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
-  uint32_t bits;
-  if (e == 0) {
-    if (m == 0) {
-      bits = sign;
-    } else {
-      const float f = static_cast<float>(m) * (1.0f / 16777216.0f);  // m * 2^-24, exact
-      return sign ? -f : f;
-    }
-  } else if (e == 31) {
-    bits = sign | 0x7f800000u | (m << 13);
-  } else {
-    bits = sign | ((e + 112) << 23) | (m << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t float_to_half(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  const uint32_t ax = x & 0x7fffffffu;
-  if (ax >= 0x7f800000u) return static_cast<uint16_t>(sign | (ax > 0x7f800000u ? 0x7e00u : 0x7c00u));  // NaN, inf
-  if (ax >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // >= 65520 rounds to inf
-  if (ax < 0x38800000u) {  // below 2^-14: a subnormal half (or zero)
-    float v;
-    std::memcpy(&v, &ax, 4);
-    const float q = v * 16777216.0f;  // in units of 2^-24, exact
-    uint32_t m = static_cast<uint32_t>(q);
-    const float frac = q - static_cast<float>(m);
-    if (frac > 0.5f || (frac == 0.5f && (m & 1u))) ++m;  // 1024 is the smallest normal's encoding
-    return static_cast<uint16_t>(sign | m);
-  }
-  uint32_t h = (((ax >> 23) - 112) << 10) | ((ax & 0x7fffffu) >> 13);
-  const uint32_t rest = ax & 0x1fffu;
-  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // a carry into the exponent is right
-  return static_cast<uint16_t>(sign | h);
-}
+using data::float_to_half;
+using data::half_to_float;
 
 enum class Kind { kFloat, kHalf, kInt, kBool };
 
@@ -102,14 +69,62 @@ void dispatch_cast(const KernelCall& c, DType t, Fn&& fn) {
   c.check(false, std::string("cannot cast ") + dtype_name(t));
 }
 
+// ONNX TensorProto.DataType codes of the types held in a wider dtype.
+constexpr int64_t kToUint16 = 4, kToInt16 = 5, kToString = 8, kToDouble = 11, kToUint32 = 12, kToUint64 = 13, kToBfloat16 = 16;
+
+/// The dtype a cast to ONNX type `to` writes (kUndefined for a type neonn cannot hold).
+DType holder_of(int64_t to) {
+  switch (to) {
+    case kToUint16: case kToInt16: return DType::kInt32;
+    case kToUint32: case kToUint64: return DType::kInt64;
+    case kToString: case kToDouble: case kToBfloat16: return DType::kFloat32;
+    default: return dtype_valid(to) ? static_cast<DType>(to) : DType::kUndefined;
+  }
+}
+
+/// float32 rounded to bfloat16 (its upper 16 bits) and widened back.
+float to_bfloat16(float v, bool truncate) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) {
+    u = (u | 0x00400000u) & 0xffff0000u;  // a NaN stays a (quiet) NaN
+  } else if (truncate) {
+    u &= 0xffff0000u;
+  } else {
+    u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  }
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+/// Gives the holder's values the range of ONNX type `to` (in place).
+void narrow(const KernelCall& c, const TensorRef& y, int64_t to) {
+  const size_t n = y.count();
+  if (to == kToInt16 || to == kToUint16) {
+    int32_t* p = y.as<int32_t>();
+    for (size_t i = 0; i < n; ++i) p[i] = to == kToInt16 ? static_cast<int16_t>(p[i]) : static_cast<uint16_t>(p[i]);
+  } else if (to == kToUint32) {
+    int64_t* p = y.as<int64_t>();
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint32_t>(p[i]);
+  } else if (to == kToBfloat16) {
+    const std::string& mode = c.attr_string("bfloat16_rounding");
+    c.check(mode == "nearest_even" || mode == "truncate", "bfloat16_rounding must be nearest_even or truncate, got " + mode);
+    const bool truncate = mode == "truncate";
+    float* p = y.as<float>();
+    for (size_t i = 0; i < n; ++i) p[i] = to_bfloat16(p[i], truncate);
+  }
+}
+
 /// Cast (`to` checked against the output) and CastLike (the output's dtype is the target's).
 void cast(const KernelCall& c) {
   const TensorRef& x = c.in(0);
   const TensorRef& y = c.out(0);
+  int64_t to = 0;
   if (c.has_attr("to")) {
-    const int64_t to = c.attr_int("to");
-    c.check(dtype_valid(to), "\"to\" = " + std::to_string(to) + " is not a supported dtype");
-    c.expect_dtype(y, static_cast<DType>(to), "output");
+    to = c.attr_int("to");
+    const DType held = holder_of(to);
+    c.check(held != DType::kUndefined, "\"to\" = " + std::to_string(to) + " is not a supported dtype");
+    c.expect_dtype(y, held, "output");
   } else if (c.opt_in(1) != nullptr) {
     c.expect_dtype(y, c.in(1).dtype, "output");
   }
@@ -125,6 +140,7 @@ void cast(const KernelCall& c) {
       });
     });
   });
+  narrow(c, y, to);
 }
 
 }  // namespace

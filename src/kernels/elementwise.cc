@@ -11,12 +11,14 @@
 #include <cmath>
 #include <string>
 
+#include "data.h"
 #include "elem_common.h"
 
 namespace neonn {
 namespace {
 
 using namespace elem;
+using data::half_to_float;
 
 /// B's shape for the kernel: under opset < 7's broadcast=1 with `axis`, B's
 /// dims sit at A's axis .. axis + rank(B) - 1 (ones elsewhere); otherwise B's own.
@@ -174,6 +176,20 @@ T vmax(T a, T b) {
 
 enum class Fold { kSum, kMean, kMin, kMax };
 
+/// y = x0 broadcast, then y = combine(y, x_i) for each further input.
+template <typename T, typename Combine>
+void fold_inputs(const KernelCall& c, const TensorRef& y, size_t n, Combine combine) {
+  const TensorRef& x0 = c.in(0);
+  // y = broadcast x0 (a 1-input plan), then y = f(y, x_i): y is read at the index it is written.
+  const Plan<1> p = make_plan<1>(c, y.shape, {x0.shape});
+  const T* px = x0.as<T>();
+  T* py = y.as<T>();
+  run_rows<1>(p, 1, [&](size_t o, const Offs& off, const Offs& st, int64_t m) {
+    for (int64_t j = 0; j < m; ++j) py[o + j] = px[off[0] + j * st[0]];
+  });
+  for (size_t i = 1; i < n; ++i) binary_loop<T, T, T>(c, y, y.shape, c.in(i), c.in(i).shape, y, combine);
+}
+
 template <Fold F>
 void variadic(const KernelCall& c) {
   const size_t n = c.num_inputs();
@@ -187,28 +203,29 @@ void variadic(const KernelCall& c) {
   c.expect_dtype(y, c.in(0).dtype, "output");
   c.expect_out_shape(0, shape);
   if (F == Fold::kMean) c.expect_dtype(y, DType::kFloat32, "output");
+  if (y.dtype == DType::kFloat16) {
+    // Min and Max pick one of their inputs: compared as floats, the half bits are the result.
+    c.check(F == Fold::kMin || F == Fold::kMax, "float16 inputs are taken by Min and Max only");
+    fold_inputs<uint16_t>(c, y, n, [](uint16_t a, uint16_t b) -> uint16_t {
+      const float fa = half_to_float(a), fb = half_to_float(b);
+      const bool first = F == Fold::kMin ? fa < fb : fa > fb;
+      return first || fa != fa ? a : b;  // NaN propagates, as vmin/vmax
+    });
+    return;
+  }
   dispatch_numeric(c, y.dtype, [&](auto tag) {
     using T = decltype(tag);
-    const TensorRef& x0 = c.in(0);
-    // y = broadcast x0 (a 1-input plan), then y = f(y, x_i): y is read at the index it is written.
-    const Plan<1> p = make_plan<1>(c, y.shape, {x0.shape});
-    const T* px = x0.as<T>();
-    T* py = y.as<T>();
-    run_rows<1>(p, 1, [&](size_t o, const Offs& off, const Offs& st, int64_t m) {
-      for (int64_t j = 0; j < m; ++j) py[o + j] = px[off[0] + j * st[0]];
+    fold_inputs<T>(c, y, n, [](T a, T b) -> T {
+      if constexpr (F == Fold::kMin) {
+        return vmin(a, b);
+      } else if constexpr (F == Fold::kMax) {
+        return vmax(a, b);
+      } else {
+        return wrap_add(a, b);
+      }
     });
-    for (size_t i = 1; i < n; ++i) {
-      binary_loop<T, T, T>(c, y, y.shape, c.in(i), c.in(i).shape, y, [](T a, T b) -> T {
-        if constexpr (F == Fold::kMin) {
-          return vmin(a, b);
-        } else if constexpr (F == Fold::kMax) {
-          return vmax(a, b);
-        } else {
-          return wrap_add(a, b);
-        }
-      });
-    }
     if constexpr (F == Fold::kMean && std::is_floating_point_v<T>) {
+      T* py = y.as<T>();
       const T inv = static_cast<T>(n);
       parallel_for(y.count(), parallel_grain(1), [&](size_t b, size_t e) {
         for (size_t j = b; j < e; ++j) py[j] /= inv;

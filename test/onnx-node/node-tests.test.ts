@@ -97,10 +97,22 @@ function readSkipList(): Map<string, string> {
   return skip;
 }
 
-function feedOf(d: Decoded): nn.TensorLike | nn.TypedTensor {
+/** The types neonn holds widened (lib/dtype.ts WidenedType): fed as `{ data, shape }` of their own arrays, output as WidenedTensors. */
+const WIDENED = new Set(['int16', 'uint16', 'uint32', 'uint64', 'bfloat16', 'string']);
+
+function feedOf(d: Decoded): nn.TensorLike | nn.TypedTensor | { data: unknown; shape: number[] } {
   // nn.Tensor refuses zero-size dims: an empty float input goes as { data, shape }.
   if (d.dtype === 'float32') return d.data.length > 0 ? nn.tensor(d.data as Float32Array, d.shape) : { data: d.data as Float32Array, shape: d.shape };
-  return new nn.TypedTensor(d.dtype, d.data, d.shape);
+  if (WIDENED.has(d.dtype)) return { data: d.data, shape: d.shape };
+  return new nn.TypedTensor(d.dtype as nn.DType, d.data as nn.TypedData, d.shape);
+}
+
+/**
+ * ONNX 1.12's data stores a BFLOAT16 tensor as UINT16 (its bits): taken as
+ * the bfloat16 the model's port declares.
+ */
+function asDeclared(d: Decoded, port: { elemType: number } | undefined): Decoded {
+  return port?.elemType === onnx.TensorProto.DataType.BFLOAT16 && d.dtype === 'uint16' ? { ...d, dtype: 'bfloat16', elemType: port.elemType } : d;
 }
 
 const BACKENDS = availableBackends();
@@ -118,18 +130,21 @@ async function runNodeTest(t: NodeTest): Promise<number> {
   let compared = 0;
   try {
     for (const set of dataSets(t.dir)) {
-      const feeds: Record<string, nn.TensorLike | nn.TypedTensor> = {};
+      const feeds: Record<string, ReturnType<typeof feedOf>> = {};
       set.inputs.forEach((file, i) => {
-        const d = readTensor(file);
-        const name = model.inputNames.includes(d.name) ? d.name : t.info.inputs[i]?.name ?? d.name;
-        feeds[name] = feedOf(d);
+        const raw = readTensor(file);
+        const name = model.inputNames.includes(raw.name) ? raw.name : t.info.inputs[i]?.name ?? raw.name;
+        feeds[name] = feedOf(asDeclared(raw, t.info.inputs.find((p) => p.name === name)));
       });
-      const wants = set.outputs.map(readTensor);
+      const wants = set.outputs.map((file, i) => {
+        const raw = readTensor(file);
+        return asDeclared(raw, t.info.outputs.find((p) => p.name === raw.name) ?? t.info.outputs[i]);
+      });
       const check = (how: string, outs: Record<string, unknown>): void => {
         const problems: string[] = [];
         wants.forEach((want, i) => {
           const name = model.outputNames.includes(want.name) ? want.name : model.outputNames[i];
-          const got = outs[name] as { dtype?: string; data: ArrayLike<number | bigint>; shape: readonly number[] } | undefined;
+          const got = outs[name] as { dtype?: string; data: ArrayLike<number | bigint | string>; shape: readonly number[] } | undefined;
           if (got === undefined) problems.push(`output "${name}" missing`);
           else {
             const m = mismatch(`output "${name}"`, want, got);
@@ -274,7 +289,14 @@ if (selected.length === 0) {
       expect(decodeTensor(enc({ dims: [2], dataType: DT.INT8, int32Data: [-128, 127] })).data).toEqual(Int8Array.from([-128, 127]));
       expect(decodeTensor(enc({ dims: [1], dataType: DT.FLOAT16, int32Data: [0x3c00] })).data).toEqual(Uint16Array.from([0x3c00]));
       expect(decodeTensor(enc({ dims: [0, 3], dataType: DT.FLOAT })).shape).toEqual([0, 3]);
-      expect(() => decodeTensor(enc({ dims: [1], dataType: DT.STRING, stringData: [new Uint8Array([65])] }))).toThrow(/dtype unsupported: STRING/);
+      // The types neonn holds widened, as their own arrays.
+      expect(decodeTensor(enc({ dims: [2], dataType: DT.STRING, stringData: [new Uint8Array([65]), new Uint8Array([0x31, 0x2e, 0x35])] }))).toMatchObject({ dtype: 'string', data: ['A', '1.5'] });
+      expect(decodeTensor(enc({ dims: [2], dataType: DT.INT16, int32Data: [-32768, 7] })).data).toEqual(Int16Array.from([-32768, 7]));
+      expect(decodeTensor(enc({ dims: [1], dataType: DT.UINT16, rawData: new Uint8Array([0xff, 0xff]) })).data).toEqual(Uint16Array.from([65535]));
+      expect(decodeTensor(enc({ dims: [2], dataType: DT.UINT32, uint64Data: [4294967295, 3] })).data).toEqual(Uint32Array.from([4294967295, 3]));
+      expect(decodeTensor(enc({ dims: [1], dataType: DT.UINT64, rawData: new Uint8Array(8).fill(0xff) })).data).toEqual(BigUint64Array.from([2n ** 64n - 1n]));
+      expect(decodeTensor(enc({ dims: [1], dataType: DT.BFLOAT16, int32Data: [0x3f80] }))).toMatchObject({ dtype: 'bfloat16', data: Uint16Array.from([0x3f80]) });
+      expect(() => decodeTensor(enc({ dims: [1], dataType: DT.COMPLEX64, floatData: [1, 2] }))).toThrow(/dtype unsupported: COMPLEX64/);
     });
 
     test('compares floats within tolerance of the largest magnitude, NaN with NaN, infinities exactly', () => {

@@ -15,13 +15,16 @@ export function elemTypeName(code: number | null | undefined): string {
   return name ?? `data type ${String(code)}`;
 }
 
-/** neonn's element types (lib/dtype.ts), spelled out so this helper needs nothing of lib. */
-export type NeonnDType = 'float32' | 'float16' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool';
+/**
+ * neonn's element types (lib/dtype.ts ElemType: its dtypes and the types it
+ * holds widened), spelled out so this helper needs nothing of lib.
+ */
+export type NeonnDType = 'float32' | 'float16' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'int16' | 'uint16' | 'uint32' | 'uint64' | 'bfloat16' | 'string';
 
 /**
- * The neonn dtype an ONNX element type is fed and expected as: DOUBLE is
- * computed in float32 (neonn's import maps it so); types neonn has no
- * tensors of are undefined.
+ * The neonn element type an ONNX element type is fed and expected as:
+ * DOUBLE is computed in float32 (neonn's import maps it so); types neonn
+ * has no tensors of are undefined.
  */
 export function neonnDType(code: number | null | undefined): NeonnDType | undefined {
   switch (code) {
@@ -32,11 +35,17 @@ export function neonnDType(code: number | null | undefined): NeonnDType | undefi
     case DT.INT32: return 'int32';
     case DT.INT64: return 'int64';
     case DT.BOOL: return 'bool';
+    case DT.INT16: return 'int16';
+    case DT.UINT16: return 'uint16';
+    case DT.UINT32: return 'uint32';
+    case DT.UINT64: return 'uint64';
+    case DT.BFLOAT16: return 'bfloat16';
+    case DT.STRING: return 'string';
     default: return undefined;
   }
 }
 
-export type Data = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array | Uint16Array;
+export type Data = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array | Uint16Array | Int16Array | Uint32Array | BigUint64Array | string[];
 
 /** A decoded TensorProto: its ONNX element type, the typed array neonn holds it in, its shape. */
 export interface Decoded {
@@ -129,7 +138,34 @@ export function decodeTensor(bytes: Uint8Array): Decoded {
       data = d;
       break;
     }
-    case DT.FLOAT16: {
+    case DT.INT16: {
+      const d = new Int16Array(n);
+      if (view) { const v = need(2); for (let i = 0; i < n; i++) d[i] = v.getInt16(i * 2, true); } else d.set(field(t.int32Data, 'int32_data'));
+      data = d;
+      break;
+    }
+    case DT.UINT32: {
+      const d = new Uint32Array(n);
+      if (view) { const v = need(4); for (let i = 0; i < n; i++) d[i] = v.getUint32(i * 4, true); } else {
+        const l = field(t.uint64Data as ArrayLike<Int64> | null | undefined, 'uint64_data');
+        for (let i = 0; i < n; i++) d[i] = Number(int64(l[i]));
+      }
+      data = d;
+      break;
+    }
+    case DT.UINT64: {
+      const d = new BigUint64Array(n);
+      if (view) { const v = need(8); for (let i = 0; i < n; i++) d[i] = v.getBigUint64(i * 8, true); } else {
+        const l = field(t.uint64Data as ArrayLike<Int64> | null | undefined, 'uint64_data');
+        for (let i = 0; i < n; i++) d[i] = BigInt.asUintN(64, int64(l[i]));
+      }
+      data = d;
+      break;
+    }
+    case DT.STRING:
+      data = Array.from(field(t.stringData, 'string_data'), (b) => Buffer.from(b).toString('utf8'));
+      break;
+    case DT.FLOAT16: case DT.UINT16: case DT.BFLOAT16: {
       const d = new Uint16Array(n);
       // Not raw: int32_data holds each value's 16 bits.
       if (view) { const v = need(2); for (let i = 0; i < n; i++) d[i] = v.getUint16(i * 2, true); } else d.set(field(t.int32Data, 'int32_data'));
@@ -241,12 +277,12 @@ export const ATOL_F16 = 1e-3;
 /** An output as neonn gives it: a Tensor or a TypedTensor (float32 Tensors have no dtype field). */
 export interface Got {
   dtype?: string;
-  data: ArrayLike<number | bigint>;
+  data: ArrayLike<number | bigint | string>;
   shape: readonly number[];
 }
 
-function fmt(v: number | bigint): string {
-  return typeof v === 'bigint' ? `${v}` : Number.isInteger(v) ? `${v}` : v.toPrecision(7);
+function fmt(v: number | bigint | string): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}` : Number.isInteger(v) ? `${v}` : v.toPrecision(7);
 }
 
 /**
@@ -275,7 +311,7 @@ export function mismatch(label: string, want: Decoded, got: Got): string | undef
     return bad < 0 ? undefined : `${label}: ${nBad} of ${n} values differ, first at [${bad}]: got ${fmt(got.data[bad])}, expected ${fmt(want.data[bad])}`;
   }
   const half = want.dtype === 'float16';
-  const value = (d: ArrayLike<number | bigint>, i: number): number => (half ? halfToFloat(Number(d[i])) : Number(d[i]));
+  const value = (d: ArrayLike<number | bigint | string>, i: number): number => (half ? halfToFloat(Number(d[i])) : Number(d[i]));
   let maxAbs = 0;
   for (let i = 0; i < n; i++) {
     const w = Math.abs(value(want.data, i));

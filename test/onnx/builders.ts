@@ -18,17 +18,18 @@ export function floatInit(name: string, t: nn.TensorLike): onnx.ITensorProto {
 export function intInit(name: string, values: number[], dims = [values.length]): onnx.ITensorProto {
   return { name, dims, dataType: DT.INT64, int64Data: values };
 }
-export function port(name: string, shape?: (number | string)[]): onnx.IValueInfoProto {
+export function port(name: string, shape?: (number | string)[], elemType: number = DT.FLOAT): onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: DT.FLOAT, ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
+    type: { tensorType: { elemType, ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
   };
 }
 
 export interface Spec {
   nodes: Node[];
   inputs: onnx.IValueInfoProto[];
-  outputs: string[];
+  /** output names (float32 ports), or ports */
+  outputs: (string | onnx.IValueInfoProto)[];
   inits?: onnx.ITensorProto[];
   opset?: number;
 }
@@ -37,7 +38,7 @@ export function encode(s: Spec): Uint8Array {
     onnx.ModelProto.create({
       irVersion: 7,
       opsetImport: [{ domain: '', version: s.opset ?? 13 }],
-      graph: { name: 'g', node: s.nodes, input: s.inputs, output: s.outputs.map((o) => port(o)), initializer: s.inits ?? [] },
+      graph: { name: 'g', node: s.nodes, input: s.inputs, output: s.outputs.map((o) => (typeof o === 'string' ? port(o) : o)), initializer: s.inits ?? [] },
     }),
   ).finish();
 }

@@ -13,7 +13,7 @@ import { AT, DT, Node, Spec, code, encode, flt, floatInit, int, intInit, ints, p
 function run1(s: Spec, x: nn.Tensor): nn.Tensor {
   const m = nn.loadOnnxSync(encode(s));
   try {
-    return m.runSync({ x })[s.outputs[0]];
+    return m.runSync({ x })[m.outputNames[0]];
   } finally {
     m.dispose();
   }

@@ -12,7 +12,7 @@
  * Opset 1's `consumed_inputs` is dropped by `upgrade`.
  * @internal
  */
-import { ALL_DTYPES, DType, NUMERIC } from '../../dtype';
+import { ALL_DTYPES, DType, NUMERIC, WIDENED_CODE, WIDENED_HOLDER, WidenedType } from '../../dtype';
 import type { AttrSpec, InferCtx, NodeView, OpSchema, UpgradeCtx } from './types';
 
 /** Numpy/ONNX multidirectional broadcast of several shapes. */
@@ -107,10 +107,19 @@ const ARITH: readonly DType[] = NUMERIC;
 const SIGNED: readonly DType[] = ['float32', 'int32', 'int64', 'int8'];
 const EXPONENT: readonly DType[] = ['float32', 'int32', 'int64'];
 
-/** ONNX TensorProto.DataType codes neonn holds, and their names. */
-const CODE_DTYPE: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16' };
+/**
+ * ONNX TensorProto.DataType codes a Cast may target, and the dtype each is
+ * held in: neonn's own dtypes, DOUBLE as float32 (as a model's double inputs
+ * and outputs are), and the widened types (lib/dtype.ts).
+ */
+const CODE_DTYPE: Readonly<Record<number, DType>> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float32',
+  ...Object.fromEntries(Object.entries(WIDENED_CODE).map(([t, code]) => [code, WIDENED_HOLDER[t as WidenedType]])),
+};
 /** Cast opsets 1–5 named the type as a string. */
-const NAME_CODE: Readonly<Record<string, number>> = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 };
+const NAME_CODE: Readonly<Record<string, number>> = {
+  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13,
+};
 
 export const ELEMENTWISE: readonly OpSchema[] = [
   binary('Add', 'A + B (broadcast; integers wrap)', ARITH, 'same'),
@@ -136,8 +145,8 @@ export const ELEMENTWISE: readonly OpSchema[] = [
   },
   variadic('Sum', 'elementwise sum of 1..N broadcast inputs', ['float32', 'int32', 'int64']),
   variadic('Mean', 'elementwise mean of 1..N broadcast inputs', ['float32']),
-  variadic('Min', 'elementwise minimum of 1..N broadcast inputs (NaN propagates)', ARITH),
-  variadic('Max', 'elementwise maximum of 1..N broadcast inputs (NaN propagates)', ARITH),
+  variadic('Min', 'elementwise minimum of 1..N broadcast inputs (NaN propagates)', [...ARITH, 'float16']),
+  variadic('Max', 'elementwise maximum of 1..N broadcast inputs (NaN propagates)', [...ARITH, 'float16']),
   binary('Equal', 'A == B → bool (broadcast)', [...ARITH, 'bool'], 'bool'),
   binary('Greater', 'A > B → bool (broadcast)', ARITH, 'bool'),
   binary('Less', 'A < B → bool (broadcast)', ARITH, 'bool'),
@@ -196,7 +205,12 @@ export const ELEMENTWISE: readonly OpSchema[] = [
     doc: 'converts to the dtype `to` (float→int truncates toward zero; float16 rounds to nearest even)',
     inputs: [{ name: 'input', dtypes: ALL_DTYPES }],
     outputs: [{ name: 'output' }],
-    attrs: { to: { type: 'int', required: true }, saturate: { type: 'int', default: 1 } },
+    attrs: {
+      to: { type: 'int', required: true },
+      saturate: { type: 'int', default: 1 },
+      // neonn's: ONNX's reference truncated to bfloat16 before opset 19 (its test data says so) and rounds from 19 on, as onnxruntime does at every opset.
+      bfloat16_rounding: { type: 'string', default: 'nearest_even', values: ['nearest_even', 'truncate'] },
+    },
     layout: 'any',
     infer: (c) => {
       const to = CODE_DTYPE[c.int('to')];
@@ -210,6 +224,7 @@ export const ELEMENTWISE: readonly OpSchema[] = [
         if (code === undefined) c.unsupported(`Cast to ${to} is not supported`);
         node.attrs.to = code;
       }
+      if (node.attrs.to === WIDENED_CODE.bfloat16 && c.opset < 19 && node.attrs.bfloat16_rounding === undefined) node.attrs.bfloat16_rounding = 'truncate';
     },
   },
   {
