@@ -202,7 +202,7 @@ export const ELEMENTWISE: readonly OpSchema[] = [
   },
   {
     name: 'Cast',
-    doc: 'converts to the dtype `to` (float→int truncates toward zero; float16 rounds to nearest even)',
+    doc: 'converts to the dtype `to` (float→int truncates toward zero; float16 rounds to nearest even; int16, uint16, uint32, uint64, double, bfloat16 and string are held widened: their range in the holder)',
     inputs: [{ name: 'input', dtypes: ALL_DTYPES }],
     outputs: [{ name: 'output' }],
     attrs: {
