@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "../src/auto/choice.h"
 #include "../src/cpu.h"
 #include "../src/parallel.h"
 #include "../src/registry.h"
@@ -204,9 +205,37 @@ Napi::Value ParallelCheckAsync(const Napi::CallbackInfo& info) {
   });
 }
 
+/// chooseMeasured(kind, structure, names, run): auto's measured choice among alternatives that `run(i)` runs
+/// (src/auto/choice.h); returns { index, note, cached }. An exception `run` throws ends the choice and propagates.
+Napi::Value ChooseMeasured(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsArray() || !info[3].IsFunction()) {
+      throw_type_error("chooseMeasured(kind, structure, names, run): wrong arguments");
+    }
+    const Napi::Array arr = info[2].As<Napi::Array>();
+    std::vector<std::string> names;
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      const Napi::Value v = arr.Get(i);
+      if (!v.IsString()) throw_type_error("chooseMeasured: names must be strings");
+      names.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    if (names.empty()) throw_range_error("chooseMeasured: no alternative");
+    const Napi::Function run = info[3].As<Napi::Function>();
+    const MeasuredChoice c = choose_measured(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(), names,
+                                             [&](size_t i) { run.Call({Napi::Number::New(env, static_cast<double>(i))}); });
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", Napi::Number::New(env, static_cast<double>(c.index)));
+    o.Set("note", Napi::String::New(env, c.note));
+    o.Set("cached", Napi::Boolean::New(env, c.cached));
+    return o;
+  });
+}
+
 }  // namespace
 
 void RegisterBackends(Napi::Env env, Napi::Object exports) {
+  exports.Set("chooseMeasured", Napi::Function::New(env, ChooseMeasured, "chooseMeasured"));
   exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
   exports.Set("setBackend", Napi::Function::New(env, SetBackend, "setBackend"));
   exports.Set("getBackend", Napi::Function::New(env, GetBackend, "getBackend"));

@@ -110,10 +110,11 @@ function portOf(v: onnx.IValueInfoProto, what: string): Port {
  * 'auto' (the default) fuses, then runs each QLinearConv/QLinearMatMul on the
  * faster of the integer kernel and its bit-identical float form: a 2-D
  * QLinearConv stays integer where the backend runs quantized NHWC regions on
- * XNNPACK's qs8 operators (`integerConvs`: xnnpack, auto), measured 5-8x
- * faster than its float form on the shared int8 MobileNetV2 here; elsewhere
- * (and QLinearMatMul always) the integer kernels are reference loops, 15-25x
- * slower than the float form (README, int8), so the float form runs.
+ * XNNPACK's qs8 operators (`integerConvs`: xnnpack; under auto the model's
+ * integer path is measured against its float form at load and the faster
+ * runs, model.ts measuredQuantizedPath); elsewhere (and QLinearMatMul always)
+ * the integer kernels are reference loops, 15-25x slower than the float form
+ * (README, int8), so the float form runs.
  */
 export type QdqMode = 'auto' | 'fuse' | 'float';
 

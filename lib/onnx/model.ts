@@ -5,9 +5,11 @@
  * native memory, activations planned into one reused arena. `run` executes
  * the whole graph on the libuv pool.
  */
+import { createHash } from 'crypto';
 import { promises as fsp, readFileSync } from 'fs';
 import { NeonnError, checkAttached, typeError, rangeError } from '../errors';
 import { backends, getBackend } from '../backends';
+import { binding } from '../native';
 import type { NativeProgram } from '../native';
 import { ProgramSpec, createProgram, disposePrograms, programsMemory, runProgram, trace } from '../model/program';
 import { CONV_ALGORITHMS, ConvAlgorithm, conv2d, fullyConnected } from '../ops/conv';
@@ -28,6 +30,7 @@ import { schemaOf } from '../ir/schema';
 import { decodeModel } from './proto';
 import { readConfig } from '../config';
 import { isDataDependent } from './dynamic';
+import { QOP_FLOAT_REASON } from './qop-float';
 import { SegmentModel, Segments } from './segments';
 
 /** Options of {@link loadOnnx}. */
@@ -234,6 +237,8 @@ export class OnnxModel {
   private disposed = false;
   /** Fixed input shapes: compiled once at load, JS weights dropped. */
   private weightsReleased = false;
+  /** Under auto: how the integer path or the float form of QLinearConvs was chosen (measuredQuantizedPath). */
+  private quantizedPath?: string;
 
   private readonly algorithms: ReadonlyMap<string, ConvAlgorithm>;
 
@@ -503,6 +508,16 @@ export class OnnxModel {
     return new Map(this.inputNames.map((n, i) => [n, xs[i]]));
   }
 
+  /** Whether the program was made at load (fixed input shapes, no data-dependent ops). @internal */
+  get compiledAtLoad(): boolean {
+    return this.weightsReleased && !this.segments;
+  }
+
+  /** How a quantized model's path (integer or its float form) was chosen: layers() says it. @internal */
+  setQuantizedPath(note: string): void {
+    this.quantizedPath = note;
+  }
+
   /** Whether {@link dispose} was called. */
   get isDisposed(): boolean {
     return this.disposed;
@@ -541,7 +556,8 @@ export class OnnxModel {
           kernels: ks,
           backend: [...new Set(ks.map(servingBackend))].join('+'),
           precision: s.precision,
-          ...(s.fallback ? { fallback: s.fallback } : {}),
+          ...(s.fallback ? { fallback: s.fallback === QOP_FLOAT_REASON && this.quantizedPath ? `runs float (integer-valued, exact): ${this.quantizedPath}` : s.fallback } : {}),
+          ...(this.quantizedPath && s.precision === 'int8' ? { choice: this.quantizedPath } : {}),
         };
         const p = planned.get(s.label);
         // A plan made under another backend says nothing of the active one until the next run.
@@ -552,7 +568,7 @@ export class OnnxModel {
           backend: [...new Set([p.backend, ...others])].join('+'),
           algorithm: p.algorithm,
           planBytes: p.bytes,
-          ...(p.note !== undefined ? { choice: p.note } : {}),
+          ...(p.note !== undefined ? { choice: layer.choice ? `${p.note}; ${layer.choice}` : p.note } : {}),
         };
       });
   }
@@ -628,7 +644,8 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   }
   const qdq = optEnum(op, 'qdq', opts.qdq, ['auto', 'fuse', 'float'] as const, 'auto');
   const precision = optEnum(op, 'precision', opts.precision, ['fp32', 'fp16'] as const, readConfig().precision ?? 'fp32');
-  const graph = buildGraph(decodeModel(bytes), { qdq, integerConvs: quantizedRegions() });
+  const regions = quantizedRegions();
+  const graph = buildGraph(decodeModel(bytes), { qdq, integerConvs: regions });
   if (pins.size > 0) {
     const convs = new Set(graph.steps.filter((s) => s.node.opType === 'Conv').map((s) => convKey(s.node)));
     const unknown = [...pins.keys()].filter((k) => !convs.has(k));
@@ -636,7 +653,73 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
       rangeError(op, `"algorithms" names no Conv node: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (Conv nodes: ${[...convs].slice(0, 8).join(', ')}${convs.size > 8 ? ', ...' : ''})`);
     }
   }
+  if (qdq === 'auto' && regions && getBackend() === 'auto' && graph.steps.some((st) => st.node.opType === 'QLinearConv')) {
+    return measuredQuantizedPath(bytes, graph, pins, precision);
+  }
   return new OnnxModel(graph, pins, true, false, precision);
+}
+
+/** Deterministic feeds for timing a model: float inputs in [0, 1) (an image's range), others zero. */
+function timingFeeds(m: OnnxModel): OnnxFeeds | undefined {
+  const feeds: Record<string, TensorLike | TypedTensor> = {};
+  let seed = 12345;
+  for (let i = 0; i < m.inputNames.length; i++) {
+    const shape = m.inputShapes[i];
+    const t = m.inputDtypes[i];
+    if (shape.some((d) => d <= 0)) return undefined;
+    if (t === 'float32') {
+      const d = new Float32Array(sizeOf(shape));
+      for (let k = 0; k < d.length; k++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        d[k] = (seed >>> 8) / 16777216;
+      }
+      feeds[m.inputNames[i]] = { data: d, shape: [...shape] };
+    } else if (t === 'float16' || t === 'uint8' || t === 'int8' || t === 'int32' || t === 'int64' || t === 'bool') {
+      feeds[m.inputNames[i]] = new TypedTensor(t, allocate(t, sizeOf(shape)), shape);
+    } else {
+      return undefined;
+    }
+  }
+  return feeds;
+}
+
+/**
+ * Under \`auto\`, a model with QLinearConvs that quantized NHWC regions would run: its integer path against its
+ * exact float form (the same bits), measured as auto measures a conv and cached the same way, so that a
+ * quantized model never runs slower than its float form on this CPU. Measured when the input shapes are fixed
+ * (the program is made at load); otherwise the integer path runs unmeasured, and layers() says so.
+ */
+function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string, ConvAlgorithm>, precision: 'fp32' | 'fp16'): OnnxModel {
+  const integer = new OnnxModel(graph, pins, false, false, precision);
+  const feeds = integer.compiledAtLoad ? timingFeeds(integer) : undefined;
+  if (!feeds) {
+    integer.setQuantizedPath('integer path, not measured: the input shapes are not fixed, so no program is made at load');
+    liveModels.add(new WeakRef(integer));
+    return integer;
+  }
+  let float: OnnxModel;
+  try {
+    float = new OnnxModel(buildGraph(decodeModel(bytes), { qdq: 'auto', integerConvs: false }), pins, false, false, precision);
+  } catch (e) {
+    integer.setQuantizedPath(`integer path, not measured: the float form did not load (${(e as Error).message.split('\n')[0]})`);
+    liveModels.add(new WeakRef(integer));
+    return integer;
+  }
+  const structure = `${createHash('sha256').update(bytes).digest('hex')}|${precision}|${integer.inputShapes.map((sh) => sh.join('x')).join(';')}`;
+  const models = [integer, float];
+  let choice: { index: number; note: string };
+  try {
+    choice = binding.chooseMeasured('qdq', structure, ['integer', 'float'], (i) => void models[i].runSync(feeds));
+  } catch (e) {
+    integer.dispose();
+    float.dispose();
+    throw e;
+  }
+  const [chosen, other] = choice.index === 1 ? [float, integer] : [integer, float];
+  other.dispose();
+  chosen.setQuantizedPath(choice.note);
+  liveModels.add(new WeakRef(chosen));
+  return chosen;
 }
 
 /**

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <vector>
 
+#include "../registry.h"
+
 namespace neonn {
 namespace {
 
@@ -87,6 +89,24 @@ TuningCache::TuningCache() : machine_(cpu_model()) {
   if (!dir.empty()) path_ = dir + "/auto-v2.tsv";
 }
 
+std::string TuningCache::whole_key(const std::string& kind, const std::string& version, const std::string& structure) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits
+  for (unsigned char c : structure) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char digest[17];
+  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(h));
+  std::string k = kind + "|" + instance().machine() + "|" + version + "|" + digest + "|";
+  for (const Backend* b : Registry::instance().all()) {
+    if (!b->status().ok) continue;
+    k += b->name();
+    if (!b->info().version.empty()) k += "@" + b->info().version;
+    k += ";";
+  }
+  return k;
+}
+
 std::string TuningCache::format_line(const std::string& key, const TunedChoice& c) {
   std::ostringstream line;
   line << key << '\t' << c.backend << '\t' << conv_algorithm_name(c.algorithm) << '\t'
@@ -118,9 +138,9 @@ bool TuningCache::parse_line(const std::string& line, std::string* key, TunedCho
     if (f[2] == conv_algorithm_name(static_cast<ConvAlgorithm>(a))) out.algorithm = static_cast<ConvAlgorithm>(a);
   }
   double samples = 0, remeasured = 0;
-  // A region's decision (key "region|...") names no conv algorithm.
-  const bool region = f[0].compare(0, 7, "region|") == 0;
-  if ((out.algorithm == ConvAlgorithm::kAuto) != region || !parse_number(f[3], &out.micros) || !parse_number(f[4], &out.margin) ||
+  // A whole structure's decision (key "region|..." or "qdq|...") names no conv algorithm.
+  const bool whole = f[0].compare(0, 7, "region|") == 0 || f[0].compare(0, 4, "qdq|") == 0;
+  if ((out.algorithm == ConvAlgorithm::kAuto) != whole || !parse_number(f[3], &out.micros) || !parse_number(f[4], &out.margin) ||
       !parse_number(f[5], &samples) || !parse_number(f[6], &remeasured) || samples > 1e6 || remeasured > 1e6) {
     return false;
   }

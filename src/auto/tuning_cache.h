@@ -11,7 +11,9 @@
 // thread count and the layer shape, so a changed machine or library measures
 // anew. A line whose key starts with "region|" is an NHWC region's decision
 // (model/program_regions.cc): backend "region" or "layers", algorithm
-// "auto", micros the winner's time, margin how much the loser took more.
+// "auto", micros the winner's time, margin how much the loser took more; a
+// line whose key starts with "qdq|" is a quantized model's path (auto/choice.h:
+// backend "integer" or "float"), in the same form.
 // Lines of any other form are ignored, and so is the version-1 file
 // (auto-v1.tsv: choices recorded without knowing how sure they were).
 // A file that cannot be read or written only costs measurements, never an error.
@@ -73,6 +75,11 @@ class TuningCache {
   const std::string& path() const { return path_; }
   /// "model name" of the CPU, for keys.
   const std::string& machine() const { return machine_; }
+
+  /// The key of a decision about a whole structure (an NHWC region, a quantized model's path): `kind|machine|
+  /// version|` an FNV-1a digest of `structure`, then every available backend with its version, so that a changed
+  /// machine or library measures anew. `version` is bumped when a code change makes old decisions wrong.
+  static std::string whole_key(const std::string& kind, const std::string& version, const std::string& structure);
 
   /// One line of the file for `key` (tests and the format's documentation).
   static std::string format_line(const std::string& key, const TunedChoice& choice);

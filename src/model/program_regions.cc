@@ -814,30 +814,11 @@ std::string region_key(const RegionGraph& g, int threads) {
   return k;
 }
 
-/// FNV-1a, 64 bits, as 16 hex digits: a stable digest of a region's structure for the tuning cache's key.
-std::string digest(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 /// A region's decision in the tuning cache: the machine, its structure (threads included), and every available
 /// backend with its version (the steps run on auto's per-layer choices among them).
 std::string disk_key(const std::string& structure) {
   // v1: neonn's region code as measured; bump it when a change makes old decisions wrong.
-  std::string k = "region|" + TuningCache::instance().machine() + "|v1|" + digest(structure) + "|";
-  for (const Backend* b : Registry::instance().all()) {
-    if (!b->status().ok) continue;
-    k += b->name();
-    if (!b->info().version.empty()) k += "@" + b->info().version;
-    k += ";";
-  }
-  return k;
+  return TuningCache::whole_key("region", "v1", structure);
 }
 
 /// auto's decisions per region structure, for this process: a model loaded twice (or saved and loaded) takes the
