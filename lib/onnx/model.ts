@@ -100,7 +100,7 @@ export interface OnnxLayer {
 const PLANNED_VALUES = 1024;
 
 /** Inputs of hand-written handlers whose values planning reads (the op schema says it for the rest). */
-const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Pad: [2] };
+const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Pad: [2], Dropout: [1, 2] };
 
 function readsValueAt(step: Step, slot: number): boolean {
   const op = step.node.opType ?? '';
