@@ -412,6 +412,8 @@ function fuseConv(steps: Step[], outputs: Port[], consts: Map<string, Value>, op
 }
 
 function bnFoldable(bn: Step, opset: number): boolean {
+  // Training mode normalizes by the batch's statistics, not by the constants.
+  if (opset >= 14 && attrInt(bn.node, 'training_mode', 0) === 1) return false;
   if (opset < 7 && attrInt(bn.node, 'is_test', 0) !== 1) return false;
   if (opset < 9 && attrInt(bn.node, 'spatial', 1) !== 1) return false;
   return true;

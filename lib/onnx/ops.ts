@@ -409,6 +409,44 @@ function dropout(ctx: Ctx, ins: (Value | undefined)[]): Value[] {
   return wantsMask ? [y, known(maskOf(bits))] : [y];
 }
 
+/** ReduceMean over `axes`, dims kept, through the op schema's kernel (the axes a constant of the program). */
+function reduceMean(ctx: Ctx, x: Tensor, axes: number[]): Tensor {
+  const axesValue = new IntTensor(axes, [axes.length]);
+  ctx.markKnown?.(axesValue);
+  const err = { fail: (m: string) => fail(ctx, m), unsupported: (m: string) => unsupported(ctx, m) };
+  const [r] = execSchemaOp(schemaOf('ReduceMean')!, [typedOf(x), axesValue], { keepdims: 1 }, 1, err, (i) => i === 1);
+  return asTensor(valueOfTyped(r, false));
+}
+
+/**
+ * BatchNormalization with training_mode=1 (opset 14): normalized by the
+ * batch's statistics, saved_mean and saved_var (the population variance)
+ * over every axis but 1, and the running statistics updated:
+ * mean · momentum + saved · (1 − momentum). Made of existing ops.
+ */
+function batchNormTraining(ctx: Ctx, x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, epsilon: number): Value[] {
+  if (x.shape.length < 2) fail(ctx, `X must have rank >= 2 [N,C,...], got shape ${fmtShape(x.shape)}`);
+  const C = x.shape[1];
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const meanKept = reduceMean(ctx, x, axes);
+  const centered = sub(x, meanKept);
+  const varKept = reduceMean(ctx, mul(centered, centered), axes);
+  const savedMean = view(meanKept, [C]);
+  const savedVar = view(varKept, [C]);
+  const y = batchNorm(x, { scale, bias, mean: savedMean, variance: savedVar, epsilon });
+  const outs = ctx.node.output ?? [];
+  if (outs.length <= 1 || outs.slice(1).every((o) => o === '')) return [y];
+  const momentum = attrFloat(ctx.node, 'momentum', 0.9);
+  const scalar = (v: number): Tensor => {
+    const t = new Tensor(Float32Array.of(v), []);
+    ctx.markKnown?.(t);
+    return t;
+  };
+  const keep = scalar(momentum);
+  const take = scalar(1 - momentum);
+  return [y, add(mul(mean, keep), mul(savedMean, take)), add(mul(variance, keep), mul(savedVar, take))];
+}
+
 const HANDLERS: Record<string, Handler> = {
   Constant: (ctx) => {
     const t = attrTensor(ctx.node, 'value');
@@ -576,9 +614,11 @@ const HANDLERS: Record<string, Handler> = {
     const x = float(ctx, ins, 0);
     if (ctx.opset < 7 && attrInt(ctx.node, 'is_test', 0) !== 1) unsupported(ctx, 'training mode (is_test=0) is not supported');
     if (ctx.opset < 9 && attrInt(ctx.node, 'spatial', 1) !== 1) unsupported(ctx, 'spatial=0 is not supported');
-    onlyFirstOutput(ctx, 'training statistics');
     const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => float(ctx, ins, i));
-    return [batchNorm(x, { scale, bias, mean, variance, epsilon: attrFloat(ctx.node, 'epsilon', 1e-5) })];
+    const epsilon = attrFloat(ctx.node, 'epsilon', 1e-5);
+    if (ctx.opset >= 14 && attrInt(ctx.node, 'training_mode', 0) === 1) return batchNormTraining(ctx, x, scale, bias, mean, variance, epsilon);
+    onlyFirstOutput(ctx, 'training statistics');
+    return [batchNorm(x, { scale, bias, mean, variance, epsilon })];
   },
   LRN: (ctx, ins) => [
     lrn(float(ctx, ins, 0), {

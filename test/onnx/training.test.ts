@@ -105,3 +105,71 @@ describe('Dropout in training mode', () => {
     m.dispose();
   });
 });
+
+describe('BatchNormalization with training_mode=1', () => {
+  const [N, C, H, W] = [2, 3, 4, 5];
+  const x = Float32Array.from({ length: N * C * H * W }, (_, i) => Math.sin(i * 0.7) * 3 + (i % 5));
+  const w = Float32Array.from([1, 0.5, 0, -1, 2, 0.25, 0, 0, 1]); // [C, C, 1, 1]
+  const params = { s: [1, 2, 0.5], bias: [0, 1, -1], mean: [0.5, -1, 2], var: [1, 4, 0.25] };
+
+  /** x → Conv 1x1 (W) → BatchNormalization(training_mode=1) → y (and running mean and var when `stats`). */
+  function model(stats: boolean, momentum?: number): Uint8Array {
+    const inits: onnx.ITensorProto[] = [{ name: 'w', dims: [C, C, 1, 1], dataType: DT.FLOAT, floatData: [...w] }];
+    for (const [name, v] of Object.entries(params)) inits.push({ name, dims: [C], dataType: DT.FLOAT, floatData: v });
+    const attrs = [int('training_mode', 1), ...(momentum === undefined ? [] : [flt('momentum', momentum)])];
+    return encode({
+      opset: 15,
+      nodes: [
+        { opType: 'Conv', input: ['x', 'w'], output: ['c'] },
+        { opType: 'BatchNormalization', input: ['c', 's', 'bias', 'mean', 'var'], output: stats ? ['y', 'rm', 'rv'] : ['y'], attribute: attrs },
+      ],
+      inputs: [input('x', DT.FLOAT, [N, C, H, W])],
+      outputs: stats ? ['y', 'rm', 'rv'] : ['y'],
+      inits,
+    });
+  }
+
+  /** The formula in doubles: the conv, the batch's statistics, y and the running ones. */
+  function reference(momentum: number): { y: number[]; rm: number[]; rv: number[] } {
+    const hw = H * W;
+    const c = new Array<number>(x.length).fill(0);
+    for (let n = 0; n < N; n++) for (let o = 0; o < C; o++) for (let i = 0; i < C; i++) for (let p = 0; p < hw; p++) c[(n * C + o) * hw + p] += w[o * C + i] * x[(n * C + i) * hw + p];
+    const at = (n: number, ch: number, p: number): number => c[(n * C + ch) * hw + p];
+    const y = new Array<number>(x.length);
+    const rm: number[] = [];
+    const rv: number[] = [];
+    for (let ch = 0; ch < C; ch++) {
+      let m = 0;
+      for (let n = 0; n < N; n++) for (let p = 0; p < hw; p++) m += at(n, ch, p) / (N * hw);
+      let v = 0;
+      for (let n = 0; n < N; n++) for (let p = 0; p < hw; p++) v += (at(n, ch, p) - m) ** 2 / (N * hw);
+      for (let n = 0; n < N; n++) for (let p = 0; p < hw; p++) y[(n * C + ch) * hw + p] = ((at(n, ch, p) - m) / Math.sqrt(v + 1e-5)) * params.s[ch] + params.bias[ch];
+      rm.push(params.mean[ch] * momentum + m * (1 - momentum));
+      rv.push(params.var[ch] * momentum + v * (1 - momentum));
+    }
+    return { y, rm, rv };
+  }
+
+  const close = (got: ArrayLike<number>, want: number[]): void => {
+    expect(got.length).toBe(want.length);
+    want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
+  };
+
+  test('normalizes by the batch, not the running statistics, and updates them (default momentum 0.9), sync and async', async () => {
+    const m = await nn.loadOnnx(model(true));
+    const want = reference(0.9);
+    for (const outs of [m.runSync({ x: nn.tensor(x, [N, C, H, W]) }), await m.run({ x: nn.tensor(x, [N, C, H, W]) })]) {
+      close(outs.y.data, want.y);
+      close(outs.rm.data, want.rm);
+      close(outs.rv.data, want.rv);
+    }
+    m.dispose();
+  });
+
+  test('is not folded into the Conv before it (only y read, another momentum)', async () => {
+    const m = await nn.loadOnnx(model(false, 0.5));
+    expect(m.layers().map((l) => l.op)).not.toContain('Conv+BatchNormalization');
+    close(m.runSync({ x: nn.tensor(x, [N, C, H, W]) }).y.data, reference(0.5).y);
+    m.dispose();
+  });
+});
