@@ -470,7 +470,10 @@ const HANDLERS: Record<string, Handler> = {
     }
     if (!ctx.constant(0)) unsupported(ctx, 'a float ConstantOfShape whose shape depends on the input is not supported');
     if (shape.some((d) => d === 0)) unsupported(ctx, `empty tensors (shape ${fmtShape(shape)}) are not supported`);
-    return [new Tensor(new Float32Array(n).fill(asTensor(v).data[0] ?? 0), shape)];
+    // Known when planned: a step reading it finds it among the program's constants, a graph output gets a copy.
+    const filled = new Tensor(new Float32Array(n).fill(asTensor(v).data[0] ?? 0), shape);
+    ctx.markKnown?.(filled);
+    return [filled];
   },
   Identity: (ctx, ins) => [valueOf(ctx, ins, 0)],
   NonMaxSuppression: dataDependent,
@@ -489,7 +492,9 @@ const HANDLERS: Record<string, Handler> = {
     const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
     if (data instanceof IntTensor) return [new IntTensor(gatherValues(data.values, [...data.shape], axis, indices), shape, data.dtype)];
     if (!ctx.constant(0)) unsupported(ctx, 'Gather on a computed float tensor is not supported');
-    return [new Tensor(Float32Array.from(gatherValues(asTensor(data).data, [...data.shape], axis, indices)), shape)];
+    const gathered = new Tensor(Float32Array.from(gatherValues(asTensor(data).data, [...data.shape], axis, indices)), shape);
+    ctx.markKnown?.(gathered);
+    return [gathered];
   },
   Unsqueeze: (ctx, ins) => {
     const v = valueOf(ctx, ins, 0);
