@@ -160,10 +160,12 @@ export function isFolded(data: TypedData): boolean {
 export function execSchemaOp(schema: OpSchema, inputs: readonly (TValue | undefined)[], attrs: Readonly<Record<string, AttrValue>>, numOutputs: number, err: Errors, isConstant: (i: number) => boolean = () => true): TValue[] {
   const infos: (InferInput | undefined)[] = inputs.map((v, i) => (v === undefined ? undefined : { dtype: v.dtype, shape: v.shape, ...(isConstant(i) ? { value: v.data } : {}) }));
   const { attrs: full, outs } = inferNode(schema, infos, attrs, numOutputs, err);
-  if (outs.every((o) => o.value !== undefined)) {
+  // Every output computed by inference, or empty (a Slice past the end, a split of size 0): no kernel to run.
+  if (outs.every((o) => o.value !== undefined || sizeOf(o.shape) === 0)) {
     return outs.map((o) => {
-      FOLDED.add(o.value!);
-      return { dtype: o.dtype, shape: o.shape, data: o.value! };
+      if (o.value === undefined) return { dtype: o.dtype, shape: o.shape, data: allocate(o.dtype, 0) };
+      FOLDED.add(o.value);
+      return { dtype: o.dtype, shape: o.shape, data: o.value };
     });
   }
   const kernel = schema.kernel === undefined ? schema.name : schema.kernel;

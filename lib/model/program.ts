@@ -154,7 +154,8 @@ export function trace(
   const outputs = recording(record, forward);
   // A dry run only checks that the ops accept their arguments (shape inference).
   if (dry) return { consts, arenaSize: 0, inputSizes: [], outputSizes: [], steps: [] };
-  if (steps.length === 0) throw new RangeError('model: nothing to run (the output is the input itself)');
+  // No outputs (every output of an ONNX model empty): the caller makes no program of it.
+  if (steps.length === 0 && outputs.length > 0) throw new RangeError('model: nothing to run (the output is the input itself)');
 
   // Outputs: intermediates written straight into the caller's output buffers.
   const outputOf = new Map<number, number>();
@@ -395,15 +396,15 @@ export async function runProgram(op: string, program: NativeProgram, inputs: Arr
 }
 
 /** Native bytes held by a set of compiled programs (weights copies + arenas). */
-export function programsMemory(programs: Iterable<{ program: NativeProgram }>): number {
+export function programsMemory(programs: Iterable<{ program?: NativeProgram }>): number {
   let n = 0;
-  for (const e of programs) n += e.program.memoryBytes();
+  for (const e of programs) n += e.program?.memoryBytes() ?? 0;
   return n;
 }
 
 /** Disposes every program of a model (a run in flight finishes first) and forgets them. */
-export function disposePrograms(programs: Map<unknown, { program: NativeProgram }>): void {
-  for (const e of programs.values()) e.program.dispose();
+export function disposePrograms(programs: Map<unknown, { program?: NativeProgram }>): void {
+  for (const e of programs.values()) e.program?.dispose();
   programs.clear();
 }
 

@@ -80,6 +80,8 @@ export function emptyStep(s: Step, ins: (TValue | undefined)[], opset: number): 
     let dtype = TO_BOOL.has(op) ? 'bool' : x.dtype;
     if (op === 'Cast') dtype = DTYPE_OF_CODE[attrInt(node, 'to', 1)] ?? refuse(s, `"to" = ${attrInt(node, 'to', 1)} is not a dtype neonn holds`);
     if (op === 'CastLike' && ins[1]) dtype = ins[1].dtype;
+    // Dropout's mask: bool from opset 10, the data's type before.
+    if (op === 'Dropout') return [empty(dtype, [...x.shape]), empty(opset >= 10 ? 'bool' : dtype, [...x.shape])];
     return [empty(dtype, [...x.shape])];
   }
   if (BROADCAST.has(op)) {
@@ -187,12 +189,27 @@ export function emptyStep(s: Step, ins: (TValue | undefined)[], opset: number): 
       });
       return [empty(x.dtype, shape)];
     }
+    case 'Split': {
+      if (rank === 0) refuse(s, 'the input must have rank >= 1');
+      const a = axis(s, attrInt(node, 'axis', 0), rank);
+      const count = (node.output ?? []).length;
+      const dim = x.shape[a];
+      const sizes = (opset >= 13 ? ints(ins[1]) : attrInts(node, 'split')) ?? (() => {
+        // No split given: equal parts (opset 18's num_outputs: the last one smaller).
+        const part = Math.ceil(dim / count);
+        return Array.from({ length: count }, (_, i) => Math.max(0, Math.min(part, dim - i * part)));
+      })();
+      if (sizes.length !== count || sizes.some((n) => n < 0) || sizes.reduce((p, n) => p + n, 0) !== dim) {
+        refuse(s, `split [${sizes.join(',')}] does not divide axis ${a} of size ${dim} into ${count} outputs`);
+      }
+      return sizes.map((n) => empty(x.dtype, x.shape.map((d, i) => (i === a ? n : d))));
+    }
     case 'ReduceMax': case 'ReduceMin': case 'ReduceSum': case 'ReduceMean': case 'ArgMax': case 'ArgMin': case 'TopK':
       refuse(s, `${op} of an empty tensor [${x.shape.join(',')}] (nothing selected upstream) has no value`);
       break;
     default:
       break;
   }
-  return refuse(s, `${op} on an empty tensor [${x.shape.join(',')}] (nothing selected upstream) is not supported`);
+  return refuse(s, `${op} on an empty tensor [${x.shape.join(',')}] is not supported`);
 }
 

@@ -3,7 +3,7 @@
  * every op known — all unknown ones listed at once), put in topological
  * order, with initializers and constant subgraphs folded at load (Constant,
  * ConstantOfShape, Shape/Gather/Unsqueeze/Squeeze/Reshape of constants,
- * Identity, Transpose of weights...), Dropout/Identity removed,
+ * Identity, Transpose of weights...), Identity and inference Dropout removed,
  * BatchNormalization folded into the preceding Conv and a following Relu
  * fused into it.
  * @internal
@@ -11,7 +11,7 @@
 import { NeonnError } from '../errors';
 import { Tensor } from '../tensor';
 import { DType, WIDENED_CODE, WIDENED_HOLDER, WidenedType } from '../dtype';
-import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, valueFromProto } from './ops';
+import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, typedOf, valueFromProto } from './ops';
 import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
@@ -226,7 +226,7 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode; in
       if (name !== '' && outs[i] !== undefined) consts.set(name, outs[i]);
     });
   }
-  steps = removeAliases(steps, outputs);
+  steps = removeAliases(steps, outputs, consts);
   steps = removeDead(steps, outputs);
   steps = fuseConv(steps, outputs, consts, opset);
   return { opset, inputs, outputs, consts, steps };
@@ -309,8 +309,12 @@ function useCounts(steps: Step[], outputs: Port[]): Map<string, number> {
   return uses;
 }
 
-/** Dropout and Identity pass their input through: readers read the input instead (graph outputs keep the step). */
-function removeAliases(steps: Step[], outputs: Port[]): Step[] {
+/**
+ * Dropout (in inference: no training_mode input, or a constant false one) and
+ * Identity pass their input through: readers read the input instead (graph
+ * outputs keep the step).
+ */
+function removeAliases(steps: Step[], outputs: Port[], consts: Map<string, Value>): Step[] {
   const rename = new Map<string, string>();
   const outNames = new Set(outputs.map((o) => o.name));
   const uses = useCounts(steps, outputs);
@@ -319,13 +323,21 @@ function removeAliases(steps: Step[], outputs: Port[]): Step[] {
     s.inputs = s.inputs.map((n) => rename.get(n) ?? n);
     const op = s.node.opType;
     const extra = s.outputs.slice(1).some((o) => o !== '' && uses.has(o));
-    if ((op === 'Dropout' || op === 'Identity') && !extra && !outNames.has(s.outputs[0])) {
+    if ((op === 'Identity' || (op === 'Dropout' && inferenceDropout(s, consts))) && !extra && !outNames.has(s.outputs[0])) {
       rename.set(s.outputs[0], s.inputs[0]);
       continue;
     }
     kept.push(s);
   }
   return kept;
+}
+
+/** Whether a Dropout step is the identity whatever the feeds: its training_mode is absent or a constant false. */
+function inferenceDropout(s: Step, consts: Map<string, Value>): boolean {
+  const t = s.inputs[2] ?? '';
+  if (t === '') return true;
+  const v = consts.get(t);
+  return v !== undefined && typedOf(v).data.length > 0 && Number(typedOf(v).data[0]) === 0;
 }
 
 /**
@@ -407,6 +419,8 @@ function fuseConv(steps: Step[], outputs: Port[], consts: Map<string, Value>, op
 }
 
 function bnFoldable(bn: Step, opset: number): boolean {
+  // Training mode normalizes by the batch's statistics, not by the constants.
+  if (opset >= 14 && attrInt(bn.node, 'training_mode', 0) === 1) return false;
   if (opset < 7 && attrInt(bn.node, 'is_test', 0) !== 1) return false;
   if (opset < 9 && attrInt(bn.node, 'spatial', 1) !== 1) return false;
   return true;

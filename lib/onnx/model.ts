@@ -32,6 +32,7 @@ import { readConfig } from '../config';
 import { isDataDependent } from './dynamic';
 import { QOP_FLOAT_REASON } from './qop-float';
 import { SegmentModel, Segments } from './segments';
+import { emptyStep } from './empty';
 
 /** Options of {@link loadOnnx}. */
 export interface LoadOnnxOptions {
@@ -72,7 +73,9 @@ export interface LoadOnnxOptions {
  * element type (`inputDtypes`): a float32 tensor, a TypedTensor (or
  * `{ data, shape }`) of another dtype, or `{ data, shape }` of a widened
  * type's own array (Int16Array, Uint16Array, Uint32Array, BigUint64Array,
- * bfloat16 bits in a Uint16Array, an array of strings).
+ * bfloat16 bits in a Uint16Array, an array of strings). An input with no
+ * elements (a 0 dim, which nn.Tensor refuses) is `{ data: new Float32Array(0), shape }`:
+ * the steps it feeds are computed by their ops' shape rules, and empty outputs come back empty.
  */
 export type OnnxFeeds = Readonly<Record<string, TensorLike | TypedTensor | { data: TypedData | WidenedData; shape: readonly number[] }>>;
 
@@ -110,7 +113,7 @@ export interface OnnxLayer {
 const PLANNED_VALUES = 1024;
 
 /** Inputs of hand-written handlers whose values planning reads (the op schema says it for the rest). */
-const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Pad: [2] };
+const HANDLER_VALUE_SLOTS: Readonly<Record<string, readonly number[]>> = { Pad: [2], Dropout: [1, 2] };
 
 function readsValueAt(step: Step, slot: number): boolean {
   const op = step.node.opType ?? '';
@@ -166,9 +169,20 @@ function copyValue(t: TValue, one: Tensor): TValue {
   return execSchemaOp(identity, [t], {}, 1, { fail: (m) => rangeError('loadOnnx', m), unsupported: (m) => rangeError('loadOnnx', m) }, () => false)[0];
 }
 
+/** A float feed with no elements (a 0 dim), which nn.Tensor refuses: `{ data: Float32Array(0), shape }`. */
+function emptyFloatFeed(v: unknown): TValue | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { data, shape } = v as { data?: unknown; shape?: unknown };
+  if (!(data instanceof Float32Array) || data.length !== 0 || !Array.isArray(shape)) return undefined;
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0) || sizeOf(shape) !== 0) return undefined;
+  return { dtype: 'float32', data, shape: [...(shape as number[])] };
+}
+
 /** A feed: a float32 tensor for a float input, a typed tensor of the input's dtype otherwise. */
 function checkFeed(op: string, name: string, dtype: DType, v: unknown): TValue {
   if (dtype === 'float32') {
+    const empty = emptyFloatFeed(v);
+    if (empty) return empty;
     const x = checkTensor(op, name, v);
     return { dtype, data: x.data, shape: x.shape };
   }
@@ -182,10 +196,15 @@ function checkFeed(op: string, name: string, dtype: DType, v: unknown): TValue {
 }
 
 interface Compiled {
-  program: NativeProgram;
+  /** None when every output is empty: nothing to compute. */
+  program?: NativeProgram;
   spec: ProgramSpec;
   outShapes: number[][];
   outDtypes: DType[];
+  /** The inputs the program reads, by index: those with elements (an empty one is only ever read for its shape). */
+  programInputs: number[];
+  /** The outputs the program writes, by index: those with elements (an empty one is made by its shape alone). */
+  programOutputs: number[];
   /** label → ONNX op types, per step */
   steps: { label: string; ops: string; precision: 'int8' | 'float'; fallback?: string }[];
 }
@@ -323,6 +342,7 @@ export class OnnxModel {
       const p = planned[i];
       // Planned by value: an IntTensor of the input's own dtype (int32 stays int32).
       if (p) return valueOfTyped({ dtype, data: p.data.slice() as TypedData, shape: s }, true);
+      if (sizeOf(s) === 0) return { dtype, data: allocate(dtype, 0), shape: s };
       if (dtype === 'float32') return new Tensor(new Float32Array(sizeOf(s)), s);
       return { dtype, data: allocate(dtype, Math.max(1, sizeOf(s))), shape: s };
     });
@@ -364,8 +384,10 @@ export class OnnxModel {
     const outShapes: number[][] = [];
     const outDtypes: DType[] = [];
     const steps: Compiled['steps'] = [];
+    const programInputs = xs.flatMap((x, i) => (sizeOf(x.shape) > 0 ? [i] : []));
+    const programOutputs: number[] = [];
     const spec = trace(
-      xs.map(typedOf),
+      programInputs.map((i) => typedOf(xs[i])),
       [...used],
       () => {
         const env = new Map<string, Value>(g.consts);
@@ -385,38 +407,49 @@ export class OnnxModel {
             markKnown,
             ...(pin ? { algorithm: pin } : {}),
           };
-          const outs = evalNode(ctx, ins);
+          // A step fed an empty tensor of data: its outputs by the op's shape rule, no native work.
+          // (Empty values known when planned, such as ReduceSum's axes [] or Resize's roi [], are parameters.)
+          const empty = ins.some((v) => v !== undefined && sizeOf(v.shape) === 0 && !known(v));
+          const outs = empty ? emptyStep(s, ins.map((v) => (v === undefined ? undefined : typedOf(v))), g.opset).map((v) => valueOfTyped(v, true)) : evalNode(ctx, ins);
           s.outputs.forEach((name, i) => {
             if (name !== '' && outs[i] !== undefined) env.set(name, outs[i]);
           });
         }
         current = 'graph outputs';
         const taken = new Set<ArrayBufferLike>();
-        return g.outputs.map((o: Port) => {
+        return g.outputs.flatMap((o: Port, k) => {
           const v = env.get(o.name);
           if (v === undefined) {
             throw new NeonnError(`loadOnnx: graph output "${o.name}" is never computed`, 'ERR_NEONN_ONNX_INVALID', 'loadOnnx');
           }
           let t = typedOf(v);
+          if (sizeOf(t.shape) === 0) {
+            // Empty: its shape and dtype are all there is; the program does not write it.
+            outShapes.push([...t.shape]);
+            outDtypes.push(t.dtype);
+            return [];
+          }
+          programOutputs.push(k);
           // An output that is an input, a constant, known at planning time or
           // another output's buffer gets its own copy (x·1 is exact).
           if (fixed.has(t.data.buffer) || taken.has(t.data.buffer) || known(v)) t = copyValue(t, one);
           outShapes.push([...t.shape]);
           outDtypes.push(t.dtype);
           taken.add(t.data.buffer);
-          return t;
+          return [t];
         });
       },
       () => current,
       false,
       (buf) => knownBuffers.has(buf),
     );
-    const entry: Compiled = { program: createProgram(this.precision === 'fp16' ? { ...spec, precision: 'fp16' } : spec), spec, outShapes, outDtypes, steps };
+    const program = programOutputs.length === 0 ? undefined : createProgram(this.precision === 'fp16' ? { ...spec, precision: 'fp16' } : spec);
+    const entry: Compiled = { ...(program ? { program } : {}), spec, outShapes, outDtypes, steps, programInputs, programOutputs };
     this.programs.set(key, entry);
     // Bounded: a model fed many sizes keeps the most recent programs only.
     while (this.programs.size > MAX_PROGRAMS) {
       const oldest = this.programs.keys().next().value as string;
-      this.programs.get(oldest)!.program.dispose();
+      this.programs.get(oldest)!.program?.dispose();
       this.programs.delete(oldest);
     }
     this.last = entry;
@@ -455,12 +488,12 @@ export class OnnxModel {
     return xs;
   }
 
-  private prepare(op: string, feeds: unknown): { inputs: TypedData[]; entry: Compiled; outs: TValue[] } {
+  private prepare(op: string, feeds: unknown): { inputs: TypedData[]; entry: Compiled; outs: TValue[]; written: TypedData[] } {
     const xs = this.checkFeeds(op, feeds);
     const entry = this.compiled(xs.map((x) => [...x.shape]), xs);
     this.last = entry;
-    const outs = entry.outShapes.map((s, i): TValue => ({ dtype: entry.outDtypes[i], shape: s, data: allocate(entry.outDtypes[i], Math.max(1, sizeOf(s))) }));
-    return { inputs: xs.map((x) => x.data), entry, outs };
+    const outs = entry.outShapes.map((s, i): TValue => ({ dtype: entry.outDtypes[i], shape: s, data: allocate(entry.outDtypes[i], sizeOf(s)) }));
+    return { inputs: entry.programInputs.map((i) => xs[i].data), entry, outs, written: entry.programOutputs.map((i) => outs[i].data) };
   }
 
   /** Outputs by name: float32 ones as Tensors, others as TypedTensors, widened types as WidenedTensors (see `outputDtypes`). */
@@ -482,7 +515,7 @@ export class OnnxModel {
   runSync(feeds: OnnxFeeds): Record<string, Tensor> {
     if (this.segments) return this.named(this.segments.runSync(this.feedMap('runSync', feeds)));
     const p = this.prepare('runSync', feeds);
-    p.entry.program.runSync(p.inputs, p.outs.map((t) => t.data));
+    p.entry.program?.runSync(p.inputs, p.written);
     return this.named(p.outs);
   }
 
@@ -497,7 +530,8 @@ export class OnnxModel {
     }
     const p = this.prepare('run', feeds);
     const stack = new Error();
-    const go = this.queue.then(() => runProgram('run', p.entry.program, p.inputs, p.outs.map((t) => t.data), stack));
+    const program = p.entry.program;
+    const go = this.queue.then(() => (program ? runProgram('run', program, p.inputs, p.written, stack) : undefined));
     this.queue = go.catch(() => undefined);
     await go;
     return this.named(p.outs);
@@ -545,7 +579,7 @@ export class OnnxModel {
       if (!k.includes(s.op)) k.push(s.op);
       kernels.set(s.label, k);
     }
-    const planned = new Map(c.program.plannedLayers().map((p) => [p.label, p]));
+    const planned = new Map((c.program?.plannedLayers() ?? []).map((p) => [p.label, p]));
     return c.steps
       .filter((s) => kernels.has(s.label))
       .map((s) => {

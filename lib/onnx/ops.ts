@@ -8,6 +8,7 @@
  * shapes, never on activation values.
  * @internal
  */
+import { randomInt } from 'crypto';
 import { NeonnError } from '../errors';
 import { ConvAlgorithm, conv2d } from '../ops/conv';
 import { add, clip, div, leakyRelu, logSoftmax, mul, prelu, relu, sigmoid, softmax, sub, tanh } from '../ops/elementwise';
@@ -18,6 +19,7 @@ import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool';
 import { Tensor, TensorLike, fmtShape, sizeOf } from '../tensor';
 import { DType, DTYPE_CODE, TypedData, fromNumbers, toNumbers } from '../dtype';
 import { runDataDependent } from './dynamic';
+import { dropoutMask } from './random';
 import { TValue, execSchemaOp, isFolded } from '../ir/exec';
 import { opNames } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
@@ -354,6 +356,101 @@ function dataDependent(ctx: Ctx, ins: (Value | undefined)[]): Value[] {
   return runDataDependent(ctx.node, ctx.label, ins.map((v) => (v === undefined ? undefined : typedOf(v)))).map((v) => valueOfTyped(v, true));
 }
 
+/** Seeds of Dropout nodes without a `seed` attribute: drawn once per loaded model (its decoded nodes). */
+const drawnSeeds = new WeakMap<onnx.INodeProto, number>();
+
+/** A Dropout node's seed: its attribute (modulo 2^32, as NumPy takes it), else one drawn at load. */
+function dropoutSeed(node: onnx.INodeProto): number {
+  if (hasAttr(node, 'seed')) return attrInt(node, 'seed', 0) >>> 0;
+  let seed = drawnSeeds.get(node);
+  if (seed === undefined) {
+    seed = randomInt(0, 2 ** 32);
+    drawnSeeds.set(node, seed);
+  }
+  return seed;
+}
+
+/** A scalar input's one value, which must be known when the model is planned. */
+function plannedScalar(ctx: Ctx, ins: (Value | undefined)[], i: number, what: string): number {
+  const v = valueOf(ctx, ins, i);
+  if (!ctx.constant(i)) unsupported(ctx, `input ${i} (${what}) must be known when the model is planned (a constant or a small fed input), not computed`);
+  if (sizeOf(v.shape) !== 1) fail(ctx, `input ${i} (${what}) must be a scalar, got shape ${fmtShape(v.shape)}`);
+  return Number(typedOf(v).data[0]);
+}
+
+/**
+ * Dropout. Opset 12 on: ratio and training_mode are inputs, read when the
+ * model is planned; in training mode with a ratio above 0 the mask is ONNX's
+ * reference one (NumPy's legacy generator seeded by the `seed` attribute, or
+ * by a seed drawn once at load), so it depends only on the seed and the
+ * shape and is a constant of the program: y = x · mask / (1 − ratio).
+ * Otherwise (and always before opset 12, whose is_test=0 neonn runs as
+ * inference) y = x and the mask is all true.
+ */
+function dropout(ctx: Ctx, ins: (Value | undefined)[]): Value[] {
+  const x = float(ctx, ins, 0);
+  const n = sizeOf(x.shape);
+  const training = ctx.opset >= 12 && ins[2] !== undefined && plannedScalar(ctx, ins, 2, 'training_mode') !== 0;
+  // A ratio computed from the data is read only in training mode (inference ignores it).
+  const fed = ctx.opset >= 12 && ins[1] !== undefined;
+  const ratio = !fed ? attrFloat(ctx.node, 'ratio', 0.5) : training || ctx.constant(1) ? plannedScalar(ctx, ins, 1, 'ratio') : 0.5;
+  if (!(ratio >= 0 && ratio < 1)) throw new RangeError(`loadOnnx: ${ctx.label}: ratio must be in [0, 1), got ${ratio}`);
+  const wantsMask = (ctx.node.output ?? [])[1] !== undefined && (ctx.node.output ?? [])[1] !== '';
+  // Opset 10 made the mask bool; before, it had the data's type.
+  const maskOf = (bits: Uint8Array): Value => {
+    if (ctx.opset < 10) return new Tensor(Float32Array.from(bits), [...x.shape]);
+    return { dtype: 'bool', data: bits, shape: [...x.shape] };
+  };
+  const known = (v: Value): Value => {
+    ctx.markKnown?.(v);
+    return v;
+  };
+  if (!training || ratio === 0) return wantsMask ? [x, known(maskOf(new Uint8Array(n).fill(1)))] : [x];
+  const bits = dropoutMask(dropoutSeed(ctx.node), n, ratio);
+  const scale = Math.fround(1 / (1 - ratio));
+  const factor = known(new Tensor(Float32Array.from(bits, (b) => b * scale), [...x.shape])) as Tensor;
+  const y = mul(x, factor);
+  return wantsMask ? [y, known(maskOf(bits))] : [y];
+}
+
+/** ReduceMean over `axes`, dims kept, through the op schema's kernel (the axes a constant of the program). */
+function reduceMean(ctx: Ctx, x: Tensor, axes: number[]): Tensor {
+  const axesValue = new IntTensor(axes, [axes.length]);
+  ctx.markKnown?.(axesValue);
+  const err = { fail: (m: string) => fail(ctx, m), unsupported: (m: string) => unsupported(ctx, m) };
+  const [r] = execSchemaOp(schemaOf('ReduceMean')!, [typedOf(x), axesValue], { keepdims: 1 }, 1, err, (i) => i === 1);
+  return asTensor(valueOfTyped(r, false));
+}
+
+/**
+ * BatchNormalization with training_mode=1 (opset 14): normalized by the
+ * batch's statistics, saved_mean and saved_var (the population variance)
+ * over every axis but 1, and the running statistics updated:
+ * mean · momentum + saved · (1 − momentum). Made of existing ops.
+ */
+function batchNormTraining(ctx: Ctx, x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, epsilon: number): Value[] {
+  if (x.shape.length < 2) fail(ctx, `X must have rank >= 2 [N,C,...], got shape ${fmtShape(x.shape)}`);
+  const C = x.shape[1];
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const meanKept = reduceMean(ctx, x, axes);
+  const centered = sub(x, meanKept);
+  const varKept = reduceMean(ctx, mul(centered, centered), axes);
+  const savedMean = view(meanKept, [C]);
+  const savedVar = view(varKept, [C]);
+  const y = batchNorm(x, { scale, bias, mean: savedMean, variance: savedVar, epsilon });
+  const outs = ctx.node.output ?? [];
+  if (outs.length <= 1 || outs.slice(1).every((o) => o === '')) return [y];
+  const momentum = attrFloat(ctx.node, 'momentum', 0.9);
+  const scalar = (v: number): Tensor => {
+    const t = new Tensor(Float32Array.of(v), []);
+    ctx.markKnown?.(t);
+    return t;
+  };
+  const keep = scalar(momentum);
+  const take = scalar(1 - momentum);
+  return [y, add(mul(mean, keep), mul(savedMean, take)), add(mul(variance, keep), mul(savedVar, take))];
+}
+
 const HANDLERS: Record<string, Handler> = {
   Constant: (ctx) => {
     const t = attrTensor(ctx.node, 'value');
@@ -377,13 +474,15 @@ const HANDLERS: Record<string, Handler> = {
     }
     if (!ctx.constant(0)) unsupported(ctx, 'a float ConstantOfShape whose shape depends on the input is not supported');
     if (shape.some((d) => d === 0)) unsupported(ctx, `empty tensors (shape ${fmtShape(shape)}) are not supported`);
-    return [new Tensor(new Float32Array(n).fill(asTensor(v).data[0] ?? 0), shape)];
+    // Known when planned: a step reading it finds it among the program's constants, a graph output gets a copy.
+    const filled = new Tensor(new Float32Array(n).fill(asTensor(v).data[0] ?? 0), shape);
+    ctx.markKnown?.(filled);
+    return [filled];
   },
   Identity: (ctx, ins) => [valueOf(ctx, ins, 0)],
   NonMaxSuppression: dataDependent,
   NonZero: dataDependent,
-  // Inference: the identity. Its mask output, if anything reads it, is missing (an error there).
-  Dropout: (ctx, ins) => [float(ctx, ins, 0)],
+  Dropout: dropout,
   Gather: (ctx, ins) => {
     const data = valueOf(ctx, ins, 0);
     const idx = intValue(ctx, ins, 1);
@@ -397,7 +496,9 @@ const HANDLERS: Record<string, Handler> = {
     const shape = [...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)];
     if (data instanceof IntTensor) return [new IntTensor(gatherValues(data.values, [...data.shape], axis, indices), shape, data.dtype)];
     if (!ctx.constant(0)) unsupported(ctx, 'Gather on a computed float tensor is not supported');
-    return [new Tensor(Float32Array.from(gatherValues(asTensor(data).data, [...data.shape], axis, indices)), shape)];
+    const gathered = new Tensor(Float32Array.from(gatherValues(asTensor(data).data, [...data.shape], axis, indices)), shape);
+    ctx.markKnown?.(gathered);
+    return [gathered];
   },
   Unsqueeze: (ctx, ins) => {
     const v = valueOf(ctx, ins, 0);
@@ -522,9 +623,11 @@ const HANDLERS: Record<string, Handler> = {
     const x = float(ctx, ins, 0);
     if (ctx.opset < 7 && attrInt(ctx.node, 'is_test', 0) !== 1) unsupported(ctx, 'training mode (is_test=0) is not supported');
     if (ctx.opset < 9 && attrInt(ctx.node, 'spatial', 1) !== 1) unsupported(ctx, 'spatial=0 is not supported');
-    onlyFirstOutput(ctx, 'training statistics');
     const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => float(ctx, ins, i));
-    return [batchNorm(x, { scale, bias, mean, variance, epsilon: attrFloat(ctx.node, 'epsilon', 1e-5) })];
+    const epsilon = attrFloat(ctx.node, 'epsilon', 1e-5);
+    if (ctx.opset >= 14 && attrInt(ctx.node, 'training_mode', 0) === 1) return batchNormTraining(ctx, x, scale, bias, mean, variance, epsilon);
+    onlyFirstOutput(ctx, 'training statistics');
+    return [batchNorm(x, { scale, bias, mean, variance, epsilon })];
   },
   LRN: (ctx, ins) => [
     lrn(float(ctx, ins, 0), {
