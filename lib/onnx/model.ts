@@ -542,11 +542,6 @@ export class OnnxModel {
     return new Map(this.inputNames.map((n, i) => [n, xs[i]]));
   }
 
-  /** Whether the program was made at load (fixed input shapes, no data-dependent ops). @internal */
-  get compiledAtLoad(): boolean {
-    return this.weightsReleased && !this.segments;
-  }
-
   /** How a quantized model's path (integer or its float form) was chosen: layers() says it. @internal */
   setQuantizedPath(note: string): void {
     this.quantizedPath = note;
@@ -693,12 +688,15 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   return new OnnxModel(graph, pins, true, false, precision);
 }
 
-/** Deterministic feeds for timing a model: float inputs in [0, 1) (an image's range), others zero. */
+/**
+ * Deterministic feeds for timing a model: float inputs in [0, 1) (an image's range), others zero; a symbolic
+ * first dim (the batch) at 1. Undefined when another dim is symbolic (no size to time at).
+ */
 function timingFeeds(m: OnnxModel): OnnxFeeds | undefined {
   const feeds: Record<string, TensorLike | TypedTensor> = {};
   let seed = 12345;
   for (let i = 0; i < m.inputNames.length; i++) {
-    const shape = m.inputShapes[i];
+    const shape = m.inputShapes[i].map((d, k) => (d > 0 ? d : k === 0 ? 1 : -1));
     const t = m.inputDtypes[i];
     if (shape.some((d) => d <= 0)) return undefined;
     if (t === 'float32') {
@@ -719,15 +717,15 @@ function timingFeeds(m: OnnxModel): OnnxFeeds | undefined {
 
 /**
  * Under \`auto\`, a model with QLinearConvs that quantized NHWC regions would run: its integer path against its
- * exact float form (the same bits), measured as auto measures a conv and cached the same way, so that a
- * quantized model never runs slower than its float form on this CPU. Measured when the input shapes are fixed
- * (the program is made at load); otherwise the integer path runs unmeasured, and layers() says so.
+ * exact float form (the same bits), measured at load as auto measures a conv and cached the same way, so that a
+ * quantized model never runs slower than its float form on this CPU. A symbolic batch is measured at 1; with
+ * other symbolic dims there is no size to measure at: the integer path runs unmeasured, and layers() says so.
  */
 function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string, ConvAlgorithm>, precision: 'fp32' | 'fp16'): OnnxModel {
   const integer = new OnnxModel(graph, pins, false, false, precision);
-  const feeds = integer.compiledAtLoad ? timingFeeds(integer) : undefined;
+  const feeds = timingFeeds(integer);
   if (!feeds) {
-    integer.setQuantizedPath('integer path, not measured: the input shapes are not fixed, so no program is made at load');
+    integer.setQuantizedPath('integer path, not measured: an input has a symbolic dim other than the batch (no size to measure at)');
     liveModels.add(new WeakRef(integer));
     return integer;
   }
@@ -739,7 +737,8 @@ function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string
     liveModels.add(new WeakRef(integer));
     return integer;
   }
-  const structure = `${createHash('sha256').update(bytes).digest('hex')}|${precision}|${integer.inputShapes.map((sh) => sh.join('x')).join(';')}`;
+  const shapes = Object.values(feeds).map((f) => f.shape.join('x'));
+  const structure = `${createHash('sha256').update(bytes).digest('hex')}|${precision}|${shapes.join(';')}`;
   const models = [integer, float];
   let choice: { index: number; note: string };
   try {
@@ -751,7 +750,8 @@ function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string
   }
   const [chosen, other] = choice.index === 1 ? [float, integer] : [integer, float];
   other.dispose();
-  chosen.setQuantizedPath(choice.note);
+  const batchOne = integer.inputShapes.some((sh) => sh[0] !== undefined && sh[0] <= 0);
+  chosen.setQuantizedPath(batchOne ? `${choice.note} at batch 1` : choice.note);
   liveModels.add(new WeakRef(chosen));
   return chosen;
 }

@@ -42,17 +42,17 @@ beforeAll(async () => {
     ],
     { inputShape: [3, 12, 12], seed: 3 },
   );
-  const float = nn.saveOnnx(model, undefined, { batch: 1 });
   const xs = [0, 1, 2].map((s) => nn.tensor(Float32Array.from({ length: 3 * 12 * 12 }, (_, i) => Math.cos(i * 0.1 + s)), [1, 3, 12, 12]));
-  const q = await nn.quantize(float, xs, { format: 'qoperator' });
-  fs.writeFileSync(path.join(dir, 'q.onnx'), q.onnx);
+  fs.writeFileSync(path.join(dir, 'q.onnx'), (await nn.quantize(nn.saveOnnx(model, undefined, { batch: 1 }), xs, { format: 'qoperator' })).onnx);
+  // saveOnnx's default: a symbolic batch.
+  fs.writeFileSync(path.join(dir, 'q-batch.onnx'), (await nn.quantize(nn.saveOnnx(model), xs, { format: 'qoperator' })).onnx);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function run(backend: string, cache: string, clock: string): Result {
+function run(backend: string, cache: string, clock: string, net = 'q.onnx'): Result {
   const r = spawnSync(process.execPath, ['-e', probe], {
     cwd: root,
-    env: { ...process.env, NEONN_BACKEND: backend, NEONN_THREADS: '1', NEONN_CACHE_DIR: path.join(dir, cache), NEONN_TEST_AUTO_CLOCK: clock, NET: path.join(dir, 'q.onnx') },
+    env: { ...process.env, NEONN_BACKEND: backend, NEONN_THREADS: '1', NEONN_CACHE_DIR: path.join(dir, cache), NEONN_TEST_AUTO_CLOCK: clock, NET: path.join(dir, net) },
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`child failed (${String(r.status)}): ${r.stderr}`);
@@ -108,6 +108,14 @@ describeX('auto: integer path or exact float form, measured', () => {
     const conv = r.layers.find((l) => l.fallback !== undefined && l.op.startsWith('Conv'));
     expect(conv?.fallback).toMatch(/the cores were busy: not saved/);
     expect(cacheLines('d')).toHaveLength(0);
+  });
+
+  test('a symbolic batch is measured at batch 1', () => {
+    const ref = run('reference', 'ref', '', 'q-batch.onnx');
+    const r = run('auto', 'f', 'qdq/integer=5000;qdq/float=1000;*=1000', 'q-batch.onnx');
+    expect(r.y).toEqual(ref.y);
+    const conv = r.layers.find((l) => l.fallback !== undefined && l.op.startsWith('Conv'));
+    expect(conv?.fallback).toMatch(/measured: integer 5\.000 ms, float 1\.000 ms \(float\) at batch 1$/);
   });
 
   test('a fixed backend is not measured: xnnpack keeps the integer path', () => {

@@ -186,6 +186,7 @@ function causeOf(t: NodeTest, reason: string): string {
   if (/training/i.test(r) || /training/.test(t.name)) return 'training mode';
   if (/dtype unsupported|element type \w+, which is not supported|is not a dtype neonn holds|of type \w+ is not supported|must be a float tensor, got/.test(r)) return 'dtype unsupported';
   if (/must be a positive integer, got 0/.test(r)) return 'zero-size tensors';
+  if (/input "[^"]*" must have shape \[/.test(r)) return "test data: a feed's shape contradicts the model's declared input shape";
   if (/only 2-D/.test(r)) return 'rank unsupported (1-D/3-D spatial, N-D MatMul)';
   if (/known when the model is planned|must be a constant/.test(r)) return 'shape/axes/bounds input fed (neonn needs it known when planning)';
   if (/never computed|output\(s\) .* are not supported/.test(r)) return 'optional output unsupported (Dropout mask, MaxPool indices)';

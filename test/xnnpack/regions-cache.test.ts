@@ -17,7 +17,8 @@ if (!ok) console.warn('SKIPPED: region decision cache tests (no xnnpack backend 
 const script = `
 const nn = require('./dist');
 (async () => {
-  const m = await nn.loadOnnx(${JSON.stringify(model)});
+  // qdq 'fuse': the integer path, whose region decision is under test (auto would also measure it against the float form).
+  const m = await nn.loadOnnx(${JSON.stringify(model)}, { qdq: 'fuse' });
   const x = new Float32Array(3 * 224 * 224);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.01);
   const y = (await m.run({ [m.inputNames[0]]: nn.tensor(x, [1, 3, 224, 224]) }))[m.outputNames[0]].data;
