@@ -98,8 +98,33 @@ void check_block_size(const KernelCall& c) {
   c.check(c.attr_int("block_size", 0) == 0, "blocked quantization (block_size) is not supported");
 }
 
+/// quantize_value over one tensor's values with one scale and zero point, in float: r = round(x / scale) clamped
+/// to [lo - zp, hi - zp] is an exact small integer, so r + zp is quantize_value's result. No channel index and
+/// restrict pointers: it vectorizes (the division stays a division, as ONNX's x / y_scale).
+template <typename TX, typename TY>
+NEONN_CLONES void quantize_per_tensor(const TX* __restrict x, TY* __restrict y, size_t n, float scale, int32_t zp, int32_t lo, int32_t hi) {
+  const float rlo = static_cast<float>(lo - zp), rhi = static_cast<float>(hi - zp);
+  for (size_t i = 0; i < n; ++i) {
+    float r = std::nearbyint(static_cast<float>(x[i]) / scale);
+    r = r != r ? 0.0f : r;
+    r = r < rlo ? rlo : (r > rhi ? rhi : r);
+    y[i] = static_cast<TY>(static_cast<int32_t>(r) + zp);
+  }
+}
+
+template <typename TX>
+NEONN_CLONES void dequantize_per_tensor(const TX* __restrict x, float* __restrict y, size_t n, float scale, float zp) {
+  for (size_t i = 0; i < n; ++i) y[i] = (static_cast<float>(x[i]) - zp) * scale;
+}
+
 template <typename TX, typename TY>
 void quantize_loop(const TX* x, TY* y, size_t n, const QuantParams& q, AxisSplit s, int32_t lo, int32_t hi) {
+  if (s.axis_len == 1) {
+    const float scale = q.scale[0];
+    const int32_t zp = q.zp[0];
+    parallel_for(n, parallel_grain(8), [&](size_t b, size_t e) { quantize_per_tensor(x + b, y + b, e - b, scale, zp, lo, hi); });
+    return;
+  }
   parallel_for(n, parallel_grain(8), [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) {
       const size_t ch = s.axis_len == 1 ? 0 : (i / s.inner) % s.axis_len;
@@ -136,6 +161,11 @@ void quantize_linear(const KernelCall& c) {
 
 template <typename TX>
 void dequantize_loop(const TX* x, float* y, size_t n, const QuantParams& q, AxisSplit s) {
+  if (s.axis_len == 1) {
+    const float scale = q.scale[0], zp = static_cast<float>(q.zp[0]);
+    parallel_for(n, parallel_grain(4), [&](size_t b, size_t e) { dequantize_per_tensor(x + b, y + b, e - b, scale, zp); });
+    return;
+  }
   parallel_for(n, parallel_grain(4), [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) {
       const size_t ch = s.axis_len == 1 ? 0 : (i / s.inner) % s.axis_len;
@@ -190,11 +220,19 @@ void dynamic_quantize_linear(const KernelCall& c) {
   c.expect_out_shape(2, {});
   const float* px = x.as<float>();
   const size_t n = x.count();
+  // The range, and whether every value is finite, in one pass (the message is made only for a bad value).
   float lo = 0, hi = 0;
+  bool finite = true;
   for (size_t i = 0; i < n; ++i) {
-    c.check(std::isfinite(px[i]), "x must be finite (NaN or infinity at " + std::to_string(i) + ")");
-    lo = std::min(lo, px[i]);
-    hi = std::max(hi, px[i]);
+    const float v = px[i];
+    finite = finite && std::isfinite(v);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  if (!finite) {
+    size_t at = 0;
+    while (at < n && std::isfinite(px[at])) ++at;
+    c.check(false, "x must be finite (NaN or infinity at " + std::to_string(at) + ")");
   }
   const float scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
   const float z = std::max(0.0f, std::min(255.0f, 0.0f - lo / scale));

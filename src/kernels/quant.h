@@ -41,6 +41,14 @@ QConv2dGeometry qconv2d_geometry(const KernelCall& c, const TensorRef& x, const 
 /// computes it: entry x - q_lo(t) holds quantize(f(dequantize(x))).
 std::vector<int32_t> qlinear_unary_table(bool sigmoid, float alpha, DType t, float xs, int32_t xzp, float ys, int32_t yzp);
 
+// On x86-64 the 8-bit elementwise loops are also compiled for AVX2 and picked at load by the CPU (GCC's function
+// multiversioning): the generic build's baseline is SSE2.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NEONN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NEONN_CLONES
+#endif
+
 /// saturate(round_half_even(v) + zp) into [lo, hi]; NaN counts as 0.
 inline int32_t quantize_value(float v, int32_t zp, int32_t lo, int32_t hi) {
   float r = std::nearbyint(v);  // the default rounding mode: to nearest, ties to even

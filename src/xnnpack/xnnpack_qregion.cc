@@ -52,13 +52,8 @@ inline float round_even(float v) {
 // The loops below take their data as restrict pointers and their parameters by value: an int8 store may alias
 // anything, so without that the compiler reloads every parameter per element and vectorizes nothing.
 
-// On x86-64 the elementwise loops are also compiled for AVX2 and picked at load by the CPU (GCC's function
-// multiversioning): the generic build's baseline is SSE2, and ResNet-50's adds alone are 5.5M values a run.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NEONN_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define NEONN_CLONES
-#endif
+// On x86-64 the elementwise loops are also compiled for AVX2 (NEONN_CLONES, kernels/quant.h): ResNet-50's adds
+// alone are 5.5M values a run.
 
 /// y = saturate(round((a - za) * ra + (b - zb) * rb) + zy) over n values (QLinearAdd's formula).
 NEONN_CLONES void add_rows(const int8_t* __restrict a, const int8_t* __restrict b, int8_t* __restrict y, size_t n, float ra, float rb,
