@@ -161,7 +161,7 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode; in
   }
   // Under 'auto', QLinearConv/QLinearMatMul (the file's or fused) take their exact float form while it is the faster path.
   const floatPath = new Map<onnx.INodeProto, string>();
-  if (qdqMode === 'auto' && nodes.some((n) => n.opType === 'QLinearConv' || n.opType === 'QLinearMatMul')) {
+  if (qdqMode === 'auto' && nodes.some((n) => ['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger'].includes(n.opType ?? ''))) {
     const f = qoperatorToFloat(nodes, new Map(initializers.map((t) => [t.name ?? '', t])), options.integerConvs ?? false);
     nodes = f.nodes;
     initializers.push(...f.initializers);

@@ -15,6 +15,10 @@
  * So the result is the integer op's, bit for bit, except where a partial sum
  * passes 2^24 (or a Winograd/FFT conv, NNPACK's, is chosen). A node whose bias
  * or weights could not be held exactly is left integer.
+ *
+ * Dynamic quantization's ConvInteger and MatMulInteger (constant weights) take
+ * the same form without the requantization: DequantizeLinear(x, 1, x_zp) →
+ * Conv/MatMul(w − w_zp) → Cast(int32), their int32 sums under the same bound.
  * `qdq: 'auto'` uses it where neonn's integer kernels are the slower path: every QLinearMatMul, and every
  * QLinearConv unless the backend runs quantized regions (xnnpack, auto).
  * @internal
@@ -71,6 +75,7 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     }
     return undefined;
   };
+  const scalarZeroPoints = new Set(nodes.filter((n) => n.opType === 'DynamicQuantizeLinear' && !n.domain && n.output?.[2]).map((n) => n.output![2]));
   const taken = new Set<string>([...constants.keys(), ...nodes.flatMap((n) => [...(n.input ?? []), ...(n.output ?? [])])]);
   let serial = 0;
   const fresh = (base: string): string => {
@@ -104,6 +109,7 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
 
   function rewrite(n: onnx.INodeProto): onnx.INodeProto[] | undefined {
     if (n.domain && n.domain !== 'ai.onnx') return undefined;
+    if (n.opType === 'ConvInteger' || n.opType === 'MatMulInteger') return rewriteInteger(n);
     const conv = n.opType === 'QLinearConv';
     if (!conv && n.opType !== 'QLinearMatMul') return undefined;
     const ins = n.input ?? [];
@@ -147,6 +153,49 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     const multDims = conv ? [1, channels, ...w.dims.slice(2).map(() => 1)] : [channels];
     const scaled = add('Mul', [acc, addFloat(`${y}_multiplier`, mult, multDims)], fresh(`${y}_scaled`));
     add('QuantizeLinear', [scaled, scaleOne(), ins[7]], y);
+    return made;
+  }
+
+  /**
+   * ConvInteger(x, w, x_zp, w_zp) / MatMulInteger(a, b, a_zp, b_zp) with constant weights and weight zero points
+   * (dynamic quantization: x and its zero point come from DynamicQuantizeLinear at run time):
+   * DequantizeLinear(x, 1, x_zp) → Conv/MatMul over w − w_zp → Cast to int32, the integer op's int32 sums.
+   */
+  function rewriteInteger(n: onnx.INodeProto): onnx.INodeProto[] | undefined {
+    const conv = n.opType === 'ConvInteger';
+    const ins = n.input ?? [];
+    const y = n.output?.[0];
+    if (!y || ins.length < 2 || !ins[0]) return undefined;
+    const w = ints(ins[1]);
+    if (!w || w.dtype === DT.INT32) return undefined;
+    if (!conv && w.dims.length !== 2) return undefined;
+    if (conv && w.dims.length < 3) return undefined;
+    const channels = conv ? w.dims[0] : w.dims[1];
+    let wzero: ArrayLike<number> = [0];
+    if (ins[3]) {
+      const wz = ints(ins[3]);
+      if (!wz || wz.dtype === DT.INT32 || (wz.values.length !== 1 && wz.values.length !== channels)) return undefined;
+      wzero = wz.values;
+    }
+    // One zero point for all of x folds into DequantizeLinear: a constant of one value, or the scalar
+    // DynamicQuantizeLinear computes (MatMulInteger's may otherwise be one per row of A).
+    if (ins[2] && !scalarZeroPoints.has(ins[2])) {
+      const xz = ints(ins[2]);
+      if (!xz || xz.values.length !== 1) return undefined;
+    }
+    const per = w.values.length / channels;
+    const channelOf = conv ? (i: number) => Math.floor(i / per) : (i: number) => i % channels;
+    const wf = new Float32Array(w.values.length);
+    for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - (wzero.length === 1 ? wzero[0] : wzero[channelOf(i)]);
+    const made: onnx.INodeProto[] = [];
+    const add = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []): string => {
+      made.push({ opType, input, output: [output], attribute, name: `${n.name ?? n.opType}/${opType}` });
+      return output;
+    };
+    const xf = add('DequantizeLinear', ins[2] ? [ins[0], scaleOne(), ins[2]] : [ins[0], scaleOne()], fresh(ins[0]));
+    const weights = addFloat(`${ins[1]}_float`, wf, w.dims);
+    const acc = add(conv ? 'Conv' : 'MatMul', [xf, weights], fresh(`${y}_acc`), conv ? [...(n.attribute ?? [])] : []);
+    add('Cast', [acc], y, [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DT.INT32 }]);
     return made;
   }
 }
