@@ -207,10 +207,11 @@ Napi::Value ParallelCheckAsync(const Napi::CallbackInfo& info) {
 
 /// chooseMeasured(kind, structure, names, run): auto's measured choice among alternatives that `run(i)` runs
 /// (src/auto/choice.h); returns { index, note, cached }. An exception `run` throws ends the choice and propagates.
+/// With `run` null it only looks the decision up (index -1 when there is none).
 Napi::Value ChooseMeasured(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsArray() || !info[3].IsFunction()) {
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsArray() || !(info[3].IsFunction() || info[3].IsNull())) {
       throw_type_error("chooseMeasured(kind, structure, names, run): wrong arguments");
     }
     const Napi::Array arr = info[2].As<Napi::Array>();
@@ -221,11 +222,14 @@ Napi::Value ChooseMeasured(const Napi::CallbackInfo& info) {
       names.push_back(v.As<Napi::String>().Utf8Value());
     }
     if (names.empty()) throw_range_error("chooseMeasured: no alternative");
-    const Napi::Function run = info[3].As<Napi::Function>();
-    const MeasuredChoice c = choose_measured(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(), names,
-                                             [&](size_t i) { run.Call({Napi::Number::New(env, static_cast<double>(i))}); });
+    std::function<void(size_t)> run;
+    if (info[3].IsFunction()) {
+      const Napi::Function fn = info[3].As<Napi::Function>();
+      run = [env, fn](size_t i) { fn.Call({Napi::Number::New(env, static_cast<double>(i))}); };
+    }
+    const MeasuredChoice c = choose_measured(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(), names, run);
     Napi::Object o = Napi::Object::New(env);
-    o.Set("index", Napi::Number::New(env, static_cast<double>(c.index)));
+    o.Set("index", Napi::Number::New(env, c.index == kNotDecided ? -1.0 : static_cast<double>(c.index)));
     o.Set("note", Napi::String::New(env, c.note));
     o.Set("cached", Napi::Boolean::New(env, c.cached));
     return o;

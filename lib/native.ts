@@ -178,8 +178,8 @@ export interface NativeBinding extends NativeCnnOps, NativeKernels {
   /** Test hook for neonn's worker pool: counts[i] += 1 per item over parallel_for; see binding/backends.cc. */
   parallelCheckSync(counts: Float32Array, grain: number, throwAt: number, throwKind: number, flags: number): number;
   parallelCheck(counts: Float32Array, grain: number, throwAt: number, throwKind: number, flags: number): Promise<void>;
-  /** auto's measured choice among alternatives that `run(i)` runs (src/auto/choice.h). */
-  chooseMeasured(kind: string, structure: string, names: string[], run: (i: number) => void): { index: number; note: string; cached: boolean };
+  /** auto's measured choice among alternatives that `run(i)` runs (src/auto/choice.h); `run` null: look up only (index -1: none). */
+  chooseMeasured(kind: string, structure: string, names: string[], run: ((i: number) => void) | null): { index: number; note: string; cached: boolean };
   buildInfo(): { flavour: string; target: string; compiler?: string; cpuFeatures: string[] };
   gemmSync(...args: GemmArgs): void;
   gemm(...args: GemmArgs): Promise<void>;

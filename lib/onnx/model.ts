@@ -689,27 +689,24 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
 }
 
 /**
- * Deterministic feeds for timing a model: float inputs in [0, 1) (an image's range), others zero; a symbolic
- * first dim (the batch) at 1. Undefined when another dim is symbolic (no size to time at).
+ * Deterministic feeds for timing a model with these inputs: float inputs in [0, 1) (an image's range), others
+ * zero; a symbolic first dim (the batch) at 1. Undefined when another dim is symbolic (no size to time at).
  */
-function timingFeeds(m: OnnxModel): OnnxFeeds | undefined {
+function timingFeeds(inputs: readonly Port[]): OnnxFeeds | undefined {
   const feeds: Record<string, TensorLike | TypedTensor> = {};
   let seed = 12345;
-  for (let i = 0; i < m.inputNames.length; i++) {
-    const shape = m.inputShapes[i].map((d, k) => (d > 0 ? d : k === 0 ? 1 : -1));
-    const t = m.inputDtypes[i];
-    if (shape.some((d) => d <= 0)) return undefined;
-    if (t === 'float32') {
+  for (const p of inputs) {
+    const shape = p.shape.map((d, k) => (d > 0 ? d : k === 0 ? 1 : -1));
+    if (shape.length === 0 || shape.some((d) => d <= 0) || p.widened) return undefined;
+    if (p.dtype === 'float32') {
       const d = new Float32Array(sizeOf(shape));
       for (let k = 0; k < d.length; k++) {
         seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
         d[k] = (seed >>> 8) / 16777216;
       }
-      feeds[m.inputNames[i]] = { data: d, shape: [...shape] };
-    } else if (t === 'float16' || t === 'uint8' || t === 'int8' || t === 'int32' || t === 'int64' || t === 'bool') {
-      feeds[m.inputNames[i]] = new TypedTensor(t, allocate(t, sizeOf(shape)), shape);
+      feeds[p.name] = { data: d, shape };
     } else {
-      return undefined;
+      feeds[p.name] = new TypedTensor(p.dtype, allocate(p.dtype, sizeOf(shape)), shape);
     }
   }
   return feeds;
@@ -718,31 +715,38 @@ function timingFeeds(m: OnnxModel): OnnxFeeds | undefined {
 /**
  * Under \`auto\`, a model with QLinearConvs that quantized NHWC regions would run: its integer path against its
  * exact float form (the same bits), measured at load as auto measures a conv and cached the same way, so that a
- * quantized model never runs slower than its float form on this CPU. A symbolic batch is measured at 1; with
- * other symbolic dims there is no size to measure at: the integer path runs unmeasured, and layers() says so.
+ * quantized model never runs slower than its float form on this CPU. A decision made before (this process, or
+ * the cache file) makes only the chosen model. A symbolic batch is measured at 1; with other symbolic dims there
+ * is no size to measure at: the integer path runs unmeasured, and layers() says so.
  */
 function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string, ConvAlgorithm>, precision: 'fp32' | 'fp16'): OnnxModel {
-  const integer = new OnnxModel(graph, pins, false, false, precision);
-  const feeds = timingFeeds(integer);
-  if (!feeds) {
-    integer.setQuantizedPath('integer path, not measured: an input has a symbolic dim other than the batch (no size to measure at)');
-    liveModels.add(new WeakRef(integer));
-    return integer;
-  }
-  let float: OnnxModel;
-  try {
-    float = new OnnxModel(buildGraph(decodeModel(bytes), { qdq: 'auto', integerConvs: false }), pins, false, false, precision);
-  } catch (e) {
-    integer.setQuantizedPath(`integer path, not measured: the float form did not load (${(e as Error).message.split('\n')[0]})`);
-    liveModels.add(new WeakRef(integer));
-    return integer;
-  }
+  const listed = (m: OnnxModel, note: string): OnnxModel => {
+    m.setQuantizedPath(note);
+    liveModels.add(new WeakRef(m));
+    return m;
+  };
+  const integerModel = (): OnnxModel => new OnnxModel(graph, pins, false, false, precision);
+  const floatModel = (): OnnxModel => new OnnxModel(buildGraph(decodeModel(bytes), { qdq: 'auto', integerConvs: false }), pins, false, false, precision);
+  const feeds = timingFeeds(graph.inputs);
+  if (!feeds) return listed(integerModel(), 'integer path, not measured: an input has a symbolic dim other than the batch (no size to measure at)');
+  const batchOne = graph.inputs.some((p) => p.shape[0] !== undefined && p.shape[0] <= 0);
+  const at = (note: string): string => (batchOne ? `${note} at batch 1` : note);
   const shapes = Object.values(feeds).map((f) => f.shape.join('x'));
   const structure = `${createHash('sha256').update(bytes).digest('hex')}|${precision}|${shapes.join(';')}`;
+  const names = ['integer', 'float'];
+  const saved = binding.chooseMeasured('qdq', structure, names, null);
+  if (saved.index >= 0) return listed(saved.index === 1 ? floatModel() : integerModel(), at(saved.note));
+  const integer = integerModel();
+  let float: OnnxModel;
+  try {
+    float = floatModel();
+  } catch (e) {
+    return listed(integer, `integer path, not measured: the float form did not load (${(e as Error).message.split('\n')[0]})`);
+  }
   const models = [integer, float];
   let choice: { index: number; note: string };
   try {
-    choice = binding.chooseMeasured('qdq', structure, ['integer', 'float'], (i) => void models[i].runSync(feeds));
+    choice = binding.chooseMeasured('qdq', structure, names, (i) => void models[i].runSync(feeds));
   } catch (e) {
     integer.dispose();
     float.dispose();
@@ -750,10 +754,7 @@ function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string
   }
   const [chosen, other] = choice.index === 1 ? [float, integer] : [integer, float];
   other.dispose();
-  const batchOne = integer.inputShapes.some((sh) => sh[0] !== undefined && sh[0] <= 0);
-  chosen.setQuantizedPath(batchOne ? `${choice.note} at batch 1` : choice.note);
-  liveModels.add(new WeakRef(chosen));
-  return chosen;
+  return listed(chosen, at(choice.note));
 }
 
 /**

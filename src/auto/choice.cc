@@ -57,6 +57,11 @@ MeasuredChoice choose_measured(const std::string& kind, const std::string& struc
       return c;
     }
   }
+  if (!run) {
+    MeasuredChoice none;
+    none.index = kNotDecided;
+    return none;
+  }
   for (size_t i = 0; i < names.size(); ++i) run(i);  // untimed: pools wake, scratch is faulted in
   std::vector<Measurement> ms;
   double best = 0;

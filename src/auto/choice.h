@@ -26,7 +26,10 @@ constexpr double kChoiceMargin = 0.95;
 /// decision of this process or of the cache file for the same key when there is one; else each alternative is run
 /// once untimed (thread pools, scratch memory, lazily planned steps), then measured with `run(i)` as auto measures
 /// a conv (clean samples, minimum). A clear decision (kSureMargin apart, clean samples) is saved to the cache file.
+/// With an empty `run`, only looks the decision up: index kNotDecided when there is none.
 MeasuredChoice choose_measured(const std::string& kind, const std::string& structure, const std::vector<std::string>& names,
                                const std::function<void(size_t)>& run);
+
+constexpr size_t kNotDecided = static_cast<size_t>(-1);
 
 }  // namespace neonn
