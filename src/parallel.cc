@@ -90,10 +90,12 @@ struct Job {
 // Set while this thread holds the pool (a PoolLease): nested leases get null.
 thread_local bool t_holds_pool = false;
 
-// Flags of neonn's own loops: none. With PTHREADPOOL_FLAG_YIELD_WORKERS the
-// workers would sleep right after the loop instead of spinning for the next
-// job, which is the next XNNPACK operator or loop more often than not.
-constexpr uint32_t kLoopFlags = 0;
+// Flags of neonn's own loops: the workers sleep (futex) right after the loop instead of spinning for the next
+// job. Spinning workers took the cores OpenBLAS's threads needed next: measured at 2 threads on this machine's
+// openblas backend, SqueezeNet 7.2 -> 10.2 ms and MobileNetV2 11.8 -> 14.2 ms without the flag, 7.4 and 11.7
+// with it; auto's models (XNNPACK regions between the loops) kept their gain either way (NanoDet-m 22.7 ->
+// 15.4 / 16.0 ms), and under a spinning second process openblas went from 2-3x its old time to within 20%.
+constexpr uint32_t kLoopFlags = PTHREADPOOL_FLAG_YIELD_WORKERS;
 
 class SharedPool {
  public:
