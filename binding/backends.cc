@@ -4,10 +4,16 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
+#include <exception>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
+
+#if NEONN_HAVE_XNNPACK
+#include <pthreadpool.h>
+#endif
 
 #include "../src/auto/choice.h"
 #include "../src/cpu.h"
@@ -133,6 +139,9 @@ struct ParallelCheck {
   int64_t throw_kind = 0;  ///< 0 a neonn RangeError, 1 a std::runtime_error, 2 a non-std exception
   bool nested = false;     ///< each chunk runs its items through a nested parallel_for
   bool slow = false;       ///< each item takes a few microseconds, so workers surely join
+  /// The outer loop runs as pthreadpool tasks on the shared pool, as XNNPACK's operators do, each task's items
+  /// through a parallel_for (which must run inline: the pool is held). Without XNNPACK: a plain outer loop.
+  bool in_pool_task = false;
 
   // counts[i] += 1 for every item, so an item run twice or never shows.
   // Returns how many threads ran chunks.
@@ -152,7 +161,7 @@ struct ParallelCheck {
       }
       counts.data[i] += 1.0f;
     };
-    parallel_for(counts.size, grain, [&](size_t begin, size_t end) {
+    auto chunk = [&](size_t begin, size_t end) {
       {
         std::lock_guard<std::mutex> lock(mutex);
         threads.insert(std::this_thread::get_id());
@@ -164,8 +173,42 @@ struct ParallelCheck {
       parallel_for(end - begin, 1, [&](size_t b, size_t e) {
         for (size_t i = b; i < e; ++i) item(begin + i);
       });
-    });
+    };
+    if (in_pool_task) {
+      run_in_pool_tasks(chunk);
+    } else {
+      parallel_for(counts.size, grain, chunk);
+    }
     return threads.size();
+  }
+
+  // chunk over [0, counts.size) in `grain`-item tasks of pthreadpool_parallelize_1d on the shared pool; the first
+  // exception a task throws is rethrown here (it must not unwind through pthreadpool's C code).
+  template <typename F>
+  void run_in_pool_tasks(F& chunk) const {
+    struct Ctx {
+      F* chunk;
+      size_t n, grain;
+      std::mutex mutex;
+      std::exception_ptr error;
+    } ctx{&chunk, counts.size, grain, {}, nullptr};
+    const size_t tasks = (counts.size + grain - 1) / grain;
+    auto task = [](void* p, size_t t) {
+      Ctx& c = *static_cast<Ctx*>(p);
+      try {
+        (*c.chunk)(t * c.grain, std::min(c.n, (t + 1) * c.grain));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(c.mutex);
+        if (!c.error) c.error = std::current_exception();
+      }
+    };
+#if NEONN_HAVE_XNNPACK
+    const PoolLease lease;
+    pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(lease.get()), task, &ctx, tasks, 0);
+#else
+    for (size_t t = 0; t < tasks; ++t) task(&ctx, t);
+#endif
+    if (ctx.error) std::rethrow_exception(ctx.error);
   }
 };
 
@@ -183,11 +226,12 @@ ParallelCheck parse_parallel_check(const Napi::CallbackInfo& info) {
   const int64_t flags = int_arg(info, 4, op, "flags");
   c.nested = (flags & 1) != 0;
   c.slow = (flags & 2) != 0;
+  c.in_pool_task = (flags & 4) != 0;
   return c;
 }
 
 // parallelCheckSync(counts, grain, throwAt, throwKind, flags): number (threads that ran chunks)
-// flags: bit 0 nested parallel_for per chunk, bit 1 slow items.
+// flags: bit 0 nested parallel_for per chunk, bit 1 slow items, bit 2 the outer loop as tasks on the shared pthreadpool.
 Napi::Value ParallelCheckSync(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const ParallelCheck c = parse_parallel_check(info);

@@ -388,10 +388,6 @@ int create_binary_nd(BinaryFn fn, bool half, uint32_t flags, OperatorHandle* out
                                           flags, reinterpret_cast<xnn_operator_t*>(out));
 }
 
-ThreadpoolHandle threadpool_create(size_t threads) {
-  return reinterpret_cast<ThreadpoolHandle>(pthreadpool_create(threads));
-}
-void threadpool_destroy(ThreadpoolHandle p) { pthreadpool_destroy(to_pool(p)); }
 void threadpool_parallelize_1d(ThreadpoolHandle p, ThreadpoolTask1d task, void* context, size_t range,
                                uint32_t flags) {
   pthreadpool_parallelize_1d(to_pool(p), task, context, range, flags);
@@ -438,8 +434,6 @@ Loaded load_xnnpack() {
   a.setup_unary_nc = setup_unary;
   a.create_binary_nd = create_binary_nd;
   a.setup_binary_nd = setup_add_nd_f16;  // untyped: either precision
-  a.threadpool_create = threadpool_create;
-  a.threadpool_destroy = threadpool_destroy;
   a.threadpool_parallelize_1d = threadpool_parallelize_1d;
   // Checks the CPU (e.g. SSE2 / NEON) and sets up the kernels; idempotent.
   const int status = a.initialize(nullptr);

@@ -40,6 +40,11 @@ struct Operator;               // opaque: xnn_operator
 using OperatorHandle = Operator*;
 struct Threadpool;             // opaque: pthreadpool
 using ThreadpoolHandle = Threadpool*;
+/// The pool a lease holds (src/parallel.h's PoolLease, the process-wide pthreadpool), or null.
+template <typename Lease>
+ThreadpoolHandle pool_of(const Lease& lease) {
+  return static_cast<ThreadpoolHandle>(lease.get());
+}
 
 // Function types, one per entry point, in the snapshot's argument order.
 using InitializeFn = int (*)(const void* allocator);
@@ -121,8 +126,6 @@ using CreateUnaryNcFn = int (*)(UnaryFn fn, bool half, float alpha, size_t chann
                                 uint32_t flags, OperatorHandle* op_out);
 using CreateBinaryNdFn = int (*)(BinaryFn fn, bool half, uint32_t flags, OperatorHandle* op_out);
 
-using ThreadpoolCreateFn = ThreadpoolHandle (*)(size_t threads);
-using ThreadpoolDestroyFn = void (*)(ThreadpoolHandle pool);
 /// Runs task(context, i) for i in [0, range) on the pool (serially when pool is null).
 using ThreadpoolTask1d = void (*)(void* context, size_t i);
 using ThreadpoolParallelize1dFn = void (*)(ThreadpoolHandle pool, ThreadpoolTask1d task,
@@ -167,9 +170,7 @@ struct Api {
   SetupClampNcAnyFn setup_unary_nc = nullptr;
   CreateBinaryNdFn create_binary_nd = nullptr;
   SetupAddNdAnyFn setup_binary_nd = nullptr;
-  // pthreadpool, built in with XNNPACK.
-  ThreadpoolCreateFn threadpool_create = nullptr;
-  ThreadpoolDestroyFn threadpool_destroy = nullptr;
+  // pthreadpool, built in with XNNPACK (the pool itself is src/parallel.h's, shared with neonn's loops).
   ThreadpoolParallelize1dFn threadpool_parallelize_1d = nullptr;
 };
 

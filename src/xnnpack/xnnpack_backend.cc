@@ -106,21 +106,11 @@ class XnnpackBackend final : public Backend, public xnn::RegionHost {
     return i;
   }
 
+  // The pool is the process-wide one (src/parallel.h), sized by the same
+  // budget: the count is kept for info() and fullyConnected's choices.
   void set_threads(int n) override {
-    n = clamp_threads(n);
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    if (n == threads_ && (n == 1 || pool_)) return;
-    // Runs holding the old pool keep it alive until they finish.
-    pool_.reset();
-    threads_ = 1;
-    if (n > 1) {
-      xnn::ThreadpoolHandle p = loaded_.api.threadpool_create(static_cast<size_t>(n));
-      if (p != nullptr) {
-        const xnn::ThreadpoolDestroyFn destroy = loaded_.api.threadpool_destroy;
-        pool_ = std::shared_ptr<xnn::Threadpool>(p, [destroy](xnn::ThreadpoolHandle q) { destroy(q); });
-        threads_ = n;
-      }
-    }
+    std::lock_guard<std::mutex> lock(threads_mutex_);
+    threads_ = clamp_threads(n);
   }
 
   bool provides(Op op) const override {
@@ -215,15 +205,8 @@ class XnnpackBackend final : public Backend, public xnn::RegionHost {
   bool fp16() const override { return fp16_; }
 
   int threads() const {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
+    std::lock_guard<std::mutex> lock(threads_mutex_);
     return threads_;
-  }
-
-  /// The current thread pool (null: one thread), kept alive by the caller
-  /// while it runs even if set_threads replaces it meanwhile.
-  std::shared_ptr<xnn::Threadpool> pool() const override {
-    std::lock_guard<std::mutex> lock(pool_mutex_);
-    return pool_;
   }
 
   /// images x [rows][cols] -> images x [cols][rows] on the thread pool, with
@@ -298,8 +281,7 @@ class XnnpackBackend final : public Backend, public xnn::RegionHost {
   Status status_;
   bool elementwise_ = false;
   bool fp16_ = false;  // XNNPACK runs fp16 here (NHWC regions with precision fp16)
-  mutable std::mutex pool_mutex_;
-  std::shared_ptr<xnn::Threadpool> pool_;
+  mutable std::mutex threads_mutex_;
   int threads_ = 1;
   // fullyConnected: per shape and thread count, whether XNNPACK was faster.
   mutable std::mutex fc_mutex_;
@@ -347,18 +329,22 @@ void XnnpackConvPlan::run(const Conv2dCall& c) const {
   const size_t out_plane = static_cast<size_t>(c.out_h * c.out_w);
   std::unique_ptr<float[]> x = scratch(c.x.size);
   std::unique_ptr<float[]> y = scratch(c.y.size);
-  const std::shared_ptr<xnn::Threadpool> pool = backend_.pool();
-  backend_.transpose(c.x.data, x.get(), n, static_cast<size_t>(c.c_in), in_plane, false, pool.get());
+  bool finite = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const xnn::Api& api = backend_.api();
-    check_status(api.setup_convolution2d_nhwc_f32(op_.get(), n, static_cast<size_t>(c.in_h),
-                                                  static_cast<size_t>(c.in_w), x.get(), y.get(), pool.get()),
-                 "conv2d", "xnn_setup_convolution2d_nhwc_f32");
-    check_status(api.run_operator(op_.get(), pool.get()), "conv2d", "xnn_run_operator");
+    const PoolLease lease;  // released before the fallback's loops run
+    const xnn::ThreadpoolHandle pool = xnn::pool_of(lease);
+    backend_.transpose(c.x.data, x.get(), n, static_cast<size_t>(c.c_in), in_plane, false, pool);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const xnn::Api& api = backend_.api();
+      check_status(api.setup_convolution2d_nhwc_f32(op_.get(), n, static_cast<size_t>(c.in_h),
+                                                    static_cast<size_t>(c.in_w), x.get(), y.get(), pool),
+                   "conv2d", "xnn_setup_convolution2d_nhwc_f32");
+      check_status(api.run_operator(op_.get(), pool), "conv2d", "xnn_run_operator");
+    }
+    finite = backend_.transpose(y.get(), c.y.data, n, out_plane, static_cast<size_t>(c.c_out),
+                                c.activation == Activation::kRelu, pool);
   }
-  const bool finite = backend_.transpose(y.get(), c.y.data, n, out_plane, static_cast<size_t>(c.c_out),
-                                         c.activation == Activation::kRelu, pool.get());
   if (!finite) return backend_.delegate_conv2d(c);
   backend_.count_conv(ConvAlgorithm::kXnnpack);
 }
@@ -436,10 +422,11 @@ bool XnnpackBackend::xnnpack_fully_connected(const FullyConnectedCall& c) const 
   }
   std::unique_ptr<float[]> x = scratch(c.x.size);
   std::copy(c.x.data, c.x.data + c.x.size, x.get());
-  const std::shared_ptr<xnn::Threadpool> p = pool();
-  check_status(api.setup_fully_connected_nc_f32(op.get(), static_cast<size_t>(c.n), x.get(), c.y.data, p.get()),
+  const PoolLease lease;
+  const xnn::ThreadpoolHandle p = xnn::pool_of(lease);
+  check_status(api.setup_fully_connected_nc_f32(op.get(), static_cast<size_t>(c.n), x.get(), c.y.data, p),
                "fullyConnected", "xnn_setup_fully_connected_nc_f32");
-  check_status(api.run_operator(op.get(), p.get()), "fullyConnected", "xnn_run_operator");
+  check_status(api.run_operator(op.get(), p), "fullyConnected", "xnn_run_operator");
   uint32_t bad = 0;
   for (size_t i = 0; i < c.y.size; ++i) bad |= xnn::non_finite(c.y.data[i]);
   return bad == 0;
@@ -503,15 +490,16 @@ bool XnnpackBackend::xnnpack_pool(const Pool2dCall& c) const {
   const size_t in_plane = static_cast<size_t>(c.in_h * c.in_w), out_plane = static_cast<size_t>(c.out_h * c.out_w);
   std::unique_ptr<float[]> x = scratch(c.x.size);
   std::unique_ptr<float[]> y = scratch(c.y.size);
-  const std::shared_ptr<xnn::Threadpool> p = pool();
+  const PoolLease lease;
+  const xnn::ThreadpoolHandle p = xnn::pool_of(lease);
   // XNNPACK's max does not keep NaN: any non-finite input goes to the loops.
-  if (!transpose(c.x.data, x.get(), n, channels, in_plane, false, p.get())) return false;
+  if (!transpose(c.x.data, x.get(), n, channels, in_plane, false, p)) return false;
   const xnn::SetupPooling2dNhwcF32Fn setup = is_max ? api.setup_max_pooling2d_nhwc_f32 : api.setup_average_pooling2d_nhwc_f32;
-  check_status(setup(pool_op.get(), n, static_cast<size_t>(c.in_h), static_cast<size_t>(c.in_w), x.get(), y.get(), p.get()),
+  check_status(setup(pool_op.get(), n, static_cast<size_t>(c.in_h), static_cast<size_t>(c.in_w), x.get(), y.get(), p),
                op, is_max ? "xnn_setup_max_pooling2d_nhwc_f32" : "xnn_setup_average_pooling2d_nhwc_f32");
-  check_status(api.run_operator(pool_op.get(), p.get()), op, "xnn_run_operator");
+  check_status(api.run_operator(pool_op.get(), p), op, "xnn_run_operator");
   // An average of finite values can still overflow float (the loops sum in double).
-  return transpose(y.get(), c.y.data, n, out_plane, channels, false, p.get());
+  return transpose(y.get(), c.y.data, n, out_plane, channels, false, p);
 }
 
 // NCHW is already what XNNPACK's NCW global average pooling reads: planes
@@ -534,10 +522,11 @@ bool XnnpackBackend::xnnpack_global_avg_pool(const Pool2dCall& c) const {
   }
   std::unique_ptr<float[]> x = scratch(c.x.size);
   std::copy(c.x.data, c.x.data + c.x.size, x.get());
-  const std::shared_ptr<xnn::Threadpool> p = pool();
-  check_status(api.setup_global_average_pooling_ncw_f32(op.get(), 1, plane, x.get(), c.y.data, p.get()),
+  const PoolLease lease;
+  const xnn::ThreadpoolHandle p = xnn::pool_of(lease);
+  check_status(api.setup_global_average_pooling_ncw_f32(op.get(), 1, plane, x.get(), c.y.data, p),
                "globalAvgPool", "xnn_setup_global_average_pooling_ncw_f32");
-  check_status(api.run_operator(op.get(), p.get()), "globalAvgPool", "xnn_run_operator");
+  check_status(api.run_operator(op.get(), p), "globalAvgPool", "xnn_run_operator");
   uint32_t bad = 0;
   for (size_t i = 0; i < planes; ++i) bad |= xnn::non_finite(c.y.data[i]);
   return bad == 0;
@@ -558,9 +547,10 @@ bool XnnpackBackend::xnnpack_clamp(const UnaryCall& c) const {
   // Refused e.g. for min == max.
   if (!created(api.create_clamp_nc_f32(1, 1, 1, lo, hi, 0, op.out()), name, "xnn_create_clamp_nc_f32")) return false;
   const size_t head = c.size - xnn::kExtraFloats;
-  const std::shared_ptr<xnn::Threadpool> p = pool();
-  check_status(api.setup_clamp_nc_f32(op.get(), head, c.x, c.y, p.get()), name, "xnn_setup_clamp_nc_f32");
-  check_status(api.run_operator(op.get(), p.get()), name, "xnn_run_operator");
+  const PoolLease lease;
+  const xnn::ThreadpoolHandle p = xnn::pool_of(lease);
+  check_status(api.setup_clamp_nc_f32(op.get(), head, c.x, c.y, p), name, "xnn_setup_clamp_nc_f32");
+  check_status(api.run_operator(op.get(), p), name, "xnn_run_operator");
   // The tail: the reference's comparisons (NaN stays NaN).
   for (size_t i = head; i < c.size; ++i) {
     const float v = c.x[i];
@@ -582,10 +572,11 @@ bool XnnpackBackend::xnnpack_add(const BinaryCall& c) const {
   if (!created(api.create_add_nd_f32(-kInf, kInf, 0, op.out()), "add", "xnn_create_add_nd_f32")) return false;
   const size_t head = bc.size - xnn::kExtraFloats;
   const size_t full[1] = {head}, one[1] = {1};
-  const std::shared_ptr<xnn::Threadpool> p = pool();
-  check_status(api.setup_add_nd_f32(op.get(), 1, sa == 1 ? full : one, 1, sb == 1 ? full : one, c.a, c.b, c.y, p.get()),
+  const PoolLease lease;
+  const xnn::ThreadpoolHandle p = xnn::pool_of(lease);
+  check_status(api.setup_add_nd_f32(op.get(), 1, sa == 1 ? full : one, 1, sb == 1 ? full : one, c.a, c.b, c.y, p),
                "add", "xnn_setup_add_nd_f32");
-  check_status(api.run_operator(op.get(), p.get()), "add", "xnn_run_operator");
+  check_status(api.run_operator(op.get(), p), "add", "xnn_run_operator");
   for (size_t i = head; i < bc.size; ++i) c.y[i] = c.a[sa == 1 ? i : 0] + c.b[sb == 1 ? i : 0];
   return true;
 }

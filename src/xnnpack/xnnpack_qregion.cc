@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "../kernels/quant.h"
+#include "../parallel.h"
 #include "xnnpack_util.h"
 
 namespace neonn {
@@ -111,7 +112,7 @@ class QuantRegionPlan final : public RegionPlan {
   void concat(const RegionNode& n) const;
   void dequantize(const RegionNode& n, float* y) const;
   void global_average(const RegionNode& n) const;
-  /// Runs f(begin, end) over [0, range) in chunks on the pool.
+  /// Runs f(begin, end) over [0, range) in chunks on the pool (held for the call: see src/parallel.h).
   template <typename F>
   void chunks(size_t range, size_t grain, F f) const;
 
@@ -125,7 +126,6 @@ class QuantRegionPlan final : public RegionPlan {
   std::vector<std::unique_ptr<int8_t[]>> memory_;
   std::vector<int8_t*> buffer_of_;  // per value: its NHWC int8 buffer
   std::vector<std::vector<int8_t>> held_;  // per node: a constant operand's row or a table, as the region holds values
-  std::shared_ptr<Threadpool> pool_;
   mutable std::mutex mutex_;
   size_t bytes_ = 0;
   std::vector<size_t> node_bytes_;
@@ -149,10 +149,11 @@ void QuantRegionPlan::chunks(size_t range, size_t grain, F f) const {
     const Ctx& c = *static_cast<Ctx*>(p);
     (*c.f)(i * c.grain, std::min(c.range, (i + 1) * c.grain));
   };
-  pthreadpool_parallelize_1d(reinterpret_cast<pthreadpool_t>(pool_.get()), task, &ctx, count, 0);
+  const PoolLease lease;
+  pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(lease.get()), task, &ctx, count, 0);
 }
 
-QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) : host_(host), graph_(g), pool_(host.pool()) {
+QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) : host_(host), graph_(g) {
   const size_t nv = g.values.size(), nn = g.nodes.size();
   // Buffers shared by values whose lives do not overlap (entries live from the start, exits to the end).
   std::vector<size_t> last(nv, 0);
@@ -193,7 +194,9 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   node_bytes_.assign(nn, 0);
   node_bytes_[0] = bytes_;
 
-  pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
+  // XNNPACK's reshape tiles each operator for the pool's threads: the pool, waited for.
+  const PoolLease lease(PoolLease::kWait);
+  pthreadpool_t pool = static_cast<pthreadpool_t>(lease.get());
   ops_.resize(nn);
   held_.assign(nn, {});
   size_t convs = 0;
@@ -478,7 +481,6 @@ void QuantRegionPlan::dequantize(const RegionNode& n, float* y) const {
 
 bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  pthreadpool_t pool = reinterpret_cast<pthreadpool_t>(pool_.get());
   const size_t nv = graph_.values.size();
   // NCHW (uint8 or int8) -> NHWC int8.
   for (size_t v = 0; v < nv; ++v) {
@@ -500,7 +502,9 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
   for (size_t k = 0; k < graph_.nodes.size(); ++k) {
     const RegionNode& n = graph_.nodes[k];
     if (ops_[k]) {
-      check_status(xnn_run_operator(ops_[k].get(), pool), "quantized NHWC region", "xnn_run_operator");
+      const PoolLease lease;  // per operator: add, table, ... run neonn's loops in between
+      check_status(xnn_run_operator(ops_[k].get(), static_cast<pthreadpool_t>(lease.get())), "quantized NHWC region",
+                   "xnn_run_operator");
     } else if (n.kind == RegionNode::Kind::kQAdd) {
       add(k);
     } else if (n.kind == RegionNode::Kind::kQTable) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../parallel.h"
 #include "xnnpack_layout.h"
 #include "xnnpack_util.h"
 
@@ -42,7 +43,7 @@ class XnnpackRegionPlan final : public RegionPlan {
   /// A buffer of `bytes` plus XNNPACK's read slack, counted in bytes_.
   char* allocate(size_t bytes);
   /// An operator converting `values` rows of `channels` between fp32 (`stage`) and fp16 (`half`).
-  std::unique_ptr<OperatorPtr> converter(bool to_half, const RegionValue& v, const void* x, void* y);
+  std::unique_ptr<OperatorPtr> converter(bool to_half, const RegionValue& v, const void* x, void* y, ThreadpoolHandle pool);
 
   const RegionHost& host_;
   RegionGraph graph_;
@@ -57,7 +58,6 @@ class XnnpackRegionPlan final : public RegionPlan {
   // fp16: an fp32 staging buffer for the edges, and a converter per entry and exit (null in fp32).
   float* stage_ = nullptr;
   std::vector<std::unique_ptr<OperatorPtr>> convert_;
-  std::shared_ptr<Threadpool> pool_;
   mutable std::mutex mutex_;  // operators hold their buffers: one run at a time
   size_t bytes_ = 0;
   std::vector<size_t> node_bytes_;
@@ -70,16 +70,20 @@ char* XnnpackRegionPlan::allocate(size_t bytes) {
   return reinterpret_cast<char*>(buffers_.back().get());
 }
 
-std::unique_ptr<OperatorPtr> XnnpackRegionPlan::converter(bool to_half, const RegionValue& v, const void* x, void* y) {
+std::unique_ptr<OperatorPtr> XnnpackRegionPlan::converter(bool to_half, const RegionValue& v, const void* x, void* y,
+                                                          ThreadpoolHandle pool) {
   const Api& api = host_.api();
   auto op = std::make_unique<OperatorPtr>(api);
   check_status(api.create_convert_nc(to_half, v.c, 0, op->out()), "NHWC region", "xnn_create_convert_nc");
-  check_status(api.setup_convert_nc(op->get(), v.n * v.h * v.w, x, y, pool_.get()), "NHWC region", "xnn_setup_convert_nc");
+  check_status(api.setup_convert_nc(op->get(), v.n * v.h * v.w, x, y, pool), "NHWC region", "xnn_setup_convert_nc");
   return op;
 }
 
 XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& g)
-    : host_(host), graph_(g), esize_(g.fp16 && host.fp16() ? 2 : 4), pool_(host.pool()) {
+    : host_(host), graph_(g), esize_(g.fp16 && host.fp16() ? 2 : 4) {
+  // XNNPACK's setup (reshape) tiles each operator for the pool's threads: the pool, waited for.
+  const PoolLease lease(PoolLease::kWait);
+  const ThreadpoolHandle pool = pool_of(lease);
   const size_t nv = g.values.size(), nn = g.nodes.size();
   const bool half = esize_ == 2;
   // Readers per value, and output bounds per node (a conv's ReLU, folded clamps).
@@ -209,15 +213,14 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     }
     stage_ = reinterpret_cast<float*>(allocate(most * sizeof(float)));
     for (size_t v = 0; v < nv; ++v) {
-      if (g.values[v].entry) convert_[v] = converter(true, g.values[v], stage_, buffer_of_[v]);
-      if (g.values[v].exit) convert_[v] = converter(false, g.values[v], buffer_of_[v], stage_);
+      if (g.values[v].entry) convert_[v] = converter(true, g.values[v], stage_, buffer_of_[v], pool);
+      if (g.values[v].exit) convert_[v] = converter(false, g.values[v], buffer_of_[v], stage_, pool);
     }
   }
   node_bytes_[0] = bytes_;  // the buffers
 
   // Operators, created and set up once.
   const Api& api = host.api();
-  ThreadpoolHandle pool = pool_.get();
   size_t made = 0;
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
@@ -394,14 +397,21 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
 bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
   std::lock_guard<std::mutex> lock(mutex_);
   const Api& api = host_.api();
-  ThreadpoolHandle pool = pool_.get();
   const size_t nv = graph_.values.size();
-  auto run_op = [&](const OperatorPtr& op) { check_status(api.run_operator(op.get(), pool), "NHWC region", "xnn_run_operator"); };
+  // The pool is held per XNNPACK call, not for the region: its generic kernels run neonn's loops on it in between.
+  auto run_op = [&](const OperatorPtr& op) {
+    const PoolLease lease;
+    check_status(api.run_operator(op.get(), pool_of(lease)), "NHWC region", "xnn_run_operator");
+  };
+  auto transpose = [&](const float* src, float* dst, size_t images, size_t rows, size_t cols) {
+    const PoolLease lease;
+    return host_.transpose(src, dst, images, rows, cols, false, pool_of(lease));
+  };
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
     if (!r.entry) continue;
     float* nhwc = convert_[v] ? stage_ : reinterpret_cast<float*>(buffer_of_[v]);
-    if (!host_.transpose(entries[v], nhwc, r.n, r.c, r.h * r.w, false, pool)) return false;
+    if (!transpose(entries[v], nhwc, r.n, r.c, r.h * r.w)) return false;
     if (convert_[v]) run_op(*convert_[v]);
   }
   size_t next_copy = 0;
@@ -480,7 +490,7 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   }
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
-    if (r.exit) host_.transpose(fp32_of(v), exits[v], r.n, r.h * r.w, r.c, false, pool);
+    if (r.exit) transpose(fp32_of(v), exits[v], r.n, r.h * r.w, r.c);
   }
   const Backend& counted = host_.counted();
   for (const RegionNode& n : graph_.nodes) {

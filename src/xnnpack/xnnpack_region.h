@@ -18,9 +18,8 @@ class RegionHost {
  public:
   virtual ~RegionHost() = default;
   virtual const Api& api() const = 0;
-  /// The current thread pool (null: one thread), kept alive by the caller.
-  virtual std::shared_ptr<Threadpool> pool() const = 0;
-  /// images x [rows][cols] -> images x [cols][rows] on `pool`; false when a value read is NaN or infinite.
+  /// images x [rows][cols] -> images x [cols][rows] on `pool` (a PoolLease's, or null); false when a value read is
+  /// NaN or infinite.
   virtual bool transpose(const float* src, float* dst, size_t images, size_t rows, size_t cols, bool relu,
                          ThreadpoolHandle pool) const = 0;
   /// The backend whose counters the region's ops move.
