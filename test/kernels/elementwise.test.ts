@@ -472,11 +472,19 @@ describe('Cast and CastLike', () => {
     expect([...(y.data as BigInt64Array)]).toEqual([1n, -3n]);
     expect([...(cast(F([1.5], [1]), 1).data as Float32Array)]).toEqual([1.5]);
   });
-  it('unsupported targets and opset 1 string `to`', () => {
-    expect(() => cast(F([1], [1]), 11)).toThrow(/not a dtype neonn holds/);
-    const node: NodeView = { inputs: ['x'], outputs: ['y'], attrs: { to: 'INT64' } };
-    schemaOf('Cast')!.upgrade!(node, { opset: 1, unsupported: (m: string) => { throw new Error(m); } } as UpgradeCtx);
-    expect(node.attrs.to).toBe(7);
-    expect(() => schemaOf('Cast')!.upgrade!({ inputs: ['x'], outputs: ['y'], attrs: { to: 'DOUBLE' } }, { opset: 1, unsupported: (m: string) => { throw new Error(m); } } as UpgradeCtx)).toThrow(/DOUBLE/);
+  it('unsupported targets, targets held widened, and opset 1 string `to`', () => {
+    expect(() => cast(F([1], [1]), 14)).toThrow(/not a dtype neonn holds/);  // COMPLEX64
+    expect(() => cast(F([1], [1]), 17)).toThrow(/not a dtype neonn holds/);  // FLOAT8E4M3FN
+    // DOUBLE is held in float32, INT16 in int32 with int16's range.
+    expect([...(cast(F([1.5], [1]), 11).data as Float32Array)]).toEqual([1.5]);
+    expect([...(cast(F([40000], [1]), 5).data as Int32Array)]).toEqual([40000 - 65536]);
+    const upgrade = (to: string, opset = 1): NodeView => {
+      const node: NodeView = { inputs: ['x'], outputs: ['y'], attrs: { to } };
+      schemaOf('Cast')!.upgrade!(node, { opset, unsupported: (m: string) => { throw new Error(m); } } as UpgradeCtx);
+      return node;
+    };
+    expect(upgrade('INT64').attrs.to).toBe(7);
+    expect(upgrade('DOUBLE').attrs.to).toBe(11);
+    expect(() => upgrade('COMPLEX128')).toThrow(/COMPLEX128/);
   });
 });
