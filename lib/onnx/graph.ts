@@ -77,8 +77,29 @@ const ELEM_DTYPES = new Map<number, DType>([
 
 const WIDENED_OF_CODE = new Map<number, WidenedType>(Object.entries(WIDENED_CODE).map(([t, code]) => [code, t as WidenedType]));
 
+/** A value type as ONNX writes it: `tensor(float)`, `sequence(tensor(float))`, `optional(sequence(tensor(int64)))`. */
+function typeName(t: onnx.ITypeProto | null | undefined): string {
+  const DT = onnx.TensorProto.DataType;
+  if (!t) return '?';
+  if (t.tensorType) return `tensor(${(DT[t.tensorType.elemType ?? 0] ?? '?').toLowerCase()})`;
+  if (t.sequenceType) return `sequence(${typeName(t.sequenceType.elemType)})`;
+  if (t.optionalType) return `optional(${typeName(t.optionalType.elemType)})`;
+  if (t.mapType) return 'map';
+  if (t.sparseTensorType) return 'sparse_tensor';
+  return '?';
+}
+
 function portOf(v: onnx.IValueInfoProto, what: string): Port {
   const name = v.name ?? '';
+  const type = v.type;
+  // A port with no type at all is taken as a float tensor (older exporters); any type but a tensor is refused.
+  if (type && (type.sequenceType || type.optionalType || type.mapType || type.sparseTensorType)) {
+    throw new NeonnError(
+      `loadOnnx: ${what} "${name}" has type ${typeName(type)}: neonn's values are tensors (sequence, optional, map and sparse values are not supported)`,
+      'ERR_NEONN_ONNX_UNSUPPORTED',
+      'loadOnnx',
+    );
+  }
   const tt = v.type?.tensorType;
   const elem = tt?.elemType ?? 0;
   const DT = onnx.TensorProto.DataType;

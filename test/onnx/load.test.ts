@@ -175,6 +175,25 @@ describe('bad files', () => {
     expect(code(() => nn.loadOnnxSync('/nonexistent/model.onnx'))).toBe('ENOENT');
   });
 
+  test('a sequence, optional or map input or output is refused at load, naming it and its type', () => {
+    const seq: onnx.IValueInfoProto = { name: 'x', type: { sequenceType: { elemType: { tensorType: { elemType: DT.FLOAT } } } } };
+    const opt: onnx.IValueInfoProto = { name: 'y', type: { optionalType: { elemType: { sequenceType: { elemType: { tensorType: { elemType: DT.INT64 } } } } } } };
+    const identity = (input: onnx.IValueInfoProto, output: onnx.IValueInfoProto): Uint8Array =>
+      encode({ nodes: [{ opType: 'Identity', input: [input.name!], output: [output.name === input.name ? 'out' : output.name!] }], inputs: [input], outputs: [output.name === input.name ? { ...output, name: 'out' } : output] });
+    const err = (bytes: Uint8Array): Error & { code?: string } => {
+      try {
+        nn.loadOnnxSync(bytes);
+      } catch (e) {
+        return e as Error & { code?: string };
+      }
+      throw new Error('loaded');
+    };
+    const a = err(identity(seq, seq));
+    expect(a.code).toBe('ERR_NEONN_ONNX_UNSUPPORTED');
+    expect(a.message).toMatch(/input "x" has type sequence\(tensor\(float\)\): neonn's values are tensors/);
+    expect(err(identity(port('t', [2]), opt)).message).toMatch(/output "y" has type optional\(sequence\(tensor\(int64\)\)\)/);
+  });
+
   test('a graph output nothing produces', () => {
     expect(() => nn.loadOnnxSync(encode({ ...relu1, outputs: ['zz'] }))).toThrow(/graph output "zz" is produced by no node/);
   });
