@@ -68,8 +68,14 @@ function runCase(file, report = (o) => process.stdout.write(`${JSON.stringify(o)
       const n = shape.reduce((a, b) => a * b, 1);
       if (n > 1 << 22) throw new RangeError(`fuzz: input "${name}" has ${n} elements, too many to feed`);
       const dtype = m.inputDtypes[i];
-      const data = allocate(dtype, n);
-      for (let k = 0; k < n; k++) data[k] = typeof data[k] === 'bigint' ? BigInt(k % 3) : ((k * 7919) % 17) / 17;
+      // The types neonn holds widened are fed as their own arrays (strings as the numbers they spell).
+      const widened = { int16: Int16Array, uint16: Uint16Array, bfloat16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array };
+      if (dtype === 'string') {
+        feeds[name] = { data: Array.from({ length: n }, (_, k) => String(k % 5)), shape };
+        return;
+      }
+      const data = widened[dtype] ? new widened[dtype](n) : allocate(dtype, n);
+      for (let k = 0; k < n; k++) data[k] = typeof data[k] === 'bigint' ? BigInt(k % 3) : dtype in widened ? k % 7 : ((k * 7919) % 17) / 17;
       feeds[name] = dtype === 'float32' ? nn.tensor(data, shape) : { data, shape, dtype };
     });
     m.runSync(feeds);

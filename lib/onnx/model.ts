@@ -688,6 +688,10 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   return new OnnxModel(graph, pins, true, false, precision);
 }
 
+/** Models whose integer path holds more native memory than this, or runs longer once, are not measured. */
+const MEASURE_MAX_BYTES = 256 * 2 ** 20;
+const MEASURE_MAX_MS = 250;
+
 /**
  * Deterministic feeds for timing a model with these inputs: float inputs in [0, 1) (an image's range), others
  * zero; a symbolic first dim (the batch) at 1. Undefined when another dim is symbolic (no size to time at).
@@ -737,6 +741,15 @@ function measuredQuantizedPath(bytes: Uint8Array, graph: Graph, pins: Map<string
   const saved = binding.chooseMeasured('qdq', structure, names, null);
   if (saved.index >= 0) return listed(saved.index === 1 ? floatModel() : integerModel(), at(saved.note));
   const integer = integerModel();
+  // Measuring makes the float form beside it and runs each about 7 times: not for a model that is big at this
+  // size (a batch of 64 images, a 4K frame), where that would cost more memory and load time than it can save.
+  if (integer.memoryBytes() > MEASURE_MAX_BYTES) {
+    return listed(integer, `integer path, not measured: it holds ${(integer.memoryBytes() / 2 ** 20).toFixed(0)} MB at this size, and measuring makes the float form beside it`);
+  }
+  const t0 = performance.now();
+  integer.runSync(feeds);
+  const first = performance.now() - t0;
+  if (first > MEASURE_MAX_MS) return listed(integer, at(`integer path, not measured: one run took ${first.toFixed(0)} ms at load`));
   let float: OnnxModel;
   try {
     float = floatModel();
