@@ -3,6 +3,8 @@
 // finalizer otherwise); runSync/run execute every step, run on the libuv pool.
 #include <napi.h>
 
+#include <chrono>
+
 #include <cstring>
 #include <memory>
 #include <string>
@@ -129,7 +131,8 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
                         InstanceMethod("run", &NeonnProgram::Run),
                         InstanceMethod("dispose", &NeonnProgram::Dispose),
                         InstanceMethod("memoryBytes", &NeonnProgram::MemoryBytes),
-                        InstanceMethod("plannedLayers", &NeonnProgram::PlannedLayers)});
+                        InstanceMethod("plannedLayers", &NeonnProgram::PlannedLayers),
+                        InstanceMethod("lastRunMicros", &NeonnProgram::LastRunMicros)});
   }
 
   // new NeonnProgram(spec): { consts: Float32Array[], arenaSize, inputSizes, outputSizes, steps: { op, label, args }[] }
@@ -226,7 +229,7 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
   Napi::Value RunSync(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       std::shared_ptr<Program> p = live();
-      p->run(Registry::instance().active(), input_spans(info[0]), output_spans(info[1]));
+      timed_run(*p, Registry::instance().active(), input_spans(info[0]), output_spans(info[1]));
       sync_external(info.Env());
       return info.Env().Undefined();
     });
@@ -251,9 +254,20 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
       }
       const Backend* active = &Registry::instance().active();
       auto* worker = new OpWorker(
-          info.Env(), "neonn:model", [p, ins, outs, active] { p->run(*active, ins, outs); }, std::move(owned));
+          info.Env(), "neonn:model", [p, ins, outs, active] { timed_run(*p, *active, ins, outs); }, std::move(owned));
       return OpWorker::Start(worker);
     });
+  }
+
+  // lastRunMicros(): number — wall time of the last whole run, on whichever thread ran it (0 before one).
+  Napi::Value LastRunMicros(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), program_ ? static_cast<double>(program_->last_run_ns()) / 1000.0 : 0.0);
+  }
+
+  static void timed_run(Program& p, const Backend& active, const std::vector<FloatSpan>& ins, const std::vector<MutableFloatSpan>& outs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    p.run(active, ins, outs);
+    p.record_run_ns(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
   }
 
   // dispose(): void — frees the native memory now (a run in flight finishes first).

@@ -146,6 +146,8 @@ export interface NativeProgram {
   memoryBytes(): number;
   /** Conv steps planned by the last run: who runs each and how. */
   plannedLayers(): { step: number; label: string; resolved: string; backend: string; algorithm: string; bytes: number; note?: string }[];
+  /** Wall time of the last whole run in microseconds, on whichever thread ran it (0 before one). */
+  lastRunMicros(): number;
 }
 
 /** A tensor of the generic kernel interface (binding/kernel_args.h). dtype: ONNX code. */

@@ -395,6 +395,16 @@ export async function runProgram(op: string, program: NativeProgram, inputs: Arr
   }
 }
 
+/** {@link runProgram} on the calling thread: its errors as the async run gives them. */
+export function runSyncProgram(op: string, program: NativeProgram, inputs: ArrayBufferView[], outputs: ArrayBufferView[], stackFrom: Error): void {
+  const backend = binding.getBackend();
+  try {
+    program.runSync(inputs, outputs);
+  } catch (err) {
+    throw fromNative(err, op, backend, stackFrom);
+  }
+}
+
 /** Native bytes held by a set of compiled programs (weights copies + arenas). */
 export function programsMemory(programs: Iterable<{ program?: NativeProgram }>): number {
   let n = 0;

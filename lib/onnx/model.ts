@@ -11,7 +11,7 @@ import { NeonnError, checkAttached, typeError, rangeError } from '../errors';
 import { backends, getBackend } from '../backends';
 import { binding } from '../native';
 import type { NativeProgram } from '../native';
-import { ProgramSpec, createProgram, disposePrograms, programsMemory, runProgram, trace } from '../model/program';
+import { ProgramSpec, createProgram, disposePrograms, programsMemory, runProgram, runSyncProgram, trace } from '../model/program';
 import { CONV_ALGORITHMS, ConvAlgorithm, conv2d, fullyConnected } from '../ops/conv';
 import { add, mul, prelu, relu, softmax } from '../ops/elementwise';
 import { gemm } from '../ops/gemm';
@@ -207,7 +207,17 @@ interface Compiled {
   programOutputs: number[];
   /** label → ONNX op types, per step */
   steps: { label: string; ops: string; precision: 'int8' | 'float'; fallback?: string }[];
+  /** run() computes on the calling thread: the last run took less than a hand-off to the thread pool costs. */
+  inline?: boolean;
 }
+
+/**
+ * A run shorter than this (µs) is computed by run() on the calling thread, in a macrotask: handing it to the
+ * libuv pool and back costs more (65–70 µs measured on this machine's VM, for a run of any size) than it takes,
+ * and the event loop is blocked no longer than that hand-off's own wake-ups take. onnxruntime-node runs every
+ * model on the calling thread.
+ */
+const INLINE_RUN_MAX_US = 50;
 
 /** Models loaded and not yet disposed or collected, for nn.diagnostics(). */
 const liveModels = new Set<WeakRef<OnnxModel>>();
@@ -515,7 +525,10 @@ export class OnnxModel {
   runSync(feeds: OnnxFeeds): Record<string, Tensor> {
     if (this.segments) return this.named(this.segments.runSync(this.feedMap('runSync', feeds)));
     const p = this.prepare('runSync', feeds);
-    p.entry.program?.runSync(p.inputs, p.written);
+    if (p.entry.program) {
+      p.entry.program.runSync(p.inputs, p.written);
+      p.entry.inline = p.entry.program.lastRunMicros() < INLINE_RUN_MAX_US;
+    }
     return this.named(p.outs);
   }
 
@@ -530,8 +543,21 @@ export class OnnxModel {
     }
     const p = this.prepare('run', feeds);
     const stack = new Error();
-    const program = p.entry.program;
-    const go = this.queue.then(() => (program ? runProgram('run', program, p.inputs, p.written, stack) : undefined));
+    const { entry } = p;
+    const program = entry.program;
+    const go = this.queue.then(async () => {
+      if (!program) return;
+      if (entry.inline) {
+        // A run shorter than the hand-off to the thread pool: here, in a macrotask, its inputs read when it
+        // starts as a queued run's are (a detached one is ERR_NEONN_DETACHED, as there).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        p.inputs.forEach((d, i) => checkAttached('run', this.inputNames[entry.programInputs[i]] ?? `inputs[${i}]`, d, 1));
+        runSyncProgram('run', program, p.inputs, p.written, stack);
+      } else {
+        await runProgram('run', program, p.inputs, p.written, stack);
+      }
+      entry.inline = program.lastRunMicros() < INLINE_RUN_MAX_US;
+    });
     this.queue = go.catch(() => undefined);
     await go;
     return this.named(p.outs);

@@ -7,6 +7,7 @@
 // decoders when it runs.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -89,10 +90,15 @@ class Program {
   size_t memory_bytes() const;
   /// The conv steps planned by the last run: who runs each and how.
   std::vector<PlannedLayer> planned_layers() const;
+  /// Wall time of the last whole run (ns) as its caller timed it (binding/model.cc): what run() in JS weighs
+  /// against a thread hop.
+  void record_run_ns(uint64_t ns) { last_run_ns_.store(ns, std::memory_order_relaxed); }
+  uint64_t last_run_ns() const { return last_run_ns_.load(std::memory_order_relaxed); }
   const std::vector<size_t>& input_sizes() const { return input_sizes_; }
   const std::vector<size_t>& output_sizes() const { return output_sizes_; }
 
  private:
+  std::atomic<uint64_t> last_run_ns_{0};
   /// `allow_empty`: a generic kernel's tensor may have no elements.
   void check_ref(const BufferRef& r, const std::string& where, bool allow_empty = false) const;
   /// Runs conv step `i` through its plan, (re)made when the backend or the
