@@ -24,6 +24,23 @@ inline uint32_t non_finite(float v) {
 /// Source rows per unit of parallel work in transpose_rows.
 constexpr size_t kTransposeBlockRows = 64;
 
+/// dst[j][r] = f(src[r][j]) for all R rows of src at once: an image's few channels (NCHW -> NHWC of a 3-channel
+/// input) interleaved in one pass, where the square tiles below would make three-element columns.
+template <size_t R, bool relu>
+uint32_t interleave_rows(const float* __restrict src, float* __restrict dst, size_t cols) {
+  // The check reads src in order (it vectorizes); the copy then has no dependency through `bad`.
+  uint32_t bad = 0;
+  for (size_t k = 0; k < R * cols; ++k) bad |= non_finite(src[k]);
+  for (size_t j = 0; j < cols; ++j) {
+    float* d = dst + j * R;
+    for (size_t r = 0; r < R; ++r) {
+      const float v = src[r * cols + j];
+      d[r] = relu ? (v < 0.0f ? 0.0f : v) : v;
+    }
+  }
+  return bad;
+}
+
 /// Rows [i0, i1) of dst[j][i] = f(src[i][j]) for a rows x cols row-major src;
 /// f is the identity, or ReLU with `relu` (NaN kept, as the reference
 /// backend's). Square tiles keep both sides in cache. Returns 1 when any
@@ -39,6 +56,14 @@ uint32_t transpose_rows(const float* src, float* dst, size_t rows, size_t cols, 
     const size_t begin = i0 * cols, end = i1 * cols;
     for (size_t k = begin; k < end; ++k) dst[k] = apply(src[k]);
     return bad;
+  }
+  if (i0 == 0 && i1 == rows) {
+    switch (rows) {
+      case 2: return interleave_rows<2, relu>(src, dst, cols);
+      case 3: return interleave_rows<3, relu>(src, dst, cols);
+      case 4: return interleave_rows<4, relu>(src, dst, cols);
+      default: break;
+    }
   }
   constexpr size_t kTile = 16;
   for (size_t t0 = i0; t0 < i1; t0 += kTile) {
