@@ -31,6 +31,38 @@ namespace neonn {
 namespace xnn {
 namespace {
 
+/// dst pixel p, channel c = src pixel p, channel map[c] (a ShuffleNet channel shuffle, or one part of a channel
+/// Split), over the pixels in parallel. The two forms those take are copied as such: a run of consecutive source
+/// channels (a split's part) as one memcpy per pixel, and a shuffle of two groups (map[2j] = j, map[2j+1] = half + j)
+/// as an interleave of the two halves; any other map element by element.
+template <typename T>
+void map_channels(const T* __restrict src, T* __restrict dst, size_t pixels, size_t cin, const std::vector<uint32_t>& channel_map) {
+  const size_t cout = channel_map.size();
+  const uint32_t* map = channel_map.data();
+  bool run = true, pairs = cout % 2 == 0 && cout == cin;
+  for (size_t c = 0; c < cout; ++c) {
+    run = run && map[c] == map[0] + c;
+    pairs = pairs && map[c] == (c % 2 == 0 ? c / 2 : cout / 2 + c / 2);
+  }
+  const size_t half = cout / 2;
+  parallel_for(pixels, parallel_grain(cout), [&](size_t b, size_t e) {
+    for (size_t p = b; p < e; ++p) {
+      const T* s = src + p * cin;
+      T* d = dst + p * cout;
+      if (run) {
+        std::memcpy(d, s + map[0], cout * sizeof(T));
+      } else if (pairs) {
+        for (size_t j = 0; j < half; ++j) {
+          d[2 * j] = s[j];
+          d[2 * j + 1] = s[half + j];
+        }
+      } else {
+        for (size_t c = 0; c < cout; ++c) d[c] = s[map[c]];
+      }
+    }
+  });
+}
+
 class XnnpackRegionPlan final : public RegionPlan {
  public:
   XnnpackRegionPlan(const RegionHost& host, const RegionGraph& g);
@@ -444,24 +476,13 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
       }
     }
     if (node.kind == RegionNode::Kind::kChannels) {
-      // Each pixel's channels picked through the map (a shuffle, or one part of a split).
       const RegionValue& in = graph_.values[node.inputs[0]];
-      const size_t cin = in.c, cout = node.channel_map.size(), pixels = in.n * in.h * in.w;
-      const char* src = buffer_of_[node.inputs[0]];
-      char* dst = buffer_of_[node.output];
-      const uint32_t* map = node.channel_map.data();
       if (esize_ == 4) {
-        const float* s4 = reinterpret_cast<const float*>(src);
-        float* d4 = reinterpret_cast<float*>(dst);
-        for (size_t p = 0; p < pixels; ++p) {
-          for (size_t c = 0; c < cout; ++c) d4[p * cout + c] = s4[p * cin + map[c]];
-        }
+        map_channels(reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]), reinterpret_cast<float*>(buffer_of_[node.output]),
+                     in.n * in.h * in.w, in.c, node.channel_map);
       } else {
-        const uint16_t* s2 = reinterpret_cast<const uint16_t*>(src);
-        uint16_t* d2 = reinterpret_cast<uint16_t*>(dst);
-        for (size_t p = 0; p < pixels; ++p) {
-          for (size_t c = 0; c < cout; ++c) d2[p * cout + c] = s2[p * cin + map[c]];
-        }
+        map_channels(reinterpret_cast<const uint16_t*>(buffer_of_[node.inputs[0]]), reinterpret_cast<uint16_t*>(buffer_of_[node.output]),
+                     in.n * in.h * in.w, in.c, node.channel_map);
       }
     }
     for (; next_copy < copies_.size() && copies_[next_copy].node == k; ++next_copy) {
@@ -470,7 +491,9 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
       const size_t row = in.c * esize_, stride = graph_.values[graph_.nodes[k].output].c * esize_;
       const char* src = buffer_of_[c.value];
       char* dst = buffer_of_[graph_.nodes[k].output] + c.channel * esize_;
-      for (size_t p = 0, pixels = in.n * in.h * in.w; p < pixels; ++p) std::memcpy(dst + p * stride, src + p * row, row);
+      parallel_for(in.n * in.h * in.w, parallel_grain(row / 4 + 1), [&](size_t b, size_t e) {
+        for (size_t p = b; p < e; ++p) std::memcpy(dst + p * stride, src + p * row, row);
+      });
     }
   }
   // An exit's NHWC values in fp32 (in fp16: converted into the staging buffer).
