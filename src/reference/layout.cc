@@ -48,9 +48,27 @@ void transpose(const TransposeCall& c) {
       rest /= static_cast<size_t>(c.out_dims[k]);
       off += idx[k] * c.in_strides[k];
     }
-    for (size_t i = begin; i < end; ++i) {
-      c.y[i] = c.x[off];
-      for (int k = r - 1; k >= 0; --k) {
+    // A run of y's innermost dim at a time: one input stride, no odometer step per element (a stride of 1 is a
+    // memcpy). The odometer moves once per run.
+    const int last = r - 1;
+    const int64_t inner = r > 0 ? c.out_dims[last] : 1, step = r > 0 ? c.in_strides[last] : 0;
+    for (size_t i = begin; i < end;) {
+      const size_t len = std::min<size_t>(static_cast<size_t>(inner - (r > 0 ? idx[last] : 0)), end - i);
+      const float* src = c.x + off;
+      float* dst = c.y + i;
+      if (step == 1) {
+        std::memcpy(dst, src, len * sizeof(float));
+      } else {
+        for (size_t j = 0; j < len; ++j) dst[j] = src[static_cast<int64_t>(j) * step];
+      }
+      i += len;
+      if (r == 0) break;
+      off += static_cast<int64_t>(len) * step;
+      idx[last] += static_cast<int64_t>(len);
+      if (idx[last] < inner) continue;
+      off -= step * inner;
+      idx[last] = 0;
+      for (int k = last - 1; k >= 0; --k) {
         off += c.in_strides[k];
         if (++idx[k] < c.out_dims[k]) break;
         off -= c.in_strides[k] * c.out_dims[k];
