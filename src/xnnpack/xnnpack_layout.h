@@ -10,6 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace neonn {
 namespace xnn {
@@ -41,6 +44,33 @@ uint32_t interleave_rows(const float* __restrict src, float* __restrict dst, siz
   return bad;
 }
 
+#if defined(__SSE2__)
+/// One full 16 x 16 tile of transpose_rows without ReLU, as 4 x 4 blocks in SSE registers; 1 when any value read
+/// is NaN or infinite (all exponent bits set), as non_finite.
+inline uint32_t transpose_tile16(const float* src, float* dst, size_t rows, size_t cols, size_t i0, size_t j0) {
+  const __m128i exponent = _mm_set1_epi32(0x7f800000);
+  __m128i seen = _mm_setzero_si128();
+  for (size_t i = i0; i < i0 + 16; i += 4) {
+    for (size_t j = j0; j < j0 + 16; j += 4) {
+      __m128 r0 = _mm_loadu_ps(src + (i + 0) * cols + j);
+      __m128 r1 = _mm_loadu_ps(src + (i + 1) * cols + j);
+      __m128 r2 = _mm_loadu_ps(src + (i + 2) * cols + j);
+      __m128 r3 = _mm_loadu_ps(src + (i + 3) * cols + j);
+      for (__m128 r : {r0, r1, r2, r3}) {
+        const __m128i e = _mm_and_si128(_mm_castps_si128(r), exponent);
+        seen = _mm_or_si128(seen, _mm_cmpeq_epi32(e, exponent));
+      }
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(dst + (j + 0) * rows + i, r0);
+      _mm_storeu_ps(dst + (j + 1) * rows + i, r1);
+      _mm_storeu_ps(dst + (j + 2) * rows + i, r2);
+      _mm_storeu_ps(dst + (j + 3) * rows + i, r3);
+    }
+  }
+  return _mm_movemask_epi8(seen) != 0 ? 1u : 0u;
+}
+#endif
+
 /// Rows [i0, i1) of dst[j][i] = f(src[i][j]) for a rows x cols row-major src;
 /// f is the identity, or ReLU with `relu` (NaN kept, as the reference
 /// backend's). Square tiles keep both sides in cache. Returns 1 when any
@@ -70,6 +100,12 @@ uint32_t transpose_rows(const float* src, float* dst, size_t rows, size_t cols, 
     const size_t t1 = std::min(i1, t0 + kTile);
     for (size_t j0 = 0; j0 < cols; j0 += kTile) {
       const size_t j1 = std::min(cols, j0 + kTile);
+#if defined(__SSE2__)
+      if (!relu && t1 - t0 == kTile && j1 - j0 == kTile) {
+        bad |= transpose_tile16(src, dst, rows, cols, t0, j0);
+        continue;
+      }
+#endif
       for (size_t j = j0; j < j1; ++j) {
         float* d = dst + j * rows;
         const float* s = src + j;

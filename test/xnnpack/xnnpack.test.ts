@@ -146,6 +146,22 @@ suite('xnnpack: conv2d', () => {
     }
   });
 
+  test('NaN and infinity found by the vectorized 16 x 16 tiles too (16 channels, 8 x 8 pixels)', () => {
+    const x = activations([1, 16, 8, 8], 12);
+    x.data[5 * 64 + 37] = NaN;
+    x.data[11 * 64 + 2] = -Infinity;
+    const w = randomTensor([16, 16, 3, 3], 13);
+    const want = on('reference', () => nn.conv2d(x, w, { pads: 1 }));
+    const before = stats('openblas').convRuns.im2col ?? 0;
+    const got = on('xnnpack', () => nn.conv2d(x, w, { pads: 1 }));
+    expectSameNonFinite(got.data, want.data, 1e-4, 1e-5);
+    // Seen on the way in: recomputed on the fallback.
+    expect(stats('openblas').convRuns.im2col).toBe(before + 1);
+    // And finite values through the same tiles: the layout round trip exact up to the conv's rounding.
+    const clean = activations([1, 16, 8, 8], 14);
+    expectSameNonFinite(on('xnnpack', () => nn.conv2d(clean, w, { pads: 1 })).data, on('reference', () => nn.conv2d(clean, w, { pads: 1 })).data, 1e-4, 1e-5);
+  });
+
   test('fused ReLU keeps NaN from NaN weights', () => {
     const x = activations([1, 2, 6, 6], 10);
     const w = randomTensor([3, 2, 3, 3], 11);
