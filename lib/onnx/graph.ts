@@ -17,6 +17,7 @@ import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 import { QdqResult, fuseQdq } from './qdq';
 import { QOP_FLOAT_REASON, qoperatorToFloat } from './qop-float';
+import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, useCounts } from './fuse';
 
 /** Ops whose kernel computes in integers (the QOperator and dynamic-quantization ops). */
 const INTEGER_OPS = new Set([
@@ -249,6 +250,9 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode; in
   }
   steps = removeAliases(steps, outputs, consts);
   steps = removeDead(steps, outputs);
+  steps = fuseConvAffine(steps, outputs, consts);
+  steps = fuseHardSwish(steps, outputs, consts, opset);
+  steps = fuseAffineIntoConv(steps, outputs, consts);
   steps = fuseConv(steps, outputs, consts, opset);
   return { opset, inputs, outputs, consts, steps };
 }
@@ -322,13 +326,6 @@ function topoOrder(nodes: onnx.INodeProto[], available: Set<string>, labels: Rea
   return order;
 }
 
-/** How many steps (and graph outputs) read each value. */
-function useCounts(steps: Step[], outputs: Port[]): Map<string, number> {
-  const uses = new Map<string, number>();
-  for (const s of steps) for (const i of s.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  for (const o of outputs) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
-  return uses;
-}
 
 /**
  * Dropout (in inference: no training_mode input, or a constant false one) and
@@ -378,10 +375,6 @@ function removeDead(steps: Step[], outputs: Port[]): Step[] {
   return kept.reverse();
 }
 
-function constFloat(consts: Map<string, Value>, name: string | undefined): Tensor | undefined {
-  const v = name ? consts.get(name) : undefined;
-  return v instanceof Tensor ? v : undefined;
-}
 
 /**
  * Conv → BatchNormalization (constant parameters, the Conv's output read by
