@@ -1,13 +1,17 @@
 // NeonnProgram: a compiled model held natively. programCreate(spec) copies the
-// constants in (the model owns its memory: dispose() frees it at once, the
-// finalizer otherwise); runSync/run execute every step, run on the libuv pool.
+// constants in (the program owns its memory: dispose() frees it at once, the
+// finalizer otherwise), except those adoptConstant made native already, which
+// every program of the model shares; runSync/run execute every step, run on the
+// libuv pool.
 #include <napi.h>
 
 #include <chrono>
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "../src/model/program.h"
@@ -21,6 +25,75 @@ namespace binding {
 namespace {
 
 const char* kOp = "model";
+
+/// Weights a model handed over once (adoptConstant): native memory that the
+/// model's JS typed array views and that every program of the model (one per
+/// input shape) shares, found again by address, so that neither JS nor a
+/// second program holds another copy. An entry lives exactly as long as its
+/// memory: the last owner's release erases it before the memory is freed.
+class AdoptedConsts {
+ public:
+  static AdoptedConsts& instance() {
+    static AdoptedConsts* const shared = new AdoptedConsts();  // never destroyed: finalizers may run at exit
+    return *shared;
+  }
+
+  /// `bytes` copied into new shared memory (whole floats, zero-padded), registered under its address.
+  std::shared_ptr<const std::vector<float>> adopt(const void* data, size_t bytes) {
+    auto* v = new std::vector<float>((bytes + sizeof(float) - 1) / sizeof(float), 0.0f);
+    std::memcpy(v->data(), data, bytes);
+    std::shared_ptr<const std::vector<float>> sp(v, [](const std::vector<float>* p) {
+      instance().forget(p->data());
+      delete p;
+    });
+    std::lock_guard<std::mutex> lock(mutex_);
+    by_data_[sp->data()] = sp;
+    return sp;
+  }
+
+  /// The adopted buffer that starts at `data` and holds exactly `floats`, or null.
+  ConstBuffer find(const void* data, size_t floats) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = by_data_.find(data);
+    if (it == by_data_.end()) return nullptr;
+    ConstBuffer sp = it->second.lock();
+    return sp && sp->size() == floats ? sp : nullptr;
+  }
+
+ private:
+  void forget(const void* data) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    by_data_.erase(data);
+  }
+
+  std::mutex mutex_;
+  std::unordered_map<const void*, std::weak_ptr<const std::vector<float>>> by_data_;
+};
+
+void release_adopted(napi_env /*env*/, void* /*data*/, void* hint) { delete static_cast<ConstBuffer*>(hint); }
+
+// adoptConstant(view: TypedArray): ArrayBuffer | null. The view's bytes copied
+// once into native memory that programs share (see AdoptedConsts), returned as
+// an ArrayBuffer over that memory for the model to view instead of its own
+// copy; null when there is nothing to adopt (empty, already adopted) or the
+// runtime does not allow external buffers (the programs then copy as before).
+Napi::Value AdoptConstant(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    NEONN_THROW_TYPEERROR_IF(info.Length() < 1, "adoptConstant: expected a typed array");
+    const TypedView t = typed_view(info.Env(), info[0], "adoptConstant", "view");
+    const size_t floats = (t.bytes + sizeof(float) - 1) / sizeof(float);
+    if (t.bytes == 0 || AdoptedConsts::instance().find(t.data, floats)) return info.Env().Null();
+    auto* hint = new ConstBuffer(AdoptedConsts::instance().adopt(t.data, t.bytes));
+    napi_value buffer = nullptr;
+    const napi_status status = napi_create_external_arraybuffer(
+        info.Env(), const_cast<float*>((*hint)->data()), t.bytes, release_adopted, hint, &buffer);
+    if (status != napi_ok) {
+      delete hint;
+      return info.Env().Null();
+    }
+    return Napi::Value(info.Env(), buffer);
+  });
+}
 
 size_t size_value(const Napi::Value& v, const char* name) {
   NEONN_THROW_TYPEERROR_IF(!v.IsNumber(), std::string(kOp) + ": expected \"" + name + "\" to be a number");
@@ -143,13 +216,17 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
       Napi::Value consts_v = spec.Get("consts");
       NEONN_THROW_TYPEERROR_IF(!consts_v.IsArray(), "model: expected \"consts\" to be an array");
       Napi::Array consts_a = consts_v.As<Napi::Array>();
-      std::vector<std::vector<float>> consts(consts_a.Length());
+      std::vector<ConstBuffer> consts(consts_a.Length());
       for (uint32_t i = 0; i < consts_a.Length(); ++i) {
-        // Any dtype, as its bytes in 4-byte units (see typed_value); owned: dispose() frees it.
+        // Any dtype, as its bytes in 4-byte units (see typed_value): an adopted one shared, any other copied
+        // (owned: dispose() frees it).
         size_t bytes = 0;
         const MutableFloatSpan s = typed_value(info.Env(), consts_a.Get(i), "consts[i]", &bytes);
-        consts[i].assign(s.size, 0.0f);
-        if (bytes > 0) std::memcpy(consts[i].data(), s.data, bytes);
+        consts[i] = AdoptedConsts::instance().find(s.data, s.size);
+        if (consts[i]) continue;
+        auto copy = std::make_shared<std::vector<float>>(s.size, 0.0f);
+        if (bytes > 0) std::memcpy(copy->data(), s.data, bytes);
+        consts[i] = std::move(copy);
       }
       const size_t arena = size_value(spec.Get("arenaSize"), "arenaSize");
       std::vector<size_t> in_sizes = sizes_value(spec.Get("inputSizes"), "inputSizes");
@@ -311,6 +388,7 @@ class NeonnProgram final : public Napi::ObjectWrap<NeonnProgram> {
 
 void RegisterModel(Napi::Env env, Napi::Object exports) {
   exports.Set("NeonnProgram", NeonnProgram::Define(env));
+  exports.Set("adoptConstant", Napi::Function::New(env, AdoptConstant, "adoptConstant"));
 }
 
 }  // namespace binding

@@ -306,6 +306,7 @@ export class OnnxModel {
     // Planned at load when every input shape is fixed and no input's values are planned on.
     this.byValue = inputsByValue(graph, onlyWhereRead);
     if (graph.steps.some((s) => isDataDependent(s.node))) {
+      adoptConstants(graph);
       // A typed feed (int64 indices) is a TValue, which OnnxFeeds (float tensors for users) does not name.
       this.segments = new Segments(graph, (g, first) => new OnnxModel(g, algorithms, false, !first, precision) as unknown as SegmentModel);
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
@@ -323,6 +324,8 @@ export class OnnxModel {
       this.graph = { ...graph, consts: new Map() };
       this.weightsReleased = true;
     } else {
+      // Planned per input shape later: the weights stay, once, in memory every program shares.
+      adoptConstants(graph);
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
       this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.widened ?? o.dtype));
     }
@@ -712,6 +715,35 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
     return measuredQuantizedPath(bytes, graph, pins, precision);
   }
   return new OnnxModel(graph, pins, true, false, precision);
+}
+
+/** Constants smaller than this stay JS arrays that each program copies (not worth a native buffer of their own). */
+const ADOPT_MIN_BYTES = 16 * 1024;
+
+/**
+ * The graph's large constants (weights) moved, in place, into native memory that JS views and every program
+ * of the model shares: one copy of the weights however many input shapes are planned, instead of the JS
+ * arrays plus a copy per program. For models planned per input shape (a model planned once at load copies
+ * its weights into that program and drops the JS arrays). The memory goes when the last program holding it
+ * is disposed and V8 has collected the model's views (dispose() drops them). IntTensors (shapes, axes:
+ * small, read as numbers) stay as they are.
+ */
+function adoptConstants(graph: Graph): void {
+  const moved = new Map<TypedData, TypedData>();
+  for (const [name, v] of graph.consts) {
+    if (v instanceof IntTensor) continue;
+    const t = typedOf(v);
+    if (t.data.byteLength < ADOPT_MIN_BYTES) continue;
+    let data = moved.get(t.data);
+    if (data === undefined) {
+      const buffer = binding.adoptConstant(t.data);
+      if (buffer === null) continue;
+      const View = t.data.constructor as new (b: ArrayBuffer, offset: number, length: number) => TypedData;
+      data = new View(buffer, 0, t.data.length);
+      moved.set(t.data, data);
+    }
+    graph.consts.set(name, v instanceof Tensor ? new Tensor(data as Float32Array, v.shape) : { dtype: t.dtype, data, shape: t.shape });
+  }
 }
 
 /** Models whose integer path holds more native memory than this, or runs longer once, are not measured. */

@@ -18,10 +18,10 @@ namespace neonn {
 // Times auto takes of a region and of its steps before it decides (the best of each counts).
 constexpr int kRegionTrials = 3;
 
-Program::Program(std::vector<std::vector<float>> consts, size_t arena_floats,
+Program::Program(std::vector<ConstBuffer> consts, size_t arena_floats,
                  std::vector<size_t> input_sizes, std::vector<size_t> output_sizes,
                  std::vector<Step> steps)
-    : consts_(std::move(consts)),
+    : consts_(ConstTable(std::move(consts))),
       input_sizes_(std::move(input_sizes)),
       output_sizes_(std::move(output_sizes)),
       steps_(std::move(steps)) {
@@ -92,7 +92,7 @@ void Program::check_ref(const BufferRef& r, const std::string& where, bool allow
 
 size_t Program::memory_bytes() const {
   size_t n = arena_.size();
-  for (const auto& c : consts_) n += c.size();
+  for (const ConstBuffer& c : consts_.items()) n += c->size();
   std::lock_guard<std::mutex> lock(snapshot_mutex_);
   return n * sizeof(float) + plan_bytes_;
 }
@@ -210,7 +210,7 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     float* base = nullptr;
     switch (r.kind) {
       // Constants are read-only by construction: no op writes an input slot.
-      case BufferRef::Kind::kConst: base = consts_[r.index].data(); break;
+      case BufferRef::Kind::kConst: base = const_cast<float*>(consts_[r.index].data()); break;
       case BufferRef::Kind::kArena: base = arena_.data(); break;
       case BufferRef::Kind::kInput: base = const_cast<float*>(inputs[r.index].data); break;
       case BufferRef::Kind::kOutput: base = outputs[r.index].data; break;

@@ -1,4 +1,4 @@
-// A compiled model: constants (weights, owned), one activation arena, and a
+// A compiled model: constants (weights, shared), one activation arena, and a
 // list of steps, each an op from the op table with its stored arguments whose
 // buffers point into constants, the arena, the caller's inputs or outputs.
 // The planning (shape inference, folding, fusion, buffer reuse) happens in
@@ -23,6 +23,24 @@
 #include "region.h"
 
 namespace neonn {
+
+/// A constant's storage, read-only once made. Shared: the programs a model
+/// makes for several input shapes (and the model's own JS view of a weight,
+/// binding/model.cc) hold the same copy.
+using ConstBuffer = std::shared_ptr<const std::vector<float>>;
+
+/// A program's constants by index.
+class ConstTable {
+ public:
+  ConstTable() = default;
+  explicit ConstTable(std::vector<ConstBuffer> items) : items_(std::move(items)) {}
+  size_t size() const { return items_.size(); }
+  const std::vector<float>& operator[](size_t i) const { return *items_[i]; }
+  const std::vector<ConstBuffer>& items() const { return items_; }
+
+ private:
+  std::vector<ConstBuffer> items_;
+};
 
 /// Where a step's buffer lives.
 struct BufferRef {
@@ -74,7 +92,7 @@ class Program {
  public:
   /// Validates every reference; throws RangeError naming the step on any that
   /// falls outside its buffer.
-  Program(std::vector<std::vector<float>> consts, size_t arena_floats,
+  Program(std::vector<ConstBuffer> consts, size_t arena_floats,
           std::vector<size_t> input_sizes, std::vector<size_t> output_sizes,
           std::vector<Step> steps);
 
@@ -86,7 +104,8 @@ class Program {
   size_t steps() const { return steps_.size(); }
   /// Compute NHWC regions in half precision where the backend can (before the first run).
   void set_fp16(bool on) { fp16_ = on; }
-  /// Bytes of native memory this program holds (constants + arena + conv plans).
+  /// Bytes of native memory this program holds (constants + arena + conv plans; a constant shared with
+  /// another program counts in each).
   size_t memory_bytes() const;
   /// The conv steps planned by the last run: who runs each and how.
   std::vector<PlannedLayer> planned_layers() const;
@@ -149,7 +168,7 @@ class Program {
     MeasuredLayer measured;  ///< what auto measured when it made the plan
   };
 
-  std::vector<std::vector<float>> consts_;
+  ConstTable consts_;
   std::vector<float> arena_;
   std::vector<size_t> input_sizes_, output_sizes_;
   std::vector<Step> steps_;

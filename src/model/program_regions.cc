@@ -101,7 +101,7 @@ bool quantized_kind(RegionNode::Kind k) {
 }
 
 /// A constant tensor of a generic kernel step (null: absent or not a constant).
-const void* const_data(const KernelTensorSpec& t, const std::vector<std::vector<float>>& consts) {
+const void* const_data(const KernelTensorSpec& t, const ConstTable& consts) {
   if (!t.present || t.ref.kind != BufferRef::Kind::kConst || t.ref.index >= consts.size()) return nullptr;
   return consts[t.ref.index].data() + t.ref.offset;
 }
@@ -113,7 +113,7 @@ size_t count_of(const std::vector<int64_t>& shape) {
 }
 
 /// Constant scales (float32, `n` or one, each normal and > 0) into `out` (n values).
-bool const_scales(const KernelTensorSpec& t, const std::vector<std::vector<float>>& consts, size_t n, std::vector<float>* out) {
+bool const_scales(const KernelTensorSpec& t, const ConstTable& consts, size_t n, std::vector<float>* out) {
   const float* p = static_cast<const float*>(const_data(t, consts));
   if (p == nullptr || t.dtype != DType::kFloat32) return false;
   const size_t k = count_of(t.shape);
@@ -128,7 +128,7 @@ bool const_scales(const KernelTensorSpec& t, const std::vector<std::vector<float
 }
 
 /// Constant zero points of type `q` (`n` or one; absent: 0) into `out` (n values).
-bool const_zero_points(const KernelTensorSpec& t, const std::vector<std::vector<float>>& consts, DType q, size_t n,
+bool const_zero_points(const KernelTensorSpec& t, const ConstTable& consts, DType q, size_t n,
                        std::vector<int32_t>* out) {
   out->assign(n, 0);
   if (!t.present) return true;
@@ -145,7 +145,7 @@ bool const_zero_points(const KernelTensorSpec& t, const std::vector<std::vector<
 
 /// An 8-bit 4-D value with its (constant, per-tensor) scale and zero point.
 bool q8_value(const KernelTensorSpec& t, const KernelTensorSpec& scale, const KernelTensorSpec& zp,
-              const std::vector<std::vector<float>>& consts, RegionValue* v) {
+              const ConstTable& consts, RegionValue* v) {
   if (!t.present || !is_q8(t.dtype) || t.shape.size() != 4 || t.ref.kind == BufferRef::Kind::kConst) return false;
   std::vector<float> s;
   std::vector<int32_t> z;
@@ -160,7 +160,7 @@ bool q8_value(const KernelTensorSpec& t, const KernelTensorSpec& scale, const Ke
 
 /// The 8-bit ops of a quantized region: QLinearConv (2-D, constant weights and parameters), QLinearAdd of two
 /// values of one shape, QLinearGlobalAveragePool (NCHW). Their scales and zero points become those of their values.
-bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& consts, Candidate* out) {
+bool quantized_candidate(const Step& s, const ConstTable& consts, Candidate* out) {
   const std::string name = s.generic->name;
   const std::vector<KernelTensorSpec>& in = s.kernel_inputs;
   if (s.kernel_outputs.size() != 1) return false;
@@ -380,7 +380,7 @@ bool quantized_candidate(const Step& s, const std::vector<std::vector<float>>& c
 /// A generic kernel step as a region node: HardSwish; or a nearest-neighbour Resize/Upsample of a 4-D float32
 /// value with constant parameters, as a pixel map: the kernel itself is run on a probe whose every plane holds
 /// its pixels' indices, so the map is whatever its coordinate and rounding modes make it.
-bool generic_candidate(const Step& s, const std::vector<std::vector<float>>& consts, bool fp16, Candidate* out) {
+bool generic_candidate(const Step& s, const ConstTable& consts, bool fp16, Candidate* out) {
   const std::string name = s.generic->name;
   // The float32 elementwise kernels (src/kernels/unary.cc): each value of x mapped alone, any shape. In fp32
   // regions only (their buffers there hold floats).
