@@ -38,10 +38,11 @@ class AdoptedConsts {
     return *shared;
   }
 
-  /// `bytes` copied into new shared memory (whole floats, zero-padded), registered under its address.
+  /// `bytes` at `data` (zeros when null) copied into new shared memory (whole floats, zero-padded),
+  /// registered under its address.
   std::shared_ptr<const std::vector<float>> adopt(const void* data, size_t bytes) {
     auto* v = new std::vector<float>((bytes + sizeof(float) - 1) / sizeof(float), 0.0f);
-    std::memcpy(v->data(), data, bytes);
+    if (data != nullptr) std::memcpy(v->data(), data, bytes);
     std::shared_ptr<const std::vector<float>> sp(v, [](const std::vector<float>* p) {
       instance().forget(p->data());
       delete p;
@@ -72,21 +73,33 @@ class AdoptedConsts {
 
 void release_adopted(napi_env /*env*/, void* /*data*/, void* hint) { delete static_cast<ConstBuffer*>(hint); }
 
-// adoptConstant(view: TypedArray): ArrayBuffer | null. The view's bytes copied
+// adoptConstant(view: TypedArray | byteLength: number): ArrayBuffer | null. The
+// view's bytes (or that many zero bytes, for weights a pass computes) copied
 // once into native memory that programs share (see AdoptedConsts), returned as
 // an ArrayBuffer over that memory for the model to view instead of its own
 // copy; null when there is nothing to adopt (empty, already adopted) or the
 // runtime does not allow external buffers (the programs then copy as before).
 Napi::Value AdoptConstant(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    NEONN_THROW_TYPEERROR_IF(info.Length() < 1, "adoptConstant: expected a typed array");
-    const TypedView t = typed_view(info.Env(), info[0], "adoptConstant", "view");
-    const size_t floats = (t.bytes + sizeof(float) - 1) / sizeof(float);
-    if (t.bytes == 0 || AdoptedConsts::instance().find(t.data, floats)) return info.Env().Null();
-    auto* hint = new ConstBuffer(AdoptedConsts::instance().adopt(t.data, t.bytes));
+    NEONN_THROW_TYPEERROR_IF(info.Length() < 1, "adoptConstant: expected a typed array or a byte count");
+    const void* data = nullptr;
+    size_t bytes = 0;
+    if (info[0].IsNumber()) {
+      const double d = info[0].As<Napi::Number>().DoubleValue();
+      NEONN_THROW_RANGEERROR_IF(!(d >= 0) || d > 1099511627776.0 || d != static_cast<double>(static_cast<size_t>(d)),
+                                "adoptConstant: byteLength must be an integer in [0, 2^40]");
+      bytes = static_cast<size_t>(d);
+    } else {
+      const TypedView t = typed_view(info.Env(), info[0], "adoptConstant", "view");
+      data = t.data;
+      bytes = t.bytes;
+    }
+    const size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
+    if (bytes == 0 || (data != nullptr && AdoptedConsts::instance().find(data, floats))) return info.Env().Null();
+    auto* hint = new ConstBuffer(AdoptedConsts::instance().adopt(data, bytes));
     napi_value buffer = nullptr;
     const napi_status status = napi_create_external_arraybuffer(
-        info.Env(), const_cast<float*>((*hint)->data()), t.bytes, release_adopted, hint, &buffer);
+        info.Env(), const_cast<float*>((*hint)->data()), bytes, release_adopted, hint, &buffer);
     if (status != napi_ok) {
       delete hint;
       return info.Env().Null();

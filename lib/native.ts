@@ -169,11 +169,11 @@ export interface NativeBinding extends NativeCnnOps, NativeKernels {
   napiVersion: number;
   NeonnProgram: new (spec: unknown) => NativeProgram;
   /**
-   * The view's bytes copied once into native memory that every program listing it as a constant shares;
-   * an ArrayBuffer over that memory to view instead, or null (empty, already adopted, or the runtime
-   * forbids external buffers: programs then copy it). See binding/model.cc.
+   * The view's bytes (or that many zero bytes) copied once into native memory that every program listing
+   * it as a constant shares; an ArrayBuffer over that memory to view instead, or null (empty, already
+   * adopted, or the runtime forbids external buffers: programs then copy it). See binding/model.cc.
    */
-  adoptConstant(view: ArrayBufferView): ArrayBuffer | null;
+  adoptConstant(viewOrBytes: ArrayBufferView | number): ArrayBuffer | null;
   backends(): NativeBackendInfo[];
   setBackend(name: string): void;
   getBackend(): string;

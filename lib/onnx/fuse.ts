@@ -22,7 +22,7 @@ import type { onnx } from './proto';
 import type { Port, Step } from './graph';
 import type { Value } from './ops';
 import { Tensor } from '../tensor';
-import { attrFloat, attrInts } from './proto';
+import { attrFloat, attrInts, weightsArray } from './proto';
 
 /** How many steps (and graph outputs) read each value. */
 export function useCounts(steps: readonly Step[], outputs: readonly Port[]): Map<string, number> {
@@ -98,7 +98,7 @@ export function fuseConvAffine(steps: Step[], outputs: readonly Port[], consts: 
       const k = other !== undefined ? perChannel(consts, other, cout, w.shape.length) : undefined;
       if (!k) break;
       const per = w.data.length / cout;
-      const nw = new Float32Array(w.data.length);
+      const nw = weightsArray(w.data.length);
       const nb = new Float32Array(cout);
       for (let o = 0; o < cout; o++) {
         const bias = b ? b.data[o] : 0;
@@ -173,7 +173,7 @@ export function fuseAffineIntoConv(steps: Step[], outputs: readonly Port[], cons
     const b = conv.inputs[2] ? constFloat(consts, conv.inputs[2]) : undefined;
     if (conv.inputs[2] && (!b || b.data.length !== cout)) continue;
     const per = w.data.length / cout;
-    const nw = new Float32Array(w.data.length);
+    const nw = weightsArray(w.data.length);
     const nb = new Float32Array(cout);
     for (let o = 0; o < cout; o++) {
       let sum = 0;

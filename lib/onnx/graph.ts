@@ -14,7 +14,7 @@ import { DType, WIDENED_CODE, WIDENED_HOLDER, WidenedType } from '../dtype';
 import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, typedOf, valueFromProto } from './ops';
 import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
-import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
+import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt, weightsArray } from './proto';
 import { QdqResult, fuseQdq } from './qdq';
 import { QOP_FLOAT_REASON, qoperatorToFloat } from './qop-float';
 import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, useCounts } from './fuse';
@@ -414,7 +414,7 @@ function fuseConv(steps: Step[], outputs: Port[], consts: Map<string, Value>, op
       if (okB && [scale, beta, mean, variance].every((t) => t !== undefined && t.data.length === cout)) {
         const eps = attrFloat(bn.node, 'epsilon', 1e-5);
         const per = w.data.length / cout;
-        const nw = new Float32Array(w.data.length);
+        const nw = weightsArray(w.data.length);
         const nb = new Float32Array(cout);
         for (let o = 0; o < cout; o++) {
           const k = scale!.data[o] / Math.sqrt(variance!.data[o] + eps);

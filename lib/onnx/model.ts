@@ -27,7 +27,7 @@ import { WidenedData, narrowOutput, widenFeed } from './widened';
 import { TValue, execSchemaOp } from '../ir/exec';
 import { TypedTensor, toOutput } from '../ir/ops';
 import { schemaOf } from '../ir/schema';
-import { decodeModel } from './proto';
+import { ADOPT_MIN_BYTES, decodeModel } from './proto';
 import { readConfig } from '../config';
 import { isDataDependent } from './dynamic';
 import { QOP_FLOAT_REASON } from './qop-float';
@@ -295,6 +295,7 @@ export class OnnxModel {
   ) {
     // A Sequential model's graph is not a loaded ONNX model: diagnostics() does not list it.
     if (listed) liveModels.add(new WeakRef(this));
+    adoptConstants(graph);
     this.graph = graph;
     this.algorithms = algorithms;
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
@@ -306,7 +307,6 @@ export class OnnxModel {
     // Planned at load when every input shape is fixed and no input's values are planned on.
     this.byValue = inputsByValue(graph, onlyWhereRead);
     if (graph.steps.some((s) => isDataDependent(s.node))) {
-      adoptConstants(graph);
       // A typed feed (int64 indices) is a TValue, which OnnxFeeds (float tensors for users) does not name.
       this.segments = new Segments(graph, (g, first) => new OnnxModel(g, algorithms, false, !first, precision) as unknown as SegmentModel);
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
@@ -324,8 +324,6 @@ export class OnnxModel {
       this.graph = { ...graph, consts: new Map() };
       this.weightsReleased = true;
     } else {
-      // Planned per input shape later: the weights stay, once, in memory every program shares.
-      adoptConstants(graph);
       this.outputShapes = Object.freeze(graph.outputs.map((o) => Object.freeze([...o.shape])));
       this.outputDtypes = Object.freeze(graph.outputs.map((o) => o.widened ?? o.dtype));
     }
@@ -717,16 +715,14 @@ function fromBytes(op: string, bytes: Uint8Array, options: LoadOnnxOptions | und
   return new OnnxModel(graph, pins, true, false, precision);
 }
 
-/** Constants smaller than this stay JS arrays that each program copies (not worth a native buffer of their own). */
-const ADOPT_MIN_BYTES = 16 * 1024;
-
 /**
  * The graph's large constants (weights) moved, in place, into native memory that JS views and every program
  * of the model shares: one copy of the weights however many input shapes are planned, instead of the JS
- * arrays plus a copy per program. For models planned per input shape (a model planned once at load copies
- * its weights into that program and drops the JS arrays). The memory goes when the last program holding it
- * is disposed and V8 has collected the model's views (dispose() drops them). IntTensors (shapes, axes:
- * small, read as numbers) stay as they are.
+ * arrays plus a copy per program (a model planned once at load drops its views then: its program holds the
+ * only copy). Most weights are adopted as they are read from the file (tensorFromProto); this takes what
+ * the passes made since (weights with a BatchNormalization folded in). The memory goes when the last program
+ * holding it is disposed and V8 has collected the model's views (dispose() drops them). IntTensors (shapes,
+ * axes: small, read as numbers) stay as they are.
  */
 function adoptConstants(graph: Graph): void {
   const moved = new Map<TypedData, TypedData>();

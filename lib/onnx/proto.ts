@@ -7,6 +7,7 @@
  */
 import { onnx } from 'onnx-proto';
 import { NeonnError } from '../errors';
+import { binding } from '../native';
 import { Tensor } from '../tensor';
 
 export { onnx };
@@ -202,6 +203,22 @@ function elements(t: onnx.ITensorProto, layouts: Map<number, Layout>, expected: 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
+ * Weights of at least this many bytes go straight into native memory (binding.adoptConstant) that the
+ * programs made from them share; smaller constants stay JS arrays that each program copies.
+ */
+export const ADOPT_MIN_BYTES = 16 * 1024;
+
+/**
+ * A zeroed Float32Array for weights a pass computes (a Conv with its BatchNormalization folded in): big ones
+ * in native memory the programs will share, as the file's weights are (no JS array to copy and collect).
+ * Written by the pass that made it, before any program reads it.
+ */
+export function weightsArray(n: number): Float32Array {
+  const adopted = n * 4 >= ADOPT_MIN_BYTES ? binding.adoptConstant(n * 4) : null;
+  return adopted ? new Float32Array(adopted, 0, n) : new Float32Array(n);
+}
+
+/**
  * A FLOAT or DOUBLE TensorProto as a float32 {@link Tensor} (doubles are
  * rounded to float32). Reads raw_data, float_data or double_data.
  * @throws for any other data type or a size that does not match dims
@@ -212,6 +229,10 @@ export function tensorFromProto(t: onnx.ITensorProto): Tensor {
   if (LITTLE_ENDIAN && t.dataType === DT.FLOAT && hasRaw(t) && t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
     const n = elementCount(dims);
     rawView(t, 4, n);
+    const raw = t.rawData as Uint8Array;
+    // Big weights are copied once, into the native memory programs will share, not into a JS array first.
+    const adopted = raw.byteLength >= ADOPT_MIN_BYTES ? binding.adoptConstant(raw) : null;
+    if (adopted) return new Tensor(new Float32Array(adopted, 0, n), dims);
     const data = new Float32Array(n);
     new Uint8Array(data.buffer).set(t.rawData as Uint8Array);
     return new Tensor(data, dims);

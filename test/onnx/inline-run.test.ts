@@ -11,6 +11,16 @@ function inline(m: nn.OnnxModel): boolean | undefined {
   return (m as unknown as { last?: { inline?: boolean } }).last?.inline;
 }
 
+/**
+ * Runs `m` until a run was timed short enough to make the next one inline (on an idle core the first
+ * timed run is; on cores busy with other test workers a run may be preempted past the threshold, so
+ * up to 50 tries). True when it got there.
+ */
+async function runUntilInline(m: nn.OnnxModel, feeds: () => nn.OnnxFeeds): Promise<boolean> {
+  for (let k = 0; k < 50 && inline(m) !== true; k++) await m.run(feeds());
+  return inline(m) === true;
+}
+
 const tiny = encode({ nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }], inputs: [port('x', [8])], outputs: ['y'] });
 
 describe('run() of a very short model on the calling thread', () => {
@@ -20,7 +30,7 @@ describe('run() of a very short model on the calling thread', () => {
     // The first run also plans (and may measure): timed long, it goes to the pool.
     expect(Array.from((await m.run({ x: x(0) })).y.data)).toEqual([0, 0, 0, 0, 0, 1, 2, 3]);
     expect(Array.from((await m.run({ x: x(0) })).y.data)).toEqual([0, 0, 0, 0, 0, 1, 2, 3]);
-    expect(inline(m)).toBe(true);
+    expect(await runUntilInline(m, () => ({ x: x(0) }))).toBe(true);
     const outs = await Promise.all([0, 1, 2, 3].map((k) => m.run({ x: x(k) })));
     outs.forEach((o, k) => expect(Array.from(o.y.data)).toEqual(Array.from(m.runSync({ x: x(k) }).y.data)));
     expect(new Set(outs.map((o) => o.y.data)).size).toBe(4);
@@ -30,8 +40,7 @@ describe('run() of a very short model on the calling thread', () => {
   test('an input detached while its inline run waits is ERR_NEONN_DETACHED; the runs before it are unaffected', async () => {
     const m = await nn.loadOnnx(tiny);
     await m.run({ x: nn.tensor(new Float32Array(8), [8]) });
-    await m.run({ x: nn.tensor(new Float32Array(8), [8]) });
-    expect(inline(m)).toBe(true);
+    expect(await runUntilInline(m, () => ({ x: nn.tensor(new Float32Array(8), [8]) }))).toBe(true);
     const a = Float32Array.from({ length: 8 }, (_, i) => i - 2);
     const b = Float32Array.from({ length: 8 }, (_, i) => i - 3);
     const first = m.run({ x: nn.tensor(a, [8]) });
