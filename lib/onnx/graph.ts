@@ -14,10 +14,10 @@ import { DType, WIDENED_CODE, WIDENED_HOLDER, WidenedType } from '../dtype';
 import { Ctx, IntTensor, SUPPORTED_OPS, Value, attrsOf, evalNode, isHandled, isSupported, typedOf, valueFromProto } from './ops';
 import type { NodeView } from '../ir/schema/types';
 import { schemaOf } from '../ir/schema';
-import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt, weightsArray } from './proto';
+import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 import { QdqResult, fuseQdq } from './qdq';
 import { QOP_FLOAT_REASON, qoperatorToFloat } from './qop-float';
-import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, useCounts } from './fuse';
+import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, scaleRows, useCounts } from './fuse';
 
 /** Ops whose kernel computes in integers (the QOperator and dynamic-quantization ops). */
 const INTEGER_OPS = new Set([
@@ -413,14 +413,14 @@ function fuseConv(steps: Step[], outputs: Port[], consts: Map<string, Value>, op
       const okB = !s.inputs[2] || (b !== undefined && b.data.length === cout);
       if (okB && [scale, beta, mean, variance].every((t) => t !== undefined && t.data.length === cout)) {
         const eps = attrFloat(bn.node, 'epsilon', 1e-5);
-        const per = w.data.length / cout;
-        const nw = weightsArray(w.data.length);
+        // s rounded to float32 once, as the weights are scaled by the native Mul (fuse.ts scaleRows).
+        const k = new Float32Array(cout);
         const nb = new Float32Array(cout);
         for (let o = 0; o < cout; o++) {
-          const k = scale!.data[o] / Math.sqrt(variance!.data[o] + eps);
-          for (let j = 0; j < per; j++) nw[o * per + j] = w.data[o * per + j] * k;
-          nb[o] = ((b ? b.data[o] : 0) - mean!.data[o]) * k + beta!.data[o];
+          k[o] = scale!.data[o] / Math.sqrt(variance!.data[o] + eps);
+          nb[o] = ((b ? b.data[o] : 0) - mean!.data[o]) * k[o] + beta!.data[o];
         }
+        const nw = scaleRows(w.data, k);
         const wName = `neonn::folded_w${fresh}`;
         const bName = `neonn::folded_b${fresh++}`;
         consts.set(wName, new Tensor(nw, [...w.shape]));
