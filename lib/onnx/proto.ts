@@ -7,7 +7,7 @@
  */
 import { onnx } from 'onnx-proto';
 import { NeonnError } from '../errors';
-import { binding } from '../native';
+import type { NativeBinding } from '../native';
 import { Tensor } from '../tensor';
 
 export { onnx };
@@ -208,13 +208,21 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export const ADOPT_MIN_BYTES = 16 * 1024;
 
+/** The addon, loaded on first use: `neonn inspect` and `neonn build` read this module without it. */
+let addon: NativeBinding | undefined;
+
+function adoptConstant(viewOrBytes: ArrayBufferView | number): ArrayBuffer | null {
+  addon ??= (require('../native') as typeof import('../native')).binding;
+  return addon.adoptConstant(viewOrBytes);
+}
+
 /**
  * A zeroed Float32Array for weights a pass computes (a Conv with its BatchNormalization folded in): big ones
  * in native memory the programs will share, as the file's weights are (no JS array to copy and collect).
  * Written by the pass that made it, before any program reads it.
  */
 export function weightsArray(n: number): Float32Array {
-  const adopted = n * 4 >= ADOPT_MIN_BYTES ? binding.adoptConstant(n * 4) : null;
+  const adopted = n * 4 >= ADOPT_MIN_BYTES ? adoptConstant(n * 4) : null;
   return adopted ? new Float32Array(adopted, 0, n) : new Float32Array(n);
 }
 
@@ -231,7 +239,7 @@ export function tensorFromProto(t: onnx.ITensorProto): Tensor {
     rawView(t, 4, n);
     const raw = t.rawData as Uint8Array;
     // Big weights are copied once, into the native memory programs will share, not into a JS array first.
-    const adopted = raw.byteLength >= ADOPT_MIN_BYTES ? binding.adoptConstant(raw) : null;
+    const adopted = raw.byteLength >= ADOPT_MIN_BYTES ? adoptConstant(raw) : null;
     if (adopted) return new Tensor(new Float32Array(adopted, 0, n), dims);
     const data = new Float32Array(n);
     new Uint8Array(data.buffer).set(t.rawData as Uint8Array);
