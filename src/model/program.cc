@@ -25,7 +25,7 @@ Program::Program(std::vector<ConstBuffer> consts, size_t arena_floats,
       input_sizes_(std::move(input_sizes)),
       output_sizes_(std::move(output_sizes)),
       steps_(std::move(steps)) {
-  arena_.resize(arena_floats);
+  arena_ = Arena(arena_floats);
   plans_.resize(steps_.size());
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = steps_[i];
@@ -331,9 +331,9 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     // than the measurement on a large model).
     const std::vector<BufferRef> written = region_writes(r);
     std::vector<std::vector<float>> saved;
-    for (const BufferRef& w : written) saved.emplace_back(arena_.begin() + w.offset, arena_.begin() + w.offset + w.size);
+    for (const BufferRef& w : written) saved.emplace_back(arena_.data() + w.offset, arena_.data() + w.offset + w.size);
     auto restore = [&] {
-      for (size_t k = 0; k < written.size(); ++k) std::copy(saved[k].begin(), saved[k].end(), arena_.begin() + written[k].offset);
+      for (size_t k = 0; k < written.size(); ++k) std::copy(saved[k].begin(), saved[k].end(), arena_.data() + written[k].offset);
     };
     // A float region's steps run once first: their layers are planned and measured as usual. A quantized
     // region's steps have nothing to plan (their integer kernels are reference loops, many times slower):

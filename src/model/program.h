@@ -20,6 +20,7 @@
 #include "../auto/auto_backend.h"
 #include "../kernels/kernel.h"
 #include "../ops/op_table.h"
+#include "arena.h"
 #include "region.h"
 
 namespace neonn {
@@ -169,7 +170,7 @@ class Program {
   };
 
   ConstTable consts_;
-  std::vector<float> arena_;
+  Arena arena_;
   std::vector<size_t> input_sizes_, output_sizes_;
   std::vector<Step> steps_;
   std::vector<PlanSlot> plans_;
