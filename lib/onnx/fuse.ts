@@ -241,3 +241,54 @@ export function fuseHardSwish(steps: Step[], outputs: readonly Port[], consts: R
   }
   return steps.filter((s) => !removed.has(s));
 }
+
+/** A constant of one element: its number, or undefined. */
+function oneConst(consts: ReadonlyMap<string, Value>, name: string | undefined): { value: number; dtype: string } | undefined {
+  const v = name ? consts.get(name) : undefined;
+  if (v === undefined) return undefined;
+  const data = v.data as ArrayLike<number | bigint>;
+  if (data.length !== 1) return undefined;
+  return { value: Number(data[0]), dtype: v instanceof Tensor ? 'float32' : (v as { dtype: string }).dtype };
+}
+
+/** ONNX AttributeProto types of the attributes a fused node carries. */
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+
+/**
+ * QuantizeLinear → DequantizeLinear with one scale and zero point (constants, equal on both), the quantized
+ * value read by nothing else, becomes one neonn QuantizeDequantize step (lib/ir/schema/quant.ts): the same bits
+ * in one pass, and an elementwise float step NHWC regions can run. What a QDQ model keeps between float ops
+ * (RetinaFace's LeakyRelu and Concat) was two passes over memory and broke the regions around them.
+ */
+export function fuseQuantizeDequantize(steps: Step[], outputs: readonly Port[], consts: ReadonlyMap<string, Value>): Step[] {
+  const outNames = new Set(outputs.map((o) => o.name));
+  const uses = useCounts(steps, outputs);
+  const removed = new Set<Step>();
+  const fused = new Map<Step, Step>();
+  for (const q of steps) {
+    if (!isOp(q, 'QuantizeLinear') || q.inputs.length < 3 || consts.has(q.inputs[0])) continue;
+    if ((attrInts(q.node, 'block_size') ?? [0]).some((b) => b !== 0)) continue;
+    const d = soleReader(steps, removed, uses, outNames, q.outputs[0], 'DequantizeLinear');
+    if (!d || d.inputs[0] !== q.outputs[0] || d.inputs.length < 3) continue;
+    const [qs, qz, ds, dz] = [q.inputs[1], q.inputs[2], d.inputs[1], d.inputs[2]].map((n) => oneConst(consts, n));
+    if (!qs || !qz || !ds || !dz || qs.dtype !== 'float32' || ds.dtype !== 'float32') continue;
+    if (qs.value !== ds.value || qz.value !== dz.value || qz.dtype !== dz.dtype || (qz.dtype !== 'uint8' && qz.dtype !== 'int8')) continue;
+    if (!(qs.value > 0 && Number.isFinite(qs.value))) continue; // the pair's own checks report it
+    const node: onnx.INodeProto = {
+      name: q.node.name ?? '',
+      opType: 'QuantizeDequantize',
+      domain: 'neonn',
+      input: [q.inputs[0]],
+      output: [d.outputs[0]],
+      attribute: [
+        { name: 'scale', type: ATTR_FLOAT, f: qs.value },
+        { name: 'zero_point', type: ATTR_INT, i: qz.value },
+        { name: 'to', type: ATTR_INT, i: qz.dtype === 'uint8' ? 2 : 3 },
+      ],
+    };
+    removed.add(d);
+    fused.set(q, { ...q, node, label: `${q.label} + ${d.label}`, inputs: [q.inputs[0]], outputs: [d.outputs[0]], ops: 'QuantizeLinear+DequantizeLinear', precision: 'float' });
+  }
+  return steps.filter((s) => !removed.has(s)).map((s) => fused.get(s) ?? s);
+}

@@ -17,7 +17,7 @@ import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 import { QdqResult, fuseQdq } from './qdq';
 import { QOP_FLOAT_REASON, qoperatorToFloat } from './qop-float';
-import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, scaleRows, useCounts } from './fuse';
+import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, fuseQuantizeDequantize, scaleRows, useCounts } from './fuse';
 
 /** Ops whose kernel computes in integers (the QOperator and dynamic-quantization ops). */
 const INTEGER_OPS = new Set([
@@ -254,6 +254,7 @@ export function buildGraph(model: onnx.IModelProto, options: { qdq?: QdqMode; in
   steps = fuseHardSwish(steps, outputs, consts, opset);
   steps = fuseAffineIntoConv(steps, outputs, consts);
   steps = fuseConv(steps, outputs, consts, opset);
+  steps = fuseQuantizeDequantize(steps, outputs, consts);
   dropUnread(steps, outputs, consts);
   return { opset, inputs, outputs, consts, steps };
 }

@@ -159,6 +159,37 @@ void quantize_linear(const KernelCall& c) {
   }
 }
 
+/// quantize_per_tensor then dequantize_per_tensor in one pass: r is an exact small integer, so the pair's
+/// (float(r + zp) − zp) · scale is r · scale (with +0 for -0). x and y may be one buffer (in place).
+NEONN_CLONES void quantize_dequantize_per_tensor(const float* x, float* y, size_t n, float scale, float rlo, float rhi) {
+  for (size_t i = 0; i < n; ++i) {
+    float r = std::nearbyint(x[i] / scale);
+    r = r != r ? 0.0f : r;
+    r = r < rlo ? rlo : (r > rhi ? rhi : r);
+    y[i] = (r + 0.0f) * scale;  // + 0: a -0 (x / scale in (-0.5, -0]) is the integer 0, dequantized to +0
+  }
+}
+
+/// neonn's QuantizeDequantize (lib/ir/schema/quant.ts): a per-tensor QuantizeLinear → DequantizeLinear pair
+/// the importer fused, bit for bit the pair's result.
+void quantize_dequantize(const KernelCall& c) {
+  const TensorRef& x = c.in(0);
+  const TensorRef& y = c.out(0);
+  c.check(x.dtype == DType::kFloat32 && y.dtype == DType::kFloat32, "x and y must be float32");
+  c.expect_out_shape(0, x.shape);
+  const int64_t to = c.attr_int("to");
+  c.check(to == 2 || to == 3, "to must be 2 (uint8) or 3 (int8), got " + std::to_string(to));
+  const DType q = to == 2 ? DType::kUint8 : DType::kInt8;
+  const float scale = static_cast<float>(c.attr_float("scale"));
+  c.check(std::isfinite(scale) && scale > 0.0f, "scale must be positive and finite");
+  const int64_t zp = c.attr_int("zero_point");
+  c.check(zp >= q_lo(q) && zp <= q_hi(q), "zero_point " + std::to_string(zp) + " is out of " + dtype_name(q) + "'s range");
+  const float rlo = static_cast<float>(q_lo(q) - zp), rhi = static_cast<float>(q_hi(q) - zp);
+  const float* px = x.as<float>();
+  float* py = y.as<float>();
+  parallel_for(x.count(), parallel_grain(8), [&](size_t b, size_t e) { quantize_dequantize_per_tensor(px + b, py + b, e - b, scale, rlo, rhi); });
+}
+
 template <typename TX>
 void dequantize_loop(const TX* x, float* y, size_t n, const QuantParams& q, AxisSplit s) {
   if (s.axis_len == 1) {
@@ -249,6 +280,7 @@ void dynamic_quantize_linear(const KernelCall& c) {
 
 NEONN_KERNEL(QuantizeLinear, quantize_linear);
 NEONN_KERNEL(DequantizeLinear, dequantize_linear);
+NEONN_KERNEL(QuantizeDequantize, quantize_dequantize);
 NEONN_KERNEL(DynamicQuantizeLinear, dynamic_quantize_linear);
 
 }  // namespace neonn

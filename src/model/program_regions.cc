@@ -386,7 +386,8 @@ bool generic_candidate(const Step& s, const ConstTable& consts, bool fp16, Candi
   // regions only (their buffers there hold floats).
   static const char* const kElementwise[] = {"Exp", "HardSigmoid", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
                                              "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
-                                             "Acosh", "Atanh", "Softplus", "Softsign", "Mish", "Elu", "Selu", "Celu", "Gelu"};
+                                             "Acosh", "Atanh", "Softplus", "Softsign", "Mish", "Elu", "Selu", "Celu", "Gelu",
+                                             "QuantizeDequantize"};
   if (!fp16 && std::find(std::begin(kElementwise), std::end(kElementwise), name) != std::end(kElementwise)) {
     if (s.kernel_inputs.size() != 1 || s.kernel_outputs.size() != 1 || !s.kernel_inputs[0].present) return false;
     const KernelTensorSpec& x = s.kernel_inputs[0];

@@ -181,6 +181,32 @@ const quantizeLinear: OpSchema = {
   },
 };
 
+/**
+ * neonn's own: a QuantizeLinear whose only reader is a DequantizeLinear with the same per-tensor scale and zero
+ * point (what a QDQ model keeps between float ops the importer leaves float), made one float → float step by
+ * the importer (graph.ts fuseQuantizeDequantize): one pass over the values instead of two, and NHWC regions
+ * can run it. Bit for bit the pair's result: (saturate(round(x / scale) + zero_point) − zero_point) · scale.
+ */
+const quantizeDequantize: OpSchema = {
+  name: 'QuantizeDequantize',
+  domain: 'neonn',
+  doc: 'neonn\'s fusion of a per-tensor QuantizeLinear → DequantizeLinear pair: (saturate(round(x / scale) + zero_point) − zero_point) · scale; `to`: 2 uint8, 3 int8',
+  inputs: [{ name: 'x', dtypes: F32 }],
+  outputs: [{ name: 'y' }],
+  attrs: { scale: { type: 'float', default: 1 }, zero_point: { type: 'int', default: 0 }, to: { type: 'int', default: 2 } },
+  inPlace: [[0, 0]],
+  layout: 'any',
+  infer(c) {
+    const dtype = OUTPUT_DTYPE[c.int('to')] ?? c.fail(`to must be 2 (uint8) or 3 (int8), got ${c.int('to')}`);
+    const scale = c.float('scale');
+    if (!(Number.isFinite(scale) && scale > 0)) c.fail(`scale must be positive and finite, got ${scale}`);
+    const [lo, hi] = Q_RANGE[dtype];
+    const zp = c.int('zero_point');
+    if (!Number.isInteger(zp) || zp < lo || zp > hi) c.fail(`zero_point ${zp} is out of ${dtype}'s range`);
+    return [{ dtype: 'float32', shape: [...c.input(0).shape] }];
+  },
+};
+
 const dequantizeLinear: OpSchema = {
   name: 'DequantizeLinear',
   doc: 'y = (x - x_zero_point) · x_scale, per tensor or per axis; float32 out',
@@ -532,6 +558,7 @@ const qlinearAveragePool: OpSchema = {
 export const QUANT: readonly OpSchema[] = [
   quantizeLinear,
   dequantizeLinear,
+  quantizeDequantize,
   dynamicQuantizeLinear,
   qlinearConv,
   convInteger,
