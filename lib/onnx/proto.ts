@@ -200,7 +200,8 @@ function elements(t: onnx.ITensorProto, layouts: Map<number, Layout>, expected: 
   return out;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Whether typed arrays here are little-endian, as raw_data is (every target neonn builds for). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Weights of at least this many bytes go straight into native memory (binding.adoptConstant) that the
@@ -341,7 +342,12 @@ export function smallTypedFromProto(t: onnx.ITensorProto): { dtype: 'uint8' | 'i
   const data = kind.dtype === 'float16' ? new Uint16Array(n) : kind.dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
   if (hasRaw(t)) {
     const v = rawView(t, kind.bytes, n);
-    for (let i = 0; i < n; i++) data[i] = kind.bytes === 2 ? v.getUint16(i * 2, true) : kind.dtype === 'int8' ? v.getInt8(i) : v.getUint8(i);
+    if (kind.bytes === 1 || LITTLE_ENDIAN) {
+      // The bytes as they are (int8 weights: millions of them, once per load).
+      new Uint8Array(data.buffer, data.byteOffset, n * kind.bytes).set(t.rawData as Uint8Array);
+    } else {
+      for (let i = 0; i < n; i++) data[i] = v.getUint16(i * 2, true);
+    }
   } else {
     const src = t.int32Data ?? [];
     checkCount(t, 'int32_data', src.length, n);

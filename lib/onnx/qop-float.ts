@@ -23,7 +23,7 @@
  * QLinearConv unless the backend runs quantized regions (xnnpack, auto).
  * @internal
  */
-import { intsFromProto, onnx, smallTypedFromProto, tensorFromProto } from './proto';
+import { LITTLE_ENDIAN, intsFromProto, onnx, smallTypedFromProto, tensorFromProto } from './proto';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -88,7 +88,9 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
   const initializers: onnx.ITensorProto[] = [];
   const addFloat = (base: string, data: ArrayLike<number>, dims: number[]): string => {
     const name = fresh(base);
-    initializers.push({ name, dataType: DT.FLOAT, dims, floatData: Array.from(data) });
+    // raw_data over the array itself: a weight's millions of values were a JS number array first.
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    initializers.push(LITTLE_ENDIAN ? { name, dataType: DT.FLOAT, dims, rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) } : { name, dataType: DT.FLOAT, dims, floatData: Array.from(f) });
     return name;
   };
   let one: string | undefined;
@@ -125,12 +127,29 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     if (conv && w.dims.length < 3) return undefined;
     const channels = conv ? w.dims[0] : w.dims[1];
     if ((ws.length !== 1 && ws.length !== channels) || (wz.values.length !== 1 && wz.values.length !== channels)) return undefined;
-    const channelOf = conv ? (i: number) => Math.floor(i / (w.values.length / channels)) : (i: number) => i % channels;
     const wf = new Float32Array(w.values.length);
-    for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - (wz.values.length === 1 ? wz.values[0] : wz.values[channelOf(i)]);
+    if (wz.values.length === 1) {
+      const z = wz.values[0];
+      for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - z;
+    } else if (conv) {
+      // A conv weight [M, C/g, k...]: one zero point per run of M's rows.
+      const per = w.values.length / channels;
+      for (let c = 0; c < channels; c++) {
+        const z = wz.values[c];
+        for (let i = c * per; i < (c + 1) * per; i++) wf[i] = w.values[i] - z;
+      }
+    } else {
+      for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - wz.values[i % channels];
+    }
     // The region's conv (XNNPACK qs8) also needs each requantization scale below 256.
     const regionScales = () => Array.from({ length: channels }, (_, c) => Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0])).every((m) => m < 256);
-    if (conv && integerConvs && w.dims.length === 4 && wf.every((v) => v >= -128 && v <= 127) && regionScales()) return undefined;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < wf.length; i++) {
+      if (wf[i] < lo) lo = wf[i];
+      else if (wf[i] > hi) hi = wf[i];
+    }
+    if (conv && integerConvs && w.dims.length === 4 && lo >= -128 && hi <= 127 && regionScales()) return undefined;
     // The integer kernel's multiplier, in float32 and in its order: (xs · ws) / ys.
     const mult = new Float32Array(channels);
     for (let c = 0; c < channels; c++) mult[c] = Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0]);
