@@ -24,7 +24,7 @@ import type { Value } from './ops';
 import { Tensor } from '../tensor';
 import { DTYPE_CODE } from '../dtype';
 import { binding } from '../native';
-import { attrFloat, attrInts, weightsArray } from './proto';
+import { attrFloat, attrInt, attrInts, weightsArray } from './proto';
 
 /**
  * Conv weights `w` ([cout, ...] flat) times one factor per output channel, w'[o, ...] = w[o, ...] · k[o], into
@@ -38,6 +38,18 @@ export function scaleRows(w: Float32Array, k: Float32Array): Float32Array {
   const f32 = DTYPE_CODE.float32;
   binding.kernelSync('Mul', [{ data: w, shape: [cout, per], dtype: f32 }, { data: k, shape: [cout, 1], dtype: f32 }], [{ data: out, shape: [cout, per], dtype: f32 }], {});
   return out;
+}
+
+/**
+ * A Conv step reads `x` with new weights `nw` (shaped as `w`) and bias `nb`, kept as constants under fresh
+ * names `neonn::<kind>_w<n>` / `_b<n>`: what every pass that folds an affine into a Conv ends with.
+ */
+export function setConvWeights(conv: Step, consts: Map<string, Value>, kind: string, n: number, x: string, w: Tensor, nw: Float32Array, nb: Float32Array): void {
+  const wName = `neonn::${kind}_w${n}`;
+  const bName = `neonn::${kind}_b${n}`;
+  consts.set(wName, new Tensor(nw, [...w.shape]));
+  consts.set(bName, new Tensor(nb, [nb.length]));
+  conv.inputs = [x, wName, bName];
 }
 
 /** How many steps (and graph outputs) read each value. */
@@ -117,11 +129,7 @@ export function fuseConvAffine(steps: Step[], outputs: readonly Port[], consts: 
       const nw = mul ? scaleRows(w.data, k) : w.data;
       const nb = new Float32Array(cout);
       for (let o = 0; o < cout; o++) nb[o] = mul ? (b ? b.data[o] : 0) * k[o] : (b ? b.data[o] : 0) + k[o];
-      const wName = `neonn::affine_w${fresh}`;
-      const bName = `neonn::affine_b${fresh++}`;
-      consts.set(wName, new Tensor(nw, [...w.shape]));
-      consts.set(bName, new Tensor(nb, [cout]));
-      conv.inputs = [conv.inputs[0], wName, bName];
+      setConvWeights(conv, consts, 'affine', fresh++, conv.inputs[0], w, nw, nb);
       conv.outputs = [step.outputs[0]];
       conv.ops += `+${step.node.opType ?? ''}`;
       conv.label += ` + ${step.label}`;
@@ -190,11 +198,7 @@ export function fuseAffineIntoConv(steps: Step[], outputs: readonly Port[], cons
       }
       nb[o] = (b ? b.data[o] : 0) + t * sum;
     }
-    const wName = `neonn::pre_affine_w${fresh}`;
-    const bName = `neonn::pre_affine_b${fresh++}`;
-    consts.set(wName, new Tensor(nw, [...w.shape]));
-    consts.set(bName, new Tensor(nb, [cout]));
-    conv.inputs = [x, wName, bName];
+    setConvWeights(conv, consts, 'pre_affine', fresh++, x, w, nw, nb);
     conv.ops = `${chain.map((c) => c.ops).join('+')}+${conv.ops}`;
     conv.label = `${chain.map((c) => c.label).join(' + ')} + ${conv.label}`;
     for (const c of chain) removed.add(c);
@@ -268,13 +272,17 @@ export function fuseQuantizeDequantize(steps: Step[], outputs: readonly Port[], 
   const fused = new Map<Step, Step>();
   for (const q of steps) {
     if (!isOp(q, 'QuantizeLinear') || q.inputs.length < 3 || consts.has(q.inputs[0])) continue;
-    if ((attrInts(q.node, 'block_size') ?? [0]).some((b) => b !== 0)) continue;
+    if (attrInt(q.node, 'block_size', 0) !== 0) continue;
     const d = soleReader(steps, removed, uses, outNames, q.outputs[0], 'DequantizeLinear');
     if (!d || d.inputs[0] !== q.outputs[0] || d.inputs.length < 3) continue;
     const [qs, qz, ds, dz] = [q.inputs[1], q.inputs[2], d.inputs[1], d.inputs[2]].map((n) => oneConst(consts, n));
     if (!qs || !qz || !ds || !dz || qs.dtype !== 'float32' || ds.dtype !== 'float32') continue;
     if (qs.value !== ds.value || qz.value !== dz.value || qz.dtype !== dz.dtype || (qz.dtype !== 'uint8' && qz.dtype !== 'int8')) continue;
-    if (!(qs.value > 0 && Number.isFinite(qs.value))) continue; // the pair's own checks report it
+    // What the pair's own checks would reject (a bad scale, an output_dtype the zero point contradicts) stays
+    // the pair, so that loading reports it.
+    if (!(qs.value > 0 && Number.isFinite(qs.value))) continue;
+    const od = attrInt(q.node, 'output_dtype', 0);
+    if (od !== 0 && od !== (qz.dtype === 'uint8' ? 2 : 3)) continue;
     const node: onnx.INodeProto = {
       name: q.node.name ?? '',
       opType: 'QuantizeDequantize',

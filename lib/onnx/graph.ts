@@ -17,7 +17,7 @@ import { schemaOf } from '../ir/schema';
 import { attrFloat, attrInt, checkedCount, onnx, onnxError, opsetVersion, toInt } from './proto';
 import { QdqResult, fuseQdq } from './qdq';
 import { QOP_FLOAT_REASON, qoperatorToFloat } from './qop-float';
-import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, fuseQuantizeDequantize, scaleRows, useCounts } from './fuse';
+import { constFloat, fuseAffineIntoConv, fuseConvAffine, fuseHardSwish, fuseQuantizeDequantize, scaleRows, setConvWeights, useCounts } from './fuse';
 
 /** Ops whose kernel computes in integers (the QOperator and dynamic-quantization ops). */
 const INTEGER_OPS = new Set([
@@ -422,11 +422,7 @@ function fuseConv(steps: Step[], outputs: Port[], consts: Map<string, Value>, op
           nb[o] = ((b ? b.data[o] : 0) - mean!.data[o]) * k[o] + beta!.data[o];
         }
         const nw = scaleRows(w.data, k);
-        const wName = `neonn::folded_w${fresh}`;
-        const bName = `neonn::folded_b${fresh++}`;
-        consts.set(wName, new Tensor(nw, [...w.shape]));
-        consts.set(bName, new Tensor(nb, [cout]));
-        s.inputs = [s.inputs[0], wName, bName];
+        setConvWeights(s, consts, 'folded', fresh++, s.inputs[0], w, nw, nb);
         s.outputs = [bn.outputs[0]];
         s.ops += '+BatchNormalization';
         s.label += ` + ${bn.label}`;
