@@ -63,10 +63,13 @@ export function runEmulated(
   args: string[],
   opts: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number },
 ): SpawnSyncReturns<string> {
+  // OpenBLAS's own overrides (OPENBLAS_CORETYPE=Haswell, say, set for this x86-64 host) name host cores: the
+  // emulated core must be found by OpenBLAS's detection, as on a board.
+  const host = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OPENBLAS_')));
   return spawnSync(p.qemu, ['-cpu', cpu, path.join(p.sysroot, 'usr', 'bin', 'node'), ...args], {
     cwd: opts.cwd,
     encoding: 'utf8',
-    env: { ...process.env, NEONN_BACKEND: '', ...opts.env, QEMU_LD_PREFIX: p.sysroot },
+    env: { ...host, NEONN_BACKEND: '', ...opts.env, QEMU_LD_PREFIX: p.sysroot },
     maxBuffer: 64 << 20,
     timeout: opts.timeout ?? 240_000,
   });
