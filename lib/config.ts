@@ -25,6 +25,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   NEONN_NNPACK_LIBRARY: 'path to libnnpack.so for the nnpack backend',
   NEONN_PRECISION: "default of loadOnnx's precision option: 'fp16' computes XNNPACK's NHWC regions in half precision where XNNPACK runs fp16 on the CPU (default 'fp32')",
   NEONN_REGIONS: "'off': run every layer on its own, never as an NHWC region on XNNPACK (xnnpack, and auto's measured choice); default 'on'",
+  NEONN_WINOGRAD: "3x3 stride-1 convs of NHWC regions as Winograd F(4x4, 3x3): 'auto' (default: where the channels and output size make it pay), 'on' (every such conv), 'off' (never: XNNPACK's direct conv, whose rounding is a plain sum's)",
   NEONN_OPENBLAS_SOURCE: 'build time: OpenBLAS source directory or tarball to build from',
   NEONN_DEPS_CACHE: 'build time: where the OpenBLAS builds are cached (default deps/.cache)',
   NEONN_ADDON_PATH: 'load this neonn.node instead of the prebuild or build/Release (npm run test:asan: the sanitizer build)',
@@ -47,6 +48,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const regions = nonEmpty(env.NEONN_REGIONS);
   if (regions !== undefined && regions !== 'on' && regions !== 'off') {
     throw new RangeError(`NEONN_REGIONS must be "on" or "off", got ${JSON.stringify(regions)}`);
+  }
+  const winograd = nonEmpty(env.NEONN_WINOGRAD);
+  if (winograd !== undefined && winograd !== 'auto' && winograd !== 'on' && winograd !== 'off') {
+    throw new RangeError(`NEONN_WINOGRAD must be "auto", "on" or "off", got ${JSON.stringify(winograd)}`);
   }
   const precision = nonEmpty(env.NEONN_PRECISION);
   if (precision !== undefined && precision !== 'fp32' && precision !== 'fp16') {

@@ -782,7 +782,7 @@ struct Growing {
 
 /// A region's structure: what two programs with the same layers share (auto's decision is kept per key).
 std::string region_key(const RegionGraph& g, int threads) {
-  std::string k = std::to_string(threads) + (g.quantized ? "q" : g.fp16 ? "h" : "f");
+  std::string k = std::to_string(threads) + (g.quantized ? "q" : g.fp16 ? "h" : "f") + (g.direct_sums ? "d" : "");
   auto add = [&k](std::initializer_list<int64_t> vs) {
     for (int64_t v : vs) k += "," + std::to_string(v);
   };
@@ -818,8 +818,9 @@ std::string region_key(const RegionGraph& g, int threads) {
 /// A region's decision in the tuning cache: the machine, its structure (threads included), and every available
 /// backend with its version (the steps run on auto's per-layer choices among them).
 std::string disk_key(const std::string& structure) {
-  // v1: neonn's region code as measured; bump it when a change makes old decisions wrong.
-  return TuningCache::whole_key("region", "v1", structure);
+  // v2: neonn's region code as measured (v2: 3x3 convs as Winograd F(4x4, 3x3)); bump it when a change makes old
+  // decisions wrong.
+  return TuningCache::whole_key("region", "v2", structure);
 }
 
 /// auto's decisions per region structure, for this process: a model loaded twice (or saved and loaded) takes the
@@ -893,8 +894,14 @@ void Program::plan_regions(const Backend& planner, bool measure, const std::func
     g.clear(i + 1);
   }
   close(steps_.size());
+  const bool fake_quant = std::any_of(steps_.begin(), steps_.end(), [](const Step& s) {
+    if (s.generic == nullptr) return false;
+    const std::string name = s.generic->name;
+    return name == "QuantizeDequantize" || name == "QuantizeLinear" || name == "DequantizeLinear" || name == "DynamicQuantizeLinear";
+  });
   for (Region& r : found) {
     r.graph.fp16 = fp16_;
+    r.graph.direct_sums = fake_quant;
     r.plan = planner.plan_region(r.graph);
     if (!r.plan) continue;
     r.use = measure ? Region::Use::kMeasuring : Region::Use::kRegion;

@@ -96,6 +96,10 @@ struct RegionGraph {
   bool fp16 = false;
   /// Every value 8-bit (the kQ* nodes only): computed in int8, uint8 values shifted by 128 at the edges.
   bool quantized = false;
+  /// Convs as direct sums only (no Winograd): the model rounds values to a quantization grid between its float
+  /// ops (QuantizeLinear, DequantizeLinear, their fused pairs), where a larger rounding error would move values
+  /// across the grid's rounding points and grow from step to step.
+  bool direct_sums = false;
 };
 
 /// A planned region.

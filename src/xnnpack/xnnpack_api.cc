@@ -388,6 +388,20 @@ int create_binary_nd(BinaryFn fn, bool half, uint32_t flags, OperatorHandle* out
                                           flags, reinterpret_cast<xnn_operator_t*>(out));
 }
 
+int create_batch_matmul_f32_const(size_t batch, size_t k, size_t n, const float* b, OperatorHandle* out) {
+  return xnn_create_batch_matrix_multiply_nc_f32_const_weights(batch, k, n, b, 0, reinterpret_cast<xnn_operator_t*>(out));
+}
+int reshape_batch_matmul_f32(OperatorHandle h, size_t batch, size_t m, size_t k, size_t n, ThreadpoolHandle pool) {
+  // With constant weights there is no workspace (B is packed already).
+  size_t ws = 0, align = 0;
+  const int st = xnn_reshape_batch_matrix_multiply_nc_f32(to_op(h), 1, &batch, &batch, m, k, n, &ws, &align, to_pool(pool));
+  if (st == kSuccess && ws != 0) return kInvalidState;
+  return st;
+}
+int setup_batch_matmul_f32(OperatorHandle h, const float* a, float* c) {
+  return xnn_setup_batch_matrix_multiply_nc_f32(to_op(h), nullptr, a, nullptr, c);
+}
+
 void threadpool_parallelize_1d(ThreadpoolHandle p, ThreadpoolTask1d task, void* context, size_t range,
                                uint32_t flags) {
   pthreadpool_parallelize_1d(to_pool(p), task, context, range, flags);
@@ -434,6 +448,9 @@ Loaded load_xnnpack() {
   a.setup_unary_nc = setup_unary;
   a.create_binary_nd = create_binary_nd;
   a.setup_binary_nd = setup_add_nd_f16;  // untyped: either precision
+  a.create_batch_matmul_f32_const = create_batch_matmul_f32_const;
+  a.reshape_batch_matmul_f32 = reshape_batch_matmul_f32;
+  a.setup_batch_matmul_f32 = setup_batch_matmul_f32;
   a.threadpool_parallelize_1d = threadpool_parallelize_1d;
   // Checks the CPU (e.g. SSE2 / NEON) and sets up the kernels; idempotent.
   const int status = a.initialize(nullptr);

@@ -126,6 +126,12 @@ using CreateUnaryNcFn = int (*)(UnaryFn fn, bool half, float alpha, size_t chann
                                 uint32_t flags, OperatorHandle* op_out);
 using CreateBinaryNdFn = int (*)(BinaryFn fn, bool half, uint32_t flags, OperatorHandle* op_out);
 
+/// Batched matrix multiply with a constant B (Winograd convs): c[b] = a[b] · B[b] for b < batch, a [batch][m][k],
+/// B [batch][k][n] (packed at create), c [batch][m][n], all dense. Reshaped once for m rows; setup gives a and c.
+using CreateBatchMatmulConstF32Fn = int (*)(size_t batch, size_t k, size_t n, const float* b, OperatorHandle* op_out);
+using ReshapeBatchMatmulF32Fn = int (*)(OperatorHandle op, size_t batch, size_t m, size_t k, size_t n, ThreadpoolHandle pool);
+using SetupBatchMatmulF32Fn = int (*)(OperatorHandle op, const float* a, float* c);
+
 /// Runs task(context, i) for i in [0, range) on the pool (serially when pool is null).
 using ThreadpoolTask1d = void (*)(void* context, size_t i);
 using ThreadpoolParallelize1dFn = void (*)(ThreadpoolHandle pool, ThreadpoolTask1d task,
@@ -170,6 +176,10 @@ struct Api {
   SetupClampNcAnyFn setup_unary_nc = nullptr;
   CreateBinaryNdFn create_binary_nd = nullptr;
   SetupAddNdAnyFn setup_binary_nd = nullptr;
+  // Winograd convs (fp32).
+  CreateBatchMatmulConstF32Fn create_batch_matmul_f32_const = nullptr;
+  ReshapeBatchMatmulF32Fn reshape_batch_matmul_f32 = nullptr;
+  SetupBatchMatmulF32Fn setup_batch_matmul_f32 = nullptr;
   // pthreadpool, built in with XNNPACK (the pool itself is src/parallel.h's, shared with neonn's loops).
   ThreadpoolParallelize1dFn threadpool_parallelize_1d = nullptr;
 };

@@ -26,6 +26,7 @@
 #include "../parallel.h"
 #include "xnnpack_layout.h"
 #include "xnnpack_util.h"
+#include "xnnpack_winograd.h"
 
 namespace neonn {
 namespace xnn {
@@ -80,7 +81,9 @@ class XnnpackRegionPlan final : public RegionPlan {
   const RegionHost& host_;
   RegionGraph graph_;
   size_t esize_;                                    // bytes per element: 4, or 2 in fp16
-  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a folded clamp and for a concat
+  std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a folded clamp, a concat, a Winograd conv
+  std::vector<std::unique_ptr<WinogradConv>> winograd_;  // per node: a 3x3 conv computed as F(4x4, 3x3), or null
+  float* winograd_scratch_ = nullptr;                   // shared by them (one run at a time)
   struct Copy {
     size_t node, value, channel;  // a concat input copied into its channels of the concat's buffer
   };
@@ -253,10 +256,21 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
 
   // Operators, created and set up once.
   const Api& api = host.api();
-  size_t made = 0;
+  size_t made = 0, winograds = 0, winograd_floats = 0;
+  winograd_.resize(nn);
+  // A quantized model's float stretches round values to quantization grids: Winograd's rounding, some 10x a direct
+  // sum's, would move values across the grids' rounding points (region.h).
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     ops_.push_back(nullptr);
+    if (n.kind == RegionNode::Kind::kConv && !folded[k] && !half && !g.direct_sums && WinogradConv::wanted(n.conv)) {
+      const Conv2dCall& c = n.conv;
+      winograd_[k] = std::make_unique<WinogradConv>(api, c, lo[k], hi[k], out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(c.c_out), pool);
+      node_bytes_[k] += winograd_[k]->bytes();
+      winograd_floats = std::max(winograd_floats, winograd_[k]->scratch_floats());
+      ++winograds;
+      continue;
+    }
     if (n.kind == RegionNode::Kind::kKernel && half) throw_range_error("NHWC region: a generic kernel in an fp16 region");
     if (folded[k] || n.kind == RegionNode::Kind::kConcat || n.kind == RegionNode::Kind::kPixels ||
         n.kind == RegionNode::Kind::kKernel || n.kind == RegionNode::Kind::kChannels) {
@@ -412,6 +426,11 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     ops_.back() = std::move(op);
     ++made;
   }
+  if (winograd_floats != 0) {
+    const size_t before = bytes_;
+    winograd_scratch_ = reinterpret_cast<float*>(allocate(winograd_floats * sizeof(float)));
+    node_bytes_[0] += bytes_ - before;
+  }
   bytes_ = 0;
   for (size_t b : node_bytes_) bytes_ += b;
   size_t entries = 0, exits = 0;
@@ -422,7 +441,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   const char* precision = half ? " in fp16" : g.fp16 ? " in fp32 (fp16 asked for; XNNPACK has no fp16 on this CPU)" : "";
   describe_ = std::string("NHWC region on XNNPACK") + precision + ": " + std::to_string(nn) + " steps (" +
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + ") as " +
-              std::to_string(made) + " operators (" + std::to_string(folds) + " clamps folded), " +
+              std::to_string(made + winograds) + " operators (" + std::to_string(folds) + " clamps folded" +
+              (winograds != 0 ? ", " + std::to_string(winograds) + " 3x3 convs as Winograd F(4x4, 3x3)" : std::string()) + "), " +
               std::to_string(entries) + " transposes in, " + std::to_string(exits) + " out";
 }
 
@@ -450,6 +470,10 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   for (size_t k = 0; k < ops_.size(); ++k) {
     if (ops_[k]) run_op(*ops_[k]);
     const RegionNode& node = graph_.nodes[k];
+    if (winograd_[k]) {
+      winograd_[k]->run(reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]), reinterpret_cast<float*>(buffer_of_[node.output]),
+                        winograd_scratch_);
+    }
     if (node.kind == RegionNode::Kind::kKernel) {
       // Elementwise: the NHWC buffer as a flat run of floats.
       const RegionValue& in = graph_.values[node.inputs[0]];
