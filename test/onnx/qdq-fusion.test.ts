@@ -223,7 +223,9 @@ describe('QOperator files under the default qdq: auto: integer regions on xnnpac
       const a = auto.runSync({ [auto.inputNames[0]]: x })[auto.outputNames[0]];
       const b = fused.runSync({ [fused.inputNames[0]]: x })[fused.outputNames[0]];
       expect(Array.from(a.data)).toEqual(Array.from(b.data));
-      if (backend === 'xnnpack' || backend === 'auto') {
+      // auto measures the integer path against the exact float form: either may win on a CPU (the float form on
+      // one with wide fp32 FMA, such as Zen 5); xnnpack keeps the integer path.
+      if (backend === 'xnnpack' || (backend === 'auto' && auto.layers().some((l) => l.op === 'QLinearConv'))) {
         // Every QLinearConv stays integer, in a quantized NHWC region on XNNPACK's qs8 operators.
         const convs = auto.layers().filter((l) => l.op === 'QLinearConv');
         expect(convs.length).toBe(52);

@@ -366,7 +366,8 @@ describeX('quantized NHWC regions on XNNPACK', () => {
           expect(convs).toHaveLength(52);
           for (const l of convs) expect(l.choice).toMatch(/quantized NHWC region on XNNPACK \(int8\): 6[0-9] steps/);
         } else {
-          expect(m.layers().filter((l) => (l.fallback ?? '').startsWith('runs float (integer-valued, exact): measured: integer'))).toHaveLength(52);
+          // The exact float form measured faster (a CPU with wide fp32 FMA, such as Zen 5): each of the 52 convs says so.
+          expect(m.layers().filter((l) => l.op === 'Conv' && (l.fallback ?? '').startsWith('runs float (integer-valued, exact): measured: integer'))).toHaveLength(52);
         }
         m.dispose();
       } finally {
