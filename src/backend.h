@@ -107,6 +107,10 @@ struct SgemmArgs {
   float beta = 0.0f;
   float* c = nullptr;
   int ldc = 0;
+  /// On neonn's shared pool, not on threads of the library's own (OpenBLAS's): for GEMMs inside models whose other
+  /// steps keep that pool busy (backends that run NHWC regions, and auto), where the pool's workers spin between
+  /// XNNPACK's operators on the cores that OpenBLAS's threads would need.
+  bool on_shared_pool = false;
 };
 
 /// Row-major y = alpha * op(A) * x + beta * y, A being [m,n] with leading
@@ -207,5 +211,9 @@ class Backend {
   std::string name_;
   std::string fallback_;
 };
+
+/// Whether models run under `active` keep neonn's shared pool busy with XNNPACK's operators: backends that run NHWC
+/// regions, and auto, which plans them. GEMMs inside such models ask for SgemmArgs::on_shared_pool.
+inline bool shares_pool_with_xnnpack(const Backend& active) { return active.runs_regions() || active.name() == "auto"; }
 
 }  // namespace neonn

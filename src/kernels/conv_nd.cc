@@ -51,6 +51,7 @@ void sgemm(const KernelCall& c, bool trans_a, int64_t m, int64_t n, int64_t k, c
   s.ldc = gemm_dim(c, ldc, "ldc");
   s.alpha = 1.0f;
   s.beta = 0.0f;
+  s.on_shared_pool = shares_pool_with_xnnpack(r.active());
   be.sgemm(s);
 }
 

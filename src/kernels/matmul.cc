@@ -65,6 +65,7 @@ void matmul(const KernelCall& c) {
   s.ldc = s.n;
   s.alpha = 1.0f;
   s.beta = 0.0f;
+  s.on_shared_pool = shares_pool_with_xnnpack(r.active());
   if (b_shared && a_dense) {
     s.m = gemm_dim(c, static_cast<int64_t>(nb) * m, "batch * M");
     s.a = pa;

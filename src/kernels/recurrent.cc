@@ -265,6 +265,7 @@ void gemm_abt(int m, int n, int k, const float* a, int lda, const float* b, int 
   s.beta = beta;
   s.c = out;
   s.ldc = ldc;
+  s.on_shared_pool = shares_pool_with_xnnpack(reg.active());
   be.sgemm(s);
 }
 

@@ -23,6 +23,7 @@ interface ModelResult {
   backends: string[];
   shared: Record<string, number[]>;
   zoo: { backend: string; logits: number[] };
+  winograd: { notes: string[]; err: number };
 }
 
 function parse(r: ReturnType<typeof spawnSync>, what: string): ModelResult {
@@ -57,6 +58,13 @@ describe.each(ARM_PLATFORMS.map((p) => ({ ...p, cpu: p.cpus[0] })))('SqueezeNet 
     expect(arm.backends).toEqual(['openblas', 'openblas-dl']);
     expect(Object.keys(arm.shared).sort()).toEqual(['openblas-dl/run', 'openblas-dl/runSync', 'openblas/run', 'openblas/runSync']);
     for (const got of Object.values(arm.shared)) expectClose(got, want.data, 1e-4, 1e-6);
+  });
+
+  test('3x3 convs of an XNNPACK region run as Winograd F(4x4, 3x3) with NEON, within its stated rounding of the reference', () => {
+    for (const r of [native, arm]) {
+      expect(r.winograd.notes.join(' ')).toMatch(/2 3x3 convs as Winograd F\(4x4, 3x3\)/);
+      expect(r.winograd.err).toBeLessThan(1e-4);
+    }
   });
 
   test("the zoo's SqueezeNet (random weights) gives this machine's logits", () => {
