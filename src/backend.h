@@ -124,6 +124,8 @@ struct SgemvArgs {
   const float* x = nullptr;
   float beta = 0.0f;
   float* y = nullptr;
+  /// As SgemmArgs::on_shared_pool.
+  bool on_shared_pool = false;
 };
 
 /// What nn.backends() reports for one backend.

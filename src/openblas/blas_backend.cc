@@ -69,42 +69,64 @@ class BlasBackend final : public Backend {
 
   void sgemv(const SgemvArgs& v) const override {
     if (api_.sgemv == nullptr) return Backend::sgemv(v);
-    api_.sgemv(kCblasRowMajor, v.trans ? kCblasTrans : kCblasNoTrans, v.m, v.n, v.alpha, v.a, v.lda, v.x, 1, v.beta, v.y, 1);
+    // y's elements in blocks on the shared pool, as sgemm's columns (below): y = A·x splits A's rows, y = Aᵀ·x its
+    // columns. A batch-1 classifier is memory-bound: each block streams its own rows of the weights.
+    const int outs = v.trans ? v.n : v.m;
+    shared_pool_blocks(v.on_shared_pool, outs, 2.0 * v.m * v.n, [&](int o0, int o1) {
+      SgemvArgs b = v;
+      b.y = v.y + o0;
+      if (v.trans) {
+        b.a = v.a + o0;
+        b.n = o1 - o0;
+      } else {
+        b.a = v.a + static_cast<size_t>(o0) * static_cast<size_t>(v.lda);
+        b.m = o1 - o0;
+      }
+      api_.sgemv(kCblasRowMajor, b.trans ? kCblasTrans : kCblasNoTrans, b.m, b.n, b.alpha, b.a, b.lda, b.x, 1, b.beta, b.y, 1);
+    });
   }
 
   void sgemm(const SgemmArgs& p) const override {
-    if (p.on_shared_pool && api_.set_num_threads != nullptr && api_.get_num_threads != nullptr) {
-      // OpenBLAS at one thread while the pool's workers take column blocks of C, each its own single-threaded
-      // call. Measured at 2 threads on this machine: PP-OCRv4 text detection (two ConvTransposes on OpenBLAS
-      // inside a model XNNPACK's pool runs) 7.8-12 ms a run with OpenBLAS's own threads, 6.2 ms so.
+    // Measured at 2 threads on this machine: PP-OCRv4 text detection (two ConvTransposes on OpenBLAS inside a model
+    // XNNPACK's pool runs) 7.8-12 ms a run with OpenBLAS's own threads, 6.4 ms on the shared pool.
+    shared_pool_blocks(p.on_shared_pool, p.n, 2.0 * p.m * p.n * p.k, [&](int n0, int n1) {
+      const float* b = p.trans_b ? p.b + static_cast<size_t>(n0) * static_cast<size_t>(p.ldb) : p.b + n0;
+      api_.sgemm(kCblasRowMajor, p.trans_a ? kCblasTrans : kCblasNoTrans, p.trans_b ? kCblasTrans : kCblasNoTrans, p.m,
+                 n1 - n0, p.k, p.alpha, p.a, p.lda, b, p.ldb, p.beta, p.c + n0, p.ldc);
+    });
+  }
+
+ private:
+  // Runs block(o0, o1) over [0, outs): at once on OpenBLAS's own threads, or, `on_shared_pool` (a model whose other
+  // steps keep neonn's shared pool busy: its workers spin between XNNPACK's operators on the cores OpenBLAS's threads
+  // would need), with OpenBLAS at one thread and the output split into blocks the pool's workers take.
+  template <typename F>
+  void shared_pool_blocks(bool on_shared_pool, int outs, double flops, F&& block) const {
+    if (on_shared_pool && api_.set_num_threads != nullptr && api_.get_num_threads != nullptr) {
       std::lock_guard<std::mutex> lock(threads_mutex_);
       const int threads = api_.get_num_threads();
       if (threads > 1) {
         api_.set_num_threads(1);
-        constexpr int kColumns = 64;  // the narrowest block worth a thread
-        const int blocks = std::max(1, std::min(threads, p.n / kColumns));
-        const double flops = 2.0 * p.m * p.n * p.k;
-        parallel_for(static_cast<size_t>(blocks), flops >= 1 << 20 ? 1 : static_cast<size_t>(blocks), [&](size_t lo, size_t hi) {
-          for (size_t b = lo; b < hi; ++b) {
-            const int n0 = static_cast<int>(static_cast<int64_t>(p.n) * static_cast<int64_t>(b) / blocks);
-            const int n1 = static_cast<int>(static_cast<int64_t>(p.n) * static_cast<int64_t>(b + 1) / blocks);
-            if (n1 == n0) continue;
-            const float* bb = p.trans_b ? p.b + static_cast<size_t>(n0) * static_cast<size_t>(p.ldb) : p.b + n0;
-            call_sgemm(p, n1 - n0, bb, p.c + n0);
-          }
-        });
+        constexpr int kOutputs = 64;  // the narrowest block worth a thread
+        const int blocks = std::max(1, std::min(threads, outs / kOutputs));
+        const size_t grain = flops >= (1 << 20) ? 1 : static_cast<size_t>(blocks);  // small: one block, inline
+        try {
+          parallel_for(static_cast<size_t>(blocks), grain, [&](size_t lo, size_t hi) {
+            for (size_t i = lo; i < hi; ++i) {
+              const int o0 = static_cast<int>(static_cast<int64_t>(outs) * static_cast<int64_t>(i) / blocks);
+              const int o1 = static_cast<int>(static_cast<int64_t>(outs) * static_cast<int64_t>(i + 1) / blocks);
+              if (o1 > o0) block(o0, o1);
+            }
+          });
+        } catch (...) {
+          api_.set_num_threads(threads);
+          throw;
+        }
         api_.set_num_threads(threads);
         return;
       }
     }
-    call_sgemm(p, p.n, p.b, p.c);
-  }
-
- private:
-  // The GEMM of p with n columns of op(B) from b into c.
-  void call_sgemm(const SgemmArgs& p, int n, const float* b, float* c) const {
-    api_.sgemm(kCblasRowMajor, p.trans_a ? kCblasTrans : kCblasNoTrans, p.trans_b ? kCblasTrans : kCblasNoTrans, p.m, n,
-               p.k, p.alpha, p.a, p.lda, b, p.ldb, p.beta, c, p.ldc);
+    block(0, outs);
   }
 
   CblasApi api_;

@@ -5,6 +5,7 @@
 
 #include "../args.h"
 #include "../checked.h"
+#include "../registry.h"
 #include "../status.h"
 
 namespace neonn {
@@ -144,8 +145,10 @@ void run_gemm(const Backend& backend, const GemmCall& call) {
     v.x = s.a;
     v.beta = s.beta;
     v.y = s.c;
+    v.on_shared_pool = shares_pool_with_xnnpack(Registry::instance().active());
     backend.sgemv(v);
   } else {
+    s.on_shared_pool = shares_pool_with_xnnpack(Registry::instance().active());
     backend.sgemm(s);
   }
   backend.count_op();
