@@ -38,6 +38,7 @@ const SUITES = [
   'test/onnx/proto.test.ts',
   'test/model',
   'test/fuzz',
+  'test/xnnpack/winograd.test.ts',
 ];
 
 function run(cmd, args, options) {

@@ -2,6 +2,7 @@
 #include "xnnpack_winograd.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -194,7 +195,9 @@ bool WinogradConv::wanted(const Conv2dCall& c) {
   const bool fits = c.k_h == 3 && c.k_w == 3 && c.stride_h == 1 && c.stride_w == 1 && c.dilation_h == 1 &&
                     c.dilation_w == 1 && c.group == 1 && c.out_h > 0 && c.out_w > 0 && c.c_in > 0 && c.c_out > 0;
   const int env = winograd_env();
-  if (!fits || env < 0) return false;
+  // The transformed weights take 36 floats per channel pair (and XNNPACK packs a copy): up to 144 MB.
+  const bool bounded = c.c_in > 0 && c.c_out > 0 && static_cast<uint64_t>(c.c_in) * static_cast<uint64_t>(c.c_out) <= (uint64_t{1} << 20);
+  if (!fits || !bounded || env < 0) return false;
   if (env > 0) return true;
   // The GEMM must outweigh the transforms (about 9 operations per input and 7 per output channel per pixel, against
   // 2 * 36/16 * Cin * Cout for the products); the tiles past the output's edge must not eat the 4x saving; and there
