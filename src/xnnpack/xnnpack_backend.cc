@@ -215,6 +215,9 @@ class XnnpackBackend final : public Backend, public xnn::RegionHost {
                  xnn::ThreadpoolHandle pool) const override {
     TransposeJob job{src, dst, rows, cols, (rows + xnn::kTransposeBlockRows - 1) / xnn::kTransposeBlockRows, relu};
     if (rows == 1 || cols == 1) job.blocks = 1;
+    // 2-4 rows (an image's channels into NHWC): blocks of columns.
+    job.by_columns = rows >= 2 && rows <= 4 && cols > 1;
+    if (job.by_columns) job.blocks = (cols + xnn::kInterleaveColumns - 1) / xnn::kInterleaveColumns;
     // A small transpose is over before the pool's threads would be woken.
     constexpr size_t kParallelFloats = size_t{1} << 16;
     if (images * rows * cols < kParallelFloats) pool = nullptr;
@@ -229,10 +232,19 @@ class XnnpackBackend final : public Backend, public xnn::RegionHost {
     size_t rows, cols, blocks;
     bool relu;
     std::atomic<uint32_t> bad{0};
+    bool by_columns = false;
 
     static void task(void* context, size_t item) {
       TransposeJob& j = *static_cast<TransposeJob*>(context);
       const size_t image = item / j.blocks, block = item % j.blocks;
+      if (j.by_columns) {
+        const size_t offset = image * j.rows * j.cols, j0 = block * xnn::kInterleaveColumns;
+        const size_t j1 = std::min(j.cols, j0 + xnn::kInterleaveColumns);
+        const uint32_t bad = j.relu ? xnn::interleave_columns<true>(j.src + offset, j.dst + offset, j.rows, j.cols, j0, j1)
+                                    : xnn::interleave_columns<false>(j.src + offset, j.dst + offset, j.rows, j.cols, j0, j1);
+        if (bad != 0) j.bad.fetch_or(1, std::memory_order_relaxed);
+        return;
+      }
       const size_t i0 = j.blocks == 1 ? 0 : block * xnn::kTransposeBlockRows;
       const size_t i1 = j.blocks == 1 ? j.rows : std::min(j.rows, i0 + xnn::kTransposeBlockRows);
       const size_t offset = image * j.rows * j.cols;
