@@ -146,6 +146,24 @@ suite('xnnpack: conv2d', () => {
     }
   });
 
+  test('2-4 channel inputs (the interleaving transposes: four columns at a time, column blocks on the pool) match the reference', () => {
+    for (const c of [2, 3, 4]) {
+      for (const [h, w] of [[1, 5], [3, 7], [9, 13], [100, 97]]) {
+        const x = randomTensor([2, c, h, w], c * 100 + h);
+        const wt = randomTensor([5, c, 1, 1], c);
+        for (const activation of ['none', 'relu'] as const) {
+          const want = on('reference', () => nn.conv2d(x, wt, { activation }));
+          expectClose(on('xnnpack', () => nn.conv2d(x, wt, { activation })).data, want.data, 1e-5, 1e-6);
+        }
+      }
+    }
+    // A NaN in the last column block of a 3-channel image is still found (the conv reruns on the fallback).
+    const x = randomTensor([1, 3, 100, 97], 4);
+    x.data[2 * 9700 + 9699] = NaN;
+    const w = randomTensor([5, 3, 1, 1], 5);
+    expectSameNonFinite(on('xnnpack', () => nn.conv2d(x, w)).data, on('reference', () => nn.conv2d(x, w)).data, 1e-5, 1e-6);
+  });
+
   test('NaN and infinity found by the vectorized 16 x 16 tiles too (16 channels, 8 x 8 pixels)', () => {
     const x = activations([1, 16, 8, 8], 12);
     x.data[5 * 64 + 37] = NaN;
