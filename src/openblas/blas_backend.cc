@@ -99,34 +99,32 @@ class BlasBackend final : public Backend {
  private:
   // Runs block(o0, o1) over [0, outs): at once on OpenBLAS's own threads, or, `on_shared_pool` (a model whose other
   // steps keep neonn's shared pool busy: its workers spin between XNNPACK's operators on the cores OpenBLAS's threads
-  // would need), with OpenBLAS at one thread and the output split into blocks the pool's workers take.
+  // would need), in blocks of kBlockOutputs outputs that the pool's workers take, OpenBLAS at one thread. The blocks
+  // do not depend on the thread count (one thread runs the same blocks in turn): OpenBLAS's kernels may round a
+  // narrower call differently, and results must not change with the threads.
   template <typename F>
   void shared_pool_blocks(bool on_shared_pool, int outs, double flops, F&& block) const {
-    if (on_shared_pool && api_.set_num_threads != nullptr && api_.get_num_threads != nullptr) {
-      std::lock_guard<std::mutex> lock(threads_mutex_);
-      const int threads = api_.get_num_threads();
-      if (threads > 1) {
-        api_.set_num_threads(1);
-        constexpr int kOutputs = 64;  // the narrowest block worth a thread
-        const int blocks = std::max(1, std::min(threads, outs / kOutputs));
-        const size_t grain = flops >= (1 << 20) ? 1 : static_cast<size_t>(blocks);  // small: one block, inline
-        try {
-          parallel_for(static_cast<size_t>(blocks), grain, [&](size_t lo, size_t hi) {
-            for (size_t i = lo; i < hi; ++i) {
-              const int o0 = static_cast<int>(static_cast<int64_t>(outs) * static_cast<int64_t>(i) / blocks);
-              const int o1 = static_cast<int>(static_cast<int64_t>(outs) * static_cast<int64_t>(i + 1) / blocks);
-              if (o1 > o0) block(o0, o1);
-            }
-          });
-        } catch (...) {
-          api_.set_num_threads(threads);
-          throw;
-        }
-        api_.set_num_threads(threads);
-        return;
+    if (!on_shared_pool || api_.set_num_threads == nullptr || api_.get_num_threads == nullptr) return block(0, outs);
+    constexpr int kBlockOutputs = 256;
+    const size_t blocks = static_cast<size_t>((outs + kBlockOutputs - 1) / kBlockOutputs);
+    auto run = [&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) {
+        const int o0 = static_cast<int>(i) * kBlockOutputs;
+        block(o0, std::min(outs, o0 + kBlockOutputs));
       }
+    };
+    if (blocks <= 1 || api_.get_num_threads() <= 1) return run(0, blocks);
+    std::lock_guard<std::mutex> lock(threads_mutex_);
+    const int threads = api_.get_num_threads();
+    if (threads <= 1) return run(0, blocks);
+    api_.set_num_threads(1);
+    try {
+      parallel_for(blocks, flops >= (1 << 20) ? 1 : blocks, run);  // small: inline
+    } catch (...) {
+      api_.set_num_threads(threads);
+      throw;
     }
-    block(0, outs);
+    api_.set_num_threads(threads);
   }
 
   CblasApi api_;
