@@ -164,6 +164,28 @@ suite('xnnpack: Winograd F(4x4, 3x3) convs in NHWC regions', () => {
     errors.push(`${_name}: ${r.err.toExponential(2)}`);
   });
 
+  test('one thread and two give the same bits (the transforms per tile, the GEMM per element, do not depend on them)', () => {
+    const s: ConvSpec = { cin: 40, cout: 36, h: 30, w: 29, after: 'relu' };
+    const x = randomTensor([1, s.cin, s.h, s.w], 21);
+    const before = nn.getThreads();
+    const runAt = (threads: number): Float32Array => {
+      nn.setThreads(threads);
+      const g = nn.loadOnnxSync(convModel(s, 13));
+      try {
+        const [y, layers] = on('xnnpack', () => [Object.values(g.runSync({ x }))[0], g.layers()] as const);
+        expect(layers.some((l) => winogradNote.test(l.choice ?? ''))).toBe(true);
+        return y.data as Float32Array;
+      } finally {
+        g.dispose();
+      }
+    };
+    try {
+      expect(Array.from(runAt(2))).toEqual(Array.from(runAt(1)));
+    } finally {
+      nn.setThreads(before);
+    }
+  });
+
   test('NEONN_WINOGRAD=off: the same conv runs as XNNPACK’s direct conv (and matches as tightly as a direct sum)', () => {
     const s: ConvSpec = { cin: 37, cout: 45, h: 17, w: 15 };
     const r = compareWith('off', convModel(s, 3), randomTensor([1, s.cin, s.h, s.w], 11));
