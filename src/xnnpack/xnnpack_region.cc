@@ -258,11 +258,12 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   const Api& api = host.api();
   size_t made = 0, winograds = 0, winograd_floats = 0;
   winograd_.resize(nn);
-  // A quantized model's float stretches round values to quantization grids: Winograd's rounding, some 10x a direct
-  // sum's, would move values across the grids' rounding points (region.h).
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     ops_.push_back(nullptr);
+    // Winograd where it pays (xnnpack_winograd.h), in fp32, and not in a quantized model's float stretches: they round
+    // values to quantization grids, and Winograd's rounding, some 10x a direct sum's, would move values across the
+    // grids' rounding points (region.h).
     if (n.kind == RegionNode::Kind::kConv && !folded[k] && !half && !g.direct_sums && WinogradConv::wanted(n.conv)) {
       const Conv2dCall& c = n.conv;
       winograd_[k] = std::make_unique<WinogradConv>(api, c, lo[k], hi[k], out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(c.c_out), pool);
