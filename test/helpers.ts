@@ -103,3 +103,14 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rto
     }
   }
 }
+
+/** f() with `backend` selected, the backend before it restored after (also when f throws). */
+export function onBackend<T>(backend: string, f: () => T): T {
+  const before = nn.getBackend();
+  nn.setBackend(backend);
+  try {
+    return f();
+  } finally {
+    nn.setBackend(before);
+  }
+}

@@ -11,7 +11,7 @@ import * as path from 'path';
 
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
-import { expectClose, randomTensor } from '../helpers';
+import { expectClose, onBackend as on, randomTensor } from '../helpers';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -27,16 +27,6 @@ afterAll(() => {
   nn.setBackend(initialBackend);
   nn.setThreads(initialThreads);
 });
-
-function on<T>(backend: string, f: () => T): T {
-  const before = nn.getBackend();
-  nn.setBackend(backend);
-  try {
-    return f();
-  } finally {
-    nn.setBackend(before);
-  }
-}
 
 /** A MobileNet-like body: conv, depthwise conv with ReLU, max pooling, a 1x1 conv, global pooling, a classifier. */
 function body(seed: number): nn.Sequential {

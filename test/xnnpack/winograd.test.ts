@@ -13,7 +13,7 @@ import * as path from 'path';
 
 import * as nn from '../../lib';
 import { encode, floatInit, ints, flt, port, type Node } from '../onnx/builders';
-import { randomTensor } from '../helpers';
+import { onBackend as on, randomTensor } from '../helpers';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -25,16 +25,6 @@ const suite = available ? describe : describe.skip;
 
 const initialBackend = nn.getBackend();
 afterAll(() => nn.setBackend(initialBackend));
-
-function on<T>(backend: string, f: () => T): T {
-  const before = nn.getBackend();
-  nn.setBackend(backend);
-  try {
-    return f();
-  } finally {
-    nn.setBackend(before);
-  }
-}
 
 interface ConvSpec {
   cin: number;

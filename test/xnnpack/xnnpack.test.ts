@@ -10,7 +10,7 @@ import * as path from 'path';
 
 import * as nn from '../../lib';
 import { convOracle, poolOracle, PoolOracleOptions } from '../conv-oracle';
-import { expectClose, randomTensor } from '../helpers';
+import { expectClose, onBackend as on, randomTensor } from '../helpers';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -26,16 +26,6 @@ afterAll(() => {
   nn.setBackend(initialBackend);
   nn.setThreads(initialThreads);
 });
-
-function on<T>(backend: string, f: () => T): T {
-  const before = nn.getBackend();
-  nn.setBackend(backend);
-  try {
-    return f();
-  } finally {
-    nn.setBackend(before);
-  }
-}
 
 const stats = (name: string): nn.BackendInfo => nn.backends().find((b) => b.name === name)!;
 
