@@ -94,6 +94,11 @@ RegionValue nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
   return v;
 }
 
+/// Nodes that map each value alone, whatever the buffer's order: they may read a plain value (and make one).
+bool elementwise(RegionNode::Kind k) {
+  return k == RegionNode::Kind::kClamp || k == RegionNode::Kind::kUnary || k == RegionNode::Kind::kKernel;
+}
+
 bool quantized_kind(RegionNode::Kind k) {
   return k == RegionNode::Kind::kQConv || k == RegionNode::Kind::kQAdd || k == RegionNode::Kind::kQGlobalAvg ||
          k == RegionNode::Kind::kQMaxPool || k == RegionNode::Kind::kQConcat || k == RegionNode::Kind::kQuantize ||
@@ -440,10 +445,12 @@ bool generic_candidate(const Step& s, const ConstTable& consts, bool fp16, Candi
     const KernelTensorSpec& t = s.kernel_inputs[k];
     TensorRef r;
     if (t.present) {
-      if (k > 0 && t.ref.kind != BufferRef::Kind::kConst) return false;  // scales or sizes computed: not fixed
+      // An empty tensor (an exporter's roi of no values) is fixed whatever buffer holds it: it has nothing to read.
+      const bool empty = std::find(t.shape.begin(), t.shape.end(), int64_t{0}) != t.shape.end();
+      if (k > 0 && !empty && t.ref.kind != BufferRef::Kind::kConst) return false;  // scales or sizes computed: not fixed
       r.dtype = t.dtype;
       r.shape = t.shape;
-      r.data = k == 0 ? static_cast<void*>(xs.data()) : const_cast<float*>(consts[t.ref.index].data() + t.ref.offset);
+      r.data = k == 0 || empty ? static_cast<void*>(xs.data()) : const_cast<float*>(consts[t.ref.index].data() + t.ref.offset);
     }
     probe.inputs.push_back(r);
   }
@@ -589,9 +596,20 @@ bool candidate(const Step& s, const ValueArgs& args, Candidate* out) {
       break;
     }
     case Op::kTranspose: {
+      const TransposeArgs a = decode_transpose(args);
+      if (a.shape.rank == 4 && a.perm.size() == 4 && a.perm[0] == 0 && a.perm[1] == 2 && a.perm[2] == 3 && a.perm[3] == 1) {
+        // NCHW -> NHWC (a detector head's, before its Reshape): the region's own buffer, handed out as it is.
+        const int64_t* d = a.shape.d;
+        c.node.kind = RegionNode::Kind::kToPlain;
+        c.inputs = {s.args[0].buffer};
+        c.input_shapes = {nchw(d[0], d[1], d[2], d[3])};
+        c.output = s.args[1].buffer;
+        c.output_shape = nchw(d[0], d[2], d[3], d[1]);
+        c.output_shape.plain = true;
+        break;
+      }
       // A channel shuffle: x viewed as [N, c1, .., ck, H, W] with only the middle (channel) dims permuted, so
       // each pixel's channels are reordered and nothing else moves.
-      const TransposeArgs a = decode_transpose(args);
       const int r = a.shape.rank;
       if (r < 4 || static_cast<int>(a.perm.size()) != r || a.perm[0] != 0 || a.perm[r - 2] != r - 2 || a.perm[r - 1] != r - 1) {
         return false;
@@ -710,6 +728,8 @@ struct Growing {
       if (found != SIZE_MAX) {
         const RegionValue& have = graph.values[found];
         const RegionValue& want = c.input_shapes[k];
+        // A plain value's buffer is not NHWC: only what maps each value alone reads it.
+        if (have.plain && !elementwise(c.node.kind)) return false;
         if (want.n != 0 && have.q8 != want.q8) return false;
         if (want.n != 0 && (have.n != want.n || have.c != want.c || have.h != want.h || have.w != want.w)) return false;
         // An 8-bit value is read with the scale and zero point it was written with.
@@ -747,6 +767,7 @@ struct Growing {
       c.output_shape = graph.values[ids[0]];
       c.output_shape.entry = false;
     }
+    if (c.node.kind == RegionNode::Kind::kKernel) c.output_shape.plain = ids[0] < graph.values.size() && graph.values[ids[0]].plain;
     if (c.node.kind == RegionNode::Kind::kQMaxPool) {
       // A max pooling of a region value keeps its scale and zero point; of an entry, none is known: not here.
       if (ids[0] < graph.values.size()) {
@@ -788,7 +809,7 @@ std::string region_key(const RegionGraph& g, int threads) {
   };
   for (const RegionValue& v : g.values) {
     add({static_cast<int64_t>(v.n), static_cast<int64_t>(v.c), static_cast<int64_t>(v.h), static_cast<int64_t>(v.w),
-         v.entry ? 1 : 0, v.exit ? 1 : 0, v.q8 ? (v.u8 ? 2 : 1) : 0});
+         v.entry ? 1 : 0, v.exit ? 1 : 0, v.q8 ? (v.u8 ? 2 : 1) : 0, v.plain ? 1 : 0});
   }
   for (const RegionNode& n : g.nodes) {
     k += ";" + std::to_string(static_cast<int>(n.kind)) + "/" + std::to_string(static_cast<int>(n.fn));

@@ -26,6 +26,10 @@ struct RegionValue {
   size_t n = 0, c = 0, h = 0, w = 0;
   bool entry = false;
   bool exit = false;
+  /// The buffer holds the value in its own row-major order, not transposed to NHWC: n, c, h, w are the dims of that
+  /// order. A kToPlain node's output (the NHWC buffer is already its Transpose) and what elementwise nodes make of
+  /// it; only elementwise nodes read it, and as an exit it is copied out as it is.
+  bool plain = false;
   /// Quantized regions: an 8-bit value, `u8` when the program holds it as uint8 (else int8), with the scale and
   /// zero point its producer (or, for an entry, its readers) quantized it with.
   bool q8 = false;
@@ -49,7 +53,7 @@ struct QuantConv {
 };
 
 struct RegionNode {
-  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kChannels, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize, kQTable } kind = Kind::kConv;
+  enum class Kind { kConv, kPool, kClamp, kUnary, kBinary, kGemm, kConcat, kPixels, kKernel, kChannels, kQConv, kQAdd, kQGlobalAvg, kQMaxPool, kQConcat, kQuantize, kDequantize, kQTable, kToPlain } kind = Kind::kConv;
   /// kUnary: sigmoid, tanh, leaky ReLU (slope `alpha`) or hard swish; kBinary: add, sub, mul, div with numpy broadcasting of
   /// the inputs' NCHW shapes (which XNNPACK's NHWC broadcasting of the same dims keeps).
   enum class Fn { kSigmoid, kTanh, kLeakyRelu, kHardSwish, kAdd, kSub, kMul, kDiv } fn = Fn::kAdd;
@@ -66,6 +70,7 @@ struct RegionNode {
   /// kChannels (a channel shuffle's Transpose, one output of a channel Split): output channel c is input channel
   /// channel_map[c], at every pixel.
   std::vector<uint32_t> channel_map;
+  /// kToPlain: a Transpose of a 4-D value to [N, H, W, C], its input's NHWC buffer as it is (no work: a plain value).
   /// kKernel: an elementwise float32 generic kernel of the op schema (HardSigmoid, Exp, Erf, Gelu, ...), run on the
   /// region's NHWC buffer as it is (the layout does not matter to it); fp32 regions only.
   const KernelDef* kernel = nullptr;

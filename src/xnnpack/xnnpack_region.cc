@@ -134,6 +134,11 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     if (n.kind == RegionNode::Kind::kConv && n.conv.activation == Activation::kRelu) lo[k] = 0.0f;
+    if (n.kind == RegionNode::Kind::kToPlain) {
+      // The NHWC buffer is already the Transpose's result: the output is its input's buffer.
+      alias[n.output] = alias[n.inputs[0]];
+      folded[k] = true;
+    }
     if (n.kind == RegionNode::Kind::kClamp) {
       const size_t v = n.inputs[0];
       const size_t p = producer[v];
@@ -391,7 +396,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       case RegionNode::Kind::kPixels:
       case RegionNode::Kind::kKernel:
       case RegionNode::Kind::kChannels:
-        break;  // in run()
+      case RegionNode::Kind::kToPlain:
+        break;  // in run(), or no work
       case RegionNode::Kind::kQConv:
       case RegionNode::Kind::kQAdd:
       case RegionNode::Kind::kQGlobalAvg:
@@ -434,17 +440,19 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   }
   bytes_ = 0;
   for (size_t b : node_bytes_) bytes_ += b;
-  size_t entries = 0, exits = 0;
+  size_t entries = 0, exits = 0, plain_exits = 0;
   for (const RegionValue& v : g.values) {
     entries += v.entry ? 1 : 0;
-    exits += v.exit ? 1 : 0;
+    exits += v.exit && !v.plain ? 1 : 0;
+    plain_exits += v.exit && v.plain ? 1 : 0;
   }
   const char* precision = half ? " in fp16" : g.fp16 ? " in fp32 (fp16 asked for; XNNPACK has no fp16 on this CPU)" : "";
   describe_ = std::string("NHWC region on XNNPACK") + precision + ": " + std::to_string(nn) + " steps (" +
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + ") as " +
               std::to_string(made + winograds) + " operators (" + std::to_string(folds) + " clamps folded" +
               (winograds != 0 ? ", " + std::to_string(winograds) + " 3x3 convs as Winograd F(4x4, 3x3)" : std::string()) + "), " +
-              std::to_string(entries) + " transposes in, " + std::to_string(exits) + " out";
+              std::to_string(entries) + " transposes in, " + std::to_string(exits) + " out" +
+              (plain_exits != 0 ? ", " + std::to_string(plain_exits) + " copied out as they are (NHWC Transposes)" : std::string());
 }
 
 bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
@@ -538,7 +546,12 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   }
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
-    if (r.exit) transpose(fp32_of(v), exits[v], r.n, r.h * r.w, r.c);
+    if (!r.exit) continue;
+    if (r.plain) {
+      std::memcpy(exits[v], fp32_of(v), r.elements() * sizeof(float));
+    } else {
+      transpose(fp32_of(v), exits[v], r.n, r.h * r.w, r.c);
+    }
   }
   const Backend& counted = host_.counted();
   for (const RegionNode& n : graph_.nodes) {

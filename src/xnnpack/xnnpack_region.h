@@ -24,11 +24,7 @@ class RegionHost {
                          ThreadpoolHandle pool) const = 0;
   /// The backend whose counters the region's ops move.
   virtual const Backend& counted() const = 0;
-  /// Plans a quantized graph (graph.quantized): its convs on XNNPACK's qs8 operators, int8 NHWC buffers.
-/// Throws a RangeError when XNNPACK refuses a node.
-std::unique_ptr<RegionPlan> make_quantized_region_plan(const RegionHost& host, const RegionGraph& graph);
-
-/// Whether XNNPACK runs fp16 operators on this CPU (see fp16_supported).
+  /// Whether XNNPACK runs fp16 operators on this CPU (see fp16_supported).
   virtual bool fp16() const = 0;
 };
 

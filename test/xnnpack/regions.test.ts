@@ -308,6 +308,95 @@ suite('xnnpack: NHWC regions', () => {
     g.dispose();
   });
 
+  test("a nearest Resize whose roi is an empty constant (as exporters write it) stays in the region", () => {
+    const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'Relu', input: ['c1'], output: ['r'] },
+        { opType: 'Resize', input: ['r', 'roi', 'scales'], output: ['up'], attribute: [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')] },
+        { opType: 'Add', input: ['up', 'x2'], output: ['s'] },
+        conv('s', 'w2', 'y', 1),
+      ],
+      [port('x', [1, 4, 6, 5]), port('x2', [1, 6, 12, 10])],
+      [port('y', [1, 3, 12, 10])],
+      [
+        cw(6, 4, 3, 1),
+        cw(3, 6, 1, 2),
+        { name: 'roi', dims: [0], dataType: onnx.TensorProto.DataType.FLOAT },
+        { name: 'scales', dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1, 1, 2, 2] },
+      ],
+    );
+    const r = regionNotes(model, { x: randomTensor([1, 4, 6, 5], 22), x2: randomTensor([1, 6, 12, 10], 23) });
+    expect(r.notes).toEqual(new Set(['NHWC region on XNNPACK: 4 steps (0-3) as 3 operators (0 clamps folded), 2 transposes in, 1 out']));
+  });
+
+  test("a detector head's Transpose to NHWC, and the Reshape and Sigmoid after it, stay in the region: the NHWC buffer is copied out as it is", () => {
+    const ints = (name: string, v: number[]): onnx.ITensorProto => ({ name, dims: [v.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: v });
+    const perm = { name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 3, 1] };
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'Relu', input: ['c1'], output: ['r1'] },
+        conv('r1', 'w2', 'cls', 1),
+        { opType: 'Transpose', input: ['cls'], output: ['tc'], attribute: [perm] },
+        { opType: 'Reshape', input: ['tc', 'rows'], output: ['rc'] },
+        { opType: 'Sigmoid', input: ['rc'], output: ['y'] },
+        conv('r1', 'w3', 'box', 1),
+        { opType: 'Transpose', input: ['box'], output: ['tb'], attribute: [perm] },
+        { opType: 'Reshape', input: ['tb', 'rows4'], output: ['boxes'] },
+      ],
+      [port('x', [2, 4, 7, 6])],
+      [port('y', [2, 42, 3]), port('boxes', [2, 42, 4])],
+      [cw(8, 4, 3, 1), cw(3, 8, 1, 2), cw(4, 8, 1, 3), ints('rows', [2, -1, 3]), ints('rows4', [2, -1, 4])],
+    );
+    const feed = { x: randomTensor([2, 4, 7, 6], 24) };
+    const g = nn.loadOnnxSync(model);
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    expect(got.y.shape).toEqual([2, 42, 3]);
+    expectClose(got.y.data, want.y.data, 1e-5, 1e-6);
+    expectClose(got.boxes.data, want.boxes.data, 1e-4, 1e-5);
+    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(
+      new Set(['NHWC region on XNNPACK: 6 steps (0-5) as 4 operators (0 clamps folded), 1 transposes in, 0 out, 2 copied out as they are (NHWC Transposes)']),
+    );
+    // NaN in the input: the region hands the run to the steps, which give the reference's NaNs.
+    const bad = randomTensor([2, 4, 7, 6], 25);
+    bad.data[17] = NaN;
+    const wantBad = on('reference', () => g.runSync({ x: bad }));
+    const gotBad = on('xnnpack', () => g.runSync({ x: bad }));
+    expect(special(gotBad.boxes.data)).toEqual(special(wantBad.boxes.data));
+    expect(special(gotBad.boxes.data).length).toBeGreaterThan(0);
+    g.dispose();
+    if (!/fp16: yes/.test(info?.config ?? '')) return;
+    // In fp16: the copies out come from the staging buffer the exits are converted into.
+    const h = nn.loadOnnxSync(model, { precision: 'fp16' });
+    const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
+    for (const name of ['y', 'boxes']) {
+      const scale = Math.max(...Array.from(want[name].data, Math.abs));
+      expect(Math.max(...Array.from(y16[name].data, (v, i) => Math.abs(v - want[name].data[i]))) / scale).toBeLessThan(1e-2);
+    }
+    expect(l16.some((l) => /^NHWC region on XNNPACK in fp16: 6 steps.*2 copied out as they are/.test(l.choice ?? ''))).toBe(true);
+    h.dispose();
+  });
+
+  test('a value transposed to NHWC and then read as NCHW by a conv ends the region before that conv', () => {
+    const model = encode(
+      [
+        conv('x', 'w1', 'c1', 3),
+        { opType: 'Relu', input: ['c1'], output: ['r1'] },
+        { opType: 'Transpose', input: ['r1'], output: ['t'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 3, 1] }] },
+        conv('t', 'w2', 'y', 1),
+      ],
+      [port('x', [1, 4, 6, 5])],
+      [port('y', [1, 3, 5, 8])],
+      [cw(8, 4, 3, 1), cw(3, 6, 1, 2)],
+    );
+    const r = regionNotes(model, { x: randomTensor([1, 4, 6, 5], 26) });
+    // The conv (its ReLU fused) and the Transpose make the region; the conv reading the transposed value runs after it.
+    expect(r.notes).toEqual(new Set(['NHWC region on XNNPACK: 2 steps (0-1) as 1 operators (0 clamps folded), 1 transposes in, 0 out, 1 copied out as they are (NHWC Transposes)']));
+  });
+
   test('elementwise generic kernels (HardSigmoid, Exp, Gelu) run inside an fp32 region on its NHWC buffer; fp16 regions stop at them', () => {
     const flt = (name: string, f: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f });
     const model = encode(
