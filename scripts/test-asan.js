@@ -39,6 +39,7 @@ const SUITES = [
   'test/model',
   'test/fuzz',
   'test/xnnpack/winograd.test.ts',
+  'test/xnnpack/nhwc-kernels.test.ts',
 ];
 
 function run(cmd, args, options) {

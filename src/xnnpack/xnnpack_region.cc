@@ -26,6 +26,7 @@
 #include "../parallel.h"
 #include "xnnpack_layout.h"
 #include "xnnpack_util.h"
+#include "xnnpack_nhwc.h"
 #include "xnnpack_winograd.h"
 
 namespace neonn {
@@ -84,6 +85,9 @@ class XnnpackRegionPlan final : public RegionPlan {
   std::vector<std::unique_ptr<OperatorPtr>> ops_;  // per node; null for a folded clamp, a concat, a Winograd conv
   std::vector<std::unique_ptr<WinogradConv>> winograd_;  // per node: a 3x3 conv computed as F(4x4, 3x3), or null
   float* winograd_scratch_ = nullptr;                   // shared by them (one run at a time)
+  std::vector<std::unique_ptr<MaxPoolNhwc>> max_pools_;  // per node: a max pooling on neonn's kernel, or null
+  std::vector<std::unique_ptr<DwConvNhwc>> dw_convs_;    // per node: a depthwise 3x3 conv on neonn's kernel, or null
+  std::vector<std::unique_ptr<NarrowConvNhwc>> narrow_convs_;  // per node: a conv of <= 16 outputs on neonn's, or null
   struct Copy {
     size_t node, value, channel;  // a concat input copied into its channels of the concat's buffer
   };
@@ -277,6 +281,45 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       ++winograds;
       continue;
     }
+#if defined(__x86_64__)
+    // Depthwise 3x3 convs in fp32 on neonn's kernel where this CPU has one (xnnpack_nhwc.h).
+    if (n.kind == RegionNode::Kind::kConv && !folded[k] && !half) {
+      const size_t stride = out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(n.conv.c_out);
+      if (std::unique_ptr<DwConvNhwc> dw = make_dw_conv_nhwc(n.conv, lo[k], hi[k], stride)) {
+        node_bytes_[k] += (dw->w.size() + dw->bias.size()) * sizeof(float);
+        dw_convs_.resize(nn);
+        dw_convs_[k] = std::move(dw);
+        ++made;
+        continue;
+      }
+      if (std::unique_ptr<NarrowConvNhwc> nc = make_narrow_conv_nhwc(n.conv, lo[k], hi[k], stride)) {
+        node_bytes_[k] += (nc->w.size() + nc->bias.size()) * sizeof(float);
+        narrow_convs_.resize(nn);
+        narrow_convs_[k] = std::move(nc);
+        ++made;
+        continue;
+      }
+    }
+    // Max pooling in fp32 on neonn's kernel: XNNPACK's for x86 takes four channels a step (SSE) whatever the CPU.
+    if (n.kind == RegionNode::Kind::kPool && !folded[k] && !half && n.pool.kind == PoolKind::kMax && n.pool.dilation_h == 1 &&
+        n.pool.dilation_w == 1) {
+      const Pool2dCall& c = n.pool;
+      MaxPoolNhwc p;
+      p.n = static_cast<size_t>(c.n), p.in_h = static_cast<size_t>(c.in_h), p.in_w = static_cast<size_t>(c.in_w);
+      p.channels = static_cast<size_t>(c.c), p.out_h = static_cast<size_t>(c.out_h), p.out_w = static_cast<size_t>(c.out_w);
+      p.k_h = static_cast<size_t>(c.k_h), p.k_w = static_cast<size_t>(c.k_w);
+      p.stride_h = static_cast<size_t>(c.stride_h), p.stride_w = static_cast<size_t>(c.stride_w);
+      p.pad_top = static_cast<size_t>(c.pad_top), p.pad_left = static_cast<size_t>(c.pad_left);
+      p.y_stride = out_stride[k] != 0 ? out_stride[k] : p.channels;
+      p.lo = lo[k], p.hi = hi[k];
+      if (max_pool_nhwc_fits(p)) {
+        max_pools_.resize(nn);
+        max_pools_[k] = std::make_unique<MaxPoolNhwc>(p);
+        ++made;
+        continue;
+      }
+    }
+#endif
     if (n.kind == RegionNode::Kind::kKernel && half) throw_range_error("NHWC region: a generic kernel in an fp16 region");
     if (folded[k] || n.kind == RegionNode::Kind::kConcat || n.kind == RegionNode::Kind::kPixels ||
         n.kind == RegionNode::Kind::kKernel || n.kind == RegionNode::Kind::kChannels) {
@@ -479,6 +522,18 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   for (size_t k = 0; k < ops_.size(); ++k) {
     if (ops_[k]) run_op(*ops_[k]);
     const RegionNode& node = graph_.nodes[k];
+    if (k < dw_convs_.size() && dw_convs_[k]) {
+      dw_conv_nhwc(*dw_convs_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),
+                   reinterpret_cast<float*>(buffer_of_[node.output]));
+    }
+    if (k < narrow_convs_.size() && narrow_convs_[k]) {
+      narrow_conv_nhwc(*narrow_convs_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),
+                       reinterpret_cast<float*>(buffer_of_[node.output]));
+    }
+    if (k < max_pools_.size() && max_pools_[k]) {
+      max_pool_nhwc(*max_pools_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),
+                    reinterpret_cast<float*>(buffer_of_[node.output]));
+    }
     if (winograd_[k]) {
       winograd_[k]->run(reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]), reinterpret_cast<float*>(buffer_of_[node.output]),
                         winograd_scratch_);

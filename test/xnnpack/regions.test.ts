@@ -12,6 +12,7 @@ import * as path from 'path';
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
 import { expectClose, onBackend as on, randomTensor } from '../helpers';
+import { constant, conv, cw, encode, port, regionNotes, special } from './region-graphs';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -48,56 +49,6 @@ function body(seed: number): nn.Sequential {
   );
 }
 
-
-const special = (a: ArrayLike<number>): string[] => Array.from(a).flatMap((v, i) => (Number.isFinite(v) ? [] : [`${i}:${v}`]));
-
-/** ONNX builders for the graphs below. */
-const cw = (o: number, i: number, k: number, seed: number): onnx.ITensorProto => ({
-  name: `w${seed}`,
-  dims: [o, i, k, k],
-  dataType: onnx.TensorProto.DataType.FLOAT,
-  floatData: [...randomTensor([o, i, k, k], seed).data],
-});
-const conv = (x: string, wname: string, y: string, k: number): onnx.INodeProto => ({
-  opType: 'Conv',
-  input: [x, wname],
-  output: [y],
-  attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [k >> 1, k >> 1, k >> 1, k >> 1] }],
-});
-const port = (name: string, shape: number[]): onnx.IValueInfoProto => ({
-  name,
-  type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
-});
-const constant = (name: string, dims: number[], seed: number): onnx.ITensorProto => ({
-  name,
-  dims,
-  dataType: onnx.TensorProto.DataType.FLOAT,
-  floatData: [...randomTensor([dims.reduce((a, b) => a * b, 1)], seed).data].map((v) => v + 2),
-});
-function encode(nodes: onnx.INodeProto[], inputs: onnx.IValueInfoProto[], outputs: onnx.IValueInfoProto[], initializer: onnx.ITensorProto[], opset = 13): Uint8Array {
-  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: opset }], graph: { name: 'g', node: nodes, input: inputs, output: outputs, initializer } }).finish();
-}
-
-/**
- * `model` on reference and on xnnpack (close to 1e-4) with the notes of its regions; and, where XNNPACK runs
- * fp16 here, loaded with precision 'fp16' (within 1e-2 of the reference's largest output) with its notes (null
- * where it does not).
- */
-function regionNotes(model: Uint8Array, feed: Record<string, nn.Tensor>): { notes: Set<string>; fp16: Set<string> | null } {
-  const notesOf = (layers: nn.OnnxLayer[]) => new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
-  const g = nn.loadOnnxSync(model);
-  const want = on('reference', () => g.runSync(feed));
-  const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
-  expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
-  g.dispose();
-  if (!/fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '')) return { notes: notesOf(layers), fp16: null };
-  const h = nn.loadOnnxSync(model, { precision: 'fp16' });
-  const [y16, l16] = on('xnnpack', () => [h.runSync(feed), h.layers()] as const);
-  const scale = Math.max(...Array.from(want.y.data, Math.abs));
-  expect(Math.max(...Array.from(y16.y.data, (v, i) => Math.abs(v - want.y.data[i]))) / scale).toBeLessThan(1e-2);
-  h.dispose();
-  return { notes: notesOf(layers), fp16: notesOf(l16) };
-}
 
 suite('xnnpack: NHWC regions', () => {
   test('a model runs as one region: the reference results, and layers() says so per conv', () => {

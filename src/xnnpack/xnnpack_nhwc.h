@@ -1,0 +1,68 @@
+// neonn's own NHWC kernels for the ops of a region where XNNPACK's are slow on
+// a CPU: its x86 max pooling is SSE-only (four channels a step), while a 2x2
+// pooling of 16 to 64 channels is a few vector maxima per output pixel; its
+// depthwise convs load each tap's weights and an input pointer per output pixel
+// (an indirection buffer), where a row of pixels can keep one channel block's
+// nine weights in registers; its f32 GEMMs on AVX-512 compute 32 output
+// channels a step, so that a conv with 16 or fewer wastes half or more of each.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "../ops/conv.h"
+
+namespace neonn {
+namespace xnn {
+
+/// A max pooling of an NHWC buffer (no dilation): the window's taps inside the input only (ONNX's padding never
+/// wins a maximum), then clamped to [lo, hi]. Output pixels `y_stride` floats apart (a concat's channels).
+struct MaxPoolNhwc {
+  size_t n = 0, in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
+  size_t k_h = 1, k_w = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, y_stride = 0;
+  float lo = 0, hi = 0;
+};
+
+/// Whether `p` is one max_pool_nhwc computes: every window holds an input pixel.
+bool max_pool_nhwc_fits(const MaxPoolNhwc& p);
+
+/// Runs it on neonn's thread pool (over output rows).
+void max_pool_nhwc(const MaxPoolNhwc& p, const float* x, float* y);
+
+/// A depthwise 3x3 conv of an NHWC buffer (one input channel per group, one output channel per input channel),
+/// stride 1 or 2, no dilation; the bias added, then clamped to [lo, hi]. Output pixels `y_stride` floats apart.
+struct DwConvNhwc {
+  size_t n = 0, in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0, stride = 1, pad_top = 0, pad_left = 0, y_stride = 0;
+  float lo = 0, hi = 0;
+  std::vector<float> w;     ///< [channels rounded up to 16 / 16][9 taps][16], zero past the channels
+  std::vector<float> bias;  ///< [channels rounded up to 16], zero past the channels (and without a bias)
+  /// The kernel this CPU runs (AVX-512 with FMA on x86-64), or null: then XNNPACK's.
+  void (*rows)(const DwConvNhwc& p, const float* x, float* y, size_t begin, size_t end) = nullptr;
+};
+
+/// The plan of `c` on neonn's kernel, or null when it is not one (or this CPU has no kernel for it).
+std::unique_ptr<DwConvNhwc> make_dw_conv_nhwc(const Conv2dCall& c, float lo, float hi, size_t y_stride);
+
+/// Runs it on neonn's thread pool (over output rows).
+void dw_conv_nhwc(const DwConvNhwc& p, const float* x, float* y);
+
+/// A conv of one group with at most 16 output channels (a stem's, a detector head's): each output pixel's channels as
+/// one vector, eight pixels at a time; any kernel size, stride and padding, no dilation.
+struct NarrowConvNhwc {
+  size_t n = 0, in_h = 0, in_w = 0, c_in = 0, c_out = 0, out_h = 0, out_w = 0, k_h = 1, k_w = 1;
+  size_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, y_stride = 0;
+  float lo = 0, hi = 0;
+  std::vector<float> w;     ///< [k_h][k_w][c_in][16], zero past c_out
+  std::vector<float> bias;  ///< [16], zero past c_out (and without a bias)
+  void (*rows)(const NarrowConvNhwc& p, const float* x, float* y, size_t begin, size_t end) = nullptr;
+};
+
+/// The plan of `c` on neonn's kernel, or null when it is not one (or this CPU has no kernel for it).
+std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float lo, float hi, size_t y_stride);
+
+/// Runs it on neonn's thread pool (over output rows).
+void narrow_conv_nhwc(const NarrowConvNhwc& p, const float* x, float* y);
+
+}  // namespace xnn
+}  // namespace neonn
