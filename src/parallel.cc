@@ -97,6 +97,11 @@ thread_local bool t_holds_pool = false;
 // 15.4 / 16.0 ms), and under a spinning second process openblas went from 2-3x its old time to within 20%.
 constexpr uint32_t kLoopFlags = PTHREADPOOL_FLAG_YIELD_WORKERS;
 
+// Set while this thread runs an NHWC region (SpinningWorkers): its loops sit between XNNPACK operators, whose
+// workers spin for the next job, and a loop that put them to sleep made the next operator wake them (Teams
+// background segmentation at 2 threads: 1.9 -> 2.1 ms when its depthwise convs moved onto neonn's loops).
+thread_local bool t_spin = false;
+
 class SharedPool {
  public:
   // One parallel call at a time: pthreadpool serializes its callers on a
@@ -166,7 +171,7 @@ void run_pool(size_t n, size_t chunks, const detail::RangeTask& task) {
   PoolLease lease;
   if (lease.get() == nullptr) return run_inline(n, task);
   Job job(task, n, chunks);
-  pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(lease.get()), &run_chunk, &job, chunks, kLoopFlags);
+  pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(lease.get()), &run_chunk, &job, chunks, t_spin ? 0 : kLoopFlags);
   if (job.failed.load(std::memory_order_acquire)) rethrow(job.error);
 }
 
@@ -363,6 +368,19 @@ PoolLease::~PoolLease() {
   if (pool_ == nullptr) return;
   t_holds_pool = false;
   shared().gate.unlock();
+#endif
+}
+
+SpinningWorkers::SpinningWorkers() {
+#if NEONN_HAVE_XNNPACK
+  was_ = t_spin;
+  t_spin = true;
+#endif
+}
+
+SpinningWorkers::~SpinningWorkers() {
+#if NEONN_HAVE_XNNPACK
+  t_spin = was_;
 #endif
 }
 

@@ -77,6 +77,20 @@ class PoolLease {
   void* pool_ = nullptr;
 };
 
+/// While alive, the loops this thread starts leave the pool's workers spinning for the next job, as XNNPACK's
+/// operators do, instead of putting them to sleep: for loops between XNNPACK operators (an NHWC region's own
+/// kernels), where the next operator would otherwise wake them again.
+class SpinningWorkers {
+ public:
+  SpinningWorkers();
+  ~SpinningWorkers();
+  SpinningWorkers(const SpinningWorkers&) = delete;
+  SpinningWorkers& operator=(const SpinningWorkers&) = delete;
+
+ private:
+  bool was_ = false;
+};
+
 /// Items of the cheapest kind of work (a float copied or compared) worth
 /// handing to another thread: waking one and sharing cache lines costs about
 /// this much. Callers divide by the work per item to get a grain.

@@ -500,6 +500,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
 
 bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std::vector<float*>& exits) const {
   std::lock_guard<std::mutex> lock(mutex_);
+  const SpinningWorkers spinning;  // neonn's loops here run between XNNPACK's operators
   const Api& api = host_.api();
   const size_t nv = graph_.values.size();
   // The pool is held per XNNPACK call, not for the region: its generic kernels run neonn's loops on it in between.
