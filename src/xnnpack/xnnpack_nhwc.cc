@@ -2,6 +2,7 @@
 #include "xnnpack_nhwc.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 
@@ -220,9 +221,13 @@ NEONN_ALWAYS_INLINE void dw_rows_impl(const DwConvNhwc& p, const float* x, float
 }
 
 // The narrow conv's output rows [begin, end): per output pixel one vector of its (up to 16) channels; eight pixels at
-// a time where every tap's column is inside the input, one at a time at the edges.
+// a time where every tap's column is inside the input, one at a time at the edges. kNchw: x is the region's NCHW
+// entry itself (the conv reads it where it lies: no transpose in).
+template <bool kNchw>
 NEONN_ALWAYS_INLINE void narrow_rows_impl(const NarrowConvNhwc& p, const float* x, float* y, size_t begin, size_t end) {
   const size_t cin = p.c_in, sw = p.stride_w, kw = p.k_w;
+  // Floats from one input pixel to the next in a row, from one channel to the next, from one row to the next.
+  const size_t pix = kNchw ? 1 : cin, chan = kNchw ? p.in_h * p.in_w : 1, row_floats = kNchw ? p.in_w : p.in_w * cin;
   const ptrdiff_t in_w = static_cast<ptrdiff_t>(p.in_w);
   Vec lo, hi;
   for (size_t l = 0; l < kLanes; ++l) lo[l] = p.lo, hi[l] = p.hi;
@@ -253,13 +258,13 @@ NEONN_ALWAYS_INLINE void narrow_rows_impl(const NarrowConvNhwc& p, const float* 
       Vec acc = bias;
       const ptrdiff_t left = static_cast<ptrdiff_t>(ox * sw) - static_cast<ptrdiff_t>(p.pad_left);
       for (size_t ky = ky0; ky < ky1; ++ky) {
-        const float* row = image + static_cast<size_t>(top + static_cast<ptrdiff_t>(ky)) * p.in_w * cin;
+        const float* row = image + static_cast<size_t>(top + static_cast<ptrdiff_t>(ky)) * row_floats;
         for (size_t kx = 0; kx < kw; ++kx) {
           const ptrdiff_t ix = left + static_cast<ptrdiff_t>(kx);
           if (ix < 0 || ix >= in_w) continue;
-          const float* px = row + static_cast<size_t>(ix) * cin;
+          const float* px = row + static_cast<size_t>(ix) * pix;
           const float* wk = p.w.data() + (ky * kw + kx) * cin * kLanes;
-          for (size_t ci = 0; ci < cin; ++ci) acc += load(wk + ci * kLanes) * px[ci];
+          for (size_t ci = 0; ci < cin; ++ci) acc += load(wk + ci * kLanes) * px[ci * chan];
         }
       }
       store(out_row + ox * p.y_stride, acc);
@@ -271,13 +276,13 @@ NEONN_ALWAYS_INLINE void narrow_rows_impl(const NarrowConvNhwc& p, const float* 
       for (size_t j = 0; j < 8; ++j) acc[j] = bias;
       const size_t left = ox * sw - p.pad_left;
       for (size_t ky = ky0; ky < ky1; ++ky) {
-        const float* row = image + (static_cast<size_t>(top + static_cast<ptrdiff_t>(ky)) * p.in_w + left) * cin;
+        const float* row = image + static_cast<size_t>(top + static_cast<ptrdiff_t>(ky)) * row_floats + left * pix;
         for (size_t kx = 0; kx < kw; ++kx) {
-          const float* px = row + kx * cin;
+          const float* px = row + kx * pix;
           const float* wk = p.w.data() + (ky * kw + kx) * cin * kLanes;
           for (size_t ci = 0; ci < cin; ++ci) {
             const Vec wv = load(wk + ci * kLanes);
-            for (size_t j = 0; j < 8; ++j) acc[j] += wv * px[j * sw * cin + ci];
+            for (size_t j = 0; j < 8; ++j) acc[j] += wv * px[j * sw * pix + ci * chan];
           }
         }
       }
@@ -292,11 +297,34 @@ __attribute__((target("avx512f,fma"))) void dw_rows_avx512(const DwConvNhwc& p, 
   dw_rows_impl(p, x, y, begin, end);
 }
 __attribute__((target("avx512f,fma"))) void narrow_rows_avx512(const NarrowConvNhwc& p, const float* x, float* y, size_t begin, size_t end) {
-  narrow_rows_impl(p, x, y, begin, end);
+  narrow_rows_impl<false>(p, x, y, begin, end);
+}
+__attribute__((target("avx512f,fma"))) void narrow_rows_nchw_avx512(const NarrowConvNhwc& p, const float* x, float* y, size_t begin,
+                                                                    size_t end) {
+  narrow_rows_impl<true>(p, x, y, begin, end);
 }
 #endif
 
+// 1 when one of x[0, n) has every exponent bit set (NaN or infinite).
+NEONN_NHWC_CLONES uint32_t any_non_finite(const float* x, size_t n) {
+  uint32_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    bad |= (~bits & 0x7f800000u) == 0 ? 1u : 0u;
+  }
+  return bad;
+}
+
 }  // namespace
+
+bool all_finite(const float* x, size_t n) {
+  std::atomic<uint32_t> bad{0};
+  parallel_for(n, parallel_grain(1), [&](size_t begin, size_t end) {
+    if (any_non_finite(x + begin, end - begin) != 0) bad.store(1, std::memory_order_relaxed);
+  });
+  return bad.load() == 0;
+}
 
 bool max_pool_nhwc_fits(const MaxPoolNhwc& p) {
   if (p.n == 0 || p.channels == 0 || p.out_h == 0 || p.out_w == 0 || p.k_h == 0 || p.k_w == 0 || p.stride_h == 0 ||
@@ -373,6 +401,16 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
     if (c.bias.data != nullptr) p->bias[co] = c.bias.data[co];
   }
   return p;
+}
+
+bool narrow_conv_read_nchw(NarrowConvNhwc& p) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (p.rows == narrow_rows_avx512) {
+    p.rows = narrow_rows_nchw_avx512;
+    return true;
+  }
+#endif
+  return false;
 }
 
 void narrow_conv_nhwc(const NarrowConvNhwc& p, const float* x, float* y) {

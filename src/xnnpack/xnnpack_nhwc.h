@@ -61,6 +61,12 @@ struct NarrowConvNhwc {
 /// The plan of `c` on neonn's kernel, or null when it is not one (or this CPU has no kernel for it).
 std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float lo, float hi, size_t y_stride);
 
+/// Makes `p` read its input as NCHW (a region's entry where it lies, no transpose in); false when it cannot.
+bool narrow_conv_read_nchw(NarrowConvNhwc& p);
+
+/// Whether none of x[0, n) is NaN or infinite (on neonn's thread pool).
+bool all_finite(const float* x, size_t n);
+
 /// Runs it on neonn's thread pool (over output rows).
 void narrow_conv_nhwc(const NarrowConvNhwc& p, const float* x, float* y);
 

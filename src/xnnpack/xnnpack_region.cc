@@ -88,6 +88,7 @@ class XnnpackRegionPlan final : public RegionPlan {
   std::vector<std::unique_ptr<MaxPoolNhwc>> max_pools_;  // per node: a max pooling on neonn's kernel, or null
   std::vector<std::unique_ptr<DwConvNhwc>> dw_convs_;    // per node: a depthwise 3x3 conv on neonn's kernel, or null
   std::vector<std::unique_ptr<NarrowConvNhwc>> narrow_convs_;  // per node: a conv of <= 16 outputs on neonn's, or null
+  std::vector<bool> in_place_;  // per value: an entry its one reader (a narrow conv) reads as NCHW where it lies
   struct Copy {
     size_t node, value, channel;  // a concat input copied into its channels of the concat's buffer
   };
@@ -294,6 +295,12 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       }
       if (std::unique_ptr<NarrowConvNhwc> nc = make_narrow_conv_nhwc(n.conv, lo[k], hi[k], stride)) {
         node_bytes_[k] += (nc->w.size() + nc->bias.size()) * sizeof(float);
+        // A model's stem (an image of 3 channels in, 16 out): read where it lies, no transpose in.
+        const size_t v = n.inputs[0];
+        if (g.values[v].entry && readers[v] == 1 && narrow_conv_read_nchw(*nc)) {
+          in_place_.resize(nv, false);
+          in_place_[v] = true;
+        }
         narrow_convs_.resize(nn);
         narrow_convs_[k] = std::move(nc);
         ++made;
@@ -483,7 +490,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   }
   bytes_ = 0;
   for (size_t b : node_bytes_) bytes_ += b;
-  size_t entries = 0, exits = 0, plain_exits = 0;
+  size_t entries = 0, exits = 0, plain_exits = 0, in_place = 0;
+  for (bool b : in_place_) in_place += b ? 1 : 0;
   for (const RegionValue& v : g.values) {
     entries += v.entry ? 1 : 0;
     exits += v.exit && !v.plain ? 1 : 0;
@@ -494,7 +502,9 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + ") as " +
               std::to_string(made + winograds) + " operators (" + std::to_string(folds) + " clamps folded" +
               (winograds != 0 ? ", " + std::to_string(winograds) + " 3x3 convs as Winograd F(4x4, 3x3)" : std::string()) + "), " +
-              std::to_string(entries) + " transposes in, " + std::to_string(exits) + " out" +
+              std::to_string(entries) + " transposes in" +
+              (in_place != 0 ? " (" + std::to_string(in_place) + " read by its conv as it is instead)" : std::string()) + ", " +
+              std::to_string(exits) + " out" +
               (plain_exits != 0 ? ", " + std::to_string(plain_exits) + " copied out as they are (NHWC Transposes)" : std::string());
 }
 
@@ -515,6 +525,11 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
   for (size_t v = 0; v < nv; ++v) {
     const RegionValue& r = graph_.values[v];
     if (!r.entry) continue;
+    if (v < in_place_.size() && in_place_[v]) {
+      // Read where it lies by its one reader: only checked (the transpose in checks as it goes).
+      if (!all_finite(entries[v], r.elements())) return false;
+      continue;
+    }
     float* nhwc = convert_[v] ? stage_ : reinterpret_cast<float*>(buffer_of_[v]);
     if (!transpose(entries[v], nhwc, r.n, r.c, r.h * r.w)) return false;
     if (convert_[v]) run_op(*convert_[v]);
@@ -528,8 +543,9 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
                    reinterpret_cast<float*>(buffer_of_[node.output]));
     }
     if (k < narrow_convs_.size() && narrow_convs_[k]) {
-      narrow_conv_nhwc(*narrow_convs_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),
-                       reinterpret_cast<float*>(buffer_of_[node.output]));
+      const size_t v = node.inputs[0];
+      const float* x = v < in_place_.size() && in_place_[v] ? entries[v] : reinterpret_cast<const float*>(buffer_of_[v]);
+      narrow_conv_nhwc(*narrow_convs_[k], x, reinterpret_cast<float*>(buffer_of_[node.output]));
     }
     if (k < max_pools_.size() && max_pools_[k]) {
       max_pool_nhwc(*max_pools_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),

@@ -3,10 +3,21 @@
 // the CPU has AVX-512 (XNNPACK's operators elsewhere). Whichever runs, the
 // results must be the reference's at every edge of the kernels' blocks (8
 // pixels, 16 channels), with a folded clamp and a pixel stride into a concat.
+import { readFileSync } from 'fs';
+
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
-import { onBackend as on, randomTensor } from '../helpers';
-import { constant, conv, cw, encode, port, regionNotes } from './region-graphs';
+import { expectClose, onBackend as on, randomTensor } from '../helpers';
+import { constant, conv, cw, encode, port, regionNotes, special } from './region-graphs';
+
+/** The CPU's feature flags (x86 Linux; empty elsewhere). */
+const readCpuFlags = (): string => {
+  try {
+    return /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+};
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -101,4 +112,33 @@ suite('xnnpack: neonn\'s NHWC kernels in regions', () => {
     expect([...r.notes]).toEqual([expect.stringMatching(/^NHWC region on XNNPACK: 6 steps \(0-5\) as 4 operators \(1 clamps folded\), 1 transposes in, 1 out$/)]);
   });
 
+
+  test("a stem of at most 16 outputs reads the region's NCHW entry where it lies on AVX-512, and NaN still hands the run to the steps", () => {
+    const model = encode(
+      [conv('x', 'w1', 'c1', 3), { opType: 'Relu', input: ['c1'], output: ['r'] }, conv('r', 'w2', 'y', 1)],
+      [port('x', [2, 3, 17, 23])],
+      [port('y', [2, 5, 17, 23])],
+      [cw(16, 3, 3, 1), cw(5, 16, 1, 2)],
+    );
+    const g = nn.loadOnnxSync(model);
+    const x = randomTensor([2, 3, 17, 23], 40);
+    const want = on('reference', () => g.runSync({ x }));
+    const [got, layers] = on('xnnpack', () => [g.runSync({ x }), g.layers()] as const);
+    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    const note = layers.find((l) => l.choice)!.choice!;
+    // neonn's stem kernel needs AVX-512: elsewhere XNNPACK's conv reads the entry transposed in.
+    const avx512 = /avx512f/.test(readCpuFlags());
+    expect(note).toBe(
+      `NHWC region on XNNPACK: 2 steps (0-1) as 2 operators (0 clamps folded), 1 transposes in${avx512 ? ' (1 read by its conv as it is instead)' : ''}, 1 out`,
+    );
+    for (const at of [0, 3 * 17 * 23 - 1, 3 * 17 * 23 + 40]) {
+      const bad = randomTensor([2, 3, 17, 23], 41);
+      bad.data[at] = at === 0 ? Infinity : NaN;
+      const w = on('reference', () => g.runSync({ x: bad }));
+      const y = on('xnnpack', () => g.runSync({ x: bad }));
+      expect(special(y.y.data)).toEqual(special(w.y.data));
+      expect(special(y.y.data).length).toBeGreaterThan(0);
+    }
+    g.dispose();
+  });
 });

@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
 import { expectClose, onBackend as on, randomTensor } from '../helpers';
-import { constant, conv, cw, encode, port, regionNotes, special } from './region-graphs';
+import { constant, conv, cw, encode, notes, port, regionNotes, special } from './region-graphs';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -65,7 +65,7 @@ suite('xnnpack: NHWC regions', () => {
       expect(l.algorithm).toBe('xnnpack');
       expect(l.planBytes).toBeGreaterThan(0);
       // Every step from the first conv to the classifier: one region, one transpose in and one out.
-      expect(l.choice).toMatch(/^NHWC region on XNNPACK: \d+ steps \(0-\d+\) as \d+ operators \(\d+ clamps folded\), 1 transposes in, 1 out$/);
+      expect(notes([l])[0]).toMatch(/^NHWC region on XNNPACK: \d+ steps \(0-\d+\) as \d+ operators \(\d+ clamps folded\), 1 transposes in, 1 out$/);
     }
     // Later runs and async runs give the same bits.
     on('xnnpack', () => expect(Object.values(g.runSync(feed))[0].data).toEqual(got.data));
@@ -115,7 +115,7 @@ suite('xnnpack: NHWC regions', () => {
     const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
     expectClose(got.data, want.data, 1e-4, 1e-6);
     g.dispose();
-    return [...new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))];
+    return [...new Set(notes(layers))];
   }
 
   test('MobileNetV2: ReLU6 clips folded into the convs before them, the classifier in the region', () => {
@@ -160,19 +160,19 @@ suite('xnnpack: NHWC regions', () => {
     const fp16 = /fp16: yes/.test(nn.backends().find((b) => b.name === 'xnnpack')!.config ?? '');
     const bytes = nn.zoo.onnx.mobilenetV2({ seed: 4 });
     const x = randomTensor([1, 3, 224, 224], 13);
-    const [full, half, notes] = on('xnnpack', () => {
+    const [full, half, halfNotes] = on('xnnpack', () => {
       const a = nn.loadOnnxSync(bytes);
       const b = nn.loadOnnxSync(bytes, { precision: 'fp16' });
       const ya = Object.values(a.runSync({ [a.inputNames[0]]: x }))[0];
       const yb = Object.values(b.runSync({ [b.inputNames[0]]: x }))[0];
-      const n = new Set(b.layers().flatMap((l) => (l.choice ? [l.choice] : [])));
+      const n = notes(b.layers());
       a.dispose();
       b.dispose();
-      return [ya, yb, [...n]] as const;
+      return [ya, yb, n] as const;
     });
-    expect(notes).toHaveLength(1);
+    expect(halfNotes).toHaveLength(1);
     if (fp16) {
-      expect(notes[0]).toMatch(/^NHWC region on XNNPACK in fp16: /);
+      expect(halfNotes[0]).toMatch(/^NHWC region on XNNPACK in fp16: /);
       const scale = Math.max(...Array.from(full.data, Math.abs));
       const worst = Math.max(...Array.from(half.data, (v, i) => Math.abs(v - full.data[i])));
       expect(worst / scale).toBeLessThan(1e-2);
@@ -180,7 +180,7 @@ suite('xnnpack: NHWC regions', () => {
     } else {
       // eslint-disable-next-line no-console
       console.warn('xnnpack has no fp16 on this CPU: checking that precision fp16 says so and runs fp32');
-      expect(notes[0]).toMatch(/in fp32 \(fp16 asked for; XNNPACK has no fp16 on this CPU\)/);
+      expect(halfNotes[0]).toMatch(/in fp32 \(fp16 asked for; XNNPACK has no fp16 on this CPU\)/);
       expect(Array.from(half.data)).toEqual(Array.from(full.data));
     }
   });
@@ -225,8 +225,7 @@ suite('xnnpack: NHWC regions', () => {
     expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
     // One region from the first conv to the last: the input (read by the conv and the Sub) transposed in once, and
     // the two constants (the scale, and the scalar read twice) with it.
-    const notes = new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])));
-    expect([...notes]).toEqual(['NHWC region on XNNPACK: 12 steps (0-11) as 12 operators (0 clamps folded), 3 transposes in, 1 out']);
+    expect(notes(layers)).toEqual(['NHWC region on XNNPACK: 12 steps (0-11) as 12 operators (0 clamps folded), 3 transposes in, 1 out']);
     g.dispose();
   });
 
@@ -255,7 +254,7 @@ suite('xnnpack: NHWC regions', () => {
     const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
     expect(got.y.shape).toEqual([1, 3, oh, ow]);
     expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
-    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(new Set(['NHWC region on XNNPACK: 3 steps (0-2) as 2 operators (0 clamps folded), 1 transposes in, 1 out']));
+    expect(new Set(notes(layers))).toEqual(new Set(['NHWC region on XNNPACK: 3 steps (0-2) as 2 operators (0 clamps folded), 1 transposes in, 1 out']));
     g.dispose();
   });
 
@@ -308,7 +307,7 @@ suite('xnnpack: NHWC regions', () => {
     expect(got.y.shape).toEqual([2, 42, 3]);
     expectClose(got.y.data, want.y.data, 1e-5, 1e-6);
     expectClose(got.boxes.data, want.boxes.data, 1e-4, 1e-5);
-    expect(new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))).toEqual(
+    expect(new Set(notes(layers))).toEqual(
       new Set(['NHWC region on XNNPACK: 6 steps (0-5) as 4 operators (0 clamps folded), 1 transposes in, 0 out, 2 copied out as they are (NHWC Transposes)']),
     );
     // NaN in the input: the region hands the run to the steps, which give the reference's NaNs.
