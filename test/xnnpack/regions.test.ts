@@ -394,6 +394,37 @@ suite('xnnpack: NHWC regions', () => {
     if (r.fp16) expect([...r.fp16]).toEqual([expect.stringMatching(/^NHWC region on XNNPACK in fp16: 7 steps/)]);
   });
 
+  test('a conv whose weights outgrow the cache over several row tiles of pixels runs as one operator per slice of outputs, with the same bits', () => {
+    // 3x3, 256 -> 272 channels at 6x5 (too few tiles for Winograd): 2.5 MB of weights, 30 pixels (5 of XNNPACK's
+    // 7-row tiles on x86). On x86-64 it is split into slices of 32 output channels (512 KB of weights or less).
+    const model = encode(
+      [conv('x', 'w1', 'c1', 1), { opType: 'Relu', input: ['c1'], output: ['r'] }, conv('r', 'w2', 'y', 3)],
+      [port('x', [1, 8, 6, 5])],
+      [port('y', [1, 272, 6, 5])],
+      [cw(256, 8, 1, 1), cw(272, 256, 3, 2)],
+    );
+    const g = nn.loadOnnxSync(model);
+    const feed = { x: randomTensor([1, 8, 6, 5], 42) };
+    const want = on('reference', () => g.runSync(feed));
+    const [got, layers] = on('xnnpack', () => [g.runSync(feed), g.layers()] as const);
+    expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
+    // 1 + 9 operators: the 1x1 conv, and 272 outputs in slices of 32 (8 of 32, one of 16).
+    const parts = process.arch === 'x64' ? 10 : 2;
+    expect(notes(layers)).toEqual([`NHWC region on XNNPACK: 2 steps (0-1) as ${parts} operators (0 clamps folded), 1 transposes in, 1 out`]);
+    // The slices are fixed by the weights, not the threads: the same bits at 1 and 2 threads.
+    const threads = nn.getThreads();
+    try {
+      nn.setThreads(1);
+      const one = on('xnnpack', () => g.runSync(feed));
+      nn.setThreads(2);
+      const two = on('xnnpack', () => g.runSync(feed));
+      expect(Array.from(two.y.data)).toEqual(Array.from(one.y.data));
+    } finally {
+      nn.setThreads(threads);
+    }
+    g.dispose();
+  });
+
   test('values read after a region (residual branches, several outputs) are written back', () => {
     // ResNet-50: adds of a block's input and its convs, projections; its output is read by Softmax after the region.
     const g = nn.loadOnnxSync(nn.zoo.onnx.resnet50({ seed: 1 }));
