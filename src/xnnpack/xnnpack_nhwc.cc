@@ -293,6 +293,12 @@ NEONN_ALWAYS_INLINE void narrow_rows_impl(const NarrowConvNhwc& p, const float* 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NEONN_NHWC_AVX512 1
+// The depthwise and narrow kernels are compiled for AVX-512 with FMA only, and used where the CPU has both.
+bool avx512_fma() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return yes;
+}
 __attribute__((target("avx512f,fma"))) void dw_rows_avx512(const DwConvNhwc& p, const float* x, float* y, size_t begin, size_t end) {
   dw_rows_impl(p, x, y, begin, end);
 }
@@ -303,6 +309,8 @@ __attribute__((target("avx512f,fma"))) void narrow_rows_nchw_avx512(const Narrow
                                                                     size_t end) {
   narrow_rows_impl<true>(p, x, y, begin, end);
 }
+#else
+#define NEONN_NHWC_AVX512 0
 #endif
 
 // 1 when one of x[0, n) has every exponent bit set (NaN or infinite).
@@ -348,8 +356,8 @@ std::unique_ptr<DwConvNhwc> make_dw_conv_nhwc(const Conv2dCall& c, float lo, flo
     return nullptr;
   }
   auto p = std::make_unique<DwConvNhwc>();
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) p->rows = dw_rows_avx512;
+#if NEONN_NHWC_AVX512
+  if (avx512_fma()) p->rows = dw_rows_avx512;
 #endif
   if (p->rows == nullptr) return nullptr;
   p->n = static_cast<size_t>(c.n), p->in_h = static_cast<size_t>(c.in_h), p->in_w = static_cast<size_t>(c.in_w);
@@ -379,8 +387,8 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
     return nullptr;
   }
   auto p = std::make_unique<NarrowConvNhwc>();
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) p->rows = narrow_rows_avx512;
+#if NEONN_NHWC_AVX512
+  if (avx512_fma()) p->rows = narrow_rows_avx512;
 #endif
   if (p->rows == nullptr) return nullptr;
   p->n = static_cast<size_t>(c.n), p->in_h = static_cast<size_t>(c.in_h), p->in_w = static_cast<size_t>(c.in_w);
@@ -404,11 +412,13 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
 }
 
 bool narrow_conv_read_nchw(NarrowConvNhwc& p) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if NEONN_NHWC_AVX512
   if (p.rows == narrow_rows_avx512) {
     p.rows = narrow_rows_nchw_avx512;
     return true;
   }
+#else
+  (void)p;
 #endif
   return false;
 }
