@@ -7,6 +7,11 @@
 // ONNX graph), peak RSS and the speed-up vs onnxruntime; writes JSON and an
 // SVG bar chart. A benchmark, not a test.
 //
+// Start-up is measured cold: each neonn pair starts from an empty tuning
+// cache (its own NEONN_CACHE_DIR), so its first run pays all of auto's
+// measuring, as on a machine that never ran the model; "start" is load plus
+// that first run, on both runtimes (ORT's first run sets up its kernels too).
+//
 // Each runtime × model × backend × threads pair runs in its own child process,
 // so peak RSS is that pair's alone and neither runtime's idle spinning threads
 // disturb the other: all neonn pairs run first, then all onnxruntime pairs.
@@ -57,6 +62,7 @@ async function child(spec) {
   const inputs = spec.shapes.map((/** @type {number[]} */ shape) => benchInput(shape, 0));
   const times = [];
   let loadMs;
+  let firstMs;
   if (spec.runtime === 'neonn') {
     const nn = require('../dist');
     nn.setBackend(spec.backend);
@@ -67,7 +73,10 @@ async function child(spec) {
     /** @type {Record<string, any>} */
     const feeds = {};
     model.inputNames.forEach((/** @type {string} */ n, /** @type {number} */ i) => (feeds[n] = nn.tensor(inputs[i], spec.shapes[i])));
-    for (let i = 0; i < spec.warmup; i++) await model.run(feeds);
+    const t1 = now();
+    await model.run(feeds);
+    firstMs = now() - t1;
+    for (let i = 1; i < spec.warmup; i++) await model.run(feeds);
     for (let i = 0; i < spec.runs; i++) {
       const t = now();
       await model.run(feeds);
@@ -82,7 +91,10 @@ async function child(spec) {
     /** @type {Record<string, any>} */
     const feeds = {};
     session.inputNames.forEach((/** @type {string} */ n, /** @type {number} */ i) => (feeds[n] = new ort.Tensor('float32', inputs[i], spec.shapes[i])));
-    for (let i = 0; i < spec.warmup; i++) await session.run(feeds);
+    const t1 = now();
+    await session.run(feeds);
+    firstMs = now() - t1;
+    for (let i = 1; i < spec.warmup; i++) await session.run(feeds);
     for (let i = 0; i < spec.runs; i++) {
       const t = now();
       await session.run(feeds);
@@ -92,7 +104,7 @@ async function child(spec) {
   }
   // maxRSS is in kilobytes.
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ loadMs, medianMs: median(times), times, peakRssMB })}\n`);
+  process.stdout.write(`${JSON.stringify({ loadMs, firstMs, medianMs: median(times), times, peakRssMB })}\n`);
 }
 
 /**
@@ -359,7 +371,8 @@ async function main() {
 
   console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1 (zoo models at 224×224), median of ${runs} runs after ${warmup} warm-up${quick ? ' (quick)' : ''}`);
   if (pi) console.log(`${describePeak(pi)}; "% of Pi peak" is against the cores in use (threads × ${pi.ghz} GHz × ${pi.flopsPerCycle})`);
-  console.log('each pair runs in its own process: peak RSS is that pair\'s maxRSS (node itself included); load = loadOnnx / InferenceSession.create on the bytes\n');
+  console.log('each pair runs in its own process: peak RSS is that pair\'s maxRSS (node itself included); load = loadOnnx / InferenceSession.create on the bytes;');
+  console.log('1st run = the first run after it (neonn: from an empty tuning cache, so all of auto\'s measuring); start = load + 1st run\n');
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-'));
   /** @type {{ model: string, file: string, flops: number }[]} */
@@ -401,13 +414,15 @@ async function main() {
     const label = `${p.model} ${p.backend} t${p.threads}`;
     bar.label(label);
     const spec = { runtime: p.runtime, file: p.file, shapes: p.shapes, backend: p.backend, threads: p.threads, runs, warmup };
-    const r = spawnSync(process.execPath, [__filename, '--child', JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: String(p.threads) } });
+    // A cold start: an empty tuning cache of the pair's own (auto measures everything in its first run).
+    const cacheDir = fs.mkdtempSync(path.join(tmp, 'cache-'));
+    const r = spawnSync(process.execPath, [__filename, '--child', JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: String(p.threads), NEONN_CACHE_DIR: cacheDir } });
     const line = r.status === 0 ? r.stdout.trim().split('\n').pop() : undefined;
     if (!line) {
       failures.push(`${label}: exit ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
     } else {
       const res = JSON.parse(line);
-      rows.push({ model: p.model, runtime: p.runtime, backend: p.backend, threads: p.threads, loadMs: res.loadMs, medianMs: res.medianMs, gflops: p.flops / (res.medianMs * 1e6), peakRssMB: res.peakRssMB, flops: p.flops, times: res.times });
+      rows.push({ model: p.model, runtime: p.runtime, backend: p.backend, threads: p.threads, loadMs: res.loadMs, firstMs: res.firstMs, medianMs: res.medianMs, gflops: p.flops / (res.medianMs * 1e6), peakRssMB: res.peakRssMB, flops: p.flops, times: res.times });
     }
     bar.tick(label);
   }
@@ -418,16 +433,18 @@ async function main() {
   for (const r of rows) {
     const o = ortOf(r);
     r.vsOrt = r.runtime === 'neonn' && o ? o.medianMs / r.medianMs : null;
+    r.startVsOrt = r.runtime === 'neonn' && o ? (o.loadMs + o.firstMs) / (r.loadMs + r.firstMs) : null;
     if (pi) r.piPeakFraction = peakFraction(pi, r.gflops, r.threads);
   }
-  console.log(`| model | backend | threads | load ms | median ms | GFLOP/s |${pi ? ' % of Pi peak |' : ''} peak RSS MB | vs ORT |`);
-  console.log(`|---|---|---|---|---|---|${pi ? '---|' : ''}---|---|`);
+  console.log(`| model | backend | threads | load ms | 1st run ms | median ms | GFLOP/s |${pi ? ' % of Pi peak |' : ''} peak RSS MB | vs ORT | start vs ORT |`);
+  console.log(`|---|---|---|---|---|---|---|${pi ? '---|' : ''}---|---|---|`);
+  const ratio = (/** @type {number | null} */ v) => (v == null ? '–' : `${v.toFixed(2)}×`);
   for (const r of rows) {
-    const vs = r.runtime === 'ort' ? '1.00×' : r.vsOrt == null ? '–' : `${r.vsOrt.toFixed(2)}×`;
+    const [vs, start] = r.runtime === 'ort' ? ['1.00×', '1.00×'] : [ratio(r.vsOrt), ratio(r.startVsOrt)];
     const ofPeak = pi ? ` ${(r.piPeakFraction * 100).toFixed(0)}% |` : '';
-    console.log(`| ${r.model} | ${r.backend} | ${r.threads} | ${fmt(r.loadMs)} | ${fmt(r.medianMs)} | ${r.gflops.toFixed(1)} |${ofPeak} ${r.peakRssMB.toFixed(0)} | ${vs} |`);
+    console.log(`| ${r.model} | ${r.backend} | ${r.threads} | ${fmt(r.loadMs)} | ${fmt(r.firstMs)} | ${fmt(r.medianMs)} | ${r.gflops.toFixed(1)} |${ofPeak} ${r.peakRssMB.toFixed(0)} | ${vs} | ${start} |`);
   }
-  console.log('\nGFLOP/s counts Conv and Gemm FLOPs (QLinearConv and QLinearMatMul too) from the ONNX graph (2 per multiply-add). vs ORT: onnxruntime-node median / neonn median at the same threads (> 1 means neonn is faster).');
+  console.log('\nGFLOP/s counts Conv and Gemm FLOPs (QLinearConv and QLinearMatMul too) from the ONNX graph (2 per multiply-add). vs ORT: onnxruntime-node median / neonn median at the same threads (> 1 means neonn is faster); start vs ORT: the same for load + 1st run.');
   for (const f of failures) console.error(`failed: ${f}`);
 
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });

@@ -17,15 +17,23 @@ describe('bench/models.js --quick --models squeezenet --runs 2', () => {
     runs: number;
     ort: boolean;
     failures: string[];
-    rows: { model: string; runtime: string; backend: string; threads: number; loadMs: number; medianMs: number; gflops: number; peakRssMB: number; flops: number; vsOrt: number | null }[];
+    rows: { model: string; runtime: string; backend: string; threads: number; loadMs: number; firstMs: number; medianMs: number; gflops: number; peakRssMB: number; flops: number; vsOrt: number | null; startVsOrt: number | null }[];
   };
   let svg: string;
   let stdout: string;
+  let userCache: string;
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-test-'));
     const json = path.join(dir, 'models.json');
-    stdout = execFileSync(process.execPath, [script, '--quick', '--models', 'squeezenet', '--runs', '2', '--json', json], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 55000 });
+    userCache = path.join(dir, 'user-cache');
+    fs.mkdirSync(userCache);
+    stdout = execFileSync(process.execPath, [script, '--quick', '--models', 'squeezenet', '--runs', '2', '--json', json], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 55000,
+      env: { ...process.env, NEONN_CACHE_DIR: userCache },
+    });
     report = JSON.parse(fs.readFileSync(json, 'utf8'));
     svg = fs.readFileSync(path.join(dir, 'models.svg'), 'utf8');
   }, 60000);
@@ -42,15 +50,24 @@ describe('bench/models.js --quick --models squeezenet --runs 2', () => {
     for (const r of report.rows) {
       expect(r.model).toBe('squeezenet');
       expect(Number.isInteger(r.threads) && r.threads >= 1).toBe(true);
-      for (const k of ['loadMs', 'medianMs', 'gflops', 'peakRssMB', 'flops'] as const) expect(r[k]).toBeGreaterThan(0);
+      for (const k of ['loadMs', 'firstMs', 'medianMs', 'gflops', 'peakRssMB', 'flops'] as const) expect(r[k]).toBeGreaterThan(0);
     }
     const ort = report.rows.filter((r) => r.runtime === 'ort');
     expect(ort.length).toBe(report.ort ? 1 : 0);
-    for (const r of neonn) expect(r.vsOrt === null).toBe(!report.ort);
+    for (const r of neonn) {
+      expect(r.vsOrt === null).toBe(!report.ort);
+      expect(r.startVsOrt === null).toBe(!report.ort);
+    }
+  });
+
+  test("each neonn pair starts cold: the user's tuning cache is neither read nor written", () => {
+    // The pairs measure from an empty cache of their own; the user's stays as it was (empty here).
+    expect(fs.readdirSync(userCache)).toEqual([]);
+    for (const r of report.rows) expect(r.firstMs).toBeGreaterThan(0);
   });
 
   test('stdout has the markdown table header and one line per row', () => {
-    expect(stdout).toContain('| model | backend | threads | load ms | median ms | GFLOP/s | peak RSS MB | vs ORT |');
+    expect(stdout).toContain('| model | backend | threads | load ms | 1st run ms | median ms | GFLOP/s | peak RSS MB | vs ORT | start vs ORT |');
     expect(stdout.split('\n').filter((l) => l.startsWith('| squeezenet |')).length).toBe(report.rows.length);
   });
 
