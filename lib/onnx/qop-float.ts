@@ -127,29 +127,10 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     if (conv && w.dims.length < 3) return undefined;
     const channels = conv ? w.dims[0] : w.dims[1];
     if ((ws.length !== 1 && ws.length !== channels) || (wz.values.length !== 1 && wz.values.length !== channels)) return undefined;
-    const wf = new Float32Array(w.values.length);
-    if (wz.values.length === 1) {
-      const z = wz.values[0];
-      for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - z;
-    } else if (conv) {
-      // A conv weight [M, C/g, k...]: one zero point per run of M's rows.
-      const per = w.values.length / channels;
-      for (let c = 0; c < channels; c++) {
-        const z = wz.values[c];
-        for (let i = c * per; i < (c + 1) * per; i++) wf[i] = w.values[i] - z;
-      }
-    } else {
-      for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - wz.values[i % channels];
-    }
+    const wf = minusZeroPoints(w.values, wz.values, conv);
     // The region's conv (XNNPACK qs8) also needs each requantization scale below 256.
     const regionScales = () => Array.from({ length: channels }, (_, c) => Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0])).every((m) => m < 256);
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < wf.length; i++) {
-      if (wf[i] < lo) lo = wf[i];
-      else if (wf[i] > hi) hi = wf[i];
-    }
-    if (conv && integerConvs && w.dims.length === 4 && lo >= -128 && hi <= 127 && regionScales()) return undefined;
+    if (conv && integerConvs && w.dims.length === 4 && fitsInt8(wf) && regionScales()) return undefined;
     // The integer kernel's multiplier, in float32 and in its order: (xs · ws) / ys.
     const mult = new Float32Array(channels);
     for (let c = 0; c < channels; c++) mult[c] = Math.fround(Math.fround(xs[0] * ws[ws.length === 1 ? 0 : c]) / ys[0]);
@@ -202,10 +183,7 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
       const xz = ints(ins[2]);
       if (!xz || xz.values.length !== 1) return undefined;
     }
-    const per = w.values.length / channels;
-    const channelOf = conv ? (i: number) => Math.floor(i / per) : (i: number) => i % channels;
-    const wf = new Float32Array(w.values.length);
-    for (let i = 0; i < wf.length; i++) wf[i] = w.values[i] - (wzero.length === 1 ? wzero[0] : wzero[channelOf(i)]);
+    const wf = minusZeroPoints(w.values, wzero, conv);
     const made: onnx.INodeProto[] = [];
     const add = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []): string => {
       made.push({ opType, input, output: [output], attribute, name: `${n.name ?? n.opType}/${opType}` });
@@ -217,4 +195,37 @@ export function qoperatorToFloat(nodes: readonly onnx.INodeProto[], inits: Reado
     add('Cast', [acc], y, [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DT.INT32 }]);
     return made;
   }
+}
+
+/**
+ * Integer weights minus their zero points, as floats: one zero point for all, or one per output channel (a conv
+ * weight's [M, C/g, k...] rows of M; a matmul's [K, N] columns). The weights come as one of several array types;
+ * they are widened to float32 natively first, so that every loop here reads one type (millions of values).
+ */
+function minusZeroPoints(values: ArrayLike<number>, zeroPoints: ArrayLike<number>, conv: boolean): Float32Array {
+  const wf = ArrayBuffer.isView(values) ? new Float32Array(values as unknown as ArrayLike<number>) : Float32Array.from(values);
+  const channels = zeroPoints.length;
+  if (channels === 1) {
+    const z = zeroPoints[0];
+    if (z !== 0) for (let i = 0; i < wf.length; i++) wf[i] -= z;
+  } else if (conv) {
+    const per = wf.length / channels;
+    for (let c = 0; c < channels; c++) {
+      const z = zeroPoints[c];
+      const row = wf.subarray(c * per, (c + 1) * per);
+      for (let i = 0; i < row.length; i++) row[i] -= z;
+    }
+  } else {
+    const z = Float32Array.from(zeroPoints);
+    for (let i = 0; i < wf.length; i += channels) {
+      for (let c = 0; c < channels; c++) wf[i + c] -= z[c];
+    }
+  }
+  return wf;
+}
+
+/** Whether every value of `a` is within int8's range. */
+function fitsInt8(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] < -128 || a[i] > 127) return false;
+  return true;
 }
