@@ -91,6 +91,9 @@ class ConvPlan {
   /// True once the plan should be made again (auto: the choice ran far
   /// slower in use than when it was measured); the owner re-plans.
   virtual bool stale() const { return false; }
+  /// What auto measured this plan's layer at (us; the minimum of its clean
+  /// runs), or 0 when it was not measured or only on busy cores.
+  virtual double measured_us() const { return 0; }
 };
 
 /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading

@@ -100,9 +100,9 @@ bool run_watched(PracticeWatch* watch, std::mutex* mutex, const std::string& key
 class ChosenPlan final : public ConvPlan {
  public:
   ChosenPlan(const Backend& self, const Candidate& chosen, std::unique_ptr<ConvPlan> inner, std::string note,
-             std::string key, double expected)
+             std::string key, double expected, bool clean)
       : self_(self), chosen_(chosen), inner_(std::move(inner)), note_(std::move(note)), key_(std::move(key)),
-        expected_(expected) {}
+        expected_(expected), clean_(clean) {}
   void run(const Conv2dCall& call) const override {
     // Once stale, the plan runs unwatched until the model replaces it.
     const bool watched = !stale_.load(std::memory_order_relaxed);
@@ -117,6 +117,7 @@ class ChosenPlan final : public ConvPlan {
   size_t memory_bytes() const override { return inner_->memory_bytes(); }
   std::string note() const override { return note_; }
   bool stale() const override { return stale_.load(std::memory_order_relaxed); }
+  double measured_us() const override { return clean_ ? expected_ : 0.0; }
 
  private:
   static const std::string kNoKey;
@@ -126,6 +127,7 @@ class ChosenPlan final : public ConvPlan {
   std::string note_;
   std::string key_;
   double expected_;
+  bool clean_;
   mutable std::mutex mutex_;
   mutable PracticeWatch watch_;
   mutable std::atomic<bool> stale_{false};
@@ -338,7 +340,8 @@ class AutoBackend final : public Backend {
         std::string note = "cached choice (" + std::to_string(static_cast<long long>(hit.micros)) + " us, " +
                            percent(hit.margin) + ", " + std::to_string(hit.samples) + " samples" +
                            (hit.fresh ? ", measured by this process" : "") + ")";
-        return std::make_unique<ChosenPlan>(*this, c, c.backend->plan_conv2d(call, c.algorithm), note, key, hit.micros);
+        return std::make_unique<ChosenPlan>(*this, c, c.backend->plan_conv2d(call, c.algorithm), note, key, hit.micros,
+                                            !hit.noisy);
       }
     }
     // Plans are made and timed one at a time; only the best so far is kept,
@@ -376,7 +379,7 @@ class AutoBackend final : public Backend {
       *record = std::move(measured);
     }
     return std::make_unique<ChosenPlan>(*this, tally.winner(), std::move(best), tally.note(kept, previous), key,
-                                        kept.micros);
+                                        kept.micros, !tally.noisy());
   }
 
   /// Keeps each backend's fastest algorithm only.
@@ -508,7 +511,8 @@ const Backend* choose_one_pool(const std::vector<const MeasuredLayer*>& layers) 
 std::unique_ptr<ConvPlan> auto_plan_on(const Backend& auto_backend, const Conv2dCall& call, const MeasuredLayer& layer,
                                        const MeasuredLayer::Entry& entry, const std::string& note) {
   return std::make_unique<ChosenPlan>(auto_backend, Candidate{entry.backend, entry.algorithm},
-                                      entry.backend->plan_conv2d(call, entry.algorithm), note, layer.key, entry.micros);
+                                      entry.backend->plan_conv2d(call, entry.algorithm), note, layer.key, entry.micros,
+                                      !layer.noisy);
 }
 
 }  // namespace neonn

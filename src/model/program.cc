@@ -321,11 +321,16 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
   auto elapsed_us = [](std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   };
-  // Under auto, a region is measured where the first run reaches it: its
-  // steps run once (their layers planned and measured as usual), then, from
-  // the arena as it was at the region's start, its steps and the region are
-  // timed a few times each, and the faster computes the result. So the first
-  // run's outputs are those of every later run.
+  // Under auto, a region is measured where the first run reaches it, the
+  // region first: one untimed run (XNNPACK sets up its operators), then timed
+  // runs that write its exits aside. Then its steps run once, their layers
+  // planned and measured as usual, adding up what each costs (a conv: its
+  // measured minimum; any other step: its time). Once that sum is past the
+  // region's time, the steps have lost whatever the rest would cost: the
+  // layers after it are never measured. Steps that finish under it are timed
+  // against the region from the arena as it was at the region's start, a few
+  // times each. The faster computes the result, so the first run's outputs
+  // are those of every later run.
   auto measure_region = [&](Region& r) {
     // The arena as it was at the region's start, where its steps write (a copy of all of it would cost more
     // than the measurement on a large model).
@@ -335,20 +340,51 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
     auto restore = [&] {
       for (size_t k = 0; k < written.size(); ++k) std::copy(saved[k].begin(), saved[k].end(), arena_.data() + written[k].offset);
     };
-    // A float region's steps run once first: their layers are planned and measured as usual. A quantized
-    // region's steps have nothing to plan (their integer kernels are reference loops, many times slower):
-    // they are only timed, and only until they have clearly lost.
-    if (!r.graph.quantized) {
-      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
-    }
+    // NEONN_TEST_REGIONS_CLEAN (tests only, never documented to users): count every trial as on idle cores,
+    // so a test on a loaded machine can check that a clear decision is kept on disk.
+    static const bool force_clean = std::getenv("NEONN_TEST_REGIONS_CLEAN") != nullptr;
     double steps_us = 0, region_us = 0;
     bool steps_stopped = false, clean = true;
-    // One untimed run first: XNNPACK's first run of an operator sets up what later runs reuse (a small region
-    // would otherwise be timed at its one-time cost and lose to its steps).
-    restore();
     bool finite = exec_region(r, &scratch);
     for (int rep = 0; finite && rep < kRegionTrials; ++rep) {
-      // Both from the arena as it was at the region's start; the region writes its exits aside.
+      const Sample rs = take_sample([&] { finite = exec_region(r, &scratch); });
+      region_us = rep == 0 ? rs.wall_us : std::min(region_us, rs.wall_us);
+      clean = clean && (force_clean || !rs.busy());
+    }
+    if (!finite) {
+      // NaN or infinity at its edges: this run is no measure of it; the next run measures again.
+      for (size_t i = r.first; i < r.end; ++i) exec_step(i);
+      return;
+    }
+    // A quantized region's steps have nothing to plan (their integer kernels are reference loops, many times
+    // slower): they are only timed below, and only until they have clearly lost.
+    bool timed = r.graph.quantized;
+    if (!r.graph.quantized) {
+      // The arena written over once before the steps, so that their times hold no first touch of its pages.
+      restore();
+      double bound = 0;
+      for (size_t i = r.first; i < r.end && !steps_stopped; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        exec_step(i);
+        const double wall = elapsed_us(t0);
+        if (steps_[i].kernel != nullptr && steps_[i].kernel->family == Op::kConv2d) {
+          // Its measured minimum; a layer measured only on busy cores (or not planned) counts nothing.
+          const double us = plans_[i].plan ? plans_[i].plan->measured_us() : 0.0;
+          bound += us;
+          if (us <= 0) clean = false;
+        } else {
+          bound += wall;
+        }
+        if (region_us < bound * kRegionMargin && i + 1 < r.end) {
+          steps_stopped = true;
+          steps_us = bound;
+        }
+      }
+      timed = !steps_stopped;
+    }
+    // Close enough to time the steps as they run: both from the arena as it was at the region's start, the
+    // region writing its exits aside.
+    for (int rep = 0; timed && finite && rep < kRegionTrials; ++rep) {
       restore();
       const Sample rs = take_sample([&] { finite = exec_region(r, &scratch); });
       const double rt = rs.wall_us;
@@ -367,19 +403,15 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
           }
         }
       });
-      // NEONN_TEST_REGIONS_CLEAN (tests only, never documented to users): count every trial as on idle cores,
-      // so a test on a loaded machine can check that a clear decision is kept on disk.
-      static const bool force_clean = std::getenv("NEONN_TEST_REGIONS_CLEAN") != nullptr;
       clean = clean && (force_clean || (!rs.busy() && !ss.busy()));
       steps_us = rep == 0 ? st : std::min(steps_us, st);
-      region_us = rep == 0 ? rt : std::min(region_us, rt);
+      region_us = std::min(region_us, rt);
       // The steps far slower after one trial: no need for more. A region that lost keeps its trials: one
       // stall of its thread pool on a busy core must not decide.
       if (steps_stopped || steps_us > 1.5 * region_us) break;
     }
     restore();
     if (!finite) {
-      // NaN or infinity at its edges: this run is no measure of it; the next run measures again.
       for (size_t i = r.first; i < r.end; ++i) exec_step(i);
       return;
     }

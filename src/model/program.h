@@ -25,6 +25,9 @@
 
 namespace neonn {
 
+/// Under auto, a region must be this much faster than its steps to be used (the times are noisy).
+constexpr double kRegionMargin = 0.95;
+
 /// A constant's storage, read-only once made. Shared: the programs a model
 /// makes for several input shapes (and the model's own JS view of a weight,
 /// binding/model.cc) hold the same copy.

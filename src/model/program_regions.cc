@@ -984,9 +984,6 @@ bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(c
   return r.plan->run(entries, exits);
 }
 
-// The region must be this much faster than its steps (the times are noisy).
-constexpr double kRegionMargin = 0.95;
-
 void Program::decide_region(Region& r, double region_us, double steps_us, bool steps_stopped, bool clean) {
   r.use = region_us < steps_us * kRegionMargin ? Region::Use::kRegion : Region::Use::kSteps;
   // Kept on disk when clear (kSureMargin apart) and measured on idle cores: a later process takes it unmeasured.

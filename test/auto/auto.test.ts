@@ -112,9 +112,10 @@ describe('auto in a model: per-layer choice, reported, cached on disk', () => {
   // clock (src/auto/measure.h) gives every sample a fixed, clean time, so what
   // is saved does not depend on how busy the machine is (honest.test.ts tests
   // that part). The convs themselves really run.
+  // Regions off: an NHWC region that beats the first layer's time leaves the next unmeasured (regions.test.ts).
   const CLEAN = 'openblas=100;openblas-dl=200;*=300';
   const run = (env: Record<string, string> = {}): { layers: nn.OnnxLayer[]; y: number[]; same: boolean } =>
-    JSON.parse(child(probe, { NEONN_CACHE_DIR: dir, NET: path.join(dir, 'net.onnx'), NEONN_TEST_AUTO_CLOCK: CLEAN, ...env }));
+    JSON.parse(child(probe, { NEONN_CACHE_DIR: dir, NET: path.join(dir, 'net.onnx'), NEONN_TEST_AUTO_CLOCK: CLEAN, NEONN_REGIONS: 'off', ...env }));
 
   test('with the real clock, a layer is saved exactly when its note does not say the cores were busy', () => {
     const own = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-auto-real-'));
