@@ -9,6 +9,7 @@
 
 #include "../auto/auto_backend.h"
 #include "../auto/measure.h"
+#include "../auto/tuning_cache.h"
 #include "../ops/conv.h"
 #include "../registry.h"
 #include "../status.h"
@@ -325,9 +326,9 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
   // region first: one untimed run (XNNPACK sets up its operators), then timed
   // runs that write its exits aside. Then its steps run once, their layers
   // planned and measured as usual, adding up what each costs (a conv: its
-  // measured minimum; any other step: its time). Once that sum is past the
-  // region's time, the steps have lost whatever the rest would cost: the
-  // layers after it are never measured. Steps that finish under it are timed
+  // measured minimum; any other step: its time). Once that sum is 10% past
+  // the region's time, the steps have clearly lost whatever the rest would
+  // cost: the layers after it are never measured. Steps that finish under it are timed
   // against the region from the arena as it was at the region's start, a few
   // times each. The faster computes the result, so the first run's outputs
   // are those of every later run.
@@ -375,7 +376,8 @@ void Program::run(const Backend& active, const std::vector<FloatSpan>& inputs,
         } else {
           bound += wall;
         }
-        if (region_us < bound * kRegionMargin && i + 1 < r.end) {
+        // Past it by kSureMargin: a clear decision, which the tuning cache keeps for later processes.
+        if (region_us * (1.0 + kSureMargin) <= bound && i + 1 < r.end) {
           steps_stopped = true;
           steps_us = bound;
         }
