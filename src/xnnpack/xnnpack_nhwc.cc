@@ -8,6 +8,12 @@
 
 #include "../parallel.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+// GCC 12 warns inside its own AVX-512 intrinsics (their "undefined" pass-through operands) when they are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace neonn {
 namespace xnn {
 namespace {
@@ -309,6 +315,32 @@ __attribute__((target("avx512f,fma"))) void narrow_rows_nchw_avx512(const Narrow
                                                                     size_t end) {
   narrow_rows_impl<true>(p, x, y, begin, end);
 }
+
+// The int8 depthwise conv: AVX-512 with byte and word ops (BW), 256-bit masked forms (VL) and DQ; with VNNI, its
+// multiply-adds in one instruction each.
+bool avx512_bw() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  return yes;
+}
+bool avx512_vnni() {
+  static const bool yes = avx512_bw() && __builtin_cpu_supports("avx512vnni");
+  return yes;
+}
+namespace qdw_bw {
+#define NEONN_QDW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+#define NEONN_QDW_MAC(acc, x, w) _mm512_add_epi32(acc, _mm512_madd_epi16(x, w))
+#include "xnnpack_qdw.inc"
+#undef NEONN_QDW_TARGET
+#undef NEONN_QDW_MAC
+}  // namespace qdw_bw
+namespace qdw_vnni {
+#define NEONN_QDW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define NEONN_QDW_MAC(acc, x, w) _mm512_dpwssd_epi32(acc, x, w)
+#include "xnnpack_qdw.inc"
+#undef NEONN_QDW_TARGET
+#undef NEONN_QDW_MAC
+}  // namespace qdw_vnni
 #else
 #define NEONN_NHWC_AVX512 0
 #endif
@@ -426,6 +458,53 @@ bool narrow_conv_read_nchw(NarrowConvNhwc& p) {
 void narrow_conv_nhwc(const NarrowConvNhwc& p, const float* x, float* y) {
   parallel_for(p.n * p.out_h, parallel_grain(p.out_w * p.c_in * p.k_h * p.k_w * kLanes),
                [&](size_t begin, size_t end) { p.rows(p, x, y, begin, end); });
+}
+
+std::unique_ptr<QDwConvNhwc> make_qdw_conv_nhwc(const QuantConv& c, int32_t x_zp, float x_scale, int32_t y_zp, float y_scale) {
+  if (c.group != c.c_in || c.c_out != c.c_in || c.k_h != 3 || c.k_w != 3 || c.dilation_h != 1 || c.dilation_w != 1 ||
+      c.stride_h != c.stride_w || (c.stride_h != 1 && c.stride_h != 2) || c.pad_top < 0 || c.pad_left < 0 || c.pad_top > 2 ||
+      c.pad_left > 2 || c.n <= 0 || c.c_in <= 0 || c.in_h <= 0 || c.in_w <= 0 || c.out_h <= 0 || c.out_w <= 0 ||
+      c.w.size() != static_cast<size_t>(c.c_out) * 9 || (c.w_scale.size() != 1 && c.w_scale.size() != static_cast<size_t>(c.c_out)) ||
+      (!c.bias.empty() && c.bias.size() != static_cast<size_t>(c.c_out)) || x_zp < -128 || x_zp > 127 || y_zp < -128 || y_zp > 127) {
+    return nullptr;
+  }
+  // Every output pixel's window starts inside the input's padded extent (as XNNPACK's output size has it).
+  if ((c.out_h - 1) * c.stride_h > c.in_h + c.pad_top + c.pad_bottom - 3 || (c.out_w - 1) * c.stride_w > c.in_w + c.pad_left + c.pad_right - 3) {
+    return nullptr;
+  }
+  auto p = std::make_unique<QDwConvNhwc>();
+#if NEONN_NHWC_AVX512
+  if (avx512_vnni()) {
+    p->rows = c.stride_h == 1 ? qdw_vnni::qdw_rows<1> : qdw_vnni::qdw_rows<2>;
+  } else if (avx512_bw()) {
+    p->rows = c.stride_h == 1 ? qdw_bw::qdw_rows<1> : qdw_bw::qdw_rows<2>;
+  }
+#endif
+  if (p->rows == nullptr) return nullptr;
+  p->n = static_cast<size_t>(c.n), p->in_h = static_cast<size_t>(c.in_h), p->in_w = static_cast<size_t>(c.in_w);
+  p->channels = static_cast<size_t>(c.c_in), p->out_h = static_cast<size_t>(c.out_h), p->out_w = static_cast<size_t>(c.out_w);
+  p->stride = static_cast<size_t>(c.stride_h), p->pad_top = static_cast<size_t>(c.pad_top), p->pad_left = static_cast<size_t>(c.pad_left);
+  p->x_zp = x_zp, p->y_zp = y_zp;
+  const size_t ch = p->channels, blocks = (ch + 31) / 32;
+  p->w.assign(blocks * 9 * 32, 0);
+  p->bias.assign(blocks * 32, 0);
+  p->scale.assign(blocks * 32, 0.0f);
+  for (size_t k = 0; k < ch; ++k) {
+    // XNNPACK's multiplier, in its order (and so the reference kernel's).
+    const float m = x_scale * c.w_scale[c.w_scale.size() == 1 ? 0 : k] / y_scale;
+    if (!(m < 256.0f)) return nullptr;
+    int32_t sum = 0;
+    for (size_t t = 0; t < 9; ++t) {
+      p->w[(k / 32 * 9 + t) * 32 + k % 32] = c.w[k * 9 + t];
+      sum += c.w[k * 9 + t];
+    }
+    // Even channels at lanes [0, 16) of the block, odd ones at [16, 32).
+    const size_t at = k / 32 * 32 + (k % 2) * 16 + (k % 32) / 2;
+    // In int32 as XNNPACK packs it (wrapping, never undefined: the sums wrap the same way).
+    p->bias[at] = static_cast<int32_t>(static_cast<uint32_t>(c.bias.empty() ? 0 : c.bias[k]) - static_cast<uint32_t>(x_zp * sum));
+    p->scale[at] = m;
+  }
+  return p;
 }
 
 }  // namespace xnn

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "../model/region.h"
 #include "../ops/conv.h"
 
 namespace neonn {
@@ -63,6 +64,28 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
 
 /// Makes `p` read its input as NCHW (a region's entry where it lies, no transpose in); false when it cannot.
 bool narrow_conv_read_nchw(NarrowConvNhwc& p);
+
+/// A quantized region's depthwise 3x3 conv (one channel per group) of an NHWC int8 buffer, stride 1 or 2, no
+/// dilation: the int32 sum of (x - x_zp) * w over the taps inside the input plus the bias, times the channel's float32
+/// multiplier (x_scale * w_scale) / y_scale, rounded half to even, plus y_zp, saturated to int8: XNNPACK's qs8
+/// arithmetic (and ONNX's), so the same bits as its operator. Output pixels are `channels` bytes apart.
+struct QDwConvNhwc {
+  size_t n = 0, in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0, stride = 1, pad_top = 0, pad_left = 0;
+  int32_t x_zp = 0, y_zp = 0;
+  /// Per block of 32 channels: [9 taps][32] int16 weights, zero past the channels.
+  std::vector<int16_t> w;
+  /// Per block of 32 channels, its even channels then its odd ones (16 each): bias - x_zp * (the sum of the nine
+  /// weights), and the multiplier; zero past the channels.
+  std::vector<int32_t> bias;
+  std::vector<float> scale;
+  /// The kernel this CPU runs (AVX-512 with BW, VL and DQ on x86-64), or null: then XNNPACK's.
+  void (*rows)(const QDwConvNhwc& p, const int8_t* x, int8_t* y, size_t begin, size_t end) = nullptr;
+};
+
+/// The plan of `c` (its input and output as the region holds them: int8, zero points shifted for uint8) on neonn's
+/// kernel, or null when it is not one, when XNNPACK would refuse a multiplier (>= 256), or when this CPU has no
+/// kernel for it.
+std::unique_ptr<QDwConvNhwc> make_qdw_conv_nhwc(const QuantConv& c, int32_t x_zp, float x_scale, int32_t y_zp, float y_scale);
 
 /// Whether none of x[0, n) is NaN or infinite (on neonn's thread pool).
 bool all_finite(const float* x, size_t n);

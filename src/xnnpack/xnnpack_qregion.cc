@@ -34,6 +34,7 @@
 
 #include "../kernels/quant.h"
 #include "../parallel.h"
+#include "xnnpack_nhwc.h"
 #include "xnnpack_util.h"
 
 namespace neonn {
@@ -123,6 +124,7 @@ class QuantRegionPlan final : public RegionPlan {
   };
   // Per node (null: computed here); deleted also when a later node throws while the plan is made.
   std::vector<std::unique_ptr<xnn_operator, DeleteOperator>> ops_;
+  std::vector<std::unique_ptr<QDwConvNhwc>> qdw_;  // per node: a depthwise 3x3 conv on neonn's kernel, or null
   std::vector<std::unique_ptr<int8_t[]>> memory_;
   std::vector<int8_t*> buffer_of_;  // per value: its NHWC int8 buffer
   std::vector<std::vector<int8_t>> held_;  // per node: a constant operand's row or a table, as the region holds values
@@ -198,8 +200,9 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   const PoolLease lease(PoolLease::kWait);
   pthreadpool_t pool = static_cast<pthreadpool_t>(lease.get());
   ops_.resize(nn);
+  qdw_.resize(nn);
   held_.assign(nn, {});
-  size_t convs = 0;
+  size_t convs = 0, own = 0;
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     const std::string what = "quantized NHWC region, step " + std::to_string(n.step);
@@ -261,6 +264,16 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
                       c.dilation_w, c.group}) {
       if (!fits_u32(v)) throw_range_error(what + ": a conv parameter past 32 bits");
     }
+    // A depthwise 3x3 conv on neonn's kernel where this CPU has one (the same bits as XNNPACK's operator).
+    const bool same_shapes = static_cast<int64_t>(x.n) == c.n && static_cast<int64_t>(x.c) == c.c_in && static_cast<int64_t>(x.h) == c.in_h &&
+                             static_cast<int64_t>(x.w) == c.in_w && static_cast<int64_t>(y.c) == c.c_out &&
+                             static_cast<int64_t>(y.h) == c.out_h && static_cast<int64_t>(y.w) == c.out_w;
+    if (std::unique_ptr<QDwConvNhwc> dw = same_shapes ? make_qdw_conv_nhwc(c, held_zero_point(x), x.scale, held_zero_point(y), y.scale) : nullptr) {
+      node_bytes_[k] += dw->w.size() * sizeof(int16_t) + dw->bias.size() * sizeof(int32_t) + dw->scale.size() * sizeof(float);
+      qdw_[k] = std::move(dw);
+      ++convs, ++own;
+      continue;
+    }
     const size_t cig = static_cast<size_t>(c.c_in / c.group), cog = static_cast<size_t>(c.c_out / c.group);
     const size_t taps = static_cast<size_t>(c.k_h * c.k_w);
     // [Cout][Cin/g][kH][kW] -> [Cout][kH][kW][Cin/g]
@@ -309,7 +322,8 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   }
   describe_ = "quantized NHWC region on XNNPACK (int8): " + std::to_string(nn) + " steps (" +
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + "), " +
-              std::to_string(convs) + " qs8 convs, " + std::to_string(quantized) + " float inputs quantized and " +
+              std::to_string(convs) + " qs8 convs" +
+              (own > 0 ? " (" + std::to_string(own) + " depthwise 3x3 on neonn's kernel)" : std::string()) + ", " + std::to_string(quantized) + " float inputs quantized and " +
               std::to_string(entries) + " 8-bit inputs transposed in, " + std::to_string(dequantized) +
               " outputs dequantized and " + std::to_string(exits) + " 8-bit outputs transposed out";
 }
@@ -501,7 +515,13 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
   }
   for (size_t k = 0; k < graph_.nodes.size(); ++k) {
     const RegionNode& n = graph_.nodes[k];
-    if (ops_[k]) {
+    if (qdw_[k]) {
+      const QDwConvNhwc& d = *qdw_[k];
+      const int8_t* px = buffer_of_[n.inputs[0]];
+      int8_t* py = buffer_of_[n.output];
+      chunks(d.n * d.out_h, std::max<size_t>(1, 65536 / std::max<size_t>(1, d.out_w * d.channels * 9)),
+             [&](size_t begin, size_t end) { d.rows(d, px, py, begin, end); });
+    } else if (ops_[k]) {
       const PoolLease lease;  // per operator: add, table, ... run neonn's loops in between
       check_status(xnn_run_operator(ops_[k].get(), static_cast<pthreadpool_t>(lease.get())), "quantized NHWC region",
                    "xnn_run_operator");

@@ -19,6 +19,10 @@ const AT = onnx.AttributeProto.AttributeType;
 const HAVE_XNNPACK = availableBackends().includes('xnnpack');
 if (!HAVE_XNNPACK) console.warn('SKIPPED: quantized region tests (the xnnpack backend is unavailable in this build)');
 const describeX = HAVE_XNNPACK ? describe : describe.skip;
+// neonn's own int8 depthwise 3x3 kernel (src/xnnpack/xnnpack_nhwc.cc) runs where the CPU has AVX-512 BW, VL and DQ.
+const CPU_FLAGS = process.arch === 'x64' && fs.existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '') : '';
+const OWN_QDW = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => new RegExp(`\\b${f}\\b`).test(CPU_FLAGS));
+const ownDw = (n: number) => (OWN_QDW && n > 0 ? ` \\(${n} depthwise 3x3 on neonn's kernel\\)` : '');
 
 const f32 = (name: string, values: number[], dims: number[] = []): onnx.ITensorProto => ({ name, dataType: T.FLOAT, dims, floatData: values });
 function q8(name: string, signed: boolean, values: number[], dims: number[] = []): onnx.ITensorProto {
@@ -137,6 +141,37 @@ function concatNet(signed: boolean, ceil: boolean, h: number, w: number): Uint8A
 }
 
 /**
+ * Q → conv 1x1 (3 → C) → depthwise 3x3 (stride 1, pads p1) → depthwise 3x3 (stride 2, pads p2) → DQ: every depthwise
+ * shape neonn's int8 kernel takes (blocks of 32 channels and a partial one, eight pixels a step and the edges, rows
+ * and columns in the padding, asymmetric pads).
+ */
+function depthwiseNet(signed: boolean, ch: number, p1: number[], p2: number[], h: number, w: number, seed: number): Uint8Array {
+  const r = lcg(seed);
+  const zp = () => (signed ? r(-60, 60) : r(70, 190));
+  const inits: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const act = (name: string, scale: number) => {
+    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [zp()]));
+    return [`${name}_s`, `${name}_z`];
+  };
+  const xq = act('xq', 0.02);
+  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
+  const conv = (name: string, x: string, xs: string[], cin: number, cout: number, k: number, group: number, attrs: onnx.IAttributeProto[], ys: number) => {
+    const y = act(name, ys);
+    inits.push(q8(`${name}_w`, true, Array.from({ length: cout * (cin / group) * k * k }, () => r(-128, 127)), [cout, cin / group, k, k]));
+    inits.push(f32(`${name}_ws`, Array.from({ length: cout }, () => 0.001 + r(0, 100) / 20000), [cout]), q8(`${name}_wz`, true, new Array(cout).fill(0), [cout]));
+    inits.push(i32(`${name}_b`, Array.from({ length: cout }, () => r(-5000, 5000)), [cout]));
+    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y, `${name}_b`], name, [...attrs, int('group', group)]));
+    return y;
+  };
+  const a = conv('a', 'xq', xq, 3, ch, 1, 1, [], 0.03);
+  const b = conv('b', 'a', a, ch, ch, 3, ch, [ints('pads', p1)], 0.05);
+  const c = conv('c', 'b', b, ch, ch, 3, ch, [ints('strides', [2, 2]), ints('pads', p2)], 0.06);
+  nodes.push(node('DequantizeLinear', ['c', ...c], 'y'));
+  return encodeNet(nodes, inits, [1, 3, h, w]);
+}
+
+/**
  * Q → conv → QLinearLeakyRelu → squeeze-and-excitation (pool → conv → QLinearSigmoid → QLinearMul of the map by
  * its per-channel gate) → QLinearAdd of a constant per-channel bias → conv → DQ.
  */
@@ -235,7 +270,7 @@ describeX('quantized NHWC regions on XNNPACK', () => {
   test.each(CASES)('$name: the reference kernels bit for bit, and onnxruntime', async (c) => {
     const bytes = quantizedNet(c);
     // Within one step of the output's scale (onnxruntime's kernels may round a tie of an inner value otherwise).
-    const note = /^quantized NHWC region on XNNPACK \(int8\): 8 steps \(0-7\), 4 qs8 convs, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$/;
+    const note = new RegExp(`^quantized NHWC region on XNNPACK \\(int8\\): 8 steps \\(0-7\\), 4 qs8 convs${ownDw(1)}, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$`);
     for (const seed of [1, 2]) await expectRegionRun(bytes, input(seed), 0.03, 4, note);
   });
 
@@ -259,6 +294,18 @@ describeX('quantized NHWC regions on XNNPACK', () => {
     // other way). Q, conv, leaky relu, pool, conv, sigmoid, mul, add, conv, DQ: one region.
     const note = /^quantized NHWC region on XNNPACK \(int8\): 10 steps \(0-9\), 3 qs8 convs/;
     await expectRegionRun(gateNet(signed, bias, batch), input(12, 13, 11, batch), 2 * 0.07, 3, note);
+  });
+
+  test.each([
+    [false, 8, [1, 1, 1, 1], [1, 1, 1, 1]],
+    [true, 32, [0, 0, 0, 0], [1, 0, 0, 1]],
+    [false, 40, [2, 1, 0, 2], [0, 2, 2, 0]],
+    [true, 72, [1, 2, 2, 1], [2, 2, 2, 2]],
+  ])('int8 depthwise 3x3 convs (int8 %s, %d channels, pads %j then %j at stride 2): the reference kernels bit for bit', async (signed, ch, p1, p2) => {
+    // 11 x 23: at stride 1 a row has eight-pixel steps and edges; at stride 2 (12 columns) one step and edges.
+    const bytes = depthwiseNet(signed, ch, p1, p2, 11, 23, ch);
+    const note = new RegExp(`^quantized NHWC region on XNNPACK \\(int8\\): 5 steps \\(0-4\\), 3 qs8 convs${ownDw(2)}, `);
+    for (const seed of [4, 5]) await expectRegionRun(bytes, input(seed, 11, 23), 0.06, 3, note);
   });
 
   test('a quantized entry of more channels than the staging buffer holds (16400) is quantized pixel by pixel, bit for bit', async () => {
