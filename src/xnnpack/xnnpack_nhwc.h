@@ -87,6 +87,23 @@ struct QDwConvNhwc {
 /// kernel for it.
 std::unique_ptr<QDwConvNhwc> make_qdw_conv_nhwc(const QuantConv& c, int32_t x_zp, float x_scale, int32_t y_zp, float y_scale);
 
+/// A quantized region's 1x1 conv of stride 1 (one group) as a GEMM over the pixels of an NHWC int8 buffer, on Intel
+/// AMX's int8 tiles (xnnpack_amx.cc), with XNNPACK's qs8 arithmetic as QDwConvNhwc has it.
+struct QPointwiseNhwc {
+  size_t pixels = 0, c_in = 0, c_out = 0, k_chunk = 0;  ///< k_chunk: inputs per tile (a multiple of 4 dividing c_in)
+  int32_t y_zp = 0;
+  /// Per block of 16 output channels: c_in / 4 rows of 16 x 4 bytes (AMX's layout), zero past c_out; blocks in pairs.
+  std::vector<int8_t> w;
+  /// Per output channel (zero past c_out, to a multiple of 32): bias - x_zp * (the weights' sum), the multiplier.
+  std::vector<int32_t> bias;
+  std::vector<float> scale;
+  void (*rows)(const QPointwiseNhwc& p, const int8_t* x, int8_t* y, size_t begin, size_t end) = nullptr;
+};
+
+/// The plan of `c` on AMX, or null when it is not such a conv (or c_in is not a multiple of 4), when XNNPACK would
+/// refuse a multiplier (>= 256), or when this CPU (or the kernel) offers no AMX.
+std::unique_ptr<QPointwiseNhwc> make_qpointwise_nhwc(const QuantConv& c, int32_t x_zp, float x_scale, int32_t y_zp, float y_scale);
+
 /// Whether none of x[0, n) is NaN or infinite (on neonn's thread pool).
 bool all_finite(const float* x, size_t n);
 

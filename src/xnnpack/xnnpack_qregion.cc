@@ -125,6 +125,7 @@ class QuantRegionPlan final : public RegionPlan {
   // Per node (null: computed here); deleted also when a later node throws while the plan is made.
   std::vector<std::unique_ptr<xnn_operator, DeleteOperator>> ops_;
   std::vector<std::unique_ptr<QDwConvNhwc>> qdw_;  // per node: a depthwise 3x3 conv on neonn's kernel, or null
+  std::vector<std::unique_ptr<QPointwiseNhwc>> qpw_;  // per node: a 1x1 conv on AMX, or null
   std::vector<std::unique_ptr<int8_t[]>> memory_;
   std::vector<int8_t*> buffer_of_;  // per value: its NHWC int8 buffer
   std::vector<std::vector<int8_t>> held_;  // per node: a constant operand's row or a table, as the region holds values
@@ -201,8 +202,9 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   pthreadpool_t pool = static_cast<pthreadpool_t>(lease.get());
   ops_.resize(nn);
   qdw_.resize(nn);
+  qpw_.resize(nn);
   held_.assign(nn, {});
-  size_t convs = 0, own = 0;
+  size_t convs = 0, own = 0, amx = 0;
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     const std::string what = "quantized NHWC region, step " + std::to_string(n.step);
@@ -274,6 +276,13 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
       ++convs, ++own;
       continue;
     }
+    // A 1x1 conv on AMX's int8 tiles where this CPU has them (the same bits as XNNPACK's operator).
+    if (std::unique_ptr<QPointwiseNhwc> pw = same_shapes ? make_qpointwise_nhwc(c, held_zero_point(x), x.scale, held_zero_point(y), y.scale) : nullptr) {
+      node_bytes_[k] += pw->w.size() + pw->bias.size() * sizeof(int32_t) + pw->scale.size() * sizeof(float);
+      qpw_[k] = std::move(pw);
+      ++convs, ++amx;
+      continue;
+    }
     const size_t cig = static_cast<size_t>(c.c_in / c.group), cog = static_cast<size_t>(c.c_out / c.group);
     const size_t taps = static_cast<size_t>(c.k_h * c.k_w);
     // [Cout][Cin/g][kH][kW] -> [Cout][kH][kW][Cin/g]
@@ -323,7 +332,10 @@ QuantRegionPlan::QuantRegionPlan(const RegionHost& host, const RegionGraph& g) :
   describe_ = "quantized NHWC region on XNNPACK (int8): " + std::to_string(nn) + " steps (" +
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + "), " +
               std::to_string(convs) + " qs8 convs" +
-              (own > 0 ? " (" + std::to_string(own) + " depthwise 3x3 on neonn's kernel)" : std::string()) + ", " + std::to_string(quantized) + " float inputs quantized and " +
+              (own + amx > 0 ? " (" + (own > 0 ? std::to_string(own) + " depthwise 3x3 on neonn's kernel" : std::string()) +
+                                   (own > 0 && amx > 0 ? ", " : "") + (amx > 0 ? std::to_string(amx) + " 1x1 on AMX" : std::string()) + ")"
+                             : std::string()) +
+              ", " + std::to_string(quantized) + " float inputs quantized and " +
               std::to_string(entries) + " 8-bit inputs transposed in, " + std::to_string(dequantized) +
               " outputs dequantized and " + std::to_string(exits) + " 8-bit outputs transposed out";
 }
@@ -521,6 +533,13 @@ bool QuantRegionPlan::run(const std::vector<const float*>& entries, const std::v
       int8_t* py = buffer_of_[n.output];
       chunks(d.n * d.out_h, std::max<size_t>(1, 65536 / std::max<size_t>(1, d.out_w * d.channels * 9)),
              [&](size_t begin, size_t end) { d.rows(d, px, py, begin, end); });
+    } else if (qpw_[k]) {
+      const QPointwiseNhwc& d = *qpw_[k];
+      const int8_t* px = buffer_of_[n.inputs[0]];
+      int8_t* py = buffer_of_[n.output];
+      // Blocks of 32 pixels (two tiles' rows), several per task.
+      const size_t blocks = (d.pixels + 31) / 32, per = std::max<size_t>(1, 524288 / std::max<size_t>(1, 32 * d.c_in * d.c_out));
+      chunks(blocks, per, [&](size_t begin, size_t end) { d.rows(d, px, py, begin * 32, std::min(d.pixels, end * 32)); });
     } else if (ops_[k]) {
       const PoolLease lease;  // per operator: add, table, ... run neonn's loops in between
       check_status(xnn_run_operator(ops_[k].get(), static_cast<pthreadpool_t>(lease.get())), "quantized NHWC region",

@@ -22,7 +22,13 @@ const describeX = HAVE_XNNPACK ? describe : describe.skip;
 // neonn's own int8 depthwise 3x3 kernel (src/xnnpack/xnnpack_nhwc.cc) runs where the CPU has AVX-512 BW, VL and DQ.
 const CPU_FLAGS = process.arch === 'x64' && fs.existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '') : '';
 const OWN_QDW = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => new RegExp(`\\b${f}\\b`).test(CPU_FLAGS));
-const ownDw = (n: number) => (OWN_QDW && n > 0 ? ` \\(${n} depthwise 3x3 on neonn's kernel\\)` : '');
+// A region's 1x1 convs (inputs a multiple of 4) run on AMX's int8 tiles where the CPU has them (src/xnnpack/xnnpack_amx.cc).
+const AMX = OWN_QDW && ['amx_tile', 'amx_int8'].every((f) => new RegExp(`\\b${f}\\b`).test(CPU_FLAGS));
+/** The region note's count of convs on neonn's own kernels here: `dw` depthwise 3x3, `pw` 1x1 ones AMX could take. */
+const ownDw = (dw: number, pw = 0) => {
+  const parts = [OWN_QDW && dw > 0 ? `${dw} depthwise 3x3 on neonn's kernel` : '', AMX && pw > 0 ? `${pw} 1x1 on AMX` : ''].filter((t) => t);
+  return parts.length > 0 ? ` \\(${parts.join(', ')}\\)` : '';
+};
 
 const f32 = (name: string, values: number[], dims: number[] = []): onnx.ITensorProto => ({ name, dataType: T.FLOAT, dims, floatData: values });
 function q8(name: string, signed: boolean, values: number[], dims: number[] = []): onnx.ITensorProto {
@@ -171,6 +177,33 @@ function depthwiseNet(signed: boolean, ch: number, p1: number[], p2: number[], h
   return encodeNet(nodes, inits, [1, 3, h, w]);
 }
 
+/** Q → conv 3x3 (3 → cin) → conv 1x1 (cin → cout) → conv 1x1 (cout → 8) → DQ. */
+function pointwiseNet(signed: boolean, cin: number, cout: number, h: number, w: number, seed: number): Uint8Array {
+  const r = lcg(seed);
+  const zp = () => (signed ? r(-60, 60) : r(70, 190));
+  const inits: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const act = (name: string, scale: number) => {
+    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [zp()]));
+    return [`${name}_s`, `${name}_z`];
+  };
+  const xq = act('xq', 0.02);
+  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
+  const conv = (name: string, x: string, xs: string[], ci: number, co: number, k: number, attrs: onnx.IAttributeProto[], ys: number) => {
+    const y = act(name, ys);
+    inits.push(q8(`${name}_w`, true, Array.from({ length: co * ci * k * k }, () => r(-128, 127)), [co, ci, k, k]));
+    inits.push(f32(`${name}_ws`, Array.from({ length: co }, () => 0.0005 + r(0, 100) / 40000), [co]), q8(`${name}_wz`, true, new Array(co).fill(0), [co]));
+    inits.push(i32(`${name}_b`, Array.from({ length: co }, () => r(-20000, 20000)), [co]));
+    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y, `${name}_b`], name, attrs));
+    return y;
+  };
+  const a = conv('a', 'xq', xq, 3, cin, 3, [ints('pads', [1, 1, 1, 1])], 0.03);
+  const b = conv('b', 'a', a, cin, cout, 1, [], 0.05);
+  const c = conv('c', 'b', b, cout, 8, 1, [], 0.06);
+  nodes.push(node('DequantizeLinear', ['c', ...c], 'y'));
+  return encodeNet(nodes, inits, [1, 3, h, w]);
+}
+
 /**
  * Q → conv → QLinearLeakyRelu → squeeze-and-excitation (pool → conv → QLinearSigmoid → QLinearMul of the map by
  * its per-channel gate) → QLinearAdd of a constant per-channel bias → conv → DQ.
@@ -270,7 +303,7 @@ describeX('quantized NHWC regions on XNNPACK', () => {
   test.each(CASES)('$name: the reference kernels bit for bit, and onnxruntime', async (c) => {
     const bytes = quantizedNet(c);
     // Within one step of the output's scale (onnxruntime's kernels may round a tie of an inner value otherwise).
-    const note = new RegExp(`^quantized NHWC region on XNNPACK \\(int8\\): 8 steps \\(0-7\\), 4 qs8 convs${ownDw(1)}, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$`);
+    const note = new RegExp(`^quantized NHWC region on XNNPACK \\(int8\\): 8 steps \\(0-7\\), 4 qs8 convs${ownDw(1, 1)}, 1 float inputs quantized and 0 8-bit inputs transposed in, 1 outputs dequantized and 0 8-bit outputs transposed out$`);
     for (const seed of [1, 2]) await expectRegionRun(bytes, input(seed), 0.03, 4, note);
   });
 
@@ -306,6 +339,21 @@ describeX('quantized NHWC regions on XNNPACK', () => {
     const bytes = depthwiseNet(signed, ch, p1, p2, 11, 23, ch);
     const note = new RegExp(`^quantized NHWC region on XNNPACK \\(int8\\): 5 steps \\(0-4\\), 3 qs8 convs${ownDw(2)}, `);
     for (const seed of [4, 5]) await expectRegionRun(bytes, input(seed, 11, 23), 0.06, 3, note);
+  });
+
+  test.each([
+    [false, 16, 40, 11, 23],
+    [true, 12, 72, 11, 23],
+    [false, 96, 8, 3, 5],
+    [true, 200, 33, 7, 9],
+    [false, 68, 16, 6, 6],
+  ])('1x1 convs (int8 %s, %d -> %d channels, %dx%d pixels): the reference kernels bit for bit', async (signed, cin, cout, h, w) => {
+    // On AMX: 32 pixels a step (253 leave a step of 29: tiles of 16 and 13), 15 pixels one short tile; inputs in
+    // chunks of up to 64 (200: 5 of 40; 68: 17 of 4); outputs in pairs of 16-channel tiles, 8 and 33 partly empty.
+    // A conv of 33 inputs (not a multiple of 4) stays on XNNPACK.
+    const bytes = pointwiseNet(signed, cin, cout, h, w, cin + cout);
+    const note = new RegExp(`^quantized NHWC region on XNNPACK \\(int8\\): 5 steps \\(0-4\\), 3 qs8 convs${ownDw(0, (cin % 4 === 0 ? 1 : 0) + (cout % 4 === 0 ? 1 : 0))}, `);
+    for (const seed of [6, 7]) await expectRegionRun(bytes, input(seed, h, w), 0.06, 3, note);
   });
 
   test('a quantized entry of more channels than the staging buffer holds (16400) is quantized pixel by pixel, bit for bit', async () => {
