@@ -41,7 +41,8 @@ const BENCH: CommandSpec = {
   help: `usage: neonn bench [options]
 
   the zoo models on each backend at 1 and N threads vs onnxruntime-node (table, JSON, SVG),
-  then the conv layers of the classic CNNs on each backend
+  then the conv layers of the classic CNNs on each backend; each pair starts cold (its own
+  empty tuning cache: load and first run include auto's measuring)
 
   --quick            a short run (three models, fewer runs)
   --models a,b       zoo models and/or .onnx files to run (a file's float inputs are fed at

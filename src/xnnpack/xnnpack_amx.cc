@@ -178,19 +178,9 @@ std::unique_ptr<QPointwiseNhwc> make_qpointwise_nhwc(const QuantConv& c, int32_t
   p->bias.assign(blocks * 16, 0);
   p->scale.assign(blocks * 16, 0.0f);
   for (size_t o = 0; o < n; ++o) {
-    // XNNPACK's multiplier, in its order (and so the reference kernel's).
-    const float m = x_scale * c.w_scale[c.w_scale.size() == 1 ? 0 : o] / y_scale;
-    if (!(m < 256.0f)) return nullptr;
-    int32_t sum = 0;
-    for (size_t i = 0; i < k; ++i) {
-      const int8_t v = c.w[o * k + i];
-      sum += v;
-      // Block o / 16; in it, row i / 4 holds 16 output channels of 4 consecutive inputs each.
-      p->w[(o / 16) * 16 * k + (i / 4) * 64 + (o % 16) * 4 + i % 4] = v;
-    }
-    // In int32 as XNNPACK packs it (wrapping, never undefined: the sums wrap the same way).
-    p->bias[o] = static_cast<int32_t>(static_cast<uint32_t>(c.bias.empty() ? 0 : c.bias[o]) - static_cast<uint32_t>(x_zp * sum));
-    p->scale[o] = m;
+    // Block o / 16; in it, row i / 4 holds 16 output channels of 4 consecutive inputs each.
+    for (size_t i = 0; i < k; ++i) p->w[(o / 16) * 16 * k + (i / 4) * 64 + (o % 16) * 4 + i % 4] = c.w[o * k + i];
+    if (!qs8_channel(c, o, k, x_zp, x_scale, y_scale, &p->scale[o], &p->bias[o])) return nullptr;
   }
   p->rows = pointwise_rows;
   return p;

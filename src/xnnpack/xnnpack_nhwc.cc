@@ -490,21 +490,21 @@ std::unique_ptr<QDwConvNhwc> make_qdw_conv_nhwc(const QuantConv& c, int32_t x_zp
   p->bias.assign(blocks * 32, 0);
   p->scale.assign(blocks * 32, 0.0f);
   for (size_t k = 0; k < ch; ++k) {
-    // XNNPACK's multiplier, in its order (and so the reference kernel's).
-    const float m = x_scale * c.w_scale[c.w_scale.size() == 1 ? 0 : k] / y_scale;
-    if (!(m < 256.0f)) return nullptr;
-    int32_t sum = 0;
-    for (size_t t = 0; t < 9; ++t) {
-      p->w[(k / 32 * 9 + t) * 32 + k % 32] = c.w[k * 9 + t];
-      sum += c.w[k * 9 + t];
-    }
+    for (size_t t = 0; t < 9; ++t) p->w[(k / 32 * 9 + t) * 32 + k % 32] = c.w[k * 9 + t];
     // Even channels at lanes [0, 16) of the block, odd ones at [16, 32).
     const size_t at = k / 32 * 32 + (k % 2) * 16 + (k % 32) / 2;
-    // In int32 as XNNPACK packs it (wrapping, never undefined: the sums wrap the same way).
-    p->bias[at] = static_cast<int32_t>(static_cast<uint32_t>(c.bias.empty() ? 0 : c.bias[k]) - static_cast<uint32_t>(x_zp * sum));
-    p->scale[at] = m;
+    if (!qs8_channel(c, k, 9, x_zp, x_scale, y_scale, &p->scale[at], &p->bias[at])) return nullptr;
   }
   return p;
+}
+
+bool qs8_channel(const QuantConv& c, size_t o, size_t per, int32_t x_zp, float x_scale, float y_scale, float* multiplier, int32_t* bias) {
+  *multiplier = x_scale * c.w_scale[c.w_scale.size() == 1 ? 0 : o] / y_scale;
+  if (!(*multiplier < 256.0f)) return false;
+  uint32_t sum = 0;
+  for (size_t i = 0; i < per; ++i) sum += static_cast<uint32_t>(static_cast<int32_t>(c.w[o * per + i]));
+  *bias = static_cast<int32_t>(static_cast<uint32_t>(c.bias.empty() ? 0 : c.bias[o]) - static_cast<uint32_t>(x_zp) * sum);
+  return true;
 }
 
 }  // namespace xnn

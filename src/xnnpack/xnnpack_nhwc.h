@@ -65,6 +65,11 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
 /// Makes `p` read its input as NCHW (a region's entry where it lies, no transpose in); false when it cannot.
 bool narrow_conv_read_nchw(NarrowConvNhwc& p);
 
+/// Output channel `o` of a quantized region's conv `c` as XNNPACK's qs8 operator packs it: its multiplier
+/// (x_scale * w_scale) / y_scale in float32, in that order, and its bias less x_zp times the sum of its `per` weights
+/// (int32, wrapping as XNNPACK's sums do). False when XNNPACK would refuse the multiplier (>= 256).
+bool qs8_channel(const QuantConv& c, size_t o, size_t per, int32_t x_zp, float x_scale, float y_scale, float* multiplier, int32_t* bias);
+
 /// A quantized region's depthwise 3x3 conv (one channel per group) of an NHWC int8 buffer, stride 1 or 2, no
 /// dilation: the int32 sum of (x - x_zp) * w over the taps inside the input plus the bias, times the channel's float32
 /// multiplier (x_scale * w_scale) / y_scale, rounded half to even, plus y_zp, saturated to int8: XNNPACK's qs8

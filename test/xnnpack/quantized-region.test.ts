@@ -147,61 +147,55 @@ function concatNet(signed: boolean, ceil: boolean, h: number, w: number): Uint8A
 }
 
 /**
+ * A net's builder with wide zero points and per-channel weights (scales from `scale0`, biases within ±`biasRange`):
+ * `act` adds an activation's scale and zero point, `conv` a QLinearConv; `encode` ends it with a DequantizeLinear.
+ */
+function perChannelBuilder(signed: boolean, seed: number, scale0: number, biasRange: number) {
+  const r = lcg(seed);
+  const zp = () => (signed ? r(-60, 60) : r(70, 190));
+  const inits: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const act = (name: string, scale: number) => {
+    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [zp()]));
+    return [`${name}_s`, `${name}_z`];
+  };
+  const conv = (name: string, x: string, xs: string[], ci: number, co: number, k: number, group: number, attrs: onnx.IAttributeProto[], ys: number) => {
+    const y = act(name, ys);
+    inits.push(q8(`${name}_w`, true, Array.from({ length: co * (ci / group) * k * k }, () => r(-128, 127)), [co, ci / group, k, k]));
+    inits.push(f32(`${name}_ws`, Array.from({ length: co }, () => scale0 + (r(0, 100) * scale0) / 200), [co]), q8(`${name}_wz`, true, new Array(co).fill(0), [co]));
+    inits.push(i32(`${name}_b`, Array.from({ length: co }, () => r(-biasRange, biasRange)), [co]));
+    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y, `${name}_b`], name, [...attrs, int('group', group)]));
+    return y;
+  };
+  const xq = act('xq', 0.02);
+  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
+  const encode = (last: string, ys: string[], h: number, w: number) => {
+    nodes.push(node('DequantizeLinear', [last, ...ys], 'y'));
+    return encodeNet(nodes, inits, [1, 3, h, w]);
+  };
+  return { xq, conv, encode };
+}
+
+/**
  * Q → conv 1x1 (3 → C) → depthwise 3x3 (stride 1, pads p1) → depthwise 3x3 (stride 2, pads p2) → DQ: every depthwise
  * shape neonn's int8 kernel takes (blocks of 32 channels and a partial one, eight pixels a step and the edges, rows
  * and columns in the padding, asymmetric pads).
  */
 function depthwiseNet(signed: boolean, ch: number, p1: number[], p2: number[], h: number, w: number, seed: number): Uint8Array {
-  const r = lcg(seed);
-  const zp = () => (signed ? r(-60, 60) : r(70, 190));
-  const inits: onnx.ITensorProto[] = [];
-  const nodes: onnx.INodeProto[] = [];
-  const act = (name: string, scale: number) => {
-    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [zp()]));
-    return [`${name}_s`, `${name}_z`];
-  };
-  const xq = act('xq', 0.02);
-  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
-  const conv = (name: string, x: string, xs: string[], cin: number, cout: number, k: number, group: number, attrs: onnx.IAttributeProto[], ys: number) => {
-    const y = act(name, ys);
-    inits.push(q8(`${name}_w`, true, Array.from({ length: cout * (cin / group) * k * k }, () => r(-128, 127)), [cout, cin / group, k, k]));
-    inits.push(f32(`${name}_ws`, Array.from({ length: cout }, () => 0.001 + r(0, 100) / 20000), [cout]), q8(`${name}_wz`, true, new Array(cout).fill(0), [cout]));
-    inits.push(i32(`${name}_b`, Array.from({ length: cout }, () => r(-5000, 5000)), [cout]));
-    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y, `${name}_b`], name, [...attrs, int('group', group)]));
-    return y;
-  };
+  const { xq, conv, encode } = perChannelBuilder(signed, seed, 0.001, 5000);
   const a = conv('a', 'xq', xq, 3, ch, 1, 1, [], 0.03);
   const b = conv('b', 'a', a, ch, ch, 3, ch, [ints('pads', p1)], 0.05);
   const c = conv('c', 'b', b, ch, ch, 3, ch, [ints('strides', [2, 2]), ints('pads', p2)], 0.06);
-  nodes.push(node('DequantizeLinear', ['c', ...c], 'y'));
-  return encodeNet(nodes, inits, [1, 3, h, w]);
+  return encode('c', c, h, w);
 }
 
 /** Q → conv 3x3 (3 → cin) → conv 1x1 (cin → cout) → conv 1x1 (cout → 8) → DQ. */
 function pointwiseNet(signed: boolean, cin: number, cout: number, h: number, w: number, seed: number): Uint8Array {
-  const r = lcg(seed);
-  const zp = () => (signed ? r(-60, 60) : r(70, 190));
-  const inits: onnx.ITensorProto[] = [];
-  const nodes: onnx.INodeProto[] = [];
-  const act = (name: string, scale: number) => {
-    inits.push(f32(`${name}_s`, [scale]), q8(`${name}_z`, signed, [zp()]));
-    return [`${name}_s`, `${name}_z`];
-  };
-  const xq = act('xq', 0.02);
-  nodes.push(node('QuantizeLinear', ['x', ...xq], 'xq'));
-  const conv = (name: string, x: string, xs: string[], ci: number, co: number, k: number, attrs: onnx.IAttributeProto[], ys: number) => {
-    const y = act(name, ys);
-    inits.push(q8(`${name}_w`, true, Array.from({ length: co * ci * k * k }, () => r(-128, 127)), [co, ci, k, k]));
-    inits.push(f32(`${name}_ws`, Array.from({ length: co }, () => 0.0005 + r(0, 100) / 40000), [co]), q8(`${name}_wz`, true, new Array(co).fill(0), [co]));
-    inits.push(i32(`${name}_b`, Array.from({ length: co }, () => r(-20000, 20000)), [co]));
-    nodes.push(node('QLinearConv', [x, ...xs, `${name}_w`, `${name}_ws`, `${name}_wz`, ...y, `${name}_b`], name, attrs));
-    return y;
-  };
-  const a = conv('a', 'xq', xq, 3, cin, 3, [ints('pads', [1, 1, 1, 1])], 0.03);
-  const b = conv('b', 'a', a, cin, cout, 1, [], 0.05);
-  const c = conv('c', 'b', b, cout, 8, 1, [], 0.06);
-  nodes.push(node('DequantizeLinear', ['c', ...c], 'y'));
-  return encodeNet(nodes, inits, [1, 3, h, w]);
+  const { xq, conv, encode } = perChannelBuilder(signed, seed, 0.0005, 20000);
+  const a = conv('a', 'xq', xq, 3, cin, 3, 1, [ints('pads', [1, 1, 1, 1])], 0.03);
+  const b = conv('b', 'a', a, cin, cout, 1, 1, [], 0.05);
+  const c = conv('c', 'b', b, cout, 8, 1, 1, [], 0.06);
+  return encode('c', c, h, w);
 }
 
 /**

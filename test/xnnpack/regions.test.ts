@@ -437,7 +437,12 @@ suite('xnnpack: NHWC regions', () => {
     g.dispose();
   });
 
-  test('auto measures each region against its layers in a fresh process: the first run gives the bits of every later run', () => {
+  /**
+   * In a fresh process under auto at 1 thread (`env` added, the tuning cache in a new folder): a small conv net of
+   * one region at `size` x `size`, run three times, then on the reference backend. Its outputs, its convs' layers()
+   * and the cache file's text.
+   */
+  function freshAutoProbe(size: number, env: Record<string, string> = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-regions-'));
     const probe = `
       const nn = require('./dist');
@@ -447,23 +452,22 @@ suite('xnnpack: NHWC regions', () => {
         nn.layers.relu(),
         nn.layers.conv2d({ filters: 16, kernel: 1 }),
         nn.layers.globalAvgPool(),
-      ], { inputShape: [16, 48, 48], seed: 3 });
+      ], { inputShape: [16, ${size}, ${size}], seed: 3 });
       const g = nn.loadOnnxSync(nn.saveOnnx(m, undefined, { batch: 1 }));
-      const x = nn.tensor(Float32Array.from({ length: 16 * 48 * 48 }, (_, i) => Math.sin(i)), [1, 16, 48, 48]);
+      const x = nn.tensor(Float32Array.from({ length: 16 * ${size} * ${size} }, (_, i) => Math.sin(i)), [1, 16, ${size}, ${size}]);
       const feed = { [g.inputNames[0]]: x };
       const runs = [0, 1, 2].map(() => Array.from(Object.values(g.runSync(feed))[0].data));
+      const layers = g.layers().filter((l) => l.op.startsWith('Conv'));
       nn.setBackend('reference');
       const ref = Array.from(Object.values(g.runSync(feed))[0].data);
-      nn.setBackend('auto');
-      g.runSync(feed);
-      const layers = g.layers().filter((l) => l.op.startsWith('Conv'));
       console.log(JSON.stringify({ runs, ref, layers }));
     `;
     const r = spawnSync(process.execPath, ['-e', probe], {
       cwd: path.resolve(__dirname, '../..'),
       encoding: 'utf8',
-      env: { ...process.env, NEONN_BACKEND: 'auto', NEONN_CACHE_DIR: dir, NEONN_THREADS: '1' },
+      env: { ...process.env, NEONN_BACKEND: 'auto', NEONN_CACHE_DIR: dir, NEONN_THREADS: '1', ...env },
     });
+    const saved = fs.existsSync(path.join(dir, 'auto-v2.tsv')) ? fs.readFileSync(path.join(dir, 'auto-v2.tsv'), 'utf8') : '';
     fs.rmSync(dir, { recursive: true, force: true });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -471,9 +475,14 @@ suite('xnnpack: NHWC regions', () => {
     expect(out.runs[1]).toEqual(out.runs[0]);
     expect(out.runs[2]).toEqual(out.runs[0]);
     expectClose(out.runs[0], out.ref, 1e-4, 1e-5);
-    // Every conv says how the region was decided: run as a region, or layer by layer because that was faster.
     expect(out.layers).toHaveLength(3);
-    for (const l of out.layers) {
+    return { layers: out.layers, saved };
+  }
+
+  test('auto measures each region against its layers in a fresh process: the first run gives the bits of every later run', () => {
+    const { layers } = freshAutoProbe(48);
+    // Every conv says how the region was decided: run as a region, or layer by layer because that was faster.
+    for (const l of layers) {
       expect(l.choice).toMatch(/measured: NHWC region [\d.]+ ms, layer by layer (> )?[\d.]+ ms \((region|layer by layer)\); NHWC region on XNNPACK/);
       if (/\(region\)/.test(l.choice!)) expect(l.backend).toBe('xnnpack');
     }
@@ -482,44 +491,13 @@ suite('xnnpack: NHWC regions', () => {
   test("auto times the region first: once its layers' measured times add up past it, the rest are never measured", () => {
     // The test clock gives every layer measurement 5 ms on every path; the region really runs (well under 5 ms at
     // this size). So the first conv alone has lost to the region: the other two convs are not measured at all.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-regions-'));
-    const probe = `
-      const nn = require('./dist');
-      const m = new nn.Sequential([
-        nn.layers.conv2d({ filters: 32, kernel: 3, pads: 1, activation: 'relu' }),
-        nn.layers.conv2d({ filters: 32, kernel: 3, pads: 1, group: 32 }),
-        nn.layers.relu(),
-        nn.layers.conv2d({ filters: 16, kernel: 1 }),
-        nn.layers.globalAvgPool(),
-      ], { inputShape: [16, 24, 24], seed: 3 });
-      const g = nn.loadOnnxSync(nn.saveOnnx(m, undefined, { batch: 1 }));
-      const x = nn.tensor(Float32Array.from({ length: 16 * 24 * 24 }, (_, i) => Math.cos(i)), [1, 16, 24, 24]);
-      const feed = { [g.inputNames[0]]: x };
-      const runs = [0, 1].map(() => Array.from(Object.values(g.runSync(feed))[0].data));
-      const layers = g.layers().filter((l) => l.op.startsWith('Conv'));
-      nn.setBackend('reference');
-      const ref = Array.from(Object.values(g.runSync(feed))[0].data);
-      console.log(JSON.stringify({ runs, ref, layers }));
-    `;
-    const r = spawnSync(process.execPath, ['-e', probe], {
-      cwd: path.resolve(__dirname, '../..'),
-      encoding: 'utf8',
-      env: { ...process.env, NEONN_BACKEND: 'auto', NEONN_CACHE_DIR: dir, NEONN_THREADS: '1', NEONN_TEST_AUTO_CLOCK: '*=5000' },
-    });
-    const saved = fs.existsSync(path.join(dir, 'auto-v2.tsv')) ? fs.readFileSync(path.join(dir, 'auto-v2.tsv'), 'utf8') : '';
-    fs.rmSync(dir, { recursive: true, force: true });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { runs: number[][]; ref: number[]; layers: nn.OnnxLayer[] };
-    expect(out.runs[1]).toEqual(out.runs[0]);
-    expectClose(out.runs[0], out.ref, 1e-4, 1e-5);
-    expect(out.layers).toHaveLength(3);
-    for (const l of out.layers) {
+    const { layers, saved } = freshAutoProbe(24, { NEONN_TEST_AUTO_CLOCK: '*=5000' });
+    for (const l of layers) {
       expect(l.backend).toBe('xnnpack');
       expect(l.choice).toMatch(/measured: NHWC region [\d.]+ ms, layer by layer > 5\.000 ms \(region\); NHWC region on XNNPACK/);
     }
     // The first conv says how it was measured alone; the others were not.
-    expect(out.layers.map((l) => /^measured: openblas\/im2col 5\.000 ms/.test(l.choice!))).toEqual([true, false, false]);
+    expect(layers.map((l) => /^measured: openblas\/im2col 5\.000 ms/.test(l.choice!))).toEqual([true, false, false]);
     // Only the first conv was measured on its own (and saved): one layer line in the cache file.
     expect(saved.split('\n').filter((l) => l.includes('|plan|') && l.split('\t')[0].endsWith(';'))).toHaveLength(1);
   });
