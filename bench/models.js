@@ -13,8 +13,9 @@
 // that first run, on both runtimes (ORT's first run sets up its kernels too).
 //
 // Each runtime × model × backend × threads pair runs in its own child process,
-// so peak RSS is that pair's alone and neither runtime's idle spinning threads
-// disturb the other: all neonn pairs run first, then all onnxruntime pairs.
+// one at a time, so peak RSS is that pair's alone and neither runtime's idle
+// spinning threads disturb the other; a model's neonn pairs run next to its
+// onnxruntime pairs, so that the ratios hold up on a machine whose speed drifts.
 //
 //   npx neonn bench [--quick] [--models squeezenet,resnet50,./my.onnx] [--size HxW] [--backends openblas]
 //                   [--reference] [--runs R] [--int8] [--json PATH] [--svg PATH]
@@ -403,9 +404,12 @@ async function main() {
 
   /** @type {{ runtime: 'neonn' | 'ort', model: string, file: string, shapes: number[][], flops: number, backend: string, threads: number }[]} */
   const pairs = [];
-  // Phase 1: neonn; phase 2: onnxruntime. Never interleaved.
-  for (const m of models) for (const backend of backendNames) for (const threads of threadCounts) pairs.push({ runtime: 'neonn', ...m, backend, threads });
-  if (ortFound) for (const m of models) for (const threads of threadCounts) pairs.push({ runtime: 'ort', ...m, backend: 'onnxruntime', threads });
+  // Model by model: its neonn pairs, then its onnxruntime pairs (each in its own process, one at a time), so that a
+  // drift of this machine's speed during the run moves both sides of a ratio alike.
+  for (const m of models) {
+    for (const backend of backendNames) for (const threads of threadCounts) pairs.push({ runtime: 'neonn', ...m, backend, threads });
+    if (ortFound) for (const threads of threadCounts) pairs.push({ runtime: 'ort', ...m, backend: 'onnxruntime', threads });
+  }
 
   const bar = progress(pairs.length);
   const rows = [];
