@@ -157,6 +157,9 @@ class Program {
                   std::vector<std::vector<float>>* scratch = nullptr) const;
   /// The arena ranges the steps of `r` write (all of a region's steps are of families whose outputs are known).
   std::vector<BufferRef> region_writes(const Region& r) const;
+  /// The arena ranges of the entries of `r` that its steps write over (`written`, region_writes): all that a run of
+  /// its steps changes of what they read (every other value they read, they compute first).
+  std::vector<BufferRef> region_entries_written(const Region& r, const std::vector<BufferRef>& written) const;
   /// Decides from the best times of `r` and of its steps (`steps_stopped`: the steps were stopped after
   /// `steps_us`, already 1.5x the region's time).
   /// `clean`: no trial ran while the cores were busy elsewhere (a clear decision is then also kept on disk).

@@ -965,6 +965,16 @@ std::vector<BufferRef> Program::region_writes(const Region& r) const {
   return all;
 }
 
+std::vector<BufferRef> Program::region_entries_written(const Region& r, const std::vector<BufferRef>& written) const {
+  std::vector<BufferRef> kept;
+  for (size_t v = 0; v < r.graph.values.size(); ++v) {
+    const BufferRef& e = r.refs[v];
+    if (!r.graph.values[v].entry || e.kind != BufferRef::Kind::kArena) continue;
+    if (std::any_of(written.begin(), written.end(), [&](const BufferRef& w) { return overlaps(w, e); })) kept.push_back(e);
+  }
+  return kept;
+}
+
 bool Program::run_region(const Region& r, const std::function<MutableFloatSpan(const BufferRef&)>& resolve,
                          std::vector<std::vector<float>>* scratch) const {
   std::vector<const float*> entries(r.graph.values.size(), nullptr);
