@@ -57,6 +57,15 @@ function benchInput(shape, seed) {
   return x;
 }
 
+/** Warm-up runs after the first: at least `warmup` in all, and for WARMUP_MS at least (a light model's first
+ * dozens of runs still wait on V8 compiling each runtime's JS path; both runtimes get the same).
+ * @param {{ warmup: number }} spec @param {() => Promise<unknown>} run */
+async function warmUp(spec, run) {
+  const until = now() + WARMUP_MS;
+  for (let i = 1; i < spec.warmup || now() < until; i++) await run();
+}
+const WARMUP_MS = 250;
+
 /** @param {{ runtime: 'neonn' | 'ort', file: string, shapes: number[][], backend: string, threads: number, runs: number, warmup: number }} spec */
 async function child(spec) {
   const bytes = fs.readFileSync(spec.file);
@@ -77,7 +86,7 @@ async function child(spec) {
     const t1 = now();
     await model.run(feeds);
     firstMs = now() - t1;
-    for (let i = 1; i < spec.warmup; i++) await model.run(feeds);
+    await warmUp(spec, () => model.run(feeds));
     for (let i = 0; i < spec.runs; i++) {
       const t = now();
       await model.run(feeds);
@@ -95,7 +104,7 @@ async function child(spec) {
     const t1 = now();
     await session.run(feeds);
     firstMs = now() - t1;
-    for (let i = 1; i < spec.warmup; i++) await session.run(feeds);
+    await warmUp(spec, () => session.run(feeds));
     for (let i = 0; i < spec.runs; i++) {
       const t = now();
       await session.run(feeds);
@@ -370,7 +379,7 @@ async function main() {
   if (underEmulation()) console.error('WARNING: running under emulation (qemu): these timings mean nothing about real hardware');
   const pi = piPeak(readPiModel());
 
-  console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1 (zoo models at 224×224), median of ${runs} runs after ${warmup} warm-up${quick ? ' (quick)' : ''}`);
+  console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1 (zoo models at 224×224), median of ${runs} runs after ${warmup} warm-up runs and at least ${WARMUP_MS} ms of them${quick ? ' (quick)' : ''}`);
   if (pi) console.log(`${describePeak(pi)}; "% of Pi peak" is against the cores in use (threads × ${pi.ghz} GHz × ${pi.flopsPerCycle})`);
   console.log('each pair runs in its own process: peak RSS is that pair\'s maxRSS (node itself included); load = loadOnnx / InferenceSession.create on the bytes;');
   console.log('1st run = the first run after it (neonn: from an empty tuning cache, so all of auto\'s measuring); start = load + 1st run\n');
