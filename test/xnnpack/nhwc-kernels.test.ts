@@ -112,7 +112,6 @@ suite('xnnpack: neonn\'s NHWC kernels in regions', () => {
     expect([...r.notes]).toEqual([expect.stringMatching(/^NHWC region on XNNPACK: 6 steps \(0-5\) as 4 operators \(1 clamps folded\), 1 transposes in, 1 out$/)]);
   });
 
-
   test("a stem of at most 16 outputs reads the region's NCHW entry where it lies on AVX-512, and NaN still hands the run to the steps", () => {
     const model = encode(
       [conv('x', 'w1', 'c1', 3), { opType: 'Relu', input: ['c1'], output: ['r'] }, conv('r', 'w2', 'y', 1)],
