@@ -40,6 +40,7 @@ const SUITES = [
   'test/fuzz',
   'test/xnnpack/winograd.test.ts',
   'test/xnnpack/nhwc-kernels.test.ts',
+  'test/xnnpack/gemm-conv.test.ts',
   'test/xnnpack/quantized-region.test.ts',
 ];
 

@@ -62,6 +62,35 @@ struct NarrowConvNhwc {
 /// The plan of `c` on neonn's kernel, or null when it is not one (or this CPU has no kernel for it).
 std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float lo, float hi, size_t y_stride);
 
+/// A conv of one group (any kernel, stride, dilation and padding) as a GEMM of its output pixels against its weights,
+/// each tap's input pixels read where they lie in the NHWC buffer (a row of zeros past the edges), blocked for the
+/// caches (xnnpack_gemm_conv.cc); the bias added, then clamped to [lo, hi]. Output pixels `y_stride` floats apart.
+struct GemmConvNhwc {
+  size_t n = 0, in_h = 0, in_w = 0, c_in = 0, c_out = 0, out_h = 0, out_w = 0, k_h = 1, k_w = 1;
+  size_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_top = 0, pad_left = 0, y_stride = 0;
+  /// A pass over the sums takes `chunk_taps` taps of all c_in inputs (c_in <= 256), or `chunk_inputs` of one tap's.
+  size_t chunk_taps = 1, chunk_inputs = 0;
+  float lo = 0, hi = 0;
+  std::vector<float> w;      ///< per panel of 32 output channels: [k_h * k_w][c_in][32], zero past c_out
+  std::vector<float> bias;   ///< [c_out rounded up to 32], zero past c_out (and without a bias)
+  std::vector<float> zeros;  ///< [c_in]: a tap's input past the edges
+  /// An add folded into the conv (null: none): its other value, NHWC, pixels `residual_stride` floats apart, added to
+  /// the conv's output (bias included) before the clamp.
+  const float* residual = nullptr;
+  size_t residual_stride = 0;
+  /// Pixels [m_begin, m_end) against panels [p_begin, p_end): the kernel this CPU runs (AVX-512 with FMA on x86-64).
+  void (*block)(const GemmConvNhwc& p, const float* x, float* y, size_t m_begin, size_t m_end, size_t p_begin, size_t p_end) = nullptr;
+};
+
+/// Whether `c` is a conv neonn's GEMM computes on this CPU: one group, at most 7x7 taps, under 2^31 elements each.
+bool gemm_conv_fits(const Conv2dCall& c);
+
+/// The plan of `c` on neonn's GEMM, or null when it does not fit.
+std::unique_ptr<GemmConvNhwc> make_gemm_conv_nhwc(const Conv2dCall& c, float lo, float hi, size_t y_stride);
+
+/// Runs it on neonn's thread pool (over blocks of pixels and groups of output channels).
+void gemm_conv_nhwc(const GemmConvNhwc& p, const float* x, float* y);
+
 /// Makes `p` read its input as NCHW (a region's entry where it lies, no transpose in); false when it cannot.
 bool narrow_conv_read_nchw(NarrowConvNhwc& p);
 

@@ -18,6 +18,7 @@
 #include "xnnpack_region.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -107,6 +108,7 @@ class XnnpackRegionPlan final : public RegionPlan {
   std::vector<std::unique_ptr<MaxPoolNhwc>> max_pools_;  // per node: a max pooling on neonn's kernel, or null
   std::vector<std::unique_ptr<DwConvNhwc>> dw_convs_;    // per node: a depthwise 3x3 conv on neonn's kernel, or null
   std::vector<std::unique_ptr<NarrowConvNhwc>> narrow_convs_;  // per node: a conv of <= 16 outputs on neonn's, or null
+  std::vector<std::unique_ptr<GemmConvNhwc>> gemm_convs_;     // per node: a conv on neonn's GEMM, or null
   std::vector<bool> in_place_;  // per value: an entry its one reader (a narrow conv) reads as NCHW where it lies
   // per node: the operators after ops_[k] of a conv split by output channels (conv_chunk), or none
   std::vector<std::vector<std::unique_ptr<OperatorPtr>>> split_ops_;
@@ -140,6 +142,10 @@ std::unique_ptr<OperatorPtr> XnnpackRegionPlan::converter(bool to_half, const Re
   return op;
 }
 
+namespace {
+constexpr size_t kGemmConvMinWeights = size_t{1} << 16;
+}  // namespace
+
 XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& g)
     : host_(host), graph_(g), esize_(g.fp16 && host.fp16() ? 2 : 4) {
   // XNNPACK's setup (reshape) tiles each operator for the pool's threads: the pool, waited for.
@@ -156,9 +162,49 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   std::vector<size_t> producer(nv, SIZE_MAX), alias(nv);
   for (size_t v = 0; v < nv; ++v) alias[v] = v;
   std::vector<bool> folded(nn, false);
-  size_t folds = 0;
+  size_t folds = 0, adds = 0;
+#if defined(__x86_64__)
+  // Convs of one group on neonn's GEMM (xnnpack_gemm_conv.cc) where this CPU has its kernel: those that Winograd,
+  // the depthwise and the narrow kernels do not take, bar a model's stem (3 or so input channels: XNNPACK's kernel
+  // is the faster one there). Planned before the clamps are folded, as an add can be folded into them.
+  // NEONN_GEMM_CONV: "on" takes every conv it fits (tests), "off" none.
+  const char* env = std::getenv("NEONN_GEMM_CONV");
+  const int force = env == nullptr ? 0 : std::strcmp(env, "on") == 0 ? 1 : std::strcmp(env, "off") == 0 ? -1 : 0;
+  std::vector<bool> gemm(nn, false);
+  for (size_t k = 0; k < nn && !half && force >= 0; ++k) {
+    const RegionNode& n = g.nodes[k];
+    gemm[k] = n.kind == RegionNode::Kind::kConv && !(!g.direct_sums && WinogradConv::wanted(n.conv)) && gemm_conv_fits(n.conv) &&
+              (force > 0 || (n.conv.c_out > 16 && (n.conv.k_h * n.conv.k_w == 1 || n.conv.c_in >= 16)));
+  }
+#else
+  const std::vector<bool> gemm(nn, false);
+#endif
+  std::vector<size_t> residual_of(nn, SIZE_MAX);  // per conv: the value an add folded into it adds to its output
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
+    if (n.kind == RegionNode::Kind::kBinary && n.fn == RegionNode::Fn::kAdd && n.inputs.size() == 2) {
+      // An add of two values of one shape, one of them made by a conv on neonn's GEMM (with no clamp of its own) and
+      // read by nothing else, the other made before that conv runs: the conv adds it to its sums as it stores them
+      // (ResNet's blocks), and a clamp after the add folds into the conv as well.
+      const RegionValue &a = g.values[n.inputs[0]], &b = g.values[n.inputs[1]];
+      const bool same = a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w && !a.plain && !b.plain;
+      size_t fused = SIZE_MAX;
+      for (size_t i = 0; i < 2 && same && fused == SIZE_MAX; ++i) {
+        const size_t v = n.inputs[i], r = n.inputs[1 - i], p = producer[v];
+        if (p != SIZE_MAX && gemm[p] && readers[v] == 1 && !g.values[v].exit && r != v &&
+            lo[p] == -kInf && hi[p] == kInf && residual_of[p] == SIZE_MAX && (producer[r] == SIZE_MAX || producer[r] < p)) {
+          residual_of[p] = r;
+          alias[n.output] = alias[v];
+          folded[k] = true;
+          fused = p;
+          ++adds;
+        }
+      }
+      if (fused != SIZE_MAX) {
+        producer[n.output] = fused;
+        continue;
+      }
+    }
     if (n.kind == RegionNode::Kind::kConv && n.conv.activation == Activation::kRelu) lo[k] = 0.0f;
     if (n.kind == RegionNode::Kind::kToPlain) {
       // The NHWC buffer is already the Transpose's result: the output is its input's buffer.
@@ -182,6 +228,18 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
       }
     }
     producer[n.output] = k;
+  }
+  // Measured per layer against XNNPACK's (x86-64, AVX-512, 1 and 2 threads): neonn's GEMM is the faster from about
+  // 64K weights (ResNet-50's 1x1 convs of 196 pixels from 1024 inputs to 256 outputs by 10%, of 49 pixels by 30%;
+  // MobileNetV2's of 49 pixels from 576 to 160 by 25%), XNNPACK's below (MobileNetV2's of 784 pixels from 144 to 32
+  // by 20%), unless an add folds into the conv: that saves a pass over the output (3.2 MB for ResNet-50's first).
+  for (size_t k = 0; k < nn; ++k) {
+    if (!gemm[k]) continue;
+    const Conv2dCall& c = g.nodes[k].conv;
+    if (force == 0 && residual_of[k] == SIZE_MAX && static_cast<size_t>(c.c_in * c.c_out * c.k_h * c.k_w) < kGemmConvMinWeights) continue;
+    gemm_convs_.resize(nn);
+    gemm_convs_[k] = make_gemm_conv_nhwc(c, -kInf, kInf, static_cast<size_t>(c.c_out));
+    if (!gemm_convs_[k]) throw_range_error("NHWC region, step " + std::to_string(g.nodes[k].step) + ": a conv neonn's GEMM takes would not plan");
   }
   // Lifetimes of the buffers (by representative value): entries from the start, exits to the end.
   std::vector<size_t> last(nv, 0);
@@ -289,9 +347,23 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   const Api& api = host.api();
   size_t made = 0, winograds = 0, winograd_floats = 0;
   winograd_.resize(nn);
+  size_t gemms = 0;
   for (size_t k = 0; k < nn; ++k) {
     const RegionNode& n = g.nodes[k];
     ops_.push_back(nullptr);
+    if (k < gemm_convs_.size() && gemm_convs_[k]) {
+      GemmConvNhwc& gc = *gemm_convs_[k];
+      gc.lo = lo[k], gc.hi = hi[k];
+      gc.y_stride = out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(n.conv.c_out);
+      if (residual_of[k] != SIZE_MAX) {
+        const size_t r = residual_of[k], rep = alias[r];
+        gc.residual = reinterpret_cast<const float*>(buffer_of_[r]);
+        gc.residual_stride = direct_into[rep] != SIZE_MAX ? g.values[direct_into[rep]].c : g.values[r].c;
+      }
+      node_bytes_[k] += (gc.w.size() + gc.bias.size() + gc.zeros.size()) * sizeof(float);
+      ++gemms;
+      continue;
+    }
     // Winograd where it pays (xnnpack_winograd.h), in fp32, and not in a quantized model's float stretches: they round
     // values to quantization grids, and Winograd's rounding, some 10x a direct sum's, would move values across the
     // grids' rounding points (region.h).
@@ -535,8 +607,10 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   const char* precision = half ? " in fp16" : g.fp16 ? " in fp32 (fp16 asked for; XNNPACK has no fp16 on this CPU)" : "";
   describe_ = std::string("NHWC region on XNNPACK") + precision + ": " + std::to_string(nn) + " steps (" +
               std::to_string(g.nodes.front().step) + "-" + std::to_string(g.nodes.back().step) + ") as " +
-              std::to_string(made + winograds) + " operators (" + std::to_string(folds) + " clamps folded" +
-              (winograds != 0 ? ", " + std::to_string(winograds) + " 3x3 convs as Winograd F(4x4, 3x3)" : std::string()) + "), " +
+              std::to_string(made + winograds + gemms) + " operators (" + std::to_string(folds) + " clamps folded" +
+              (adds != 0 ? ", " + std::to_string(adds) + " adds folded into convs" : std::string()) +
+              (winograds != 0 ? ", " + std::to_string(winograds) + " 3x3 convs as Winograd F(4x4, 3x3)" : std::string()) +
+              (gemms != 0 ? ", " + std::to_string(gemms) + " convs on neonn's GEMM" : std::string()) + "), " +
               std::to_string(entries) + " transposes in" +
               (in_place != 0 ? " (" + std::to_string(in_place) + " read by its conv as it is instead)" : std::string()) + ", " +
               std::to_string(exits) + " out" +
@@ -584,6 +658,10 @@ bool XnnpackRegionPlan::run(const std::vector<const float*>& entries, const std:
       const size_t v = node.inputs[0];
       const float* x = v < in_place_.size() && in_place_[v] ? entries[v] : reinterpret_cast<const float*>(buffer_of_[v]);
       narrow_conv_nhwc(*narrow_convs_[k], x, reinterpret_cast<float*>(buffer_of_[node.output]));
+    }
+    if (k < gemm_convs_.size() && gemm_convs_[k]) {
+      gemm_conv_nhwc(*gemm_convs_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),
+                     reinterpret_cast<float*>(buffer_of_[node.output]));
     }
     if (k < max_pools_.size() && max_pools_[k]) {
       max_pool_nhwc(*max_pools_[k], reinterpret_cast<const float*>(buffer_of_[node.inputs[0]]),

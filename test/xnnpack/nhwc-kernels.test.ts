@@ -3,21 +3,11 @@
 // the CPU has AVX-512 (XNNPACK's operators elsewhere). Whichever runs, the
 // results must be the reference's at every edge of the kernels' blocks (8
 // pixels, 16 channels), with a folded clamp and a pixel stride into a concat.
-import { readFileSync } from 'fs';
-
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
 import { expectClose, onBackend as on, randomTensor } from '../helpers';
-import { constant, conv, cw, encode, port, regionNotes, special } from './region-graphs';
+import { avx512, constant, conv, cw, encode, port, regionNotes, special } from './region-graphs';
 
-/** The CPU's feature flags (x86 Linux; empty elsewhere). */
-const readCpuFlags = (): string => {
-  try {
-    return /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
-  } catch {
-    return '';
-  }
-};
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -126,7 +116,6 @@ suite('xnnpack: neonn\'s NHWC kernels in regions', () => {
     expectClose(got.y.data, want.y.data, 1e-4, 1e-5);
     const note = layers.find((l) => l.choice)!.choice!;
     // neonn's stem kernel needs AVX-512: elsewhere XNNPACK's conv reads the entry transposed in.
-    const avx512 = /avx512f/.test(readCpuFlags());
     expect(note).toBe(
       `NHWC region on XNNPACK: 2 steps (0-1) as 2 operators (0 clamps folded), 1 transposes in${avx512 ? ' (1 read by its conv as it is instead)' : ''}, 1 out`,
     );

@@ -1,9 +1,26 @@
 // ONNX graphs for the NHWC region tests, and the check they share: a graph's
 // results under xnnpack (and in fp16 where XNNPACK has it) against the
 // reference's, with the notes layers() gives its regions.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
 import * as nn from '../../lib';
 import { onnx } from '../../lib/onnx/proto';
 import { expectClose, onBackend as on, randomTensor } from '../helpers';
+
+/** The CPU's feature flags (x86 Linux; empty elsewhere). */
+export const readCpuFlags = (): string => {
+  try {
+    return /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+};
+
+/** Whether neonn's own x86-64 kernels run here (they need AVX-512F with FMA). */
+export const avx512 = process.arch === 'x64' && /\bavx512f\b/.test(readCpuFlags());
 
 export const special = (a: ArrayLike<number>): string[] => Array.from(a).flatMap((v, i) => (Number.isFinite(v) ? [] : [`${i}:${v}`]));
 
@@ -62,4 +79,62 @@ export function regionNotes(model: Uint8Array, feed: Record<string, nn.Tensor>):
  */
 export function notes(layers: readonly nn.OnnxLayer[]): string[] {
   return [...new Set(layers.flatMap((l) => (l.choice ? [l.choice.replace(/ \(\d+ read by its conv as it is instead\)/, '')] : [])))];
+}
+
+/** Largest |got - want| over the largest |want|. */
+export function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return err / scale;
+}
+
+/** Runs `model` on reference and on xnnpack; the xnnpack run's relative error and its region notes. */
+export function compare(model: Uint8Array, feed: Record<string, nn.Tensor>): { err: number; notes: string[]; shape: number[] } {
+  const g = nn.loadOnnxSync(model);
+  try {
+    const want = Object.values(on('reference', () => g.runSync(feed)))[0];
+    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
+    expect(got.shape).toEqual(want.shape);
+    expect(special(got.data)).toEqual([]);
+    return { err: relError(got.data, want.data), notes: [...new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))], shape: [...got.shape] };
+  } finally {
+    g.dispose();
+  }
+}
+
+/**
+ * compare() in a process of its own with `env` set (variables the addon reads when it plans a region, such as
+ * NEONN_WINOGRAD; jest's process.env is a copy the addon does not see). The model's input is `x`.
+ */
+export function compareWith(env: Record<string, string>, model: Uint8Array, x: nn.Tensor): { err: number; notes: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-region-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'm.onnx'), model);
+    fs.writeFileSync(path.join(dir, 'x.f32'), new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength));
+    const probe = `
+      const nn = require('./dist'); const fs = require('fs'); const dir = process.argv[1];
+      const g = nn.loadOnnxSync(fs.readFileSync(dir + '/m.onnx'));
+      const b = fs.readFileSync(dir + '/x.f32');
+      const x = nn.tensor(new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), ${JSON.stringify([...x.shape])});
+      const run = (backend) => { nn.setBackend(backend); return Object.values(g.runSync({ x }))[0].data; };
+      const want = run('reference'), got = run('xnnpack');
+      let err = 0, scale = 0;
+      for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); scale = Math.max(scale, Math.abs(want[i])); }
+      const notes = [...new Set(g.layers().flatMap((l) => (l.choice ? [l.choice] : [])))];
+      console.log(JSON.stringify({ err: err / scale, notes }));`;
+    const r = spawnSync(process.execPath, ['-e', probe, dir], {
+      cwd: path.resolve(__dirname, '../..'),
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout) as { err: number; notes: string[] };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,14 +6,10 @@
 // channels not a multiple of the vector width, a batch, a bias, fused ReLU and
 // Clip, two convs writing straight into a Concat's channels. layers() must
 // say which convs ran so, and NEONN_WINOGRAD must switch it off and on.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-
 import * as nn from '../../lib';
 import { encode, floatInit, ints, flt, port, type Node } from '../onnx/builders';
 import { onBackend as on, randomTensor } from '../helpers';
+import { compare, compareWith } from './region-graphs';
 
 const info = nn.backends().find((b) => b.name === 'xnnpack');
 const available = info?.available === true;
@@ -63,64 +59,6 @@ function convModel(s: ConvSpec, seed: number): Uint8Array {
     ],
     opset: 10, // Clip with min and max attributes (inputs from opset 11)
   });
-}
-
-/** Largest |got - want| over the largest |want|. */
-function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    err = Math.max(err, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return err / scale;
-}
-
-/** Runs `model` on reference and on xnnpack; the xnnpack run's relative error and its region notes. */
-function compare(model: Uint8Array, feed: Record<string, nn.Tensor>): { err: number; notes: string[]; shape: number[] } {
-  const g = nn.loadOnnxSync(model);
-  try {
-    const want = Object.values(on('reference', () => g.runSync(feed)))[0];
-    const [got, layers] = on('xnnpack', () => [Object.values(g.runSync(feed))[0], g.layers()] as const);
-    expect(got.shape).toEqual(want.shape);
-    for (const v of got.data) expect(Number.isFinite(v)).toBe(true);
-    return { err: relError(got.data, want.data), notes: [...new Set(layers.flatMap((l) => (l.choice ? [l.choice] : [])))], shape: [...got.shape] };
-  } finally {
-    g.dispose();
-  }
-}
-
-/**
- * compare() in a process of its own with NEONN_WINOGRAD set (read by the addon when it plans a region; jest's
- * process.env is a copy the addon does not see).
- */
-function compareWith(winograd: string, model: Uint8Array, x: nn.Tensor): { err: number; notes: string[] } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-winograd-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'm.onnx'), model);
-    fs.writeFileSync(path.join(dir, 'x.f32'), new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength));
-    const probe = `
-      const nn = require('./dist'); const fs = require('fs'); const dir = process.argv[1];
-      const g = nn.loadOnnxSync(fs.readFileSync(dir + '/m.onnx'));
-      const b = fs.readFileSync(dir + '/x.f32');
-      const x = nn.tensor(new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), ${JSON.stringify([...x.shape])});
-      const run = (backend) => { nn.setBackend(backend); return Object.values(g.runSync({ x }))[0].data; };
-      const want = run('reference'), got = run('xnnpack');
-      let err = 0, scale = 0;
-      for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); scale = Math.max(scale, Math.abs(want[i])); }
-      const notes = [...new Set(g.layers().flatMap((l) => (l.choice ? [l.choice] : [])))];
-      console.log(JSON.stringify({ err: err / scale, notes }));`;
-    const r = spawnSync(process.execPath, ['-e', probe, dir], {
-      cwd: path.resolve(__dirname, '../..'),
-      encoding: 'utf8',
-      env: { ...process.env, NEONN_WINOGRAD: winograd },
-    });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return JSON.parse(r.stdout) as { err: number; notes: string[] };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 // F(4x4, 3x3) in fp32 against a direct sum: the transforms scale partial sums by up to 8 and 1/24, so the error is
@@ -178,7 +116,7 @@ suite('xnnpack: Winograd F(4x4, 3x3) convs in NHWC regions', () => {
 
   test('NEONN_WINOGRAD=off: the same conv runs as XNNPACK’s direct conv (and matches as tightly as a direct sum)', () => {
     const s: ConvSpec = { cin: 37, cout: 45, h: 17, w: 15 };
-    const r = compareWith('off', convModel(s, 3), randomTensor([1, s.cin, s.h, s.w], 11));
+    const r = compareWith({ NEONN_WINOGRAD: 'off' }, convModel(s, 3), randomTensor([1, s.cin, s.h, s.w], 11));
     expect(r.notes.join(' ')).toMatch(/NHWC region on XNNPACK/);
     expect(r.notes.join(' ')).not.toMatch(/Winograd/);
     expect(r.err).toBeLessThan(1e-5);
@@ -188,7 +126,7 @@ suite('xnnpack: Winograd F(4x4, 3x3) convs in NHWC regions', () => {
     const s: ConvSpec = { cin: 64, cout: 48, h: 7, w: 7 };
     const x = randomTensor([1, s.cin, s.h, s.w], 6);
     expect(compare(convModel(s, 9), { x }).notes.join(' ')).not.toMatch(/Winograd/);
-    const r = compareWith('on', convModel(s, 9), x);
+    const r = compareWith({ NEONN_WINOGRAD: 'on' }, convModel(s, 9), x);
     expect(r.notes.join(' ')).toMatch(winogradNote);
     expect(r.err).toBeLessThan(TOL);
   });
@@ -197,7 +135,7 @@ suite('xnnpack: Winograd F(4x4, 3x3) convs in NHWC regions', () => {
     const s: ConvSpec = { cin: 3, cout: 8, h: 10, w: 10, pads: [1, 0, 1, 2] };
     const x = randomTensor([1, s.cin, s.h, s.w], 7);
     expect(compare(convModel(s, 5), { x }).notes.join(' ')).not.toMatch(/Winograd/);
-    const r = compareWith('on', convModel(s, 5), x);
+    const r = compareWith({ NEONN_WINOGRAD: 'on' }, convModel(s, 5), x);
     expect(r.notes.join(' ')).toMatch(winogradNote);
     expect(r.err).toBeLessThan(TOL);
   });
