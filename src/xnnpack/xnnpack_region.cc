@@ -173,8 +173,11 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   std::vector<bool> gemm(nn, false);
   for (size_t k = 0; k < nn && !half && force >= 0; ++k) {
     const RegionNode& n = g.nodes[k];
-    gemm[k] = n.kind == RegionNode::Kind::kConv && !(!g.direct_sums && WinogradConv::wanted(n.conv)) && gemm_conv_fits(n.conv) &&
-              (force > 0 || (n.conv.c_out > 16 && (n.conv.k_h * n.conv.k_w == 1 || n.conv.c_in >= 16)));
+    const Conv2dCall& c = n.conv;
+    if (n.kind != RegionNode::Kind::kConv || !gemm_conv_fits(c) || (force == 0 && (c.c_out <= 16 || (c.k_h * c.k_w > 1 && c.c_in < 16)))) continue;
+    // Winograd where it still pays against the GEMM (for a conv the GEMM would take by its size).
+    const bool big = force > 0 || static_cast<size_t>(c.c_in * c.c_out * c.k_h * c.k_w) >= kGemmConvMinWeights;
+    gemm[k] = g.direct_sums || !WinogradConv::wanted(c, big);
   }
 #else
   const std::vector<bool> gemm(nn, false);
@@ -367,7 +370,7 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     // Winograd where it pays (xnnpack_winograd.h), in fp32, and not in a quantized model's float stretches: they round
     // values to quantization grids, and Winograd's rounding, some 10x a direct sum's, would move values across the
     // grids' rounding points (region.h).
-    if (n.kind == RegionNode::Kind::kConv && !folded[k] && !half && !g.direct_sums && WinogradConv::wanted(n.conv)) {
+    if (n.kind == RegionNode::Kind::kConv && !folded[k] && !half && !g.direct_sums && WinogradConv::wanted(n.conv, k < gemm.size() && gemm[k])) {
       const Conv2dCall& c = n.conv;
       winograd_[k] = std::make_unique<WinogradConv>(api, c, lo[k], hi[k], out_stride[k] != 0 ? out_stride[k] : static_cast<size_t>(c.c_out), pool);
       node_bytes_[k] += winograd_[k]->bytes();

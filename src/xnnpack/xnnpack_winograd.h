@@ -35,7 +35,9 @@ class WinogradConv {
   /// Whether this conv (fp32) is one F(4x4, 3x3) computes: 3x3, stride 1, no dilation, one group; and, unless
   /// NEONN_WINOGRAD=on, one where it pays: channels enough for the GEMM to dominate the transforms and an output
   /// whose 4x4 tiles do not waste much. NEONN_WINOGRAD=off: never.
-  static bool wanted(const Conv2dCall& c);
+  /// `direct_gemm`: a direct conv runs on neonn's GEMM here (xnnpack_gemm_conv.cc), which beats Winograd on few
+  /// tiles as XNNPACK's direct conv does not.
+  static bool wanted(const Conv2dCall& c, bool direct_gemm = false);
   /// Transforms and packs the weights. `out_stride`: the output's pixel stride (c_out, or a concat's channels).
   WinogradConv(const Api& api, const Conv2dCall& c, float lo, float hi, size_t out_stride, ThreadpoolHandle pool);
   /// x: NHWC input, pixel stride c_in; y: NHWC output, pixel stride out_stride. `scratch`: scratch_floats() floats.
