@@ -143,7 +143,15 @@ std::unique_ptr<OperatorPtr> XnnpackRegionPlan::converter(bool to_half, const Re
 }
 
 namespace {
-constexpr size_t kGemmConvMinWeights = size_t{1} << 16;
+// Whether neonn's GEMM is the faster for `c` by itself, as measured per layer against XNNPACK's (x86-64, AVX-512, 1
+// and 2 threads): from about 64K weights (ResNet-50's 1x1 convs of 196 pixels from 1024 inputs to 256 outputs by 10%,
+// of 49 pixels by 30%; MobileNetV2's of 49 pixels from 576 to 160 by 25%), and for kxk convs of 16 inputs or more to
+// 32 outputs or more (SqueezeNet's 3x3 ones from 16 to 64 channels at 55x55 by 6%, from 32 to 128 at 27x27 by 8%);
+// XNNPACK's for smaller 1x1 convs (MobileNetV2's of 784 pixels from 144 to 32 by 20%, SqueezeNet's squeezes to 16).
+constexpr int64_t kGemmConvMinWeights = int64_t{1} << 16;
+bool gemm_conv_pays(const Conv2dCall& c) {
+  return c.c_in * c.c_out * c.k_h * c.k_w >= kGemmConvMinWeights || (c.k_h * c.k_w > 1 && c.c_in >= 16 && c.c_out >= 32);
+}
 }  // namespace
 
 XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& g)
@@ -175,8 +183,8 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     const RegionNode& n = g.nodes[k];
     const Conv2dCall& c = n.conv;
     if (n.kind != RegionNode::Kind::kConv || !gemm_conv_fits(c) || (force == 0 && (c.c_out <= 16 || (c.k_h * c.k_w > 1 && c.c_in < 16)))) continue;
-    // Winograd where it still pays against the GEMM (for a conv the GEMM would take by its size).
-    const bool big = force > 0 || static_cast<size_t>(c.c_in * c.c_out * c.k_h * c.k_w) >= kGemmConvMinWeights;
+    // Winograd where it still pays against the GEMM (for a conv of 64K weights or more: measured on those).
+    const bool big = force > 0 || c.c_in * c.c_out * c.k_h * c.k_w >= kGemmConvMinWeights;
     gemm[k] = g.direct_sums || !WinogradConv::wanted(c, big);
   }
 #else
@@ -232,14 +240,12 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     }
     producer[n.output] = k;
   }
-  // Measured per layer against XNNPACK's (x86-64, AVX-512, 1 and 2 threads): neonn's GEMM is the faster from about
-  // 64K weights (ResNet-50's 1x1 convs of 196 pixels from 1024 inputs to 256 outputs by 10%, of 49 pixels by 30%;
-  // MobileNetV2's of 49 pixels from 576 to 160 by 25%), XNNPACK's below (MobileNetV2's of 784 pixels from 144 to 32
-  // by 20%), unless an add folds into the conv: that saves a pass over the output (3.2 MB for ResNet-50's first).
+  // The GEMM where it pays (gemm_conv_pays), or where an add folds into the conv: that saves a pass over the output
+  // (3.2 MB for ResNet-50's first blocks).
   for (size_t k = 0; k < nn; ++k) {
     if (!gemm[k]) continue;
     const Conv2dCall& c = g.nodes[k].conv;
-    if (force == 0 && residual_of[k] == SIZE_MAX && static_cast<size_t>(c.c_in * c.c_out * c.k_h * c.k_w) < kGemmConvMinWeights) continue;
+    if (force == 0 && residual_of[k] == SIZE_MAX && !gemm_conv_pays(c)) continue;
     gemm_convs_.resize(nn);
     gemm_convs_[k] = make_gemm_conv_nhwc(c, -kInf, kInf, static_cast<size_t>(c.c_out));
     if (!gemm_convs_[k]) throw_range_error("NHWC region, step " + std::to_string(g.nodes[k].step) + ": a conv neonn's GEMM takes would not plan");
