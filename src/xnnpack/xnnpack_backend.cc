@@ -41,6 +41,7 @@
 #include "../registry.h"
 #include "xnnpack_api.h"
 #include "xnnpack_layout.h"
+#include "xnnpack_nhwc.h"
 #include "xnnpack_region.h"
 #include "xnnpack_util.h"
 
@@ -92,6 +93,9 @@ class XnnpackBackend final : public Backend, public xnn::RegionHost {
   BackendInfo info() const override {
     BackendInfo i = Backend::info();
     i.library = loaded_.library;
+    // XNNPACK's snapshot and the generation of neonn's own kernels in its regions: auto's tuning cache keys carry
+    // it, so choices measured against older kernels are measured again.
+    i.version = std::string("0.0~git20241108+neonn.") + std::to_string(xnn::kRegionKernels);
     if (loaded_.ok) {
       // The 0.0~git snapshot has no version call: say what runs and which one.
       i.config = "XNNPACK (operators, NHWC) " + loaded_.library +

@@ -17,6 +17,11 @@
 namespace neonn {
 namespace xnn {
 
+/// The generation of neonn's own kernels and choice rules in NHWC regions (this file, xnnpack_gemm_conv.cc,
+/// xnnpack_amx.cc, the region's planning): part of the xnnpack backend's version, so a tuning cache written against
+/// older ones is measured again. Bump it when they change what runs or how fast.
+constexpr int kRegionKernels = 2;
+
 /// A max pooling of an NHWC buffer (no dilation): the window's taps inside the input only (ONNX's padding never
 /// wins a maximum), then clamped to [lo, hi]. Output pixels `y_stride` floats apart (a concat's channels).
 struct MaxPoolNhwc {

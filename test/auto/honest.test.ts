@@ -316,22 +316,31 @@ describe('cache files of other versions and bad lines', () => {
 
 describe('with the core really busy (spinning processes on the same core)', () => {
   // The child and two spinning processes are pinned to one CPU (taskset), so
-  // the child's single-threaded conv of ~10+ ms gets about a third of it, far
-  // below the 70 % a clean sample needs, on every sample, whatever the core
-  // count. Without taskset: two spinners per core, unpinned. The outcome
-  // asserted is the measurement's classification, never a time.
+  // the child's single-threaded conv gets about a third of it, far below the
+  // 70 % a clean sample needs, on every sample, whatever the core count. The
+  // conv (96 -> 96 channels, 3x3, 160x160: 4.2 GFLOP direct, about 8 ms even
+  // as Winograd on AVX-512) outlasts the scheduler's slices, so that no sample
+  // fits in one of them (a 56x56 one, under 3 ms on such a core, did: some of
+  // its samples ran clean). Without taskset: two spinners per core, unpinned.
+  // The outcome asserted is the measurement's classification, never a time.
   const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => fs.existsSync(p));
   // The first CPU this process may run on ("0-1" or "2,5" -> 2).
   const cpu = /Cpus_allowed_list:\s*(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
   const pinned = (args: string[]): [string, string[]] => (taskset ? [taskset, ['-c', cpu, ...args]] : [args[0], args.slice(1)]);
   let spinners: ChildProcess[] = [];
-  beforeAll(() => {
-    fs.writeFileSync(path.join(dir, 'big.onnx'), net(96, [96, 56, 56], false));
+  beforeAll(async () => {
+    fs.writeFileSync(path.join(dir, 'big.onnx'), net(96, [96, 160, 160], false));
     const count = taskset ? 2 : 2 * nn.diagnostics().cpu.cores;
     spinners = Array.from({ length: count }, () => {
-      const [cmd, args] = pinned([process.execPath, '-e', 'for (;;) {}']);
-      return spawn(cmd, args, { stdio: 'ignore' });
+      const [cmd, args] = pinned([process.execPath, '-e', 'process.stdout.write("spinning\\n"); for (;;) {}']);
+      return spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     });
+    // Each spinner says so once it is past node's start-up and into its loop: a measurement taken before that (the
+    // test run alone, right after this hook) would see the core idle for its first samples.
+    await Promise.all(spinners.map((s) => new Promise<void>((resolve, reject) => {
+      s.stdout?.once('data', () => resolve());
+      s.once('exit', (code) => reject(new Error(`a spinner exited (${String(code)}) before spinning`)));
+    })));
   });
   afterAll(() => {
     for (const s of spinners) s.kill('SIGKILL');
@@ -341,7 +350,7 @@ describe('with the core really busy (spinning processes on the same core)', () =
     const [cmd, args] = pinned([process.execPath, '-e', probe]);
     const r = spawnSync(cmd, args, {
       cwd: root,
-      env: { ...process.env, NEONN_BACKEND: '', NEONN_THREADS: '1', NEONN_CACHE_DIR: cacheDir, NEONN_TEST_AUTO_CLOCK: '', NET: path.join(dir, 'big.onnx'), SHAPE: '[96,56,56]', RUNS: '1' },
+      env: { ...process.env, NEONN_BACKEND: '', NEONN_THREADS: '1', NEONN_CACHE_DIR: cacheDir, NEONN_TEST_AUTO_CLOCK: '', NET: path.join(dir, 'big.onnx'), SHAPE: '[96,160,160]', RUNS: '1' },
       encoding: 'utf8',
       timeout: 120000,
     });
