@@ -31,6 +31,21 @@
 'use strict';
 
 const fs = require('fs');
+
+/**
+ * This process's peak resident set in kilobytes: VmHWM, the high-water mark of its own memory, which a new program
+ * starts afresh. (getrusage's maxRSS carries the parent's peak across fork and exec on Linux, so a small model's pair
+ * read the bench parent's size, 143 MB here, whatever it used.) maxRSS where /proc is not there.
+ */
+function peakRss() {
+  try {
+    const m = /^VmHWM:\s*(\d+)\s*kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux: fall through
+  }
+  return process.resourceUsage().maxRSS;
+}
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -112,8 +127,7 @@ async function child(spec) {
     }
     await session.release();
   }
-  // maxRSS is in kilobytes.
-  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  const peakRssMB = peakRss() / 1024;
   process.stdout.write(`${JSON.stringify({ loadMs, firstMs, medianMs: median(times), times, peakRssMB })}\n`);
 }
 
@@ -381,7 +395,7 @@ async function main() {
 
   console.log(`neonn model benchmark — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, batch 1 (zoo models at 224×224), median of ${runs} runs after ${warmup} warm-up runs and at least ${WARMUP_MS} ms of them${quick ? ' (quick)' : ''}`);
   if (pi) console.log(`${describePeak(pi)}; "% of Pi peak" is against the cores in use (threads × ${pi.ghz} GHz × ${pi.flopsPerCycle})`);
-  console.log('each pair runs in its own process: peak RSS is that pair\'s maxRSS (node itself included); load = loadOnnx / InferenceSession.create on the bytes;');
+  console.log('each pair runs in its own process: peak RSS is that pair\'s own high-water mark (VmHWM, node itself included); load = loadOnnx / InferenceSession.create on the bytes;');
   console.log('1st run = the first run after it (neonn: from an empty tuning cache, so all of auto\'s measuring); start = load + 1st run\n');
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'neonn-bench-'));
@@ -402,8 +416,7 @@ async function main() {
       const shapes = [[1, 3, 224, 224]];
       const fp32 = { model, file, shapes, flops: countFlops(bytes, shapes) };
       if (!int8) return [fp32];
-      // In a child: quantizing grows this process, and a child's maxRSS starts from its parent's (Linux keeps it
-      // across exec), so the pairs' peak RSS would all read the quantizer's.
+      // In a child: quantizing grows this process (the pairs read their own VmHWM, but this keeps the parent small).
       const qfile = path.join(tmp, `${model}-int8.onnx`);
       const r = spawnSync(process.execPath, [__filename, '--quantize', JSON.stringify({ file, out: qfile, shape: shapes[0] })], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`quantizing ${model} failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
