@@ -288,13 +288,7 @@ std::unique_ptr<GemmConvNhwc> make_gemm_conv_nhwc(const Conv2dCall& c, float lo,
 #if NEONN_GEMM_CONV_AVX512
   if (!gemm_conv_fits(c) || y_stride < static_cast<size_t>(c.c_out)) return nullptr;
   auto p = std::make_unique<GemmConvNhwc>();
-  p->n = static_cast<size_t>(c.n), p->in_h = static_cast<size_t>(c.in_h), p->in_w = static_cast<size_t>(c.in_w);
-  p->c_in = static_cast<size_t>(c.c_in), p->c_out = static_cast<size_t>(c.c_out);
-  p->out_h = static_cast<size_t>(c.out_h), p->out_w = static_cast<size_t>(c.out_w);
-  p->k_h = static_cast<size_t>(c.k_h), p->k_w = static_cast<size_t>(c.k_w);
-  p->stride_h = static_cast<size_t>(c.stride_h), p->stride_w = static_cast<size_t>(c.stride_w);
-  p->dilation_h = static_cast<size_t>(c.dilation_h), p->dilation_w = static_cast<size_t>(c.dilation_w);
-  p->pad_top = static_cast<size_t>(c.pad_top), p->pad_left = static_cast<size_t>(c.pad_left);
+  static_cast<ConvGeometry&>(*p) = ConvGeometry::of(c);
   p->y_stride = y_stride, p->lo = lo, p->hi = hi;
   const size_t k = p->c_in, n = p->c_out, taps = p->k_h * p->k_w, panels = (n + kPanel - 1) / kPanel;
   // Chunks of about equal size, each at most kChunk inputs: whole taps of a narrow input, or equal parts of one tap's

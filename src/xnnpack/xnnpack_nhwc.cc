@@ -421,6 +421,18 @@ void dw_conv_nhwc(const DwConvNhwc& p, const float* x, float* y) {
   parallel_for(p.n * p.out_h, parallel_grain(p.out_w * p.channels * 9), [&](size_t begin, size_t end) { p.rows(p, x, y, begin, end); });
 }
 
+ConvGeometry ConvGeometry::of(const Conv2dCall& c) {
+  ConvGeometry g;
+  g.n = static_cast<size_t>(c.n), g.in_h = static_cast<size_t>(c.in_h), g.in_w = static_cast<size_t>(c.in_w);
+  g.c_in = static_cast<size_t>(c.c_in), g.c_out = static_cast<size_t>(c.c_out);
+  g.out_h = static_cast<size_t>(c.out_h), g.out_w = static_cast<size_t>(c.out_w);
+  g.k_h = static_cast<size_t>(c.k_h), g.k_w = static_cast<size_t>(c.k_w);
+  g.stride_h = static_cast<size_t>(c.stride_h), g.stride_w = static_cast<size_t>(c.stride_w);
+  g.dilation_h = static_cast<size_t>(c.dilation_h), g.dilation_w = static_cast<size_t>(c.dilation_w);
+  g.pad_top = static_cast<size_t>(c.pad_top), g.pad_left = static_cast<size_t>(c.pad_left);
+  return g;
+}
+
 std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float lo, float hi, size_t y_stride) {
   if (c.group != 1 || c.c_out <= 0 || c.c_out > static_cast<int64_t>(kLanes) || c.c_in <= 0 || c.dilation_h != 1 ||
       c.dilation_w != 1 || c.k_h <= 0 || c.k_w <= 0 || c.stride_h <= 0 || c.stride_w <= 0 || c.pad_top < 0 || c.pad_left < 0 ||
@@ -434,12 +446,7 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
   if (avx512_fma()) p->rows = narrow_rows_avx512;
 #endif
   if (p->rows == nullptr) return nullptr;
-  p->n = static_cast<size_t>(c.n), p->in_h = static_cast<size_t>(c.in_h), p->in_w = static_cast<size_t>(c.in_w);
-  p->c_in = static_cast<size_t>(c.c_in), p->c_out = static_cast<size_t>(c.c_out);
-  p->out_h = static_cast<size_t>(c.out_h), p->out_w = static_cast<size_t>(c.out_w);
-  p->k_h = static_cast<size_t>(c.k_h), p->k_w = static_cast<size_t>(c.k_w);
-  p->stride_h = static_cast<size_t>(c.stride_h), p->stride_w = static_cast<size_t>(c.stride_w);
-  p->pad_top = static_cast<size_t>(c.pad_top), p->pad_left = static_cast<size_t>(c.pad_left);
+  static_cast<ConvGeometry&>(*p) = ConvGeometry::of(c);
   p->y_stride = y_stride, p->lo = lo, p->hi = hi;
   const size_t taps = p->k_h * p->k_w, cin = p->c_in;
   p->w.assign(taps * cin * kLanes, 0.0f);

@@ -53,11 +53,18 @@ std::unique_ptr<DwConvNhwc> make_dw_conv_nhwc(const Conv2dCall& c, float lo, flo
 /// Runs it on neonn's thread pool (over output rows).
 void dw_conv_nhwc(const DwConvNhwc& p, const float* x, float* y);
 
+/// A conv's geometry as neonn's NHWC conv kernels read it (a Conv2dCall's, checked and as size_t).
+struct ConvGeometry {
+  size_t n = 0, in_h = 0, in_w = 0, c_in = 0, c_out = 0, out_h = 0, out_w = 0, k_h = 1, k_w = 1;
+  size_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_top = 0, pad_left = 0;
+  /// `c`'s, which its maker has checked (every field positive, the pads not negative).
+  static ConvGeometry of(const Conv2dCall& c);
+};
+
 /// A conv of one group with at most 16 output channels (a stem's, a detector head's): each output pixel's channels as
 /// one vector, eight pixels at a time; any kernel size, stride and padding, no dilation.
-struct NarrowConvNhwc {
-  size_t n = 0, in_h = 0, in_w = 0, c_in = 0, c_out = 0, out_h = 0, out_w = 0, k_h = 1, k_w = 1;
-  size_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, y_stride = 0;
+struct NarrowConvNhwc : ConvGeometry {
+  size_t y_stride = 0;
   float lo = 0, hi = 0;
   std::vector<float> w;     ///< [k_h][k_w][c_in][16], zero past c_out
   std::vector<float> bias;  ///< [16], zero past c_out (and without a bias)
@@ -70,9 +77,8 @@ std::unique_ptr<NarrowConvNhwc> make_narrow_conv_nhwc(const Conv2dCall& c, float
 /// A conv of one group (any kernel, stride, dilation and padding) as a GEMM of its output pixels against its weights,
 /// each tap's input pixels read where they lie in the NHWC buffer (a row of zeros past the edges), blocked for the
 /// caches (xnnpack_gemm_conv.cc); the bias added, then clamped to [lo, hi]. Output pixels `y_stride` floats apart.
-struct GemmConvNhwc {
-  size_t n = 0, in_h = 0, in_w = 0, c_in = 0, c_out = 0, out_h = 0, out_w = 0, k_h = 1, k_w = 1;
-  size_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_top = 0, pad_left = 0, y_stride = 0;
+struct GemmConvNhwc : ConvGeometry {
+  size_t y_stride = 0;
   /// A pass over the sums takes `chunk_taps` taps of all c_in inputs (c_in <= 256), or `chunk_inputs` of one tap's.
   size_t chunk_taps = 1, chunk_inputs = 0;
   float lo = 0, hi = 0;

@@ -171,14 +171,14 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
   for (size_t v = 0; v < nv; ++v) alias[v] = v;
   std::vector<bool> folded(nn, false);
   size_t folds = 0, adds = 0;
-#if defined(__x86_64__)
-  // Convs of one group on neonn's GEMM (xnnpack_gemm_conv.cc) where this CPU has its kernel: those that Winograd,
-  // the depthwise and the narrow kernels do not take, bar a model's stem (3 or so input channels: XNNPACK's kernel
-  // is the faster one there). Planned before the clamps are folded, as an add can be folded into them.
-  // NEONN_GEMM_CONV: "on" takes every conv it fits (tests), "off" none.
+  // Convs of one group on neonn's GEMM (xnnpack_gemm_conv.cc) where this CPU has its kernel (x86-64 with AVX-512):
+  // those that Winograd, the depthwise and the narrow kernels do not take, bar a model's stem (3 or so input
+  // channels: XNNPACK's kernel is the faster one there). Chosen before the clamps are folded, as an add can be folded
+  // into them. NEONN_GEMM_CONV: "on" takes every conv it fits (tests), "off" none.
   const char* env = std::getenv("NEONN_GEMM_CONV");
   const int force = env == nullptr ? 0 : std::strcmp(env, "on") == 0 ? 1 : std::strcmp(env, "off") == 0 ? -1 : 0;
   std::vector<bool> gemm(nn, false);
+#if defined(__x86_64__)
   for (size_t k = 0; k < nn && !half && force >= 0; ++k) {
     const RegionNode& n = g.nodes[k];
     const Conv2dCall& c = n.conv;
@@ -187,8 +187,6 @@ XnnpackRegionPlan::XnnpackRegionPlan(const RegionHost& host, const RegionGraph& 
     const bool big = force > 0 || c.c_in * c.c_out * c.k_h * c.k_w >= kGemmConvMinWeights;
     gemm[k] = g.direct_sums || !WinogradConv::wanted(c, big);
   }
-#else
-  const std::vector<bool> gemm(nn, false);
 #endif
   std::vector<size_t> residual_of(nn, SIZE_MAX);  // per conv: the value an add folded into it adds to its output
   for (size_t k = 0; k < nn; ++k) {
