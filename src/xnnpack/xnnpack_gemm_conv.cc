@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 
 #include "../parallel.h"
 #include "xnnpack_nhwc.h"
@@ -270,14 +271,23 @@ bool avx512_fma() {
 
 bool gemm_conv_fits(const Conv2dCall& c) {
 #if NEONN_GEMM_CONV_AVX512
-  const int64_t limit = int64_t{1} << 31;
-  return !(c.group != 1 || c.k_h <= 0 || c.k_w <= 0 || c.k_h * c.k_w > static_cast<int64_t>(kMaxTaps) || c.stride_h <= 0 ||
+  if (c.group != 1 || c.k_h <= 0 || c.k_w <= 0 || c.k_h * c.k_w > static_cast<int64_t>(kMaxTaps) || c.stride_h <= 0 ||
       c.stride_w <= 0 || c.dilation_h <= 0 || c.dilation_w <= 0 || c.pad_top < 0 || c.pad_left < 0 || c.n <= 0 || c.in_h <= 0 ||
-      c.in_w <= 0 || c.out_h <= 0 || c.out_w <= 0 || c.c_in <= 0 || c.c_out <= 0 || c.c_in >= limit || c.c_out >= limit ||
-      c.n * c.in_h * c.in_w >= limit / c.c_in || c.n * c.out_h * c.out_w >= limit / c.c_out ||
-      c.c_out * c.c_in >= limit / (c.k_h * c.k_w) || c.w.data == nullptr ||
-      c.w.size != static_cast<size_t>(c.c_out * c.c_in * c.k_h * c.k_w) ||
-      (c.bias.data != nullptr && c.bias.size != static_cast<size_t>(c.c_out)) || !avx512_fma());
+      c.in_w <= 0 || c.out_h <= 0 || c.out_w <= 0 || c.c_in <= 0 || c.c_out <= 0 || c.w.data == nullptr || !avx512_fma()) {
+    return false;
+  }
+  // The input's, the output's and the weights' element counts, each under 2^31 (no product overflows on the way).
+  const int64_t limit = int64_t{1} << 31;
+  auto under = [&](std::initializer_list<int64_t> dims) {
+    int64_t v = 1;
+    for (int64_t d : dims) {
+      if (__builtin_mul_overflow(v, d, &v) || v >= limit) return false;
+    }
+    return true;
+  };
+  return under({c.n, c.in_h, c.in_w, c.c_in}) && under({c.n, c.out_h, c.out_w, c.c_out}) && under({c.c_out, c.c_in, c.k_h, c.k_w}) &&
+         c.w.size == static_cast<size_t>(c.c_out * c.c_in * c.k_h * c.k_w) &&
+         (c.bias.data == nullptr || c.bias.size == static_cast<size_t>(c.c_out));
 #else
   (void)c;
   return false;
